@@ -1,0 +1,66 @@
+# The two commands: `make run` serves the portal, `make test` runs every gate and the suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Production-mode settings used only to prove `check --deploy` is clean.
+DEPLOY_ENV := DJANGO_ENV=production \
+	SECRET_KEY=deploy-check-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
+	ALLOWED_HOSTS=beian.example.cn DATABASE_URL=sqlite:///:memory: \
+	SMS_GATEWAY_URL=https://sms.example.cn/send SMS_GATEWAY_SECRET=deploy-check-secret
+
+ifeq ($(CI),true)
+TEST_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/beian} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1}
+else
+TEST_ENV :=
+endif
+
+.PHONY: run test install services messages lint migrations-check deploy-check pytest worker beat clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: install
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+run: messages
+	$(BIN)/python manage.py migrate --no-input -v1
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+services:
+ifeq ($(CI),true)
+	bash scripts/services.sh
+endif
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+deploy-check: install
+	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+pytest: install messages services
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint migrations-check deploy-check pytest
+
+worker: install
+	$(BIN)/celery -A beian worker -Q default,delivery,checks,imports -l info
+
+beat: install
+	$(BIN)/celery -A beian beat -l info
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,79 @@
+"""Accounts of every role: owners, access-provider staff, bureau staff and the ministry."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("website owner")
+        PROVIDER = "provider", _("access provider staff")
+        BUREAU = "bureau", _("bureau staff")
+        MINISTRY = "ministry", _("ministry administrator")
+
+    class Origin(models.TextChoices):
+        SELF = "self", _("self-registered")
+        IMPORT = "import", _("imported by an access provider")
+        STAFF = "staff", _("created by an administrator")
+
+    STAFF_ROLES = (Role.BUREAU, Role.MINISTRY)
+
+    email = models.EmailField(_("email address"))
+    mobile = models.CharField(_("mobile number"), max_length=20)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OWNER)
+    origin = models.CharField(
+        _("created by"), max_length=8, choices=Origin.choices, default=Origin.SELF
+    )
+    # Bureau staff act for one province only.
+    province = models.ForeignKey(
+        "beian.Province",
+        verbose_name=_("province"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    # Provider staff belong to their provider; imported owners remember who imported them.
+    provider = models.ForeignKey(
+        "providers.AccessProvider",
+        verbose_name=_("access provider"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    imported_by = models.ForeignKey(
+        "providers.AccessProvider",
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="imported_accounts",
+    )
+    mobile_verified_at = models.DateTimeField(_("mobile confirmed"), null=True, blank=True)
+    email_verified_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
+    # An initial password (set by an import or a reset) must be changed at the next login.
+    password_is_initial = models.BooleanField(_("initial password"), default=False)
+    language = models.CharField(_("language"), max_length=16, default="zh-hans")
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email", "mobile"]
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.UniqueConstraint(fields=["mobile"], name="user_mobile_unique"),
+        ]
+
+    @property
+    def identity_verified(self) -> bool:
+        return bool(self.mobile_verified_at and self.email_verified_at)
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in self.STAFF_ROLES

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class BeianConfig(AppConfig):
+    default = True
+    name = "beian"
+    verbose_name = _("System")
+
+
+class MinistryAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "beian.admin_site.MinistryAdminSite"

@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def portal(request):
+    return {"PORTAL_URL": settings.PORTAL_URL, "OUTBOX_ENABLED": settings.OUTBOX_ENABLED}

@@ -1,0 +1,126 @@
+"""Project-wide reference data and the message delivery log."""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Province(models.Model):
+    """One of the 31 mainland provinces, and its communications administration (通信管理局)."""
+
+    code = models.CharField(_("GB/T 2260 code"), max_length=2, primary_key=True)
+    name = models.CharField(_("name"), max_length=32)
+    name_en = models.CharField(_("English name"), max_length=64)
+    abbr = models.CharField(
+        _("abbreviation"),
+        max_length=1,
+        unique=True,
+        help_text=_("The one-character abbreviation used in filing numbers, e.g. 京."),
+    )
+    bureau_name = models.CharField(_("bureau"), max_length=64)
+    bureau_phone = models.CharField(_("bureau contact phone"), max_length=64, blank=True)
+    bureau_email = models.EmailField(_("bureau contact email"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the Monday-to-Friday rule.
+
+    A holiday on a weekday is stored as ``is_workday=False``; an adjusted working day on a
+    weekend (调休) as ``is_workday=True``. Days not stored follow the weekday rule, so a year
+    nobody has entered yet counts weekends only.
+    """
+
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("chinesecalendar package")
+        MANUAL = "manual", _("entered by the ministry")
+
+    date = models.DateField(_("date"), primary_key=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("holiday"), max_length=64, blank=True)
+    source = models.CharField(
+        _("source"), max_length=16, choices=Source.choices, default=Source.MANUAL
+    )
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self) -> str:
+        kind = _("working day") if self.is_workday else _("holiday")
+        return f"{self.date} {kind} {self.name}".strip()
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        bump_calendar_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        bump_calendar_version()
+        return result
+
+
+CALENDAR_VERSION_KEY = "calendar:version"
+
+
+def bump_calendar_version() -> None:
+    """Tell every process that its in-memory copy of the calendar is stale."""
+    cache.set(CALENDAR_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+class Message(models.Model):
+    """One email or SMS: the delivery log and, in development, the outbox."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("email")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    to = models.CharField(_("recipient"), max_length=254, db_index=True)
+    template = models.CharField(_("template"), max_length=100)
+    language = models.CharField(_("language"), max_length=16)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("body"))
+    html_body = models.TextField(_("HTML body"), blank=True)
+    # Small files only (a certificate is a few kilobytes): [{filename, mimetype, content_b64}].
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    # Sent to the SMS gateway so that a message retried after a lost answer is delivered once.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("delivery log")
+        indexes = [
+            models.Index(
+                fields=["status", "updated_at"],
+                name="message_queued_idx",
+                condition=models.Q(status="queued"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.to}: {self.subject or self.template}"
