@@ -1,1 +1,396 @@
-"""Models of this app."""
+"""The filing record (备案记录) and its websites (SPEC §3).
+
+``Filing`` and its ``Website`` rows are the working copy: the draft, or the latest submission
+under review. What the bureau approved is *published* into ``PublishedWebsite`` and
+``PublishedDomain``, which the public query, access gating and certificates read; they change
+only when an approval lands and disappear on revocation, so an amendment under review never
+changes what the public sees.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Filing(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PENDING_REVIEW = "pending_review", _("pending review")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        AMENDMENT_PENDING = "amendment_pending", _("amendment pending review")
+        REVOCATION_PENDING = "revocation_pending", _("revocation pending review")
+        REVOKED = "revoked", _("revoked")
+
+    # Statuses whose data takes part in conflict checks (drafts, rejected, revoked do not).
+    ACTIVE_STATUSES = (
+        Status.PENDING_REVIEW,
+        Status.APPROVED,
+        Status.AMENDMENT_PENDING,
+        Status.REVOCATION_PENDING,
+    )
+    # Statuses waiting for a bureau decision, and what kind of decision.
+    OPEN_STATUSES = (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING, Status.REVOCATION_PENDING)
+    # Statuses in which the approved data is valid and public.
+    FILED_STATUSES = (Status.APPROVED, Status.AMENDMENT_PENDING, Status.REVOCATION_PENDING)
+
+    class Nature(models.TextChoices):
+        ENTERPRISE = "enterprise", _("enterprise")
+        GOVERNMENT = "government", _("government body")
+        INSTITUTION = "institution", _("public institution")
+        SOCIAL_ORG = "social_org", _("social organisation")
+        INDIVIDUAL = "individual", _("individual")
+        OTHER = "other", _("other")
+
+    class IdType(models.TextChoices):
+        USCC = "uscc", _("unified social credit code")
+        RESIDENT_ID = "resident_id", _("resident identity card")
+        PASSPORT = "passport", _("passport")
+        HK_MACAO_PERMIT = (
+            "hk_macao_permit",
+            _("Mainland travel permit for Hong Kong and Macao residents"),
+        )
+        TAIWAN_PERMIT = "taiwan_permit", _("Mainland travel permit for Taiwan residents")
+        OTHER = "other", _("other")
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner account"),
+        on_delete=models.PROTECT,
+        related_name="filing",
+    )
+    # The access provider that filed on the owner's behalf (imported clients), if any.
+    filed_by_provider = models.ForeignKey(
+        "providers.AccessProvider",
+        verbose_name=_("filed by access provider"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="client_filings",
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.DRAFT
+    )
+    number = models.CharField(_("filing number"), max_length=32, unique=True, null=True, blank=True)
+    # Website numbers are {number}-{n}; n is never reused, even after a website is removed.
+    last_website_seq = models.PositiveIntegerField(default=0)
+
+    # Sponsor (主办者) — the residence province decides the reviewing bureau.
+    sponsor_nature = models.CharField(
+        _("sponsor nature"), max_length=16, choices=Nature.choices, blank=True
+    )
+    sponsor_name = models.CharField(_("sponsor full name"), max_length=128, blank=True)
+    # Normalised for conflict checks: trimmed, full-width to half-width, case-folded.
+    sponsor_name_key = models.CharField(max_length=128, blank=True, db_index=True, editable=False)
+    sponsor_id_type = models.CharField(
+        _("certificate type"), max_length=20, choices=IdType.choices, blank=True
+    )
+    sponsor_id_number = models.CharField(_("certificate number"), max_length=64, blank=True)
+    province = models.ForeignKey(
+        "beian.Province",
+        verbose_name=_("residence province"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filings",
+    )
+    sponsor_address = models.CharField(_("address"), max_length=255, blank=True)
+    principal_name = models.CharField(_("responsible person"), max_length=64, blank=True)
+    principal_id_type = models.CharField(
+        _("responsible person's certificate type"),
+        max_length=20,
+        choices=IdType.choices,
+        blank=True,
+    )
+    principal_id_number = models.CharField(
+        _("responsible person's certificate number"), max_length=64, blank=True
+    )
+    principal_mobile = models.CharField(_("responsible person's mobile"), max_length=20, blank=True)
+    principal_email = models.EmailField(_("responsible person's email"), blank=True)
+
+    # Review bookkeeping.
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    review_deadline = models.DateField(_("review deadline"), null=True, blank=True)
+    has_open_conflicts = models.BooleanField(_("open conflicts"), default=False)
+    has_preapproval = models.BooleanField(_("pre-approval"), default=False)
+    first_approved_at = models.DateTimeField(_("first approved"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
+        indexes = [
+            # The bureau queue: open items of one province by deadline.
+            models.Index(
+                fields=["province", "review_deadline", "id"],
+                name="filing_queue_idx",
+                condition=models.Q(
+                    status__in=["pending_review", "amendment_pending", "revocation_pending"]
+                ),
+            ),
+            models.Index(fields=["province", "status"], name="filing_province_status_idx"),
+            models.Index(fields=["filed_by_provider", "status"], name="filing_provider_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or self.sponsor_name or f"#{self.pk}"
+
+    @property
+    def review_kind(self) -> str | None:
+        return {
+            self.Status.PENDING_REVIEW: "new",
+            self.Status.AMENDMENT_PENDING: "amendment",
+            self.Status.REVOCATION_PENDING: "revocation",
+        }.get(self.status)
+
+
+class Website(models.Model):
+    """One website of the working copy; keeps its number across amendments."""
+
+    class Service(models.TextChoices):
+        NEWS = "news", _("news")
+        PUBLISHING = "publishing", _("publishing")
+        EDUCATION = "education", _("education")
+        MEDICAL = "medical", _("medical and health care")
+        DRUGS_DEVICES = "drugs_devices", _("drugs and medical devices")
+        CULTURE = "culture", _("culture")
+        BROADCASTING = "broadcasting", _("radio, film and television programmes")
+        CORPORATE = "corporate", _("corporate website")
+        BLOG = "blog", _("blog or personal space")
+        PORTAL = "portal", _("portal")
+        COMMUNITY = "community", _("online community")
+        OTHER = "other", _("other")
+
+    # Services that need the competent authority's approval first (前置审批, Q2).
+    PREAPPROVAL_SERVICES = (
+        Service.NEWS,
+        Service.PUBLISHING,
+        Service.EDUCATION,
+        Service.MEDICAL,
+        Service.DRUGS_DEVICES,
+        Service.CULTURE,
+        Service.BROADCASTING,
+    )
+    OTHER_LOCATION = "other"
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="websites")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("website name"), max_length=128, blank=True)
+    homepage = models.CharField(_("homepage URL"), max_length=255, blank=True)
+    # Scheme-less, lower-case host and path without trailing slash: for conflict checks.
+    homepage_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+    ips = models.JSONField(_("IP addresses"), default=list, blank=True)
+    services = models.JSONField(_("service content"), default=list, blank=True)
+    commercial = models.BooleanField(_("commercial service"), default=False)
+    # A GB/T 2260 province code, or "other" for outside mainland China (Q10).
+    server_location = models.CharField(_("server location"), max_length=8, blank=True)
+    access_provider = models.ForeignKey(
+        "providers.AccessProvider",
+        verbose_name=_("access provider"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="websites",
+    )
+    # True when the owner chose "other" instead of a registered provider (Q10, Q13).
+    access_provider_other = models.BooleanField(_("other access provider"), default=False)
+    number = models.CharField(
+        _("website number"), max_length=40, unique=True, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("website")
+        verbose_name_plural = _("websites")
+
+    def __str__(self) -> str:
+        return self.name or self.homepage
+
+
+class Domain(models.Model):
+    """A domain of a working-copy website, stored as a lower-case A-label."""
+
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="domains")
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="domains")
+    name = models.CharField(_("domain"), max_length=253, db_index=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def document_path(instance: Document, filename: str) -> str:
+    return f"documents/{instance.filing_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Document(models.Model):
+    """An uploaded pre-approval document: PDF, JPEG or PNG, checked by content."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=document_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PreApproval(models.Model):
+    """The competent authority's approval for one pre-approval service of a website (Q2)."""
+
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="preapprovals")
+    category = models.CharField(_("category"), max_length=16, choices=Website.Service.choices)
+    authority = models.CharField(_("approving authority"), max_length=128, blank=True)
+    document_number = models.CharField(_("approval document number"), max_length=128, blank=True)
+    document = models.ForeignKey(
+        Document,
+        verbose_name=_("approval document"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="preapprovals",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["website", "category"], name="preapproval_once_per_category"
+            ),
+        ]
+
+
+class FilingVersion(models.Model):
+    """Every submitted and every approved state of a filing, as a JSON snapshot."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted")
+        APPROVED = "approved", _("approved")
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="versions")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    data = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["filing", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "seq"], name="filing_version_seq_unique"),
+        ]
+
+
+class Conflict(models.Model):
+    """Another account's filing shares a homepage, a domain or the sponsor name (Q17)."""
+
+    class Field(models.TextChoices):
+        DOMAIN = "domain", _("domain")
+        HOMEPAGE = "homepage", _("homepage URL")
+        SPONSOR_NAME = "sponsor_name", _("sponsor full name")
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(_("field"), max_length=16, choices=Field.choices)
+    value = models.CharField(_("value"), max_length=255)
+    other_filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="conflicts_as_other"
+    )
+    other_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    detected_at = models.DateTimeField(_("detected"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["detected_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["filing"],
+                name="conflict_open_idx",
+                condition=models.Q(resolved_at__isnull=True),
+            ),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class FilingNumberSequence(models.Model):
+    """The per-province, per-year counter behind sponsor numbers (locked when used)."""
+
+    province = models.ForeignKey("beian.Province", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["province", "year"], name="number_sequence_unique"),
+        ]
+
+
+class PublishedWebsite(models.Model):
+    """An approved website as the public sees it (only public fields, no personal data)."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="published")
+    website = models.ForeignKey(
+        Website, null=True, on_delete=models.SET_NULL, related_name="published"
+    )
+    province = models.ForeignKey("beian.Province", on_delete=models.PROTECT, related_name="+")
+    sponsor_number = models.CharField(max_length=32, db_index=True)
+    sponsor_name = models.CharField(max_length=128, db_index=True)
+    sponsor_nature = models.CharField(max_length=16)
+    website_number = models.CharField(max_length=40, unique=True)
+    website_name = models.CharField(max_length=128, db_index=True)
+    homepage = models.CharField(max_length=255)
+    domains = models.JSONField(default=list)
+    access_provider = models.ForeignKey(
+        "providers.AccessProvider", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["website_number"]
+
+
+class PublishedDomain(models.Model):
+    """One approved domain: the indexed lookup behind access gating and the public query."""
+
+    name = models.CharField(max_length=253, db_index=True)
+    website = models.ForeignKey(
+        PublishedWebsite, on_delete=models.CASCADE, related_name="domain_rows"
+    )
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "website"], name="published_domain_unique"),
+        ]

@@ -48,3 +48,65 @@ class AccessProviderFactory(factory.django.DjangoModelFactory):
     licence_number = factory.Sequence(lambda n: f"B1-2026{n:04d}")
     email = factory.Sequence(lambda n: f"icp{n}@provider.example.cn")
     phone = "010-12345678"
+
+
+class FilingFactory(factory.django.DjangoModelFactory):
+    """A complete Beijing enterprise filing, in draft; pass ``status`` for other states."""
+
+    class Meta:
+        model = "filings.Filing"
+
+    owner = factory.SubFactory(UserFactory)
+    status = "draft"
+    sponsor_nature = "enterprise"
+    sponsor_name = factory.Sequence(lambda n: f"北京示例科技有限公司{n}")
+    sponsor_name_key = factory.LazyAttribute(lambda f: _sponsor_key(f.sponsor_name))
+    sponsor_id_type = "uscc"
+    sponsor_id_number = "91350100M000100Y43"
+    province = factory.LazyFunction(lambda: Province.objects.get(code="11"))
+    sponsor_address = "北京市海淀区中关村大街1号"
+    principal_name = "张三"
+    principal_id_type = "resident_id"
+    principal_id_number = "11010519491231002X"
+    principal_mobile = factory.Sequence(lambda n: f"137{n:08d}")
+    principal_email = factory.Sequence(lambda n: f"principal{n}@example.cn")
+
+
+class WebsiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "filings.Website"
+
+    filing = factory.SubFactory(FilingFactory)
+    name = factory.Sequence(lambda n: f"示例网站{n}")
+    homepage = factory.Sequence(lambda n: f"http://www.example{n}.cn/")
+    homepage_key = factory.LazyAttribute(lambda w: _homepage_key(w.homepage))
+    ips = ["120.79.1.10"]
+    services = ["corporate"]
+    server_location = "11"
+    access_provider_other = True
+
+    @factory.post_generation
+    def domains(self, create, extracted, **kwargs):
+        """``WebsiteFactory(domains=["a.cn"])``; by default the homepage's registrable domain."""
+        from filings.models import Domain
+
+        if not create:
+            return
+        names = extracted
+        if names is None:
+            host = self.homepage_key.split("/", 1)[0]
+            names = [host.removeprefix("www.")]
+        for position, name in enumerate(names):
+            Domain.objects.create(website=self, filing=self.filing, name=name, position=position)
+
+
+def _sponsor_key(name):
+    from filings.normalize import sponsor_name_key
+
+    return sponsor_name_key(name)
+
+
+def _homepage_key(url):
+    from filings.normalize import homepage_key
+
+    return homepage_key(url)
