@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CalendarDay, Message, Province
+from .models import AuditLog, CalendarDay, Message, Province
 
 
 @admin.register(Province)
@@ -40,4 +40,21 @@ class MessageAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target_type", "target_id", "province"]
+    list_filter = ["action", "target_type", "province"]
+    search_fields = ["target_id", "actor__username", "note"]
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
