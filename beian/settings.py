@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "beian.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,6 +235,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = flag("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task not acknowledged this long after delivery (its worker died) is delivered again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +274,21 @@ CAPTCHA_IMAGE_SIZE = (120, 40)
 CAPTCHA_FONT_SIZE = 28
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ICP备案系统")
+
+# Accounts (SPEC §2): verification codes and how often they may be sent. A rate is a list of
+# "count/period" (period: min, hour, day); every period of the list applies.
+ACCOUNTS_CODE_TTL_SECONDS = env.int("ACCOUNTS_CODE_TTL_SECONDS", default=600)
+# Email may take up to a day to arrive (Q16), so the registration email code lives longer.
+ACCOUNTS_REGISTRATION_EMAIL_CODE_TTL_SECONDS = env.int(
+    "ACCOUNTS_REGISTRATION_EMAIL_CODE_TTL_SECONDS", default=48 * 3600
+)
+ACCOUNTS_CODE_MAX_TRIES = env.int("ACCOUNTS_CODE_MAX_TRIES", default=5)
+ACCOUNTS_CODE_RATE_PER_RECIPIENT = env.str(
+    "ACCOUNTS_CODE_RATE_PER_RECIPIENT", default="1/min,5/hour,10/day"
+)
+ACCOUNTS_CODE_RATE_PER_IP = env.str("ACCOUNTS_CODE_RATE_PER_IP", default="6/min,30/hour,100/day")
+# How long a password-checked sign-in may wait for its codes or new password.
+ACCOUNTS_PENDING_SIGN_IN_SECONDS = env.int("ACCOUNTS_PENDING_SIGN_IN_SECONDS", default=1800)
 
 LOGGING = {
     "version": 1,

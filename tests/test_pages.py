@@ -85,3 +85,13 @@ def test_ministry_with_a_verified_second_factor_edits_provinces(client):
 
     assert Province.objects.get(code="11").bureau_phone == "010-12345678"
     assert client.get("/admin/beian/calendarday/").status_code == 200
+
+
+def test_pages_stay_chinese_for_an_english_browser_until_the_switch_is_used(client):
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-CN">' in body
+
+
+def test_the_api_honours_accept_language(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.headers.get("Content-Language") == "en"
