@@ -1,0 +1,35 @@
+"""``python -m bench seed --websites N`` then ``python -m bench run`` (see README, Benchmark)."""
+
+import argparse
+import os
+import sys
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beian.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    sub = parser.add_subparsers(dest="command", required=True)
+    seed_cmd = sub.add_parser("seed", help="fill an empty, migrated PostgreSQL database")
+    seed_cmd.add_argument("--websites", type=int, default=1_000_000)
+    sub.add_parser("run", help="measure and print the table")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("the benchmark needs DATABASE_URL pointing at PostgreSQL", file=sys.stderr)
+        return 2
+    if args.command == "seed":
+        from .seed import seed
+
+        print(seed(websites=args.websites))
+        return 0
+    from .run import run
+
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

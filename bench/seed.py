@@ -1,0 +1,404 @@
+"""Seed PostgreSQL with a national-scale data set for the benchmark, with COPY.
+
+About 600,000 sponsors over the 31 provinces (shares roughly like the real distribution),
+1,000,000 websites, realistic shares of statuses, conflicts and access providers, and one
+province (Guangdong) with 100,000 items open for review. Rows are generated from the models'
+own fields, so a field added later with a default is filled in without touching this file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, models
+from django.utils import timezone
+
+from accounts.models import User
+from beian.models import Province
+from filings.models import (
+    Conflict,
+    Domain,
+    Filing,
+    PublishedDomain,
+    PublishedWebsite,
+    Website,
+)
+from filings.normalize import homepage_key, sponsor_name_key
+from providers.models import AccessProvider
+
+# Relative weight of each province in the national total (larger economies file more).
+PROVINCE_WEIGHTS = {
+    "44": 14,
+    "33": 9,
+    "32": 9,
+    "11": 8,
+    "31": 7,
+    "37": 6,
+    "35": 5,
+    "51": 5,
+    "41": 4,
+    "42": 4,
+    "43": 3,
+    "34": 3,
+    "50": 2,
+    "13": 3,
+    "21": 2,
+    "61": 2,
+    "36": 2,
+    "45": 2,
+    "53": 1.5,
+    "12": 1.5,
+    "52": 1,
+    "14": 1,
+    "22": 1,
+    "23": 1,
+    "15": 1,
+    "62": 0.7,
+    "46": 0.7,
+    "65": 0.6,
+    "64": 0.4,
+    "63": 0.3,
+    "54": 0.2,
+}
+STATUS_SHARES = [
+    ("approved", 0.86),
+    ("pending_review", 0.04),
+    ("amendment_pending", 0.01),
+    ("revocation_pending", 0.003),
+    ("rejected", 0.02),
+    ("draft", 0.05),
+    ("revoked", 0.017),
+]
+OPEN = {"pending_review", "amendment_pending", "revocation_pending"}
+FILED = {"approved", "amendment_pending", "revocation_pending"}
+SUFFIXES = ["cn", "com.cn", "com", "net", "org.cn", "net.cn", "top", "xn--fiqs8s"]
+CONFLICT_SHARE = 0.01
+QUEUE_PROVINCE = "44"
+QUEUE_OPEN_ITEMS = 100_000
+
+
+def _defaults(model: type[models.Model]) -> list[tuple[str, str, Callable[[], Any]]]:
+    """(attname, column, default factory) for every concrete field."""
+    now = timezone.now()
+    out = []
+    for field in model._meta.concrete_fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            out.append((field.attname, field.column, lambda now=now: now))
+        elif field.has_default():
+            default = field.default
+            out.append(
+                (
+                    field.attname,
+                    field.column,
+                    default if callable(default) else (lambda d=default: d),
+                )
+            )
+        elif field.null:
+            out.append((field.attname, field.column, lambda: None))
+        else:
+            out.append((field.attname, field.column, lambda: ""))
+    return out
+
+
+def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
+    """COPY dicts keyed by attname into the model's table; missing fields get defaults."""
+    spec = _defaults(model)
+    json_fields = {
+        f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)
+    }
+    columns = ", ".join(f'"{column}"' for _, column, _ in spec)
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                values = []
+                for attname, _column, default in spec:
+                    value = row[attname] if attname in row else default()
+                    if attname in json_fields and value is not None:
+                        value = json.dumps(value, ensure_ascii=False)
+                    elif isinstance(value, uuid.UUID):
+                        value = str(value)
+                    values.append(value)
+                copy.write_row(values)
+                count += 1
+    return count
+
+
+def reset_sequences(*models_: type[models.Model]) -> None:
+    with connection.cursor() as cursor:
+        for model in models_:
+            table = model._meta.db_table
+            # Table names come from the models, never from input.
+            sql = f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"  # noqa: S608
+            cursor.execute(sql)
+
+
+class Plan:
+    """Decides, deterministically from a seed, what each sponsor and website looks like."""
+
+    def __init__(self, *, websites: int, seed: int = 20261128) -> None:
+        self.rng = random.Random(seed)
+        self.websites = websites
+        self.sponsors = max(1, int(websites * 0.6))
+        provinces = {p.code: p for p in Province.objects.all()}
+        codes = list(PROVINCE_WEIGHTS)
+        weights = [PROVINCE_WEIGHTS[c] for c in codes]
+        self.provinces = provinces
+        self.province_of = self.rng.choices(codes, weights=weights, k=self.sponsors)
+        statuses = [s for s, _ in STATUS_SHARES]
+        shares = [w for _, w in STATUS_SHARES]
+        self.status_of = self.rng.choices(statuses, weights=shares, k=self.sponsors)
+        # One province carries a national-size review backlog.
+        open_needed = min(QUEUE_OPEN_ITEMS, self.sponsors // 6)
+        in_queue_province = [i for i, c in enumerate(self.province_of) if c == QUEUE_PROVINCE]
+        opened = sum(1 for i in in_queue_province if self.status_of[i] in OPEN)
+        for i in in_queue_province:
+            if opened >= open_needed:
+                break
+            if self.status_of[i] not in OPEN:
+                self.status_of[i] = "pending_review"
+                opened += 1
+        # Websites per sponsor: most have one, some several, totalling ``websites``.
+        self.site_counts = [1] * self.sponsors
+        extra = websites - self.sponsors
+        while extra > 0:
+            i = self.rng.randrange(self.sponsors)
+            self.site_counts[i] += 1
+            extra -= 1
+
+
+def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
+    started = time.monotonic()
+    plan = Plan(websites=websites)
+    rng = plan.rng
+    now = timezone.now()
+    password = make_password("Bench-password-2026")
+
+    provider_rows = [
+        {
+            "id": 900_000 + i,
+            "name": f"基准测试云服务有限公司{i:03d}",
+            "licence_number": f"B1.B2-2026{i:05d}",
+            "email": f"icp{i}@bench-provider.example.cn",
+            "phone": "010-00000000",
+        }
+        for i in range(providers)
+    ]
+    copy_rows(AccessProvider, provider_rows)
+    provider_ids = [row["id"] for row in provider_rows]
+
+    def users() -> Iterator[dict[str, Any]]:
+        for i in range(plan.sponsors):
+            yield {
+                "id": 1_000_000 + i,
+                "username": f"bench{i}",
+                "email": f"bench{i}@bench.example.cn",
+                "mobile": f"19{i:09d}",
+                "password": password,
+                "role": "owner",
+                "is_active": plan.status_of[i] != "revoked",
+                "date_joined": now,
+                "mobile_verified_at": now,
+                "email_verified_at": now,
+            }
+
+    out(f"users: {copy_rows(User, users())}")
+
+    today = timezone.localdate()
+    seq_by_province: dict[str, int] = {}
+    filing_numbers: list[str | None] = [None] * plan.sponsors
+    approved_at: list[dt.datetime | None] = [None] * plan.sponsors
+    filed_by: list[int | None] = [None] * plan.sponsors
+
+    def filings() -> Iterator[dict[str, Any]]:
+        for i in range(plan.sponsors):
+            code = plan.province_of[i]
+            status = plan.status_of[i]
+            name = f"{plan.provinces[code].name}基准{i}科技有限公司"
+            row: dict[str, Any] = {
+                "id": 1_000_000 + i,
+                "owner_id": 1_000_000 + i,
+                "status": status,
+                "sponsor_nature": "enterprise" if i % 5 else "individual",
+                "sponsor_name": name,
+                "sponsor_name_key": sponsor_name_key(name),
+                "sponsor_id_type": "uscc",
+                "sponsor_id_number": "91350100M000100Y43",
+                "province_id": code,
+                "sponsor_address": f"{plan.provinces[code].name}某区某路{i % 999}号",
+                "principal_name": "张三",
+                "principal_id_type": "resident_id",
+                "principal_id_number": "11010519491231002X",
+                "principal_mobile": f"17{i:09d}",
+                "principal_email": f"p{i}@bench.example.cn",
+            }
+            if rng.random() < 0.4:
+                filed_by[i] = rng.choice(provider_ids)
+                row["filed_by_provider_id"] = filed_by[i]
+            if status != "draft":
+                submitted = now - dt.timedelta(days=rng.randrange(1, 40))
+                row["submitted_at"] = submitted
+                row["submitted_by_id"] = 1_000_000 + i
+                row["review_deadline"] = (submitted + dt.timedelta(days=28)).date()
+                if status in OPEN:
+                    # Spread deadlines around today: some overdue, most still running.
+                    row["review_deadline"] = today + dt.timedelta(days=rng.randrange(-10, 28))
+            if status in FILED or status == "revoked":
+                year = rng.choice([2022, 2023, 2024, 2025, 2026])
+                seq_by_province[f"{code}{year}"] = seq_by_province.get(f"{code}{year}", 0) + 1
+                number = (
+                    f"{plan.provinces[code].abbr}ICP备{year}"
+                    f"{seq_by_province[f'{code}{year}']:06d}号"
+                )
+                filing_numbers[i] = number
+                row["number"] = number
+                approved = now - dt.timedelta(days=rng.randrange(30, 1500))
+                approved_at[i] = approved
+                row["approved_at"] = row["first_approved_at"] = row["decided_at"] = approved
+                row["last_website_seq"] = plan.site_counts[i]
+            yield row
+
+    out(f"filings: {copy_rows(Filing, filings())}")
+
+    website_homes: list[tuple[int, int, str]] = []  # (filing index, n, domain)
+
+    def websites_rows() -> Iterator[dict[str, Any]]:
+        website_id = 1_000_000
+        for i in range(plan.sponsors):
+            for n in range(plan.site_counts[i]):
+                domain = f"bench{i}-{n}.{SUFFIXES[(i + n) % len(SUFFIXES)]}"
+                homepage = f"http://www.{domain}/"
+                row = {
+                    "id": website_id,
+                    "filing_id": 1_000_000 + i,
+                    "position": n,
+                    "name": f"基准网站{i}-{n}",
+                    "homepage": homepage,
+                    "homepage_key": homepage_key(homepage),
+                    "ips": [f"120.{i % 250}.{n % 250}.{(i * 7) % 250 + 1}"],
+                    "services": ["corporate"],
+                    "server_location": plan.province_of[i],
+                    "access_provider_id": filed_by[i],
+                    "access_provider_other": filed_by[i] is None,
+                    "number": f"{filing_numbers[i]}-{n + 1}" if filing_numbers[i] else None,
+                }
+                website_homes.append((i, n, domain))
+                website_id += 1
+                yield row
+
+    out(f"websites: {copy_rows(Website, websites_rows())}")
+
+    # Conflicts: a small share of open submissions reuse an approved sponsor's domain.
+    approved_indexes = [i for i in range(plan.sponsors) if plan.status_of[i] == "approved"]
+    open_indexes = [i for i in range(plan.sponsors) if plan.status_of[i] in OPEN]
+    conflicted = (
+        {
+            i: rng.choice(approved_indexes)
+            for i in rng.sample(open_indexes, int(len(open_indexes) * CONFLICT_SHARE * 5))
+        }
+        if approved_indexes and open_indexes
+        else {}
+    )
+    first_domain: dict[int, str] = {}
+    for i, _n, domain in website_homes:
+        first_domain.setdefault(i, domain)
+
+    def domains_rows() -> Iterator[dict[str, Any]]:
+        domain_id = 1_000_000
+        for website_offset, (i, _n, domain) in enumerate(website_homes):
+            yield {
+                "id": domain_id,
+                "website_id": 1_000_000 + website_offset,
+                "filing_id": 1_000_000 + i,
+                "name": domain,
+                "position": 0,
+            }
+            domain_id += 1
+            if i in conflicted and domain == first_domain[i]:
+                yield {
+                    "id": domain_id,
+                    "website_id": 1_000_000 + website_offset,
+                    "filing_id": 1_000_000 + i,
+                    "name": first_domain[conflicted[i]],
+                    "position": 1,
+                }
+                domain_id += 1
+
+    out(f"domains: {copy_rows(Domain, domains_rows())}")
+
+    def conflict_rows() -> Iterator[dict[str, Any]]:
+        for n, (i, other) in enumerate(sorted(conflicted.items())):
+            yield {
+                "id": 1_000_000 + n,
+                "filing_id": 1_000_000 + i,
+                "field": "domain",
+                "value": first_domain[other],
+                "other_filing_id": 1_000_000 + other,
+                "other_account_id": 1_000_000 + other,
+                "detected_at": now,
+            }
+
+    out(f"conflicts: {copy_rows(Conflict, conflict_rows())}")
+    if conflicted:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'UPDATE "filings_filing" SET has_open_conflicts = true WHERE id = ANY(%s)',
+                [[1_000_000 + i for i in conflicted]],
+            )
+
+    def published_rows() -> Iterator[dict[str, Any]]:
+        for website_offset, (i, n, domain) in enumerate(website_homes):
+            if plan.status_of[i] not in FILED:
+                continue
+            yield {
+                "id": 1_000_000 + website_offset,
+                "filing_id": 1_000_000 + i,
+                "website_id": 1_000_000 + website_offset,
+                "province_id": plan.province_of[i],
+                "sponsor_number": filing_numbers[i],
+                "sponsor_name": f"{plan.provinces[plan.province_of[i]].name}基准{i}科技有限公司",
+                "sponsor_nature": "enterprise" if i % 5 else "individual",
+                "website_number": f"{filing_numbers[i]}-{n + 1}",
+                "website_name": f"基准网站{i}-{n}",
+                "homepage": f"http://www.{domain}/",
+                "domains": [domain],
+                "access_provider_id": filed_by[i],
+                "approved_at": approved_at[i],
+            }
+
+    out(f"published websites: {copy_rows(PublishedWebsite, published_rows())}")
+
+    def published_domain_rows() -> Iterator[dict[str, Any]]:
+        for website_offset, (i, _n, domain) in enumerate(website_homes):
+            if plan.status_of[i] in FILED:
+                yield {
+                    "id": 1_000_000 + website_offset,
+                    "name": domain,
+                    "website_id": 1_000_000 + website_offset,
+                    "filing_id": 1_000_000 + i,
+                }
+
+    out(f"published domains: {copy_rows(PublishedDomain, published_domain_rows())}")
+    reset_sequences(AccessProvider, User, Filing, Website, Domain, Conflict)
+    reset_sequences(PublishedWebsite, PublishedDomain)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    elapsed = time.monotonic() - started
+    return {
+        "sponsors": plan.sponsors,
+        "websites": websites,
+        "open_in_queue_province": sum(
+            1
+            for i in range(plan.sponsors)
+            if plan.province_of[i] == QUEUE_PROVINCE and plan.status_of[i] in OPEN
+        ),
+        "seconds": round(elapsed, 1),
+    }
