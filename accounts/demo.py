@@ -1,5 +1,6 @@
 """Demo accounts for ``seed_demo``: printed logins for trying every role locally."""
 
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beian.models import Province
@@ -42,8 +43,11 @@ STAFF = [
 ]
 
 
+OWNER = ("owner", "owner@demo.beian.example.cn", "13900000100", "Demo-Owner-2026")
+
+
 def seed(out) -> list[dict]:
-    logins = []
+    logins = [_seed_owner()]
     for username, role, province_code, email, mobile, password in STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -71,3 +75,23 @@ def seed(out) -> list[dict]:
             }
         )
     return logins
+
+
+def _seed_owner() -> dict:
+    """A self-registered website owner whose mobile and email are already confirmed."""
+    username, email, mobile, password = OWNER
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        now = timezone.now()
+        user = User(
+            username=username,
+            email=email,
+            mobile=mobile,
+            role=User.Role.OWNER,
+            origin=User.Origin.SELF,
+            mobile_verified_at=now,
+            email_verified_at=now,
+        )
+        user.set_password(password)
+        user.save()
+    return {"role": User.Role.OWNER, "username": username, "password": password, "note": ""}

@@ -77,3 +77,62 @@ class User(AbstractUser):
     @property
     def is_staff_role(self) -> bool:
         return self.role in self.STAFF_ROLES
+
+
+class VerificationCode(models.Model):
+    """A 6-digit code sent by SMS or email; only its keyed hash is stored.
+
+    A code is bound to one account, one purpose and the address it was sent to; it is used
+    once, expires, and allows a few wrong tries.
+    """
+
+    class Purpose(models.TextChoices):
+        VERIFY = "verify", _("confirm the account")
+        RESET = "reset", _("reset the password")
+        CHANGE_MOBILE = "change_mobile", _("change the mobile number")
+        CHANGE_EMAIL = "change_email", _("change the email address")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("email")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="codes")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    destination = models.CharField(_("sent to"), max_length=254)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+        indexes = [models.Index(fields=["user", "purpose", "channel"], name="code_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.purpose} {self.channel} → {self.destination}"
+
+
+class SignIn(models.Model):
+    """A successful sign-in, shown to the account holder on the account page."""
+
+    class Method(models.TextChoices):
+        PASSWORD = "password", _("portal")
+        TOKEN = "token", _("API token")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_ins")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser or client"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("sign-in")
+        verbose_name_plural = _("sign-ins")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M} {self.ip_address or ''}"

@@ -1,15 +1,548 @@
-"""Account actions (SPEC §2). Each write runs in a transaction; side effects start after commit."""
+"""Account actions (SPEC §2). Each write runs in a transaction; side effects start after commit.
+
+Every message goes through ``beian.delivery`` inside the transaction that causes it. Services
+raise ``ValidationError`` keyed by the field at fault (forms and serializers show it beside the
+field) and ``CodeRateLimited`` when a code may not be sent yet.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+
+from beian.delivery import queue_email, queue_sms
 from beian.models import Province
 from providers.models import AccessProvider
 
-from .models import User
+from . import ratelimit
+from .models import SignIn, User, VerificationCode
+from .validators import validate_mainland_mobile, validate_real_email, validate_username
+
+Purpose = VerificationCode.Purpose
+Channel = VerificationCode.Channel
+
+
+class CodeRateLimited(Exception):
+    """A code may not be sent to this recipient, or from this address, yet."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, (self.retry_after + 59) // 60)
+        return ngettext(
+            "Too many codes were sent. Try again in %(minutes)d minute.",
+            "Too many codes were sent. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+
+
+# Verification codes ---------------------------------------------------------------------------
+
+
+def _code_hash(*, user: User, purpose: str, channel: str, destination: str, code: str) -> str:
+    # Keyed with SECRET_KEY and bound to the account, purpose and address: a stolen table is
+    # useless without the key, and a code for one purpose never works for another.
+    value = f"{user.pk}:{purpose}:{channel}:{destination}:{code}"
+    return salted_hmac("accounts.VerificationCode", value, algorithm="sha256").hexdigest()
+
+
+def _code_lifetime(purpose: str, channel: str) -> dt.timedelta:
+    if purpose == Purpose.VERIFY and channel == Channel.EMAIL:
+        return dt.timedelta(seconds=settings.ACCOUNTS_REGISTRATION_EMAIL_CODE_TTL_SECONDS)
+    return dt.timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS)
+
+
+def code_send_allowed(*, destinations: list[str], ip: str | None) -> None:
+    """Raise ``CodeRateLimited`` unless one more code may go to each destination from ``ip``."""
+    try:
+        per_recipient = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT)
+        for destination in destinations:
+            ratelimit.check("code-to", destination.lower(), per_recipient)
+        if ip:
+            per_ip = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_IP)
+            ratelimit.check("code-from", ip, per_ip, cost=len(destinations))
+    except ratelimit.RateLimited as exc:
+        raise CodeRateLimited(exc.retry_after) from exc
+
+
+def _count_code_sent(destination: str, ip: str | None) -> None:
+    ratelimit.hit(
+        "code-to",
+        destination.lower(),
+        ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT),
+    )
+    if ip:
+        ratelimit.hit("code-from", ip, ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_IP))
+
+
+def _send_code(*, user: User, purpose: str, channel: str, destination: str, ip: str | None) -> None:
+    """Replace any live code of this purpose and channel with a new one and send it.
+
+    The caller has checked the rate limits (``code_send_allowed``) for every code it sends.
+    """
+    now = timezone.now()
+    VerificationCode.objects.filter(
+        user=user, purpose=purpose, channel=channel, used_at__isnull=True
+    ).update(used_at=now)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    lifetime = _code_lifetime(purpose, channel)
+    VerificationCode.objects.create(
+        user=user,
+        purpose=purpose,
+        channel=channel,
+        destination=destination,
+        code_hash=_code_hash(
+            user=user, purpose=purpose, channel=channel, destination=destination, code=code
+        ),
+        expires_at=now + lifetime,
+    )
+    minutes = int(lifetime.total_seconds() // 60)
+    context = {
+        "code": code,
+        "purpose": purpose,
+        "username": user.username,
+        "minutes": minutes,
+        "hours": minutes // 60 if minutes >= 120 else None,
+    }
+    if channel == Channel.SMS:
+        queue_sms(to=destination, template="account_code", context=context, language=user.language)
+    else:
+        queue_email(
+            to=destination, template="account_code", context=context, language=user.language
+        )
+    _count_code_sent(destination, ip)
+
+
+def _live_code(*, user: User, purpose: str, channel: str) -> VerificationCode | None:
+    return (
+        VerificationCode.objects.select_for_update()
+        .filter(user=user, purpose=purpose, channel=channel, used_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _check_code(*, user: User, purpose: str, channel: str, code: str) -> str | None:
+    """Use the live code if ``code`` matches it; otherwise count a wrong try.
+
+    Returns ``None`` on success, else the message to show beside the field. The caller runs
+    this inside a transaction that it commits either way, so wrong tries are kept.
+    """
+    record = _live_code(user=user, purpose=purpose, channel=channel)
+    code = (code or "").strip()
+    if record is None:
+        return _("No code is waiting for this. Request a new code.")
+    if record.expires_at <= timezone.now():
+        return _("This code has expired. Request a new code.")
+    max_tries = settings.ACCOUNTS_CODE_MAX_TRIES
+    if record.attempts >= max_tries:
+        return _("Too many wrong tries. Request a new code.")
+    expected = _code_hash(
+        user=user, purpose=purpose, channel=channel, destination=record.destination, code=code
+    )
+    if len(code) == 6 and code.isdigit() and constant_time_compare(expected, record.code_hash):
+        record.used_at = timezone.now()
+        record.save(update_fields=["used_at"])
+        return None
+    record.attempts += 1
+    record.save(update_fields=["attempts"])
+    left = max_tries - record.attempts
+    if left <= 0:
+        return _("The code is not correct, and that was the last try. Request a new code.")
+    return ngettext(
+        "The code is not correct. %(left)d try left.",
+        "The code is not correct. %(left)d tries left.",
+        left,
+    ) % {"left": left}
+
+
+def _live_code_exists(*, user: User, purpose: str, channel: str) -> bool:
+    return VerificationCode.objects.filter(
+        user=user,
+        purpose=purpose,
+        channel=channel,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        attempts__lt=settings.ACCOUNTS_CODE_MAX_TRIES,
+    ).exists()
+
+
+# Registration and identity verification -------------------------------------------------------
+
+
+def _clean_identity(
+    *, username: str | None, email: str | None, mobile: str | None, exclude: User | None = None
+) -> dict[str, str]:
+    """Validate and normalise the given fields, and refuse those another account holds."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    others = User.objects.all()
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    checks = [
+        ("username", username, validate_username, "username__iexact"),
+        ("email", email, validate_real_email, "email__iexact"),
+        ("mobile", mobile, validate_mainland_mobile, "mobile"),
+    ]
+    taken = {
+        "username": _("This username is taken. Choose another one."),
+        "email": _("This email address is used by another account."),
+        "mobile": _("This mobile number is used by another account."),
+    }
+    for name, value, validator, lookup in checks:
+        if value is None:
+            continue
+        try:
+            cleaned[name] = validator(value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+            continue
+        if others.filter(**{lookup: cleaned[name]}).exists():
+            errors[name] = [taken[name]]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _validate_new_password(password: str, user: User, field_name: str = "password") -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({field_name: exc.messages}) from exc
+
+
+@transaction.atomic
+def account_register(
+    *, username: str, password: str, email: str, mobile: str, language: str, ip: str | None
+) -> User:
+    """Create a self-registered owner account and send its SMS and email codes (Q18)."""
+    cleaned = _clean_identity(username=username, email=email, mobile=mobile)
+    user = User(
+        username=cleaned["username"],
+        email=cleaned["email"],
+        mobile=cleaned["mobile"],
+        role=User.Role.OWNER,
+        origin=User.Origin.SELF,
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+    )
+    _validate_new_password(password, user)
+    code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # Another registration took the same name or address a moment ago.
+        _clean_identity(username=username, email=email, mobile=mobile)
+        raise ValidationError(
+            {"username": [_("This username is taken. Choose another one.")]}
+        ) from exc
+    _send_code(
+        user=user, purpose=Purpose.VERIFY, channel=Channel.SMS, destination=user.mobile, ip=ip
+    )
+    _send_code(
+        user=user, purpose=Purpose.VERIFY, channel=Channel.EMAIL, destination=user.email, ip=ip
+    )
+    return user
+
+
+def identity_codes_send_missing(*, user: User, ip: str | None) -> list[str]:
+    """At sign-in, send a code for each unconfirmed channel that has no live code.
+
+    Returns the channels sent. A rate limit is not an error here: the codes sent before are
+    still waiting, and the page offers to send new ones.
+    """
+    sent = []
+    with transaction.atomic():
+        for channel, done, destination in (
+            (Channel.SMS, user.mobile_verified_at, user.mobile),
+            (Channel.EMAIL, user.email_verified_at, user.email),
+        ):
+            if done or _live_code_exists(user=user, purpose=Purpose.VERIFY, channel=channel):
+                continue
+            try:
+                code_send_allowed(destinations=[destination], ip=ip)
+            except CodeRateLimited:
+                continue
+            _send_code(
+                user=user, purpose=Purpose.VERIFY, channel=channel, destination=destination, ip=ip
+            )
+            sent.append(channel)
+    return sent
+
+
+@dataclass
+class VerifyResult:
+    verified: bool
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def account_verify(*, user: User, sms_code: str | None, email_code: str | None) -> VerifyResult:
+    """Confirm the mobile and/or the email with their codes.
+
+    Each correct code confirms its channel on its own, so a user whose email never arrived
+    keeps the confirmed mobile (Q16). The account is usable once both are confirmed.
+    """
+    errors: dict[str, str] = {}
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        now = timezone.now()
+        for channel, value, attr, field_name in (
+            (Channel.SMS, sms_code, "mobile_verified_at", "sms_code"),
+            (Channel.EMAIL, email_code, "email_verified_at", "email_code"),
+        ):
+            if getattr(user, attr):
+                continue
+            if not value:
+                errors[field_name] = _("Enter the 6-digit code.")
+                continue
+            problem = _check_code(user=user, purpose=Purpose.VERIFY, channel=channel, code=value)
+            if problem:
+                errors[field_name] = problem
+            else:
+                setattr(user, attr, now)
+        user.save(update_fields=["mobile_verified_at", "email_verified_at"])
+    return VerifyResult(verified=user.identity_verified, errors=errors)
+
+
+def verification_code_resend(
+    *, user: User, channel: str, ip: str | None, new_email: str | None = None
+) -> None:
+    """Send a new confirmation code; with ``new_email``, move an unconfirmed email first (Q16)."""
+    if user.identity_verified:
+        return
+    if new_email:
+        unverified_email_change(user=user, new_email=new_email, ip=ip)
+        return
+    if channel == Channel.SMS:
+        if user.mobile_verified_at:
+            return
+        destination = user.mobile
+    else:
+        if user.email_verified_at:
+            return
+        destination = user.email
+    with transaction.atomic():
+        code_send_allowed(destinations=[destination], ip=ip)
+        _send_code(
+            user=user, purpose=Purpose.VERIFY, channel=channel, destination=destination, ip=ip
+        )
+
+
+@transaction.atomic
+def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> User:
+    """The email never arrived (Q16): after the mobile is confirmed, use another address.
+
+    The mobile's owner is told by SMS, so a change they did not make does not go unnoticed.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.mobile_verified_at:
+        raise ValidationError(
+            {"new_email": [_("Confirm your mobile number first; then you can change the email.")]}
+        )
+    if user.email_verified_at:
+        raise ValidationError(
+            {
+                "new_email": [
+                    _("This email address is confirmed already; change it on your account page.")
+                ]
+            }
+        )
+    try:
+        cleaned = _clean_identity(username=None, email=new_email, mobile=None, exclude=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_email": exc.message_dict["email"]}) from exc
+    code_send_allowed(destinations=[cleaned["email"]], ip=ip)
+    user.email = cleaned["email"]
+    user.save(update_fields=["email"])
+    _send_code(
+        user=user, purpose=Purpose.VERIFY, channel=Channel.EMAIL, destination=user.email, ip=ip
+    )
+    queue_sms(
+        to=user.mobile,
+        template="email_changed",
+        context={"username": user.username, "email": user.email},
+        language=user.language,
+    )
+    return user
+
+
+# Passwords ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_set(*, user: User, new_password: str, field_name: str = "new_password1") -> User:
+    """Set a new password chosen by the account holder; it is no longer an initial one."""
+    _validate_new_password(new_password, user, field_name)
+    user.set_password(new_password)
+    user.password_is_initial = False
+    user.save(update_fields=["password", "password_is_initial"])
+    Token.objects.filter(user=user).delete()
+    queue_sms(
+        to=user.mobile,
+        template="password_changed",
+        context={"username": user.username},
+        language=user.language,
+    )
+    return user
+
+
+@dataclass
+class ResetAnswer:
+    """What the forgotten-password page may say; ``provider`` only for imported accounts."""
+
+    provider: AccessProvider | None = None
+
+
+def password_reset_request(*, username: str, ip: str | None) -> ResetAnswer:
+    """Send reset codes to a self-registered, confirmed account (Q11, Q12).
+
+    The answer is the same whether or not the account exists, except that a client imported
+    by an access provider and still on its initial password is told which provider resets it.
+    """
+    user = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    if user is None:
+        return ResetAnswer()
+    if user.origin == User.Origin.IMPORT and user.password_is_initial and user.imported_by:
+        return ResetAnswer(provider=user.imported_by)
+    if user.origin != User.Origin.SELF or not user.identity_verified:
+        return ResetAnswer()
+    try:
+        with transaction.atomic():
+            code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
+            for channel, destination in ((Channel.SMS, user.mobile), (Channel.EMAIL, user.email)):
+                _send_code(
+                    user=user,
+                    purpose=Purpose.RESET,
+                    channel=channel,
+                    destination=destination,
+                    ip=ip,
+                )
+    except CodeRateLimited:
+        # Saying so would tell that the account exists; the codes sent before still work.
+        pass
+    return ResetAnswer()
+
+
+def password_reset_complete(
+    *, username: str, sms_code: str, email_code: str, new_password: str
+) -> User:
+    """Set a new password once both reset codes match; raises ``ValidationError``."""
+    user = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    if user is None or user.origin != User.Origin.SELF or not user.identity_verified:
+        # The same answer as a wrong code, so the form tells nothing about the account.
+        raise ValidationError({"sms_code": [_("No code is waiting for this. Request a new code.")]})
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        for channel, value, field_name in (
+            (Channel.SMS, sms_code, "sms_code"),
+            (Channel.EMAIL, email_code, "email_code"),
+        ):
+            # Peek first so that a right SMS code is not spent when the email code is wrong.
+            problem = _check_code_peek(
+                user=user, purpose=Purpose.RESET, channel=channel, code=value
+            )
+            if problem:
+                errors[field_name] = [problem]
+    if errors:
+        raise ValidationError(errors)
+    _validate_new_password(new_password, user, "new_password1")
+    with transaction.atomic():
+        for channel, value in ((Channel.SMS, sms_code), (Channel.EMAIL, email_code)):
+            if _check_code(user=user, purpose=Purpose.RESET, channel=channel, code=value):
+                raise ValidationError(
+                    {"sms_code": [_("This code has expired. Request a new code.")]}
+                )
+        password_set(user=user, new_password=new_password)
+    # Whoever proved both codes may sign in again at once, even after a lockout.
+    axes_reset(username=user.username)
+    return user
+
+
+def _check_code_peek(*, user: User, purpose: str, channel: str, code: str) -> str | None:
+    """Like ``_check_code`` but leaves a matching code unused (a wrong one still counts)."""
+    record = _live_code(user=user, purpose=purpose, channel=channel)
+    code = (code or "").strip()
+    if record is None:
+        return _("No code is waiting for this. Request a new code.")
+    if record.expires_at <= timezone.now():
+        return _("This code has expired. Request a new code.")
+    if record.attempts >= settings.ACCOUNTS_CODE_MAX_TRIES:
+        return _("Too many wrong tries. Request a new code.")
+    expected = _code_hash(
+        user=user, purpose=purpose, channel=channel, destination=record.destination, code=code
+    )
+    if len(code) == 6 and code.isdigit() and constant_time_compare(expected, record.code_hash):
+        return None
+    return _check_code(user=user, purpose=purpose, channel=channel, code=code)
+
+
+# Changing the mobile or email of a confirmed account -------------------------------------------
+
+
+@transaction.atomic
+def contact_change_request(*, user: User, channel: str, new_value: str, ip: str | None) -> str:
+    """Send a code to the new mobile or email; returns the normalised new address."""
+    if channel == Channel.SMS:
+        cleaned = _clean_identity(username=None, email=None, mobile=new_value, exclude=user)
+        destination, purpose = cleaned["mobile"], Purpose.CHANGE_MOBILE
+        if destination == user.mobile:
+            raise ValidationError({"mobile": [_("This is your current mobile number.")]})
+    else:
+        cleaned = _clean_identity(username=None, email=new_value, mobile=None, exclude=user)
+        destination, purpose = cleaned["email"], Purpose.CHANGE_EMAIL
+        if destination.lower() == user.email.lower():
+            raise ValidationError({"email": [_("This is your current email address.")]})
+    code_send_allowed(destinations=[destination], ip=ip)
+    _send_code(user=user, purpose=purpose, channel=channel, destination=destination, ip=ip)
+    return destination
+
+
+def contact_change_confirm(*, user: User, channel: str, code: str) -> User:
+    """Move the account to the address the code was sent to; raises ``ValidationError``."""
+    purpose = Purpose.CHANGE_MOBILE if channel == Channel.SMS else Purpose.CHANGE_EMAIL
+    with transaction.atomic():
+        record = _live_code(user=user, purpose=purpose, channel=channel)
+        problem = _check_code(user=user, purpose=purpose, channel=channel, code=code)
+    if problem:
+        raise ValidationError({"code": [problem]})
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        old_mobile = user.mobile
+        now = timezone.now()
+        if channel == Channel.SMS:
+            _clean_identity(username=None, email=None, mobile=record.destination, exclude=user)
+            user.mobile, user.mobile_verified_at = record.destination, now
+        else:
+            _clean_identity(username=None, email=record.destination, mobile=None, exclude=user)
+            user.email, user.email_verified_at = record.destination, now
+        user.save(update_fields=["mobile", "mobile_verified_at", "email", "email_verified_at"])
+        queue_sms(
+            to=old_mobile,
+            template="contact_changed",
+            context={"username": user.username},
+            language=user.language,
+        )
+    return user
+
+
+# Staff ----------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -54,3 +587,36 @@ def staff_create(
     if role in User.STAFF_ROLES:
         device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
     return user, device
+
+
+# Sign-in, tokens and staff second factor -------------------------------------------------------
+
+
+def sign_in_record(*, user: User, method: str, ip: str | None, user_agent: str = "") -> SignIn:
+    return SignIn.objects.create(
+        user=user, method=method, ip_address=ip or None, user_agent=(user_agent or "")[:255]
+    )
+
+
+def totp_device_for_enrolment(*, user: User) -> TOTPDevice:
+    """The unconfirmed device to enrol (the one ``createstaff`` printed), made if missing."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by(
+        "-id"
+    ).first() or TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
+    """Confirm a device with a first code from it; other devices of the account are removed."""
+    if not device.verify_token((token or "").strip()):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    return True
+
+
+def api_token_issue(*, user: User) -> Token:
+    token, _created = Token.objects.get_or_create(user=user)
+    return token

@@ -23,6 +23,7 @@ app.conf.update(
         "beian.delivery.*": {"queue": "delivery"},
         "certificates.check.*": {"queue": "checks"},
         "providers.import.*": {"queue": "imports"},
+        "providers.webhook.*": {"queue": "delivery"},
     },
     # A task is acknowledged only once it has finished: a worker that dies mid-task leaves it
     # on the queue for another worker. Every task is written to be safe to run twice.
@@ -31,7 +32,6 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_soft_time_limit=120,
     task_time_limit=180,
-    broker_transport_options={"visibility_timeout": 3600},
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     beat_schedule={
@@ -39,9 +39,36 @@ app.conf.update(
             "task": "beian.delivery.sweep",
             "schedule": 60.0,
         },
+        "provider-webhook-sweep": {
+            "task": "providers.webhook.sweep",
+            "schedule": 60.0,
+        },
+        "provider-import-sweep": {
+            "task": "providers.import.sweep",
+            "schedule": 300.0,
+        },
         "calendar-sync": {
             "task": "beian.calendar.sync",
             "schedule": crontab(hour=3, minute=17),
+        },
+        # Before the bureaus start work (CELERY_TIMEZONE is Asia/Shanghai).
+        "review-deadline-digest": {
+            "task": "review.deadlines.digest",
+            "schedule": crontab(hour=7, minute=30),
+        },
+        "review-escalate-overdue": {
+            "task": "review.deadlines.escalate",
+            "schedule": crontab(hour=7, minute=45),
+        },
+        "certificates-compliance": {
+            "task": "certificates.check.all",
+            "schedule": crontab(hour=2, minute=41),
+        },
+        # Opens the annual review, reminds owners, flags what is overdue; in the morning so
+        # that the reminders arrive during the day.
+        "annual-review-daily": {
+            "task": "public.annual_review.daily",
+            "schedule": crontab(hour=8, minute=5),
         },
     },
 )

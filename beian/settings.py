@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "filings",
     "review",
     "certificates",
+    "public",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,8 @@ AUTHENTICATION_BACKENDS = [
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Only for the random initial passwords of imported accounts (see providers/hashers.py).
+    "providers.hashers.InitialPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -160,6 +163,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = flag("AXES_ENABLED", default=True)
+# The lockout answer is the sign-in page (or the API's JSON), in the portal's layout.
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -242,6 +247,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Named provider tokens ("bp_…") first; any other key falls through to DRF's tokens.
+        "providers.authentication.ProviderTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -286,9 +293,56 @@ ACCOUNTS_CODE_MAX_TRIES = env.int("ACCOUNTS_CODE_MAX_TRIES", default=5)
 ACCOUNTS_CODE_RATE_PER_RECIPIENT = env.str(
     "ACCOUNTS_CODE_RATE_PER_RECIPIENT", default="1/min,5/hour,10/day"
 )
-ACCOUNTS_CODE_RATE_PER_IP = env.str("ACCOUNTS_CODE_RATE_PER_IP", default="6/min,30/hour,100/day")
+ACCOUNTS_CODE_RATE_PER_IP = env.str("ACCOUNTS_CODE_RATE_PER_IP", default="10/min,50/hour,200/day")
 # How long a password-checked sign-in may wait for its codes or new password.
 ACCOUNTS_PENDING_SIGN_IN_SECONDS = env.int("ACCOUNTS_PENDING_SIGN_IN_SECONDS", default=1800)
+# Forgotten username by filing number (Q11): requests per client address and per number.
+USERNAME_REMINDER_RATE = env.str("USERNAME_REMINDER_RATE", default="3/hour,10/day")
+
+# Certificates (SPEC §5). Private signing keys are PEM files named <key id>.pem in this folder,
+# or secrets CERT_SIGNING_KEY_<KEY ID> (or CERT_SIGNING_KEY_<KEY ID>_FILE); see
+# docs/certificate-format.md. Outside production the first key is generated on first use.
+CERT_SIGNING_KEY_DIR = env.path("CERT_SIGNING_KEY_DIR", default=str(BASE_DIR / "var" / "keys"))
+CERT_AUTO_CREATE_KEY = flag("CERT_AUTO_CREATE_KEY", default=not PRODUCTION)
+# The compliance checker: timeouts, size limits, politeness, and the SSRF guard.
+COMPLIANCE_CONNECT_TIMEOUT = env.float("COMPLIANCE_CONNECT_TIMEOUT", default=5.0)
+COMPLIANCE_READ_TIMEOUT = env.float("COMPLIANCE_READ_TIMEOUT", default=10.0)
+COMPLIANCE_TOTAL_TIMEOUT = env.float("COMPLIANCE_TOTAL_TIMEOUT", default=20.0)
+COMPLIANCE_MAX_CERT_BYTES = env.int("COMPLIANCE_MAX_CERT_BYTES", default=64 * 1024)
+COMPLIANCE_MAX_PAGE_BYTES = env.int("COMPLIANCE_MAX_PAGE_BYTES", default=2 * 1024 * 1024)
+COMPLIANCE_HOST_INTERVAL_SECONDS = env.float("COMPLIANCE_HOST_INTERVAL_SECONDS", default=2.0)
+COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS = env.int("COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS", default=60)
+# Private, loopback and link-local targets are refused; only the test suite (or a local
+# trial) may allow them. COMPLIANCE_RESOLVE works like curl --resolve: "host=ip:port,…".
+COMPLIANCE_ALLOW_PRIVATE_TARGETS = flag("COMPLIANCE_ALLOW_PRIVATE_TARGETS", default=False)
+if PRODUCTION and COMPLIANCE_ALLOW_PRIVATE_TARGETS:
+    raise ImproperlyConfigured("COMPLIANCE_ALLOW_PRIVATE_TARGETS must stay off in production")
+COMPLIANCE_RESOLVE = dict(
+    item.strip().split("=", 1) for item in env.list("COMPLIANCE_RESOLVE", default=[]) if item
+)
+
+# Access providers (SPEC §6): webhooks, imports and gating.
+PROVIDER_WEBHOOK_TIMEOUT = env.float("PROVIDER_WEBHOOK_TIMEOUT", default=5.0)
+# Webhooks to private or loopback addresses are refused (SSRF) unless allowed for local trials.
+PROVIDER_WEBHOOK_ALLOW_PRIVATE = flag("PROVIDER_WEBHOOK_ALLOW_PRIVATE", default=False)
+if PRODUCTION and PROVIDER_WEBHOOK_ALLOW_PRIVATE:
+    raise ImproperlyConfigured("PROVIDER_WEBHOOK_ALLOW_PRIVATE must stay off in production")
+PROVIDER_IMPORT_MAX_API_ROWS = env.int("PROVIDER_IMPORT_MAX_API_ROWS", default=500)
+PROVIDER_IMPORT_MAX_FILE_ROWS = env.int("PROVIDER_IMPORT_MAX_FILE_ROWS", default=20000)
+PROVIDER_IMPORT_CHUNK_ROWS = env.int("PROVIDER_IMPORT_CHUNK_ROWS", default=250)
+PROVIDER_GATING_MAX_DOMAINS = 1000
+
+# Public services (SPEC §7, §8). The is-it-filed page asks for a captcha after this many
+# queries from one address in an hour; answers are cached, and at most this many matches of a
+# name search are listed (a longer query narrows them down).
+PUBLIC_QUERY_CAPTCHA_AFTER = env.int("PUBLIC_QUERY_CAPTCHA_AFTER", default=10)
+PUBLIC_QUERY_CACHE_SECONDS = env.int("PUBLIC_QUERY_CACHE_SECONDS", default=600)
+PUBLIC_QUERY_MAX_RESULTS = env.int("PUBLIC_QUERY_MAX_RESULTS", default=500)
+# The yearly annual-review window as month-day; the ministry may set another one for a given
+# year in the admin. The second reminder goes this many days before the window ends.
+ANNUAL_REVIEW_START = env.str("ANNUAL_REVIEW_START", default="01-01")
+ANNUAL_REVIEW_END = env.str("ANNUAL_REVIEW_END", default="03-31")
+ANNUAL_REVIEW_FINAL_REMINDER_DAYS = env.int("ANNUAL_REVIEW_FINAL_REMINDER_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

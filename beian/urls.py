@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from certificates import api as certificate_api
+
 from . import views
 
 urlpatterns = [
@@ -12,6 +14,29 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("captcha/", include("captcha.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("certificates/", include("certificates.urls")),
+    # Before the filings and public API includes, so these two exact paths are ours.
+    path(
+        "api/v1/filings/<int:pk>/certificate/",
+        certificate_api.FilingCertificateView.as_view(),
+        name="api-filing-certificate",
+    ),
+    path(
+        "api/v1/public/certificates/verify/",
+        certificate_api.VerifyCertificateView.as_view(),
+        name="api-certificate-verify",
+    ),
+    path("api/v1/", include("accounts.api_urls")),
+    path("filing/", include("filings.urls")),
+    path("api/v1/filings/", include("filings.api_urls")),
+    path("provider/", include("providers.urls")),
+    path("api/v1/", include("providers.api_urls")),
+    # Before review.urls: /review/annual-overdue/ is the public app's bureau page.
+    path("", include("public.urls")),
+    path("api/v1/", include("public.api_urls")),
+    path("review/", include("review.urls")),
+    path("api/v1/review/", include("review.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

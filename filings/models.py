@@ -286,6 +286,23 @@ class PreApproval(models.Model):
         ]
 
 
+class FilingDraft(models.Model):
+    """Changes the owner has saved but not yet submitted, in the SPEC §10 JSON shape.
+
+    The wizard and the API write here, never into the working copy: the working copy is what
+    the bureau reviews (or approved), and it takes part in conflict checks, so half-typed
+    edits of a filing under review or of an approved filing (an amendment in preparation)
+    must not show there. Submission validates this data and moves it into the working copy.
+    """
+
+    filing = models.OneToOneField(Filing, on_delete=models.CASCADE, related_name="draft")
+    data = models.JSONField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+
 class FilingVersion(models.Model):
     """Every submitted and every approved state of a filing, as a JSON snapshot."""
 

@@ -10,7 +10,7 @@ from .models import Domain, Filing, PublishedDomain, PublishedWebsite, Website
 @transaction.atomic
 def publish(*, filing: Filing) -> list[PublishedWebsite]:
     """Replace the published copy of ``filing`` with its working copy (on approval)."""
-    unpublish(filing=filing)
+    unpublish(filing=filing)  # also tells the public query that its cached answers are stale
     websites = list(Website.objects.filter(filing=filing).order_by("position", "id"))
     domains: dict[int, list[str]] = {}
     for website_id, name in (
@@ -51,3 +51,11 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
 def unpublish(*, filing: Filing) -> None:
     PublishedDomain.objects.filter(filing=filing).delete()
     PublishedWebsite.objects.filter(filing=filing).delete()
+    transaction.on_commit(_published_data_changed)
+
+
+def _published_data_changed() -> None:
+    # The public query caches its answers; they are stale once the published copy changes.
+    from public.services import published_data_changed
+
+    published_data_changed()

@@ -30,6 +30,41 @@ def _english_off(settings):
     settings.LANGUAGE_CODE = "zh-hans"
 
 
+@pytest.fixture(autouse=True)
+def _signing_keys_in_tmp(settings, tmp_path_factory):
+    # Certificates signed during tests keep their private keys out of the checkout's var/keys.
+    settings.CERT_SIGNING_KEY_DIR = str(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """For tests that create many accounts: Argon2 costs most of a second per password."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
+@pytest.fixture
+def otp_client():
+    """``otp_client(user)``: a test client signed in as ``user`` with a verified TOTP device."""
+    from django.test import Client
+    from django_otp import login as otp_login
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def make(user):
+        client = Client()
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        client.force_login(user)
+        request = type("Request", (), {"session": client.session, "user": user})()
+        otp_login(request, device)
+        request.session.save()
+        return client
+
+    return make
+
+
 @pytest.fixture
 def outbox_messages():
     """The delivery log, newest first."""

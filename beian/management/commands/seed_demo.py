@@ -5,7 +5,7 @@ from django.db import transaction
 
 # Each app that has demo data provides ``<app>/demo.py`` with ``seed(out) -> list[dict]``;
 # they run in this order, so later apps can rely on the accounts of earlier ones.
-DEMO_APPS = ["accounts", "providers", "filings", "review", "certificates"]
+DEMO_APPS = ["accounts", "providers", "filings", "review", "certificates", "public"]
 
 
 class Command(BaseCommand):

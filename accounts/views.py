@@ -1,0 +1,611 @@
+"""Account pages: register, confirm, sign in (with its steps), recover, the account page, 2FA.
+
+A password-checked sign-in whose account still needs its codes or a new password is kept in
+the session as *pending* and is not logged in, so no other page opens until the steps are done
+(Q22): confirm the SMS and email codes, then replace an initial password, then the home page.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import services
+from .forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ContactChangeForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewEmailForm,
+    OtpForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SetPasswordForm,
+    VerifyForm,
+)
+from .models import SignIn, User
+from .permissions import account_required, has_confirmed_device, needs_otp
+
+PENDING = "accounts_pending"
+RESET_USERNAME = "accounts_reset_username"
+CONTACT_CHANGE = "accounts_contact_change"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _first_url(*names: str) -> str | None:
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def home_url_for(user: User) -> str:
+    """Where an account lands after signing in: its task list or console."""
+    if user.role == User.Role.OWNER:
+        return _first_url("filings:tasks") or "/"
+    if user.role == User.Role.BUREAU:
+        return _first_url("review:queue") or reverse("accounts:account")
+    if user.role == User.Role.MINISTRY:
+        return _first_url("admin:index") or reverse("accounts:account")
+    return _first_url("providers:console") or reverse("accounts:account")
+
+
+def _safe_next(request, candidate: str | None) -> str | None:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def _complete_sign_in(request, user: User, next_url: str | None = None):
+    request.session.pop(PENDING, None)
+    login(request, user, backend=MODEL_BACKEND)
+    language = getattr(request, "LANGUAGE_CODE", None)
+    if language and language != user.language and language in dict(settings.LANGUAGES):
+        User.objects.filter(pk=user.pk).update(language=language)
+    services.sign_in_record(
+        user=user,
+        method=SignIn.Method.PASSWORD,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    if needs_otp(user):
+        target = "accounts:otp-verify" if has_confirmed_device(user) else "accounts:otp-setup"
+        return redirect(f"{reverse(target)}?{urlencode({'next': next_url or home_url_for(user)})}")
+    return redirect(next_url or home_url_for(user))
+
+
+def _start_pending(request, user: User, *, via: str, next_url: str | None = None) -> None:
+    request.session.cycle_key()
+    request.session[PENDING] = {
+        "user_id": user.pk,
+        "via": via,
+        "started": time.time(),
+        "next": next_url,
+    }
+
+
+def _pending_user(request) -> User | None:
+    state = request.session.get(PENDING)
+    if not state:
+        return None
+    if time.time() - state["started"] > settings.ACCOUNTS_PENDING_SIGN_IN_SECONDS:
+        request.session.pop(PENDING, None)
+        return None
+    return User.objects.filter(pk=state["user_id"], is_active=True).first()
+
+
+def _next_step(request, user: User):
+    """The next step of a pending sign-in, or the signed-in home when none is left."""
+    if not user.identity_verified:
+        return redirect("accounts:verify")
+    if user.password_is_initial:
+        return redirect("accounts:password-initial")
+    state = request.session.get(PENDING) or {}
+    return _complete_sign_in(request, user, _safe_next(request, state.get("next")))
+
+
+def _no_pending(request):
+    messages.info(request, _("Your sign-in has expired. Sign in again."))
+    return redirect("accounts:login")
+
+
+def _rate_limited(form, exc: services.CodeRateLimited, field: str | None = None) -> None:
+    form.add_error(field, exc.message)
+
+
+# Registration and confirmation -----------------------------------------------------------------
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect(home_url_for(request.user))
+    form = RegisterForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.account_register(
+                    username=data["username"],
+                    password=data["password"],
+                    email=data["email"],
+                    mobile=data["mobile"],
+                    language=request.LANGUAGE_CODE,
+                    ip=client_ip(request),
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except services.CodeRateLimited as exc:
+                _rate_limited(form, exc)
+                status = 429
+            else:
+                _start_pending(request, user, via="register")
+                messages.success(
+                    request,
+                    _(
+                        "Your account is created. We sent a code to your mobile and another to your email."
+                    ),
+                )
+                return redirect("accounts:verify")
+        if status == 200:
+            status = 400
+    return render(request, "accounts/register.html", {"form": form}, status=status)
+
+
+def verify(request):
+    user = _pending_user(request)
+    if user is None:
+        return _no_pending(request)
+    if user.identity_verified:
+        return _next_step(request, user)
+    form = VerifyForm(
+        request.POST or None,
+        need_sms=not user.mobile_verified_at,
+        need_email=not user.email_verified_at,
+    )
+    status = 200
+    if request.method == "POST":
+        # Each code is checked on its own: a right SMS code confirms the mobile even when the
+        # email code is wrong or has not arrived (Q16).
+        result = services.account_verify(
+            user=user,
+            sms_code=request.POST.get("sms_code", "").strip(),
+            email_code=request.POST.get("email_code", "").strip(),
+        )
+        user.refresh_from_db()
+        if result.verified:
+            messages.success(request, _("Your mobile number and email address are confirmed."))
+            return _next_step(request, user)
+        form = VerifyForm(
+            request.POST,
+            need_sms=not user.mobile_verified_at,
+            need_email=not user.email_verified_at,
+        )
+        form.is_valid()
+        for name, message in result.errors.items():
+            if name in form.fields and name not in form.errors:
+                form.add_error(name, message)
+        status = 400
+    return render(
+        request,
+        "accounts/verify.html",
+        {"form": form, "pending_user": user, "can_change_email": bool(user.mobile_verified_at)},
+        status=status,
+    )
+
+
+@require_POST
+def verify_resend(request):
+    user = _pending_user(request)
+    if user is None:
+        return _no_pending(request)
+    channel = request.POST.get("channel")
+    if channel not in {"sms", "email"}:
+        return redirect("accounts:verify")
+    try:
+        services.verification_code_resend(user=user, channel=channel, ip=client_ip(request))
+    except services.CodeRateLimited as exc:
+        messages.error(request, exc.message)
+    else:
+        if channel == "sms":
+            messages.success(request, _("A new code is on its way to your mobile."))
+        else:
+            messages.success(request, _("A new code is on its way to your email."))
+    return redirect("accounts:verify")
+
+
+def verify_change_email(request):
+    """Q16: the email code never arrived; after the mobile is confirmed, use another address."""
+    user = _pending_user(request)
+    if user is None:
+        return _no_pending(request)
+    if user.identity_verified:
+        return _next_step(request, user)
+    if not user.mobile_verified_at:
+        messages.info(
+            request, _("Confirm your mobile number first; then you can change the email.")
+        )
+        return redirect("accounts:verify")
+    form = NewEmailForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.unverified_email_change(
+                    user=user, new_email=form.cleaned_data["new_email"], ip=client_ip(request)
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except services.CodeRateLimited as exc:
+                _rate_limited(form, exc, "new_email")
+            else:
+                messages.success(request, _("We sent a new code to the new email address."))
+                return redirect("accounts:verify")
+        status = 400
+    return render(
+        request,
+        "accounts/verify_change_email.html",
+        {"form": form, "pending_user": user},
+        status=status,
+    )
+
+
+# Sign in and out -------------------------------------------------------------------------------
+
+
+def sign_in(request):
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url or home_url_for(request.user))
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            user = authenticate(
+                request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+            if getattr(request, "axes_locked_out", False):
+                form.add_error(None, lockout_message())
+                response = render(
+                    request, "accounts/login.html", {"form": form, "next": next_url}, status=429
+                )
+                response.axes_handled = True
+                return response
+            if user is None:
+                form.add_error(None, _("The username or password is not correct."))
+            elif user.identity_verified and not user.password_is_initial:
+                return _complete_sign_in(request, user, next_url)
+            else:
+                _start_pending(request, user, via="login", next_url=next_url)
+                if not user.identity_verified:
+                    services.identity_codes_send_missing(user=user, ip=client_ip(request))
+                    messages.info(
+                        request,
+                        _("Confirm your mobile number and email address before you continue."),
+                    )
+                return _next_step(request, user)
+        status = 400
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def lockout_message() -> str:
+    minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
+    return ngettext(
+        "Too many failed sign-ins for this username from your address. Try again in %(minutes)d minute.",
+        "Too many failed sign-ins for this username from your address. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout answer: the page or API answer that saw it, else a plain one."""
+    if original_response is not None and getattr(original_response, "axes_handled", False):
+        return original_response
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": lockout_message()}, status=429)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": LoginForm(), "page_errors": [lockout_message()]},
+        status=429,
+    )
+
+
+def sign_out(request):
+    if request.method == "POST":
+        logout(request)
+        messages.info(request, _("You have signed out."))
+        return redirect("home")
+    return render(request, "accounts/logout.html")
+
+
+# Passwords -------------------------------------------------------------------------------------
+
+
+def password_initial(request):
+    """Q22: an account on its initial password chooses its own before anything else."""
+    user = _pending_user(request)
+    if user is None:
+        return _no_pending(request)
+    if not user.identity_verified or not user.password_is_initial:
+        return _next_step(request, user)
+    form = SetPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.password_set(user=user, new_password=form.cleaned_data["new_password1"])
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                user.refresh_from_db()
+                messages.success(request, _("Your new password is set."))
+                return _next_step(request, user)
+        status = 400
+    return render(request, "accounts/password_initial.html", {"form": form}, status=status)
+
+
+def password_forgot(request):
+    form = ForgotPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            username = form.cleaned_data["username"].strip()
+            answer = services.password_reset_request(username=username, ip=client_ip(request))
+            if answer.provider is not None:
+                return render(
+                    request, "accounts/password_provider.html", {"provider": answer.provider}
+                )
+            request.session[RESET_USERNAME] = username
+            return redirect("accounts:password-reset")
+        status = 400
+    return render(request, "accounts/password_forgot.html", {"form": form}, status=status)
+
+
+def password_reset(request):
+    username = request.session.get(RESET_USERNAME)
+    if not username:
+        return redirect("accounts:password-forgot")
+    form = ResetPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.password_reset_complete(
+                    username=username,
+                    sms_code=data["sms_code"],
+                    email_code=data["email_code"],
+                    new_password=data["new_password1"],
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                request.session.pop(RESET_USERNAME, None)
+                messages.success(request, _("Your password is changed. Sign in with the new one."))
+                return redirect("accounts:login")
+        status = 400
+    return render(request, "accounts/password_reset.html", {"form": form}, status=status)
+
+
+# The account page ------------------------------------------------------------------------------
+
+
+@account_required
+def account(request):
+    return render(
+        request,
+        "accounts/account.html",
+        {"sign_ins": SignIn.objects.filter(user=request.user)[:10]},
+    )
+
+
+@account_required
+def password_change(request):
+    form = ChangePasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            if not request.user.check_password(form.cleaned_data["old_password"]):
+                form.add_error("old_password", _("Your current password is not correct."))
+            else:
+                try:
+                    user = services.password_set(
+                        user=request.user, new_password=form.cleaned_data["new_password1"]
+                    )
+                except ValidationError as exc:
+                    form.add_service_errors(exc)
+                else:
+                    update_session_auth_hash(request, user)
+                    messages.success(request, _("Your password is changed."))
+                    return redirect("accounts:account")
+        status = 400
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+CHANNELS = {"mobile": "sms", "email": "email"}
+
+
+@account_required
+def contact_change(request, kind: str):
+    channel = CHANNELS.get(kind)
+    if channel is None:
+        return redirect("accounts:account")
+    form = ContactChangeForm(request.POST or None, channel=channel)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                destination = services.contact_change_request(
+                    user=request.user,
+                    channel=channel,
+                    new_value=form.cleaned_data["value"],
+                    ip=client_ip(request),
+                )
+            except ValidationError as exc:
+                form.add_error("value", [m for ms in exc.message_dict.values() for m in ms])
+            except services.CodeRateLimited as exc:
+                _rate_limited(form, exc, "value")
+            else:
+                request.session[CONTACT_CHANGE] = {"kind": kind, "to": destination}
+                return redirect("accounts:contact-confirm", kind=kind)
+        status = 400
+    return render(
+        request, "accounts/contact_change.html", {"form": form, "kind": kind}, status=status
+    )
+
+
+@account_required
+def contact_confirm(request, kind: str):
+    channel = CHANNELS.get(kind)
+    state = request.session.get(CONTACT_CHANGE) or {}
+    if channel is None or state.get("kind") != kind:
+        return redirect("accounts:account")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.contact_change_confirm(
+                    user=request.user, channel=channel, code=form.cleaned_data["code"]
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                request.session.pop(CONTACT_CHANGE, None)
+                if channel == "sms":
+                    messages.success(request, _("Your mobile number is changed."))
+                else:
+                    messages.success(request, _("Your email address is changed."))
+                return redirect("accounts:account")
+        status = 400
+    return render(
+        request,
+        "accounts/contact_confirm.html",
+        {"form": form, "kind": kind, "destination": state.get("to", "")},
+        status=status,
+    )
+
+
+# Staff second factor ---------------------------------------------------------------------------
+
+
+def _otp_next(request) -> str:
+    return _safe_next(request, request.POST.get("next") or request.GET.get("next")) or (
+        home_url_for(request.user)
+    )
+
+
+def _qr_svg(data: str) -> str:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg = image.to_string(encoding="unicode")
+    # Drop the XML declaration so the SVG can sit inline in the page.
+    return svg[svg.index("<svg") :]
+
+
+def otp_setup(request):
+    """Enrol an authenticator: scan the QR code (or type the key), confirm one code."""
+    if not request.user.is_authenticated:
+        return redirect(
+            f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}"
+        )
+    user = request.user
+    if has_confirmed_device(user):
+        return redirect(
+            f"{reverse('accounts:otp-verify')}?{urlencode({'next': _otp_next(request)})}"
+        )
+    device = services.totp_device_for_enrolment(user=user)
+    form = OtpForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            if services.totp_device_confirm(device=device, token=form.cleaned_data["otp_token"]):
+                otp_login(request, device)
+                messages.success(request, _("Your authenticator is set up."))
+                return redirect(_otp_next(request))
+            form.add_error(
+                "otp_token",
+                _(
+                    "The code is not correct. Check the time on your phone and type the current code."
+                ),
+            )
+        status = 400
+    secret = base64.b32encode(device.bin_key).decode("ascii")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - generated locally
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "next": _otp_next(request),
+        },
+        status=status,
+    )
+
+
+def otp_verify(request):
+    if not request.user.is_authenticated:
+        return redirect(
+            f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}"
+        )
+    user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return redirect(
+            f"{reverse('accounts:otp-setup')}?{urlencode({'next': _otp_next(request)})}"
+        )
+    if user.is_verified():
+        return redirect(_otp_next(request))
+    form = OtpForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            if device.verify_token(form.cleaned_data["otp_token"]):
+                otp_login(request, device)
+                return redirect(_otp_next(request))
+            if not device.verify_is_allowed()[0]:
+                form.add_error("otp_token", _("Too many wrong codes. Wait a minute and try again."))
+            else:
+                form.add_error(
+                    "otp_token",
+                    _(
+                        "The code is not correct. Type the current code from your authenticator app."
+                    ),
+                )
+        status = 400
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"form": form, "next": _otp_next(request)},
+        status=status,
+    )

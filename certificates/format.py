@@ -1,0 +1,173 @@
+"""The ``bazs.cert`` file: a readable header, a JSON payload, and an Ed25519 signature.
+
+Layout (UTF-8, LF line endings; docs/certificate-format.md is the reference)::
+
+    网站备案电子证书 ICP Filing Certificate
+    ...readable "名称 Name: value" lines...
+
+    -----BEGIN BAZS PAYLOAD-----
+    {JSON, keys sorted, indented by 2}
+    -----END BAZS PAYLOAD-----
+    -----BEGIN BAZS SIGNATURE-----
+    Algorithm: Ed25519
+    Key-Id: 20260301-1a2b3c4d
+    Signature: <base64 of the 64-byte signature>
+    -----END BAZS SIGNATURE-----
+
+The signature covers every byte before the ``-----BEGIN BAZS SIGNATURE-----`` line: header and
+payload both, so a changed character anywhere a person reads is detected. Before verifying, a
+leading byte-order mark is dropped and CR LF becomes LF, so a file saved by a Windows editor or
+uploaded by FTP in text mode still verifies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+FORMAT = "bazs-cert/1"
+PAYLOAD_BEGIN = "-----BEGIN BAZS PAYLOAD-----"
+PAYLOAD_END = "-----END BAZS PAYLOAD-----"
+SIGNATURE_BEGIN = "-----BEGIN BAZS SIGNATURE-----"
+SIGNATURE_END = "-----END BAZS SIGNATURE-----"
+MAX_FILE_BYTES = 256 * 1024
+
+
+class NotGenuine(Exception):
+    """The file is malformed, altered, or signed by a key we do not know."""
+
+
+@dataclass(frozen=True)
+class ParsedCertificate:
+    payload: dict[str, Any]
+    key_id: str
+
+    @property
+    def serial(self) -> str:
+        return str(self.payload.get("serial", ""))
+
+    @property
+    def number(self) -> str:
+        return str(self.payload.get("number", ""))
+
+    @property
+    def domains(self) -> list[str]:
+        return [d for w in self.payload.get("websites", []) for d in w.get("domains", [])]
+
+
+def normalize(data: bytes) -> bytes:
+    """What is verified: without a leading BOM and with LF line endings."""
+    return data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+
+
+def signed_extent(data: bytes) -> bytes:
+    """The normalised file up to the end of its signature block; what follows is ignored."""
+    data = normalize(data)
+    end = data.find(SIGNATURE_END.encode())
+    return data if end < 0 else data[: end + len(SIGNATURE_END)]
+
+
+def render_header(payload: dict[str, Any]) -> str:
+    lines = [
+        "网站备案电子证书 ICP Filing Certificate",
+        "=" * 40,
+        f"备案号 Filing number: {payload['number']}",
+        f"主办单位 Sponsor: {payload['sponsor']['name']}",
+        f"发证机关 Issued by: {payload['bureau']['name']}",
+        f"发证时间 Issued at: {payload['issued_at']}",
+        f"证书序列号 Serial: {payload['serial']}",
+        f"签名密钥 Key id: {payload['key_id']}",
+    ]
+    for index, website in enumerate(payload["websites"], start=1):
+        lines += [
+            "",
+            f"网站 Website {index}: {website['name']}",
+            f"  网站备案号 Website number: {website['number']}",
+            f"  首页 Homepage: {website['homepage']}",
+            f"  域名 Domains: {', '.join(website['domains'])}",
+        ]
+    lines += [
+        "",
+        f"核验 Verify: {payload['verify_url']}",
+        "安装 Install: 放在 http://域名/cert/bazs.cert / serve at http://{domain}/cert/bazs.cert",
+    ]
+    return "\n".join(lines)
+
+
+def sign(payload: dict[str, Any], *, key_id: str, private_key: Ed25519PrivateKey) -> str:
+    """The complete file text for ``payload``, signed with ``private_key``."""
+    body = (
+        render_header(payload)
+        + "\n\n"
+        + PAYLOAD_BEGIN
+        + "\n"
+        + json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2)
+        + "\n"
+        + PAYLOAD_END
+        + "\n"
+    )
+    signature = base64.b64encode(private_key.sign(body.encode("utf-8"))).decode("ascii")
+    return (
+        body
+        + SIGNATURE_BEGIN
+        + "\nAlgorithm: Ed25519\n"
+        + f"Key-Id: {key_id}\n"
+        + f"Signature: {signature}\n"
+        + SIGNATURE_END
+        + "\n"
+    )
+
+
+def verify(data: bytes, public_key: Callable[[str], Ed25519PublicKey | None]) -> ParsedCertificate:
+    """Check the signature of a certificate file; raise ``NotGenuine`` when it fails.
+
+    ``public_key(key_id)`` returns the public key with that id, or None when unknown.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise NotGenuine("the file is too large to be a certificate")
+    data = normalize(data)
+    marker = ("\n" + SIGNATURE_BEGIN + "\n").encode()
+    body, found, rest = data.partition(marker)
+    if not found:
+        raise NotGenuine("no signature block")
+    body += b"\n"
+    try:
+        fields = dict(
+            line.split(": ", 1)
+            for line in rest.decode("ascii").split(SIGNATURE_END, 1)[0].strip().splitlines()
+        )
+        key_id = fields["Key-Id"].strip()
+        signature = base64.b64decode(fields["Signature"].strip(), validate=True)
+    except (UnicodeDecodeError, ValueError, KeyError, binascii.Error) as exc:
+        raise NotGenuine("the signature block is malformed") from exc
+    if fields.get("Algorithm", "").strip() != "Ed25519":
+        raise NotGenuine("unsupported signature algorithm")
+    key = public_key(key_id)
+    if key is None:
+        raise NotGenuine("signed by an unknown key")
+    try:
+        key.verify(signature, body)
+    except InvalidSignature as exc:
+        raise NotGenuine("the signature does not match the content") from exc
+    try:
+        text = body.decode("utf-8")
+        start = text.index(PAYLOAD_BEGIN + "\n") + len(PAYLOAD_BEGIN) + 1
+        end = text.index("\n" + PAYLOAD_END, start)
+        payload = json.loads(text[start:end])
+    except ValueError as exc:
+        raise NotGenuine("the payload is malformed") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise NotGenuine("unknown certificate format")
+    if payload.get("key_id") != key_id:
+        raise NotGenuine("the key id of the payload and of the signature differ")
+    return ParsedCertificate(payload=payload, key_id=key_id)

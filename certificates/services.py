@@ -1,0 +1,212 @@
+"""Writes of the certificates app: issue and revoke ``bazs.cert``, request compliance checks.
+
+``certificate_issue`` and ``certificate_revoke`` run inside the review decision's transaction
+(``review.services``), so a certificate exists exactly when the approval committed.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from beian.audit import audit
+from beian.delivery import Attachment, queue_email
+from filings.models import Filing, PublishedWebsite
+
+from . import format as cert_format
+from .keys import active_signing_key
+from .models import Certificate, ComplianceCheck
+
+CERT_FILENAME = "bazs.cert"
+
+
+class CertificateError(Exception):
+    """The filing is not in a state that has a certificate."""
+
+
+def portal_link(name: str, *args) -> str:
+    return settings.PORTAL_URL.rstrip("/") + reverse(name, args=args)
+
+
+def footer_snippet(number: str) -> str:
+    """The footer the owner pastes at the bottom of the homepage (Q15): centred, linked."""
+    portal = settings.PORTAL_URL.rstrip("/") + "/"
+    return (
+        '<div style="text-align:center">'
+        f'<a href="{portal}" target="_blank" rel="noopener">{number}</a>'
+        "</div>"
+    )
+
+
+def _payload(*, filing: Filing, serial: str, key_id: str, issued_at) -> dict:
+    websites = list(PublishedWebsite.objects.filter(filing=filing).order_by("id"))
+    if not websites or not filing.number:
+        raise CertificateError("the filing has no approved websites")
+    return {
+        "format": cert_format.FORMAT,
+        "serial": serial,
+        "key_id": key_id,
+        "issued_at": timezone.localtime(issued_at).isoformat(timespec="seconds"),
+        "number": filing.number,
+        "sponsor": {"name": filing.sponsor_name, "nature": filing.sponsor_nature},
+        "bureau": {"province": filing.province_id, "name": filing.province.bureau_name},
+        "websites": [
+            {
+                "number": w.website_number,
+                "name": w.website_name,
+                "homepage": w.homepage,
+                "domains": list(w.domains),
+            }
+            for w in websites
+        ],
+        "verify_url": portal_link("certificates:verify"),
+    }
+
+
+@transaction.atomic
+def certificate_issue(*, filing: Filing) -> Certificate:
+    """Sign a certificate of the approved data, supersede the previous one, email the owner.
+
+    Called on approval and on approval of an amendment, after ``filings.publishing.publish``.
+    """
+    if filing.status not in Filing.FILED_STATUSES:
+        raise CertificateError(f"a {filing.status} filing has no certificate")
+    key, private_key = active_signing_key()
+    now = timezone.now()
+    serial = secrets.token_hex(16).upper()
+    payload = _payload(filing=filing, serial=serial, key_id=key.key_id, issued_at=now)
+    content = cert_format.sign(payload, key_id=key.key_id, private_key=private_key)
+
+    previous = list(
+        Certificate.objects.select_for_update().filter(
+            filing=filing, status=Certificate.Status.VALID
+        )
+    )
+    Certificate.objects.filter(pk__in=[c.pk for c in previous]).update(
+        status=Certificate.Status.SUPERSEDED, superseded_at=now
+    )
+    domains = [d for w in payload["websites"] for d in w["domains"]]
+    certificate = Certificate.objects.create(
+        filing=filing,
+        serial=serial,
+        key=key,
+        number=filing.number,
+        domains=domains,
+        content=content,
+        issued_at=now,
+    )
+    audit(
+        actor=None,
+        action="certificate.issue",
+        target=certificate,
+        before={"superseded": [c.serial for c in previous]} if previous else None,
+        after={"serial": serial, "key_id": key.key_id, "number": filing.number},
+        province=filing.province_id,
+    )
+    owner = filing.owner
+    if owner.email:
+        queue_email(
+            to=owner.email,
+            template="certificate_issued",
+            language=owner.language,
+            context={
+                "username": owner.username,
+                "number": filing.number,
+                "sponsor_name": filing.sponsor_name,
+                "websites": payload["websites"],
+                "bureau_name": filing.province.bureau_name,
+                "renewed": bool(previous),
+                "snippet": footer_snippet(filing.number),
+                "install_url": portal_link("certificates:install", filing.pk),
+                "verify_url": payload["verify_url"],
+            },
+            attachments=[
+                Attachment(
+                    filename=CERT_FILENAME,
+                    content=certificate.file_bytes,
+                    mimetype="application/octet-stream",
+                )
+            ],
+        )
+    return certificate
+
+
+@transaction.atomic
+def certificate_revoke(*, filing: Filing) -> int:
+    """Revoke every certificate of a revoked filing; verification then answers "revoked".
+
+    Superseded certificates keep their status but get ``revoked_at`` too, so an old file still
+    on a website is reported as revoked, not merely outdated. Returns how many were revoked.
+    """
+    now = timezone.now()
+    certificates = list(
+        Certificate.objects.select_for_update().filter(filing=filing, revoked_at__isnull=True)
+    )
+    if not certificates:
+        return 0
+    Certificate.objects.filter(filing=filing, status=Certificate.Status.VALID).update(
+        status=Certificate.Status.REVOKED, revoked_at=now
+    )
+    Certificate.objects.filter(pk__in=[c.pk for c in certificates], revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    audit(
+        actor=None,
+        action="certificate.revoke",
+        target=filing,
+        after={"revoked": [c.serial for c in certificates]},
+        province=filing.province_id,
+    )
+    return len(certificates)
+
+
+class CheckTooSoon(Exception):
+    """A check of this filing was requested moments ago; ``seconds`` until the next may run."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class CheckNotAllowed(Exception):
+    """The requester may not see this filing; pages and the API answer 404."""
+
+
+def compliance_request_check(*, filing: Filing, by: User) -> int:
+    """Queue a check of every approved domain of ``filing`` on ``by``'s demand; returns how many
+    domains.
+
+    The owner side (the account that may download the certificate) and the staff of the
+    filing's province (or the ministry) may ask. Requests are limited to one per filing per
+    cooldown, so a button cannot be used to hammer a website.
+    """
+    from .selectors import current_certificate, may_download, staff_may_see
+    from .tasks import check_domain
+
+    if staff_may_see(user=by, filing=filing):
+        trigger = ComplianceCheck.Trigger.STAFF
+    elif may_download(user=by, filing=filing):
+        trigger = ComplianceCheck.Trigger.OWNER
+    else:
+        raise CheckNotAllowed
+    certificate = current_certificate(filing=filing)
+    if certificate is None:
+        raise CertificateError("the filing has no valid certificate")
+    cooldown = settings.COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS
+    if cooldown > 0:
+        key = f"compliance:demand:{filing.pk}"
+        if not cache.add(key, timezone.now().timestamp(), timeout=cooldown):
+            since = timezone.now().timestamp() - float(cache.get(key) or 0)
+            raise CheckTooSoon(max(1, int(cooldown - since)))
+    domains = list(dict.fromkeys(certificate.domains))
+    for domain in domains:
+        transaction.on_commit(
+            lambda d=domain: check_domain.delay(filing.pk, d, trigger), robust=False
+        )
+    return len(domains)

@@ -1,0 +1,41 @@
+"""Compliance checker tasks (queue ``checks``). They take ids, re-read state and only record
+results, so running one twice records a second, equally true result."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import translation
+
+from filings.models import Filing
+
+from .models import Certificate, ComplianceCheck
+
+
+@shared_task(name="certificates.check.domain", acks_late=True, soft_time_limit=90)
+def check_domain(filing_id: int, domain: str, trigger: str) -> str:
+    from .compliance import run_check
+
+    filing = Filing.objects.filter(pk=filing_id, status__in=Filing.FILED_STATUSES).first()
+    if filing is None:
+        return "skipped"
+    with translation.override("zh-hans"):
+        check = run_check(filing=filing, domain=domain, trigger=trigger)
+    return "skipped" if check is None else check.reason
+
+
+@shared_task(name="certificates.check.all", acks_late=True)
+def check_all() -> int:
+    """Queue a check of every domain of every valid certificate (beat, daily)."""
+    queued = 0
+    rows = (
+        Certificate.objects.filter(
+            status=Certificate.Status.VALID, filing__status__in=Filing.FILED_STATUSES
+        )
+        .order_by("id")
+        .values_list("filing_id", "domains")
+    )
+    for filing_id, domains in rows.iterator(chunk_size=2000):
+        for domain in dict.fromkeys(domains):
+            check_domain.delay(filing_id, domain, ComplianceCheck.Trigger.PERIODIC)
+            queued += 1
+    return queued

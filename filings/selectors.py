@@ -1,0 +1,171 @@
+"""Reads of filings for owners, the wizard, and the consoles that show documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from providers.models import AccessProvider
+
+from .models import Document, Filing, FilingDraft, FilingVersion, Website
+from .validation import StructureError, coerce_data, validate_filing_data
+
+
+def owner_filing(user) -> Filing | None:
+    """The filing record of an owner account (at most one), or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Filing.objects.select_related("province").filter(owner=user).first()
+
+
+def owner_filings(user) -> QuerySet[Filing]:
+    """Filings the caller may see through the owner API: only their own."""
+    return Filing.objects.select_related("province").filter(owner_id=user.pk).order_by("id")
+
+
+def filing_for_owner_or_404(user, pk: int) -> Filing:
+    filing = owner_filings(user).filter(pk=pk).first()
+    if filing is None:
+        raise Http404
+    return filing
+
+
+def document_for_user(*, user, document_id: int) -> Document:
+    """A pre-approval document the user may read, else ``Http404``.
+
+    The owner and the staff of the access provider that filed it; bureau staff of the filing's
+    province and the ministry (their views also require a verified second factor).
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Http404
+    scope = Q(filing__owner_id=user.pk)
+    if user.role == user.Role.PROVIDER and user.provider_id:
+        scope |= Q(filing__filed_by_provider_id=user.provider_id)
+    elif user.role == user.Role.BUREAU and user.province_id:
+        scope = Q(filing__province_id=user.province_id)
+    elif user.role == user.Role.MINISTRY:
+        scope = Q()
+    document = Document.objects.filter(scope, pk=document_id).select_related("filing").first()
+    if document is None:
+        raise Http404
+    return document
+
+
+def provider_candidates(query: str, *, limit: int = 10) -> list[AccessProvider]:
+    """Registered, active providers whose name contains ``query`` (Q13), shortest first."""
+    text = " ".join((query or "").split())
+    if not text:
+        return []
+    return list(
+        AccessProvider.objects.filter(is_active=True, name__icontains=text).order_by("name")[:limit]
+    )
+
+
+def providers_by_id(ids) -> dict[int, AccessProvider]:
+    return {p.pk: p for p in AccessProvider.objects.filter(pk__in=[i for i in ids if i])}
+
+
+def has_unsubmitted_changes(filing: Filing) -> bool:
+    return FilingDraft.objects.filter(filing=filing).exists()
+
+
+def check_data(filing: Filing, data: dict[str, Any]) -> dict:
+    """Every problem ``data`` would meet on submission (for the wizard's pages)."""
+    try:
+        canonical = coerce_data(data)
+    except StructureError as exc:
+        return exc.errors
+    return validate_filing_data(canonical, filing=filing)[1]
+
+
+def versions(filing: Filing) -> QuerySet[FilingVersion]:
+    return (
+        FilingVersion.objects.filter(filing=filing)
+        .select_related("created_by")
+        .order_by("-seq")
+        .defer("data")
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    state: str  # not_started, in_progress, completed, not_needed, cannot_start
+
+
+def sections(data: dict[str, Any], errors: dict) -> list[Section]:
+    """The task list's parts and their states (Q24)."""
+    sponsor = data.get("sponsor") or {}
+    started = any(v for k, v in sponsor.items() if k != "principal") or any(
+        (sponsor.get("principal") or {}).values()
+    )
+    sponsor_state = (
+        "not_started" if not started else "in_progress" if errors.get("sponsor") else "completed"
+    )
+    website_errors = errors.get("websites")
+    websites = data.get("websites") or []
+    if not websites:
+        websites_state = "not_started"
+    else:
+        content_errors = (
+            [
+                {k: v for k, v in e.items() if k != "preapprovals"}
+                for e in website_errors
+                if isinstance(e, dict)
+            ]
+            if isinstance(website_errors, list)
+            else [website_errors]
+        )
+        websites_state = "in_progress" if any(content_errors) else "completed"
+    needs_documents = any(w.get("preapprovals") for w in websites)
+    if not needs_documents:
+        documents_state = "not_needed"
+    else:
+        document_errors = (
+            any(isinstance(e, dict) and e.get("preapprovals") for e in website_errors)
+            if isinstance(website_errors, list)
+            else False
+        )
+        filled = any(
+            p.get("authority") or p.get("document_number") or p.get("document")
+            for w in websites
+            for p in w.get("preapprovals", [])
+        )
+        documents_state = (
+            "in_progress"
+            if document_errors and filled
+            else "not_started"
+            if document_errors
+            else "completed"
+        )
+    check_state = "completed" if not errors else "cannot_start"
+    return [
+        Section("sponsor", sponsor_state),
+        Section("websites", websites_state),
+        Section("documents", documents_state),
+        Section("check", check_state),
+    ]
+
+
+def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list[str]:
+    """What the owner may do now; the services enforce the same rules."""
+    if filing is None:
+        return ["start"]
+    status = filing.status
+    actions: list[str] = []
+    if status in (Filing.Status.DRAFT, Filing.Status.REJECTED):
+        actions += ["edit", "submit"]
+    elif status in (Filing.Status.PENDING_REVIEW, Filing.Status.AMENDMENT_PENDING):
+        actions += ["edit"] + (["submit", "discard"] if has_changes else [])
+    elif status == Filing.Status.APPROVED:
+        actions += ["amend"] + (["submit", "discard"] if has_changes else []) + ["revoke"]
+    if status in Filing.FILED_STATUSES:
+        actions += ["certificate", "annual_review"]
+    return actions
+
+
+def websites_with_numbers(filing: Filing) -> QuerySet[Website]:
+    return Website.objects.filter(filing=filing).exclude(number=None).order_by("position")

@@ -1,0 +1,150 @@
+"""A filing in JSON, exactly the SPEC §10 [contract] shape.
+
+``filing_as_json`` renders the working copy (what was submitted, or approved): the review
+console, provider imports, certificates and the version history use it. The owner's API
+shows ``filing_owner_json``, the same shape with any saved-but-unsubmitted changes in place
+of the working copy's sponsor and websites.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.db.models import Prefetch
+
+from .models import Conflict, Domain, Filing, FilingDraft, PreApproval, Website
+from .validation import OTHER, empty_data
+
+
+def _prefetched(filing: Filing) -> Filing:
+    """The filing with everything ``filing_as_json`` reads, in a fixed number of queries."""
+    return (
+        Filing.objects.select_related("province")
+        .prefetch_related(
+            Prefetch(
+                "websites",
+                queryset=Website.objects.order_by("position", "id").prefetch_related(
+                    Prefetch("domains", queryset=Domain.objects.order_by("position", "id")),
+                    Prefetch("preapprovals", queryset=PreApproval.objects.order_by("id")),
+                ),
+            ),
+            Prefetch(
+                "conflicts",
+                queryset=Conflict.objects.filter(resolved_at__isnull=True).order_by("id"),
+                to_attr="open_conflicts",
+            ),
+        )
+        .get(pk=filing.pk)
+    )
+
+
+def _order_preapprovals(website: Website) -> list[PreApproval]:
+    order = {c: i for i, c in enumerate(Website.PREAPPROVAL_SERVICES)}
+    return sorted(website.preapprovals.all(), key=lambda p: order.get(p.category, 99))
+
+
+def website_as_json(website: Website) -> dict[str, Any]:
+    if website.access_provider_other:
+        provider: int | str | None = OTHER
+    else:
+        provider = website.access_provider_id
+    return {
+        "name": website.name,
+        "number": website.number,
+        "homepage": website.homepage,
+        "domains": [d.name for d in website.domains.all()],
+        "ips": list(website.ips or []),
+        "services": list(website.services or []),
+        "commercial": website.commercial,
+        "preapprovals": [
+            {
+                "category": p.category,
+                "authority": p.authority,
+                "document_number": p.document_number,
+                "document": p.document_id,
+            }
+            for p in _order_preapprovals(website)
+        ],
+        "server_location": website.server_location or None,
+        "access_provider": provider,
+    }
+
+
+def sponsor_as_json(filing: Filing) -> dict[str, Any]:
+    return {
+        "nature": filing.sponsor_nature,
+        "name": filing.sponsor_name,
+        "id_type": filing.sponsor_id_type,
+        "id_number": filing.sponsor_id_number,
+        "province": filing.province_id,
+        "address": filing.sponsor_address,
+        "principal": {
+            "name": filing.principal_name,
+            "id_type": filing.principal_id_type,
+            "id_number": filing.principal_id_number,
+            "mobile": filing.principal_mobile,
+            "email": filing.principal_email,
+        },
+    }
+
+
+def filing_as_json(filing: Filing) -> dict[str, Any]:
+    """The working copy of ``filing`` in the SPEC §10 shape."""
+    full = _prefetched(filing)
+    return {
+        "id": full.pk,
+        "status": full.status,
+        "number": full.number,
+        "review_deadline": full.review_deadline.isoformat() if full.review_deadline else None,
+        "conflicts": [
+            {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
+            for c in full.open_conflicts
+        ],
+        "sponsor": sponsor_as_json(full),
+        "websites": [website_as_json(w) for w in full.websites.all()],
+    }
+
+
+def working_copy_data(filing: Filing) -> dict[str, Any]:
+    """Only the editable part (sponsor and websites) of the working copy."""
+    if filing.submitted_at is None and not filing.websites.exists() and not filing.sponsor_name:
+        return empty_data()
+    data = filing_as_json(filing)
+    return {"sponsor": data["sponsor"], "websites": data["websites"]}
+
+
+def editable_data(filing: Filing) -> dict[str, Any]:
+    """What the owner is editing: the saved changes, else the working copy."""
+    draft = FilingDraft.objects.filter(filing=filing).only("data").first()
+    if draft is not None:
+        return copy.deepcopy(draft.data)
+    return working_copy_data(filing)
+
+
+def filing_owner_json(filing: Filing) -> dict[str, Any]:
+    """``filing_as_json`` with the owner's unsubmitted changes, if any, as sponsor/websites."""
+    data = filing_as_json(filing)
+    draft = FilingDraft.objects.filter(filing=filing).only("data").first()
+    if draft is not None:
+        data["sponsor"] = draft.data["sponsor"]
+        data["websites"] = draft.data["websites"]
+    return data
+
+
+def merge_data(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH: sponsor (and its principal) merge key by key; a given website list replaces."""
+    merged = copy.deepcopy(current)
+    if isinstance(patch.get("sponsor"), dict):
+        sponsor = {**merged.get("sponsor", {}), **patch["sponsor"]}
+        if isinstance(patch["sponsor"].get("principal"), dict):
+            sponsor["principal"] = {
+                **(merged.get("sponsor", {}).get("principal") or {}),
+                **patch["sponsor"]["principal"],
+            }
+        merged["sponsor"] = sponsor
+    elif "sponsor" in patch:
+        merged["sponsor"] = patch["sponsor"]
+    if "websites" in patch:
+        merged["websites"] = patch["websites"]
+    return merged

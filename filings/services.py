@@ -1,0 +1,520 @@
+"""Every change an owner (or the access provider filing for them) makes to a filing (SPEC §3).
+
+The life of a filing [contract: status names]::
+
+    draft ──submit──▶ pending_review ──(bureau)──▶ approved ──submit amendment──▶ amendment_pending
+      ▲                 │  ▲ edit and submit again:           │                 (approved data stays
+      │                 │  └ data replaced, deadline restarts │                  public meanwhile)
+    rejected ◀─(bureau)─┘                                     └─apply──▶ revocation_pending
+
+Edits are saved in ``FilingDraft`` (see its docstring) and reach the working copy only when
+they are submitted. The bureau's decisions live in ``review.services``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beian.audit import audit
+from beian.delivery import queue_email, queue_sms
+from beian.models import Province
+from beian.workdays import add_working_days
+
+from .conflicts import detect_conflicts
+from .models import Document, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
+from .normalize import homepage_key, sponsor_name_key
+from .serializers import filing_as_json, working_copy_data
+from .validation import OTHER, StructureError, coerce_data, validate_filing_data
+
+REVIEW_WORKING_DAYS = 20
+MAX_DOCUMENTS = 100
+MAX_REASON = 1000
+
+# Statuses in which the owner may save changes.
+EDITABLE_STATUSES = (
+    Filing.Status.DRAFT,
+    Filing.Status.REJECTED,
+    Filing.Status.PENDING_REVIEW,
+    Filing.Status.APPROVED,
+    Filing.Status.AMENDMENT_PENDING,
+)
+# Statuses from which a submission is possible; the last three only with saved changes.
+SUBMITTABLE_STATUSES = EDITABLE_STATUSES
+RESUBMIT_NEEDS_CHANGES = (
+    Filing.Status.PENDING_REVIEW,
+    Filing.Status.APPROVED,
+    Filing.Status.AMENDMENT_PENDING,
+)
+
+
+class FilingError(Exception):
+    """A request the filing's state or the caller's account does not allow."""
+
+    def __init__(self, message: str, *, code: str = "invalid_state") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class FilingInvalid(FilingError):
+    """The data has problems; ``errors`` lists every one, keyed like DRF field errors."""
+
+    def __init__(self, errors: dict) -> None:
+        super().__init__(
+            _("The filing has problems: correct them and submit again."), code="invalid"
+        )
+        self.errors = errors
+
+
+def _check_actor(filing: Filing, by) -> None:
+    """The owner, or staff of the access provider that files for the owner."""
+    if by is None or not by.is_active:
+        raise PermissionDenied
+    if by.pk == filing.owner_id and by.role == by.Role.OWNER:
+        return
+    if (
+        by.role == by.Role.PROVIDER
+        and by.provider_id is not None
+        and by.provider_id == filing.filed_by_provider_id
+    ):
+        return
+    raise PermissionDenied
+
+
+def _lock(filing: Filing) -> Filing:
+    # Lock the filing row only: the province is a nullable (outer) join, which PostgreSQL
+    # cannot lock.
+    return (
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("owner", "province")
+        .get(pk=filing.pk)
+    )
+
+
+def _status_label(status: str) -> str:
+    return str(Filing.Status(status).label)
+
+
+@transaction.atomic
+def filing_create(*, owner, provider=None) -> Filing:
+    """The owner's filing record, in draft (an account holds at most one, SPEC §3)."""
+    if owner.role != owner.Role.OWNER:
+        raise FilingError(_("Only website owner accounts hold a filing record."), code="role")
+    if Filing.objects.filter(owner=owner).exists():
+        raise FilingError(
+            _("This account already holds a filing record: add websites to it instead."),
+            code="exists",
+        )
+    return Filing.objects.create(owner=owner, filed_by_provider=provider)
+
+
+def _known_numbers(filing: Filing, data: dict[str, Any]) -> dict[str, Any]:
+    """Website numbers are given by the bureau: keep only those of this filing's websites."""
+    numbers = set(filing.websites.exclude(number=None).values_list("number", flat=True))
+    seen: set[str] = set()
+    for website in data["websites"]:
+        if website["number"] not in numbers or website["number"] in seen:
+            website["number"] = None
+        else:
+            seen.add(website["number"])
+    return data
+
+
+@transaction.atomic
+def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
+    """Save the owner's changes (the SPEC §10 shape) without submitting them.
+
+    Only the structure is checked here, so a half-finished step is never lost; every rule is
+    checked on submission (and shown by the wizard as the owner goes).
+    """
+    locked = _lock(filing)
+    _check_actor(locked, by)
+    if locked.status not in EDITABLE_STATUSES:
+        raise FilingError(
+            _("A filing that is %(status)s cannot be changed.")
+            % {"status": _status_label(locked.status)}
+        )
+    try:
+        canonical = coerce_data(data)
+    except StructureError as exc:
+        raise FilingInvalid(exc.errors) from None
+    FilingDraft.objects.update_or_create(
+        filing=locked, defaults={"data": _known_numbers(locked, canonical), "updated_by": by}
+    )
+    return locked
+
+
+@transaction.atomic
+def filing_discard_changes(*, filing: Filing, by) -> Filing:
+    """Forget the saved, unsubmitted changes: the submitted (or approved) data stays."""
+    locked = _lock(filing)
+    _check_actor(locked, by)
+    FilingDraft.objects.filter(filing=locked).delete()
+    return locked
+
+
+def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None:
+    """Write ``data`` (already valid, SPEC §10 shape) into the working copy rows.
+
+    Websites keep their rows, and so their numbers, when ``data`` names the number; other
+    websites are replaced. Used by submission, and by the bureau to restore the approved data
+    when it rejects an amendment (from the last approved ``FilingVersion``).
+    """
+    canonical = coerce_data(data)
+    sponsor = canonical["sponsor"]
+    principal = sponsor["principal"]
+    filing.sponsor_nature = sponsor["nature"]
+    filing.sponsor_name = sponsor["name"]
+    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
+    filing.sponsor_id_type = sponsor["id_type"]
+    filing.sponsor_id_number = sponsor["id_number"]
+    filing.province = Province.objects.filter(code=sponsor["province"]).first()
+    filing.sponsor_address = sponsor["address"]
+    filing.principal_name = principal["name"]
+    filing.principal_id_type = principal["id_type"]
+    filing.principal_id_number = principal["id_number"]
+    filing.principal_mobile = principal["mobile"]
+    filing.principal_email = principal["email"]
+    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+    filing.save()
+
+    existing = {w.number: w for w in Website.objects.filter(filing=filing).exclude(number=None)}
+    kept: list[int] = []
+    domains: list[Domain] = []
+    preapprovals: list[PreApproval] = []
+    for position, item in enumerate(canonical["websites"]):
+        website = existing.get(item["number"]) if item["number"] else None
+        if website is None:
+            website = Website(filing=filing)
+        website.position = position
+        website.name = item["name"]
+        website.homepage = item["homepage"]
+        website.homepage_key = homepage_key(item["homepage"])
+        website.ips = item["ips"]
+        website.services = item["services"]
+        website.commercial = item["commercial"]
+        website.server_location = item["server_location"]
+        website.access_provider_other = item["access_provider"] == OTHER
+        website.access_provider_id = (
+            item["access_provider"] if isinstance(item["access_provider"], int) else None
+        )
+        website.save()
+        kept.append(website.pk)
+        domains.extend(
+            Domain(website=website, filing=filing, name=name, position=i)
+            for i, name in enumerate(item["domains"])
+        )
+        preapprovals.extend(
+            PreApproval(
+                website=website,
+                category=p["category"],
+                authority=p["authority"],
+                document_number=p["document_number"],
+                document_id=p["document"],
+            )
+            for p in item["preapprovals"]
+        )
+    Website.objects.filter(filing=filing).exclude(pk__in=kept).delete()
+    Domain.objects.filter(filing=filing).delete()
+    PreApproval.objects.filter(website__filing=filing).delete()
+    Domain.objects.bulk_create(domains)
+    PreApproval.objects.bulk_create(preapprovals)
+
+
+def filing_version_record(*, filing: Filing, kind: str, by) -> FilingVersion:
+    """Snapshot the working copy as the next version (who and when are kept)."""
+    last = FilingVersion.objects.filter(filing=filing).aggregate(m=Max("seq"))["m"] or 0
+    return FilingVersion.objects.create(
+        filing=filing, seq=last + 1, kind=kind, data=filing_as_json(filing), created_by=by
+    )
+
+
+def submission_deadline(submitted_at) -> Any:
+    """The 20th working day after the submission date in Asia/Shanghai (Q1)."""
+    return add_working_days(timezone.localdate(submitted_at), REVIEW_WORKING_DAYS)
+
+
+@transaction.atomic
+def filing_submit(*, filing: Filing, by) -> Filing:
+    """Submit the saved changes (or the working copy) for review.
+
+    A first filing goes to ``pending_review``; a filing approved before goes to
+    ``amendment_pending`` while its approved data stays public. Submitting again before the
+    decision replaces the data under review and restarts the deadline (Q1, Q19). Raises
+    ``FilingInvalid`` with every problem at once.
+    """
+    locked = _lock(filing)
+    _check_actor(locked, by)
+    if locked.status not in SUBMITTABLE_STATUSES:
+        raise FilingError(
+            _("A filing that is %(status)s cannot be submitted.")
+            % {"status": _status_label(locked.status)}
+        )
+    draft = FilingDraft.objects.filter(filing=locked).first()
+    if draft is None and locked.status in RESUBMIT_NEEDS_CHANGES:
+        raise FilingError(
+            _("There are no changes to submit: change the filing first."), code="no_changes"
+        )
+    if by.pk == locked.owner_id and not by.identity_verified:
+        raise FilingError(
+            _("Confirm your mobile number and email address before you submit."),
+            code="identity_unverified",
+        )
+    try:
+        canonical = coerce_data(draft.data if draft else working_copy_data(locked))
+    except StructureError as exc:
+        raise FilingInvalid(exc.errors) from None
+    cleaned, errors = validate_filing_data(canonical, filing=locked)
+    if errors:
+        raise FilingInvalid(errors)
+
+    before = {"status": locked.status, "review_deadline": locked.review_deadline}
+    filing_working_copy_replace(filing=locked, data=cleaned)
+    now = timezone.now()
+    locked.status = (
+        Filing.Status.AMENDMENT_PENDING
+        if locked.first_approved_at is not None
+        else Filing.Status.PENDING_REVIEW
+    )
+    locked.submitted_at = now
+    locked.submitted_by = by
+    locked.review_deadline = submission_deadline(now)
+    locked.rejection_reason = ""
+    locked.save()
+    if draft is not None:
+        draft.delete()
+
+    new_conflicts = detect_conflicts(filing=locked)
+    locked.refresh_from_db(fields=["has_open_conflicts"])
+    version = filing_version_record(filing=locked, kind=FilingVersion.Kind.SUBMITTED, by=by)
+    audit(
+        actor=by,
+        action="filing.submit",
+        target=locked,
+        before=before,
+        after={
+            "status": locked.status,
+            "review_deadline": locked.review_deadline,
+            "version": version.seq,
+        },
+        province=locked.province,
+    )
+    owner = locked.owner
+    context = {
+        "filing": locked,
+        "owner": owner,
+        "sponsor_name": locked.sponsor_name,
+        "status_label": _status_label(locked.status),
+        # ISO dates read the same in every language.
+        "review_deadline": locked.review_deadline.isoformat(),
+        "province": locked.province,
+    }
+    queue_email(
+        to=owner.email, template="filing_submitted", context=context, language=owner.language
+    )
+    if new_conflicts:
+        queue_email(
+            to=owner.email,
+            template="filing_conflict",
+            context={**context, "conflicts": new_conflicts},
+            language=owner.language,
+        )
+    return locked
+
+
+@transaction.atomic
+def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
+    """Apply to revoke an approved filing (Q21); the bureau decides within 20 working days."""
+    locked = _lock(filing)
+    _check_actor(locked, by)
+    if locked.status != Filing.Status.APPROVED:
+        if locked.status in (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING):
+            message = _("The filing is %(status)s: wait for the bureau's decision first.") % {
+                "status": _status_label(locked.status)
+            }
+        else:
+            message = _("Only an approved filing can apply for revocation.")
+        raise FilingError(message)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FilingInvalid({"reason": [_("Say why the filing should be revoked.")]})
+    if len(reason) > MAX_REASON:
+        raise FilingInvalid(
+            {"reason": [_("Use at most %(limit)d characters.") % {"limit": MAX_REASON}]}
+        )
+    before = {"status": locked.status, "review_deadline": locked.review_deadline}
+    locked.status = Filing.Status.REVOCATION_PENDING
+    locked.revocation_reason = reason
+    locked.review_deadline = submission_deadline(timezone.now())
+    locked.save(update_fields=["status", "revocation_reason", "review_deadline", "updated_at"])
+    audit(
+        actor=by,
+        action="filing.revocation_apply",
+        target=locked,
+        before=before,
+        after={"status": locked.status, "review_deadline": locked.review_deadline},
+        note=reason,
+        province=locked.province,
+    )
+    return locked
+
+
+# --- Documents ------------------------------------------------------------------------------
+
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+def _sniff(file) -> tuple[str, str] | None:
+    """The content type of a PDF, JPEG or PNG judged by its bytes, or None."""
+    file.seek(0)
+    head = file.read(16)
+    match = next((s for s in _SIGNATURES if head.startswith(s[0])), None)
+    if match is None:
+        return None
+    _signature, content_type, extension = match
+    if content_type == "application/pdf":
+        # A real PDF ends with an end-of-file marker near its end.
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(max(0, size - 2048))
+        if b"%%EOF" not in file.read():
+            return None
+        return content_type, extension
+    from PIL import Image, UnidentifiedImageError
+
+    file.seek(0)
+    try:
+        with Image.open(file) as image:
+            image.verify()
+            found = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    if (found, content_type) not in (("JPEG", "image/jpeg"), ("PNG", "image/png")):
+        return None
+    return content_type, extension
+
+
+@transaction.atomic
+def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
+    """Keep a pre-approval document: PDF, JPEG or PNG by content, at most UPLOAD_MAX_BYTES."""
+    locked = _lock(filing)
+    _check_actor(locked, by)
+    if locked.status not in EDITABLE_STATUSES:
+        raise FilingError(
+            _("A filing that is %(status)s cannot be changed.")
+            % {"status": _status_label(locked.status)}
+        )
+    limit = settings.UPLOAD_MAX_BYTES
+    if file is None or not file.size:
+        raise FilingInvalid({"file": [_("Choose a file to upload: the file is empty.")]})
+    if file.size > limit:
+        raise FilingInvalid(
+            {
+                "file": [
+                    _("The file is %(size)s; upload a file of at most %(limit)s.")
+                    % {"size": _megabytes(file.size), "limit": _megabytes(limit)}
+                ]
+            }
+        )
+    if Document.objects.filter(filing=locked).count() >= MAX_DOCUMENTS:
+        raise FilingInvalid(
+            {"file": [_("A filing holds at most %(limit)d documents.") % {"limit": MAX_DOCUMENTS}]}
+        )
+    sniffed = _sniff(file)
+    if sniffed is None:
+        raise FilingInvalid(
+            {
+                "file": [
+                    _(
+                        "Upload a PDF, JPEG or PNG file: the content of this file is not one of "
+                        "them, whatever its name says."
+                    )
+                ]
+            }
+        )
+    content_type, extension = sniffed
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(65536), b""):
+        digest.update(chunk)
+    file.seek(0)
+    original = os.path.basename((getattr(file, "name", "") or "").replace("\\", "/"))[:255]
+    document = Document(
+        filing=locked,
+        original_name=original or f"document{extension}",
+        content_type=content_type,
+        size=file.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+    )
+    document.file.save(f"{document.sha256}{extension}", file, save=False)
+    document.save()
+    return document
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+# --- Forgotten username (Q11) ---------------------------------------------------------------
+
+
+def username_reminder_send(*, number: str) -> None:
+    """Send the username of the account that holds filing ``number`` to its verified contacts.
+
+    Answers nothing: the caller tells everyone the same, whether or not the number exists.
+    For an account imported by an access provider the message also names that provider.
+    """
+    number = "".join((number or "").split())
+    if not number:
+        return
+    filing = (
+        Filing.objects.select_related("owner", "owner__imported_by", "filed_by_provider")
+        .filter(number=number)
+        .first()
+    )
+    if filing is None:
+        website = Website.objects.select_related("filing").filter(number=number).first()
+        filing = (
+            Filing.objects.select_related("owner", "owner__imported_by", "filed_by_provider").get(
+                pk=website.filing_id
+            )
+            if website
+            else None
+        )
+    if filing is None or not filing.owner.is_active:
+        return
+    owner = filing.owner
+    provider = owner.imported_by or (
+        filing.filed_by_provider if owner.origin == owner.Origin.IMPORT else None
+    )
+    context = {"username": owner.username, "number": number, "provider": provider}
+    with transaction.atomic():
+        if owner.email_verified_at:
+            queue_email(
+                to=owner.email,
+                template="username_reminder",
+                context=context,
+                language=owner.language,
+            )
+        if owner.mobile_verified_at:
+            queue_sms(
+                to=owner.mobile,
+                template="username_reminder",
+                context=context,
+                language=owner.language,
+            )

@@ -1,0 +1,906 @@
+"""Every rule a filing must meet before it is submitted (SPEC §3), written once for the
+browser wizard, the JSON API and provider imports.
+
+Two passes over the SPEC §10 JSON shape:
+
+``coerce_data`` checks the *structure* (types, lengths, list sizes) and returns the canonical
+draft: every key present, strings trimmed, pre-approval entries lined up with the website's
+pre-approval services. A draft is saved after this pass only, so nothing typed is lost.
+
+``validate_filing_data`` checks the *content* and returns the normalised data (domains as
+A-labels, IPs in their short form, ID numbers in capitals) together with every problem at
+once, keyed like DRF's nested field errors: ``{"sponsor": {"id_number": [...]},
+"websites": [{}, {"domains": [...]}]}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from .models import Filing, Website
+from .normalize import normalize_domain
+
+# Structure limits: far above any real filing, low enough to keep one record small.
+MAX_WEBSITES = 50
+MAX_DOMAINS = 100
+MAX_IPS = 100
+MAX_TEXT = {
+    "name": 128,
+    "address": 255,
+    "principal_name": 64,
+    "id_number": 64,
+    "website_name": 128,
+    "homepage": 255,
+    "authority": 128,
+    "document_number": 128,
+    "domain": 253,
+    "ip": 64,
+    "mobile": 20,
+    "email": 254,
+}
+
+OTHER = "other"
+
+# --- Check characters -------------------------------------------------------------------
+
+# GB 32100-2015: 31 characters, without I, O, S, V and Z.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+def uscc_check_character(first17: str) -> str:
+    """The 18th character of a Unified Social Credit Code (GB 32100-2015)."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+# GB 11643-1999: ISO 7064 MOD 11-2.
+RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RESIDENT_ID_CHECK = "10X98765432"
+_RESIDENT_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+# First two digits: a province (GB/T 2260), or 81/82/83 for the residence permits of Hong
+# Kong, Macao and Taiwan residents.
+_RESIDENT_ID_REGIONS = {
+    *(str(n) for n in range(11, 16)),
+    *(str(n) for n in range(21, 24)),
+    *(str(n) for n in range(31, 38)),
+    *(str(n) for n in range(41, 47)),
+    *(str(n) for n in range(50, 55)),
+    *(str(n) for n in range(61, 66)),
+    "71",
+    "81",
+    "82",
+    "83",
+}
+
+
+def resident_id_check_digit(first17: str) -> str:
+    """The 18th character of a resident identity number (GB 11643-1999)."""
+    total = sum(int(c) * w for c, w in zip(first17, RESIDENT_ID_WEIGHTS, strict=True))
+    return RESIDENT_ID_CHECK[total % 11]
+
+
+def _id_text(value: str) -> str:
+    return re.sub(r"[\s-]", "", value or "").upper()
+
+
+def validate_uscc(value: str) -> str:
+    code = _id_text(value)
+    if not _USCC_SHAPE.fullmatch(code):
+        raise ValidationError(
+            _(
+                "A unified social credit code has 18 characters: digits and capital letters "
+                "other than I, O, S, V and Z, with digits in places 3 to 8."
+            ),
+            code="uscc_format",
+        )
+    if uscc_check_character(code[:17]) != code[17]:
+        raise ValidationError(
+            _(
+                "The 18th character (the check character) of the unified social credit code "
+                "is wrong: compare the code with the business licence or registration "
+                "certificate."
+            ),
+            code="uscc_check",
+        )
+    return code
+
+
+def validate_resident_id(value: str, *, today: dt.date | None = None) -> str:
+    number = _id_text(value)
+    if len(number) == 15 and number.isdigit():
+        raise ValidationError(
+            _("15-digit identity numbers are no longer valid: enter the 18-character number."),
+            code="resident_id_old",
+        )
+    if not _RESIDENT_ID_SHAPE.fullmatch(number):
+        raise ValidationError(
+            _("A resident identity number has 18 characters: 17 digits and a last digit or X."),
+            code="resident_id_format",
+        )
+    if number[:2] not in _RESIDENT_ID_REGIONS:
+        raise ValidationError(
+            _("The first two digits of the identity number are not a province code."),
+            code="resident_id_region",
+        )
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        birth = None
+    today = today or timezone.localdate()
+    if birth is None or birth.year < 1900 or birth > today:
+        raise ValidationError(
+            _(
+                "Digits 7 to 14 of the identity number are the date of birth "
+                "(YYYYMMDD) and are not a real date."
+            ),
+            code="resident_id_birth",
+        )
+    if resident_id_check_digit(number[:17]) != number[17]:
+        raise ValidationError(
+            _(
+                "The last character (the check digit) of the identity number is wrong: "
+                "compare it with the identity card."
+            ),
+            code="resident_id_check",
+        )
+    return number
+
+
+_OTHER_ID_SHAPES = {
+    # Passports: Chinese ones are a letter and 8 digits; foreign ones vary.
+    Filing.IdType.PASSPORT: (
+        re.compile(r"[A-Z0-9]{5,20}"),
+        gettext_noop("A passport number has 5 to 20 letters and digits, like E12345678."),
+    ),
+    # 港澳居民来往内地通行证: H (Hong Kong) or M (Macao) and 8 or 10 digits.
+    Filing.IdType.HK_MACAO_PERMIT: (
+        re.compile(r"[HM][0-9]{8}([0-9]{2})?"),
+        gettext_noop(
+            "A Mainland travel permit for Hong Kong and Macao residents is H or M and 8 or "
+            "10 digits, like H12345678."
+        ),
+    ),
+    # 台湾居民来往大陆通行证: 8 digits (older permits 10, with the issue count).
+    Filing.IdType.TAIWAN_PERMIT: (
+        re.compile(r"[0-9]{8}([0-9]{2})?"),
+        gettext_noop(
+            "A Mainland travel permit for Taiwan residents has 8 or 10 digits, like 12345678."
+        ),
+    ),
+    Filing.IdType.OTHER: (
+        re.compile(r"[A-Z0-9()（）]{4,64}"),
+        gettext_noop("Enter the certificate number as printed: 4 to 64 letters and digits."),
+    ),
+}
+
+
+def validate_certificate(id_type: str, value: str) -> str:
+    """The normalised number of a certificate of ``id_type``; ``ValidationError`` if wrong."""
+    if id_type == Filing.IdType.USCC:
+        return validate_uscc(value)
+    if id_type == Filing.IdType.RESIDENT_ID:
+        return validate_resident_id(value)
+    number = _id_text(value)
+    shape, message = _OTHER_ID_SHAPES[id_type]
+    if not shape.fullmatch(number):
+        raise ValidationError(_(message), code="id_format")
+    return number
+
+
+# --- Domains, homepages, IP addresses -------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # The snapshot bundled with the package, never a download; private suffixes included so
+    # that platform suffixes such as github.io are recognised (and refused).
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
+
+
+def validate_domain(value: str) -> str:
+    """A registrable domain under a public suffix, returned as a lower-case A-label."""
+    shown = (value or "").strip()
+    try:
+        domain = normalize_domain(shown)
+    except ValueError:
+        raise ValidationError(
+            _("“%(value)s” is not a domain name: use letters, digits, hyphens and dots.")
+            % {"value": shown},
+            code="domain_format",
+        ) from None
+    parts = _extractor()(domain)
+    if not parts.suffix:
+        raise ValidationError(
+            _("“%(value)s” does not end in a public suffix such as .cn, .com or .中国.")
+            % {"value": shown},
+            code="domain_suffix",
+        )
+    if parts.is_private and not parts.domain:
+        raise ValidationError(
+            _("“%(value)s” is a suffix run by a platform, not a domain you can file.")
+            % {"value": shown},
+            code="domain_private_suffix",
+        )
+    if parts.is_private:
+        raise ValidationError(
+            _(
+                "“%(value)s” is under %(suffix)s, a suffix run by a platform: those domains "
+                "belong to the platform and cannot be filed by you. File a domain registered "
+                "in your own name."
+            )
+            % {"value": shown, "suffix": parts.suffix},
+            code="domain_private_suffix",
+        )
+    if not parts.domain:
+        raise ValidationError(
+            _("“%(value)s” is a public suffix, not a domain: enter your domain under it.")
+            % {"value": shown},
+            code="domain_is_suffix",
+        )
+    registrable = f"{parts.domain}.{parts.suffix}"
+    if parts.subdomain:
+        raise ValidationError(
+            _(
+                "“%(value)s” is a subdomain: enter the registrable domain %(registrable)s "
+                "instead; it covers its subdomains."
+            )
+            % {"value": shown, "registrable": registrable},
+            code="domain_subdomain",
+        )
+    return registrable
+
+
+def homepage_host(url: str) -> str | None:
+    """The A-label host of an http(s) URL, or None when it is not one."""
+    try:
+        parts = urlsplit((url or "").strip())
+        port = parts.port  # noqa: F841 - raises ValueError for a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username or parts.password:
+        return None
+    try:
+        return normalize_domain(parts.hostname)
+    except ValueError:
+        return None
+
+
+def validate_homepage(url: str, domains: Iterable[str]) -> str:
+    text = (url or "").strip()
+    if not re.match(r"(?i)https?://", text):
+        raise ValidationError(
+            _("The homepage URL starts with http:// or https://, like http://www.example.cn/."),
+            code="homepage_scheme",
+        )
+    host = homepage_host(text)
+    if host is None:
+        raise ValidationError(
+            _("Enter the full homepage URL, like http://www.example.cn/."),
+            code="homepage_format",
+        )
+    if not any(host == d or host.endswith("." + d) for d in domains):
+        raise ValidationError(
+            _(
+                "The homepage's host %(host)s is not one of this website's domains or a "
+                "subdomain of one: add its domain to the domain list or correct the URL."
+            )
+            % {"host": host},
+            code="homepage_host",
+        )
+    return text
+
+
+def validate_ip(value: str) -> str:
+    shown = (value or "").strip()
+    try:
+        address = ipaddress.ip_address(shown)
+    except ValueError:
+        raise ValidationError(
+            _("“%(value)s” is not an IPv4 or IPv6 address.") % {"value": shown},
+            code="ip_format",
+        ) from None
+    if not address.is_global or address.is_multicast:
+        raise ValidationError(
+            _(
+                "“%(value)s” is a private, reserved or loopback address: enter the public "
+                "address of the server."
+            )
+            % {"value": shown},
+            code="ip_not_public",
+        )
+    return str(address)
+
+
+# --- Structure ------------------------------------------------------------------------------
+
+
+class StructureError(Exception):
+    """The data is not the SPEC §10 shape; ``errors`` says where."""
+
+    def __init__(self, errors: dict) -> None:
+        super().__init__("malformed filing data")
+        self.errors = errors
+
+
+def empty_sponsor() -> dict[str, Any]:
+    return {
+        "nature": "",
+        "name": "",
+        "id_type": "",
+        "id_number": "",
+        "province": "",
+        "address": "",
+        "principal": {"name": "", "id_type": "", "id_number": "", "mobile": "", "email": ""},
+    }
+
+
+def empty_website() -> dict[str, Any]:
+    return {
+        "name": "",
+        "number": None,
+        "homepage": "",
+        "domains": [],
+        "ips": [],
+        "services": [],
+        "commercial": False,
+        "preapprovals": [],
+        "server_location": "",
+        "access_provider": None,
+    }
+
+
+def empty_data() -> dict[str, Any]:
+    return {"sponsor": empty_sponsor(), "websites": []}
+
+
+def _text(value: Any, limit: int, errors: dict, key: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        errors[key] = [_("Enter text.")]
+        return ""
+    text = str(value).strip()
+    if len(text) > limit:
+        errors[key] = [
+            _("Use at most %(limit)d characters (now %(count)d).")
+            % {"limit": limit, "count": len(text)}
+        ]
+        return text[:limit]
+    return text
+
+
+def _text_list(value: Any, limit: int, max_items: int, errors: dict, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        # A convenience of forms and hand-written JSON: one item per line or comma.
+        value = [v for v in re.split(r"[\s,，;；]+", value) if v]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors[key] = [_("Enter a list of text values.")]
+        return []
+    items = [v.strip() for v in value if v.strip()]
+    if len(items) > max_items:
+        errors[key] = [_("Enter at most %(limit)d items.") % {"limit": max_items}]
+        return items[:max_items]
+    too_long = [v for v in items if len(v) > limit]
+    if too_long:
+        errors[key] = [
+            _("Use at most %(limit)d characters for each item.") % {"limit": limit},
+        ]
+        return [v[:limit] for v in items]
+    return items
+
+
+def _dict(value: Any, errors: dict, key: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors[key] = [_("Expected an object.")]
+        return {}
+    return value
+
+
+def coerce_sponsor(raw: Any, errors: dict) -> dict[str, Any]:
+    raw = _dict(raw, errors, "sponsor")
+    sponsor_errors: dict = {}
+    principal_errors: dict = {}
+    sponsor = {
+        "nature": _text(raw.get("nature"), 32, sponsor_errors, "nature"),
+        "name": _text(raw.get("name"), MAX_TEXT["name"], sponsor_errors, "name"),
+        "id_type": _text(raw.get("id_type"), 32, sponsor_errors, "id_type"),
+        "id_number": _text(
+            raw.get("id_number"), MAX_TEXT["id_number"], sponsor_errors, "id_number"
+        ),
+        "province": _text(raw.get("province"), 8, sponsor_errors, "province"),
+        "address": _text(raw.get("address"), MAX_TEXT["address"], sponsor_errors, "address"),
+    }
+    principal = _dict(raw.get("principal"), sponsor_errors, "principal")
+    sponsor["principal"] = {
+        "name": _text(principal.get("name"), MAX_TEXT["principal_name"], principal_errors, "name"),
+        "id_type": _text(principal.get("id_type"), 32, principal_errors, "id_type"),
+        "id_number": _text(
+            principal.get("id_number"), MAX_TEXT["id_number"], principal_errors, "id_number"
+        ),
+        "mobile": _text(principal.get("mobile"), MAX_TEXT["mobile"], principal_errors, "mobile"),
+        "email": _text(principal.get("email"), MAX_TEXT["email"], principal_errors, "email"),
+    }
+    if principal_errors:
+        sponsor_errors["principal"] = principal_errors
+    if sponsor_errors:
+        errors["sponsor"] = sponsor_errors
+    return sponsor
+
+
+def _document_id(value: Any, errors: dict) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        errors["document"] = [_("Give the id of an uploaded document.")]
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        errors["document"] = [_("Give the id of an uploaded document.")]
+        return None
+
+
+def _provider_value(value: Any, errors: dict) -> int | str | None:
+    if value in (None, ""):
+        return None
+    if value == OTHER:
+        return OTHER
+    if isinstance(value, bool):
+        errors["access_provider"] = [_("Give the id of an access provider, or “other”.")]
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        errors["access_provider"] = [_("Give the id of an access provider, or “other”.")]
+        return None
+
+
+def _bool(value: Any, errors: dict, key: str) -> bool:
+    if value in (None, ""):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.lower() in ("true", "yes", "1")
+    errors[key] = [_("Answer true or false.")]
+    return False
+
+
+def coerce_website(raw: Any) -> tuple[dict[str, Any], dict]:
+    errors: dict = {}
+    if not isinstance(raw, dict):
+        return empty_website(), {"non_field_errors": [_("Expected an object.")]}
+    website = {
+        "name": _text(raw.get("name"), MAX_TEXT["website_name"], errors, "name"),
+        "number": raw.get("number") if isinstance(raw.get("number"), str) else None,
+        "homepage": _text(raw.get("homepage"), MAX_TEXT["homepage"], errors, "homepage"),
+        "domains": _text_list(
+            raw.get("domains"), MAX_TEXT["domain"], MAX_DOMAINS, errors, "domains"
+        ),
+        "ips": _text_list(raw.get("ips"), MAX_TEXT["ip"], MAX_IPS, errors, "ips"),
+        "services": list(
+            dict.fromkeys(_text_list(raw.get("services"), 32, 20, errors, "services"))
+        ),
+        "commercial": _bool(raw.get("commercial"), errors, "commercial"),
+        "server_location": _text(raw.get("server_location"), 8, errors, "server_location"),
+        "access_provider": _provider_value(raw.get("access_provider"), errors),
+    }
+    # One pre-approval entry per pre-approval service of the website, in a fixed order:
+    # entries for services no longer ticked are dropped, missing ones start empty.
+    given: dict[str, dict] = {}
+    raw_entries = raw.get("preapprovals") or []
+    if not isinstance(raw_entries, list):
+        errors["preapprovals"] = [_("Expected a list.")]
+        raw_entries = []
+    for entry in raw_entries:
+        if isinstance(entry, dict) and isinstance(entry.get("category"), str):
+            given.setdefault(entry["category"], entry)
+    entries, entry_errors = [], []
+    for category in Website.PREAPPROVAL_SERVICES:
+        if category not in website["services"]:
+            continue
+        entry = given.get(category, {})
+        errs: dict = {}
+        entries.append(
+            {
+                "category": str(category),
+                "authority": _text(
+                    entry.get("authority"), MAX_TEXT["authority"], errs, "authority"
+                ),
+                "document_number": _text(
+                    entry.get("document_number"),
+                    MAX_TEXT["document_number"],
+                    errs,
+                    "document_number",
+                ),
+                "document": _document_id(entry.get("document"), errs),
+            }
+        )
+        entry_errors.append(errs)
+    website["preapprovals"] = entries
+    if any(entry_errors):
+        errors["preapprovals"] = entry_errors
+    return website, errors
+
+
+def coerce_data(raw: Any) -> dict[str, Any]:
+    """The canonical draft of ``raw``; ``StructureError`` when it is not the SPEC shape."""
+    errors: dict = {}
+    if not isinstance(raw, dict):
+        raise StructureError({"non_field_errors": [_("Expected an object.")]})
+    sponsor = coerce_sponsor(raw.get("sponsor"), errors)
+    raw_websites = raw.get("websites")
+    websites = []
+    if raw_websites is not None and not isinstance(raw_websites, list):
+        errors["websites"] = [_("Expected a list of websites.")]
+    elif raw_websites:
+        if len(raw_websites) > MAX_WEBSITES:
+            errors["websites"] = [
+                _("A filing holds at most %(limit)d websites.") % {"limit": MAX_WEBSITES}
+            ]
+        else:
+            website_errors = []
+            for item in raw_websites:
+                website, errs = coerce_website(item)
+                websites.append(website)
+                website_errors.append(errs)
+            if any(website_errors):
+                errors["websites"] = website_errors
+    if errors:
+        raise StructureError(errors)
+    return {"sponsor": sponsor, "websites": websites}
+
+
+# --- Content --------------------------------------------------------------------------------
+
+INDIVIDUAL_ID_TYPES = (
+    Filing.IdType.RESIDENT_ID,
+    Filing.IdType.PASSPORT,
+    Filing.IdType.HK_MACAO_PERMIT,
+    Filing.IdType.TAIWAN_PERMIT,
+    Filing.IdType.OTHER,
+)
+ORGANISATION_ID_TYPES = (Filing.IdType.USCC, Filing.IdType.OTHER)
+
+
+def _message(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+def _required(value: str, message: str, errors: dict, key: str) -> bool:
+    if not value:
+        errors[key] = [message]
+        return False
+    return True
+
+
+def _check_certificate(
+    id_type: str, number: str, errors: dict, type_key: str, number_key: str, allowed
+) -> str:
+    if not id_type:
+        errors[type_key] = [_("Choose the certificate type.")]
+    elif id_type not in allowed:
+        errors[type_key] = [_("Choose one of the certificate types in the list.")]
+    if not number:
+        errors[number_key] = [_("Enter the certificate number.")]
+        return number
+    if id_type in allowed:
+        try:
+            return validate_certificate(id_type, number)
+        except ValidationError as exc:
+            errors[number_key] = _message(exc)
+    return number
+
+
+def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tuple[dict, dict]:
+    errors: dict = {}
+    out = {**sponsor, "principal": {**sponsor["principal"]}}
+    nature = sponsor["nature"]
+    if (
+        _required(nature, _("Choose the nature of the sponsor."), errors, "nature")
+        and nature not in Filing.Nature.values
+    ):
+        errors["nature"] = [_("Choose one of the natures in the list.")]
+    _required(
+        sponsor["name"],
+        _("Enter the sponsor's full name as on its certificate (a person's name for individuals)."),
+        errors,
+        "name",
+    )
+    allowed = (
+        INDIVIDUAL_ID_TYPES
+        if nature == Filing.Nature.INDIVIDUAL
+        else ORGANISATION_ID_TYPES
+        if nature in Filing.Nature.values
+        else Filing.IdType.values
+    )
+    if (
+        sponsor["id_type"]
+        and sponsor["id_type"] in Filing.IdType.values
+        and sponsor["id_type"] not in allowed
+    ):
+        errors["id_type"] = [
+            _("An individual files with a personal certificate, not a credit code.")
+            if nature == Filing.Nature.INDIVIDUAL
+            else _("An organisation files with its unified social credit code (or “other”).")
+        ]
+        out["id_number"] = _id_text(sponsor["id_number"]) if sponsor["id_number"] else ""
+        if not sponsor["id_number"]:
+            errors["id_number"] = [_("Enter the certificate number.")]
+    else:
+        out["id_number"] = _check_certificate(
+            sponsor["id_type"], sponsor["id_number"], errors, "id_type", "id_number", allowed
+        )
+    if (
+        _required(
+            sponsor["province"],
+            _("Choose the province of the sponsor's residence."),
+            errors,
+            "province",
+        )
+        and sponsor["province"] not in province_codes
+    ):
+        errors["province"] = [_("Choose one of the provinces in the list.")]
+    _required(sponsor["address"], _("Enter the sponsor's address."), errors, "address")
+
+    principal = sponsor["principal"]
+    p_errors: dict = {}
+    _required(principal["name"], _("Enter the responsible person's name."), p_errors, "name")
+    out["principal"]["id_number"] = _check_certificate(
+        principal["id_type"],
+        principal["id_number"],
+        p_errors,
+        "id_type",
+        "id_number",
+        INDIVIDUAL_ID_TYPES,
+    )
+    if _required(
+        principal["mobile"], _("Enter the responsible person's mobile number."), p_errors, "mobile"
+    ):
+        from accounts.validators import validate_mainland_mobile
+
+        try:
+            out["principal"]["mobile"] = validate_mainland_mobile(principal["mobile"])
+        except ValidationError as exc:
+            p_errors["mobile"] = _message(exc)
+    if _required(
+        principal["email"], _("Enter the responsible person's email address."), p_errors, "email"
+    ):
+        from accounts.validators import validate_real_email
+
+        try:
+            out["principal"]["email"] = validate_real_email(principal["email"])
+        except ValidationError as exc:
+            p_errors["email"] = _message(exc)
+    if p_errors:
+        errors["principal"] = p_errors
+    return out, errors
+
+
+def validate_website(
+    website: dict[str, Any],
+    *,
+    seen_domains: dict[str, int],
+    index: int,
+    province_codes: set[str],
+    provider_ids: set[int],
+    document_ids: set[int],
+) -> tuple[dict, dict]:
+    errors: dict = {}
+    out = {**website}
+    _required(website["name"], _("Enter the website's name."), errors, "name")
+
+    domains: list[str] = []
+    domain_errors: list[str] = []
+    for value in website["domains"]:
+        try:
+            domain = validate_domain(value)
+        except ValidationError as exc:
+            domain_errors.extend(_message(exc))
+            continue
+        if domain in domains:
+            domain_errors.append(_("“%(value)s” is listed twice.") % {"value": value})
+        elif domain in seen_domains:
+            domain_errors.append(
+                _("“%(value)s” is already listed under website %(n)d of this filing.")
+                % {"value": value, "n": seen_domains[domain] + 1}
+            )
+        else:
+            domains.append(domain)
+    if not website["domains"]:
+        domain_errors.append(_("Enter at least one domain, like example.cn."))
+    if domain_errors:
+        errors["domains"] = domain_errors
+    for domain in domains:
+        seen_domains.setdefault(domain, index)
+    out["domains"] = domains
+
+    if _required(
+        website["homepage"],
+        _("Enter the homepage URL, like http://www.example.cn/."),
+        errors,
+        "homepage",
+    ):
+        try:
+            out["homepage"] = validate_homepage(website["homepage"], domains)
+        except ValidationError as exc:
+            # The host is checked against the valid domains only; when some domain is wrong,
+            # that message is the one to fix first.
+            if not (exc.code == "homepage_host" and domain_errors):
+                errors["homepage"] = _message(exc)
+
+    ips: list[str] = []
+    ip_errors: list[str] = []
+    for value in website["ips"]:
+        try:
+            ip = validate_ip(value)
+        except ValidationError as exc:
+            ip_errors.extend(_message(exc))
+            continue
+        if ip in ips:
+            ip_errors.append(_("“%(value)s” is listed twice.") % {"value": value})
+        else:
+            ips.append(ip)
+    if not website["ips"]:
+        ip_errors.append(_("Enter at least one IP address of the server."))
+    if ip_errors:
+        errors["ips"] = ip_errors
+    out["ips"] = ips
+
+    services = website["services"]
+    unknown = [s for s in services if s not in Website.Service.values]
+    if not services:
+        errors["services"] = [_("Choose at least one kind of service content.")]
+    elif unknown:
+        errors["services"] = [
+            _("Unknown service content: %(values)s.") % {"values": ", ".join(unknown)}
+        ]
+
+    if website["commercial"]:
+        errors["commercial"] = [
+            _(
+                "Filing is for non-commercial services only. A commercial internet information "
+                "service needs a value-added telecommunications business licence "
+                "(增值电信业务经营许可证) from the communications administration of your "
+                "province instead of a filing."
+            )
+        ]
+
+    location = website["server_location"]
+    if (
+        _required(
+            location,
+            _("Choose the province where the server is, or “other” outside mainland China."),
+            errors,
+            "server_location",
+        )
+        and location != OTHER
+        and location not in province_codes
+    ):
+        errors["server_location"] = [_("Choose one of the provinces in the list, or “other”.")]
+
+    provider = website["access_provider"]
+    if provider is None:
+        errors["access_provider"] = [
+            _(
+                "Choose the access provider (search by its name), or “other” when it is not "
+                "in the list."
+            )
+        ]
+    elif provider != OTHER and provider not in provider_ids:
+        errors["access_provider"] = [
+            _("This access provider is not registered: search again, or choose “other”.")
+        ]
+
+    entry_errors = []
+    for entry in website["preapprovals"]:
+        errs: dict = {}
+        label = Website.Service(entry["category"]).label
+        _required(
+            entry["authority"],
+            _("Enter the authority that approved the %(category)s service.") % {"category": label},
+            errs,
+            "authority",
+        )
+        _required(
+            entry["document_number"],
+            _("Enter the number of the %(category)s approval document.") % {"category": label},
+            errs,
+            "document_number",
+        )
+        if entry["document"] is None:
+            errs["document"] = [
+                _("Upload the %(category)s approval document (PDF, JPEG or PNG).")
+                % {"category": label}
+            ]
+        elif entry["document"] not in document_ids:
+            errs["document"] = [
+                _("This document was not uploaded to this filing: upload it again.")
+            ]
+        entry_errors.append(errs)
+    if any(entry_errors):
+        errors["preapprovals"] = entry_errors
+    return out, errors
+
+
+def validate_filing_data(data: dict[str, Any], *, filing: Filing) -> tuple[dict, dict]:
+    """The normalised data and every problem in it (an empty dict when it may be submitted).
+
+    ``data`` is canonical (from ``coerce_data``); the reference data it points at — provinces,
+    access providers, the filing's documents — is loaded here in three queries.
+    """
+    from beian.models import Province
+    from providers.models import AccessProvider
+
+    province_codes = set(Province.objects.values_list("code", flat=True))
+    wanted_providers = {
+        w["access_provider"] for w in data["websites"] if isinstance(w["access_provider"], int)
+    }
+    provider_ids = set(
+        AccessProvider.objects.filter(pk__in=wanted_providers, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    document_ids = (
+        set(filing.documents.values_list("pk", flat=True)) if filing.pk is not None else set()
+    )
+    errors: dict = {}
+    sponsor, sponsor_errors = validate_sponsor(data["sponsor"], province_codes=province_codes)
+    if sponsor_errors:
+        errors["sponsor"] = sponsor_errors
+    websites, website_errors = [], []
+    seen: dict[str, int] = {}
+    for index, website in enumerate(data["websites"]):
+        cleaned, errs = validate_website(
+            website,
+            seen_domains=seen,
+            index=index,
+            province_codes=province_codes,
+            provider_ids=provider_ids,
+            document_ids=document_ids,
+        )
+        websites.append(cleaned)
+        website_errors.append(errs)
+    if not data["websites"]:
+        errors["websites"] = [_("Add at least one website.")]
+    elif any(website_errors):
+        errors["websites"] = website_errors
+    return {"sponsor": sponsor, "websites": websites}, errors
+
+
+def flatten_errors(errors: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """``[(("sponsor", "id_number"), "message"), …]`` in document order, for error summaries."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            out.extend(flatten_errors(value, (*path, key)))
+    elif isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list):
+                out.extend(flatten_errors(value, (*path, index)))
+            else:
+                out.append((path, str(value)))
+    return out

@@ -1,0 +1,96 @@
+"""Access gating (Q7, Q8): is a domain filed? One indexed query per batch.
+
+A domain counts as filed when it, or any parent of it, is a published (approved) domain of a
+filing whose approved data is valid (approved, or approved with an amendment or revocation
+application under review). The answer's ``number`` is the website number (``…号-n``) of the
+website that holds the matching domain: that is what a provider shows and what the public
+query and the certificate list for the site; the sponsor number is its prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from filings.models import Filing, PublishedDomain
+from filings.normalize import domain_for_lookup, parent_domains
+
+
+@dataclass(frozen=True)
+class GatingAnswer:
+    domain: str
+    filed: bool
+    number: str | None
+    status: str | None
+
+    def as_json(self) -> dict:
+        return {
+            "domain": self.domain,
+            "filed": self.filed,
+            "number": self.number,
+            "status": self.status,
+        }
+
+
+# A revoked filing's published rows are removed; its domains are found in the working copy.
+_FILED = set(Filing.FILED_STATUSES)
+
+
+def check_domains(domains: list[str]) -> list[GatingAnswer]:
+    """Answers in the order asked, each with ``domain`` exactly as it was asked."""
+    wanted: dict[str, list[str]] = {}
+    for asked in domains:
+        normal = domain_for_lookup(asked) if isinstance(asked, str) else None
+        if normal and normal not in wanted:
+            wanted[normal] = parent_domains(normal) or [normal]
+    names = {name for chain in wanted.values() for name in chain}
+    published: dict[str, tuple[str, str]] = {}
+    if names:
+        rows = (
+            PublishedDomain.objects.filter(name__in=names)
+            .order_by("name", "website_id")
+            .values_list("name", "website__website_number", "filing__status")
+        )
+        for name, number, status in rows:
+            # Prefer an entry that is currently filed over a stale one.
+            if name not in published or (status in _FILED and published[name][1] not in _FILED):
+                published[name] = (number, status)
+    revoked = _revoked_numbers(
+        [n for n, chain in wanted.items() if not any(c in published for c in chain)]
+    )
+    answers = []
+    for asked in domains:
+        normal = domain_for_lookup(asked) if isinstance(asked, str) else None
+        if not normal:
+            answers.append(GatingAnswer(str(asked), False, None, None))
+            continue
+        hit = next((published[c] for c in wanted[normal] if c in published), None)
+        if hit is not None:
+            number, status = hit
+            answers.append(GatingAnswer(asked, status in _FILED, number, status))
+            continue
+        gone = next((revoked[c] for c in wanted[normal] if c in revoked), None)
+        if gone is not None:
+            answers.append(GatingAnswer(asked, False, gone, Filing.Status.REVOKED))
+        else:
+            answers.append(GatingAnswer(asked, False, None, None))
+    return answers
+
+
+def _revoked_numbers(normals: list[str]) -> dict[str, str]:
+    """For domains no approved filing holds: the website number of a revoked filing that did,
+    so a provider can tell "never filed" from "revoked" (one query for the batch)."""
+    from filings.models import Domain
+
+    names = {name for n in normals for name in (parent_domains(n) or [n])}
+    if not names:
+        return {}
+    found: dict[str, str] = {}
+    for name, number in (
+        Domain.objects.filter(
+            name__in=names, filing__status=Filing.Status.REVOKED, website__number__isnull=False
+        )
+        .order_by("name", "-filing__revoked_at")
+        .values_list("name", "website__number")
+    ):
+        found.setdefault(name, number)
+    return found

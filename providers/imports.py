@@ -1,0 +1,649 @@
+"""Provider imports (SPEC §6): client accounts and their filings, one row at a time.
+
+Every row is validated by the same services as the owner's wizard (``filings.services``) and
+succeeds or fails whole, inside its own savepoint. A row is known by its client username: a
+username this provider imported before answers ``exists`` and changes nothing, so sending the
+same rows again creates nothing twice. A new account gets a random initial password, returned
+once, and must confirm its mobile and email and choose a new password at first sign-in (Q22).
+
+CSV files are parsed here and processed by ``providers.tasks.run_import`` in chunks.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.validators import validate_mainland_mobile, validate_real_email, validate_username
+from beian.audit import audit
+from beian.models import Province
+
+from .models import AccessProvider, ImportJob, ImportRow
+from .services import _check_provider_staff, initial_password, set_initial_password
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: str
+    username: str = ""
+    initial_password: str | None = None
+    filing: Any = None
+    errors: dict = field(default_factory=dict)
+
+
+# Rows ---------------------------------------------------------------------------------------
+
+
+def _message_list(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+def _clean_client(client: Any) -> tuple[dict, dict]:
+    """The client's username, email and mobile in normal form, or field errors."""
+    if not isinstance(client, dict):
+        return {}, {"client": [_("Give the client as an object with username, email, mobile.")]}
+    clean, errors = {}, {}
+    for name, validator in (
+        ("username", validate_username),
+        ("email", validate_real_email),
+        ("mobile", validate_mainland_mobile),
+    ):
+        value = client.get(name)
+        if not isinstance(value, str) or not value.strip():
+            errors[name] = [_("This field is required.")]
+            continue
+        try:
+            clean[name] = validator(value)
+        except ValidationError as exc:
+            errors[name] = _message_list(exc)
+    return clean, ({"client": errors} if errors else {})
+
+
+def _with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
+    """Websites without an access provider are served by the importing provider."""
+    if not isinstance(filing, dict):
+        return filing
+    websites = filing.get("websites")
+    if isinstance(websites, list):
+        filing = {
+            **filing,
+            "websites": [
+                {**w, "access_provider": provider.pk}
+                if isinstance(w, dict) and w.get("access_provider") in (None, "")
+                else w
+                for w in websites
+            ],
+        }
+    return filing
+
+
+def _error_dict(exc: Exception) -> dict:
+    errors = getattr(exc, "errors", None)
+    if errors is None and getattr(exc, "message", None):
+        errors = [exc.message]
+    if errors is None and isinstance(exc, ValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    if isinstance(errors, dict):
+        return {k: _jsonable(v) for k, v in errors.items()}
+    return {"": [str(m) for m in (errors or [str(exc)])]}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, ValidationError):
+        return [str(m) for m in value.messages]
+    return str(value)
+
+
+def _client_values(payloads: list[Any], name: str, normalise) -> set[str]:
+    values = set()
+    for p in payloads:
+        client = p.get("client") if isinstance(p, dict) else None
+        value = client.get(name) if isinstance(client, dict) else None
+        if isinstance(value, str) and value.strip():
+            try:
+                values.add(normalise(value))
+            except ValidationError:
+                continue
+    return values
+
+
+class _Batch:
+    """What a batch needs to know about existing accounts, read in three queries rather than
+    a few per row: usernames imported before or taken, emails and mobiles in use."""
+
+    def __init__(self, provider: AccessProvider, payloads: list[Any]) -> None:
+        names = _client_values(payloads, "username", lambda v: v.strip().lower())
+        emails = _client_values(payloads, "email", lambda v: validate_real_email(v).lower())
+        mobiles = _client_values(payloads, "mobile", validate_mainland_mobile)
+        self.mine: dict[str, User] = {}
+        self.taken: set[str] = set()
+        if names:
+            for user in (
+                User.objects.annotate(lname=Lower("username"))
+                .filter(lname__in=names)
+                .select_related("filing")
+            ):
+                if user.imported_by_id == provider.pk and user.role == User.Role.OWNER:
+                    self.mine[user.lname] = user
+                else:
+                    self.taken.add(user.lname)
+        self.emails = (
+            set(
+                User.objects.annotate(lemail=Lower("email"))
+                .filter(lemail__in=emails)
+                .values_list("lemail", flat=True)
+            )
+            if emails
+            else set()
+        )
+        self.mobiles = (
+            set(User.objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
+            if mobiles
+            else set()
+        )
+
+    def remember(self, key: str, user: User) -> None:
+        self.mine[key] = user
+        self.emails.add(user.email.lower())
+        self.mobiles.add(user.mobile)
+
+
+def _import_one(
+    *, provider: AccessProvider, by: User, index: int, payload: Any, batch: _Batch
+) -> RowResult:
+    from filings.services import FilingError, filing_create, filing_save_data, filing_submit
+
+    if not isinstance(payload, dict):
+        return RowResult(index, ImportRow.Status.ERROR, errors={"": [_("Not an object.")]})
+    client, errors = _clean_client(payload.get("client"))
+    raw_client = payload.get("client")
+    raw_username = raw_client.get("username", "") if isinstance(raw_client, dict) else ""
+    username = client.get("username") or str(raw_username or "")
+    key = username.strip().lower()
+    if key in batch.mine:
+        user = batch.mine[key]
+        return RowResult(
+            index,
+            ImportRow.Status.EXISTS,
+            username=user.username,
+            filing=getattr(user, "filing", None),
+        )
+    if key and key in batch.taken:
+        errors.setdefault("client", {})["username"] = [
+            _("This username is taken. Choose another username for this client.")
+        ]
+    if client.get("email") and client["email"].lower() in batch.emails:
+        errors.setdefault("client", {})["email"] = [
+            _("An account with this email address exists already. Use another address.")
+        ]
+    if client.get("mobile") and client["mobile"] in batch.mobiles:
+        errors.setdefault("client", {})["mobile"] = [
+            _("An account with this mobile number exists already. Use another number.")
+        ]
+    if not isinstance(payload.get("filing"), dict):
+        errors["filing"] = [_("Give the filing as an object in the filing API shape.")]
+    if errors:
+        return RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors)
+
+    password = initial_password()
+    try:
+        with transaction.atomic():
+            user = User(
+                username=client["username"],
+                email=client["email"],
+                mobile=client["mobile"],
+                role=User.Role.OWNER,
+                origin=User.Origin.IMPORT,
+                imported_by=provider,
+            )
+            set_initial_password(user, password)
+            user.save()
+            filing = filing_create(owner=user, provider=provider)
+            filing = filing_save_data(
+                filing=filing, by=by, data=_with_provider_defaults(payload["filing"], provider)
+            )
+            filing = filing_submit(filing=filing, by=by)
+            audit(
+                actor=by,
+                action="provider.import_client",
+                target=user,
+                after={"filing": filing.pk, "provider": provider.pk},
+                province=filing.province_id,
+            )
+    except IntegrityError:
+        # A concurrent import of the same username won the race: answer as a repeat would.
+        return RowResult(
+            index,
+            ImportRow.Status.ERROR,
+            username=username,
+            errors={"client": {"username": [_("This username is taken.")]}},
+        )
+    except (FilingError, ValidationError, PermissionDenied) as exc:
+        return RowResult(
+            index, ImportRow.Status.ERROR, username=username, errors={"filing": _error_dict(exc)}
+        )
+    batch.remember(key, user)
+    return RowResult(
+        index,
+        ImportRow.Status.CREATED,
+        username=user.username,
+        initial_password=password,
+        filing=filing,
+    )
+
+
+def import_rows(*, provider: AccessProvider, by: User, rows: list[Any]) -> list[RowResult]:
+    """Import a batch given by the API; each row commits or rolls back on its own."""
+    _check_provider_staff(by, provider)
+    batch = _Batch(provider, rows)
+    return [
+        _import_one(provider=provider, by=by, index=i, payload=payload, batch=batch)
+        for i, payload in enumerate(rows)
+    ]
+
+
+# Jobs (CSV files) ---------------------------------------------------------------------------
+
+
+def _fernet() -> Fernet:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:import-passwords".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal(password: str) -> str:
+    return _fernet().encrypt(password.encode()).decode()
+
+
+def unseal(sealed: str) -> str:
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return ""
+
+
+@transaction.atomic
+def import_job_create(
+    *, provider: AccessProvider, by: User, rows: list[tuple[int, dict]], filename: str = ""
+) -> ImportJob:
+    """Save an uploaded file's rows (line number, payload) and start processing after commit."""
+    _check_provider_staff(by, provider)
+    job = ImportJob.objects.create(
+        provider=provider,
+        created_by=by,
+        source=ImportJob.Source.CSV,
+        filename=filename[:255],
+        total_rows=len(rows),
+    )
+    ImportRow.objects.bulk_create(
+        [
+            ImportRow(job=job, index=i, line=line, payload=payload)
+            for i, (line, payload) in enumerate(rows)
+        ],
+        batch_size=1000,
+    )
+    audit(
+        actor=by,
+        action="provider.import_upload",
+        target=job,
+        after={"filename": job.filename, "rows": job.total_rows},
+    )
+    from .tasks import run_import
+
+    transaction.on_commit(lambda: run_import.delay(job.pk))
+    return job
+
+
+def import_job_process_chunk(*, job_id: int, limit: int) -> str:
+    """Process up to ``limit`` pending rows. The job row lock makes a duplicate task wait;
+    the chunk commits with its results, so a dead worker's chunk is simply done again."""
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .select_related("provider", "created_by")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            return job.status if job else ImportJob.Status.FAILED
+        rows = list(
+            ImportRow.objects.filter(job=job, status=ImportRow.Status.PENDING).order_by("index")[
+                :limit
+            ]
+        )
+        try:
+            _check_provider_staff(job.created_by, job.provider)
+        except PermissionDenied:
+            job.status = ImportJob.Status.FAILED
+            job.failure = _("The account that uploaded this file may no longer import.")
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "failure", "finished_at", "updated_at"])
+            return job.status
+        batch = _Batch(job.provider, [r.payload for r in rows])
+        counts = {
+            ImportRow.Status.CREATED: 0,
+            ImportRow.Status.EXISTS: 0,
+            ImportRow.Status.ERROR: 0,
+        }
+        for row in rows:
+            result = _import_one(
+                provider=job.provider,
+                by=job.created_by,
+                index=row.index,
+                payload=row.payload,
+                batch=batch,
+            )
+            row.status = result.status
+            row.username = result.username[:150]
+            row.filing = result.filing
+            row.errors = result.errors
+            row.initial_password_sealed = (
+                seal(result.initial_password) if result.initial_password else ""
+            )
+            counts[result.status] += 1
+        ImportRow.objects.bulk_update(
+            rows, ["status", "username", "filing", "errors", "initial_password_sealed"]
+        )
+        job.processed_rows += len(rows)
+        job.created_count += counts[ImportRow.Status.CREATED]
+        job.exists_count += counts[ImportRow.Status.EXISTS]
+        job.error_count += counts[ImportRow.Status.ERROR]
+        job.status = ImportJob.Status.RUNNING
+        if len(rows) < limit or job.processed_rows >= job.total_rows:
+            job.status = ImportJob.Status.DONE
+            job.finished_at = timezone.now()
+        job.save()
+        return job.status
+
+
+@transaction.atomic
+def import_job_release_passwords(*, job: ImportJob, by: User) -> dict[int, str]:
+    """The initial passwords of the rows this job created, once: they are erased as they are
+    handed out, so a later download shows none."""
+    _check_provider_staff(by, job.provider)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    rows = list(
+        ImportRow.objects.filter(job=job, status=ImportRow.Status.CREATED)
+        .exclude(initial_password_sealed="")
+        .values_list("index", "initial_password_sealed")
+    )
+    passwords = {index: unseal(sealed) for index, sealed in rows}
+    ImportRow.objects.filter(job=job).exclude(initial_password_sealed="").update(
+        initial_password_sealed=""
+    )
+    if job.status == ImportJob.Status.DONE and job.passwords_released_at is None:
+        job.passwords_released_at = timezone.now()
+        job.save(update_fields=["passwords_released_at", "updated_at"])
+    audit(
+        actor=by,
+        action="provider.import_passwords_download",
+        target=job,
+        after={"passwords": len(passwords)},
+    )
+    return passwords
+
+
+# CSV ----------------------------------------------------------------------------------------
+
+# The file's columns: Chinese headers (the file format, not translated) and where each value
+# goes in the filing API shape. One website per row; the API takes several.
+COLUMNS: list[tuple[str, str]] = [
+    ("用户名", "client.username"),
+    ("电子邮箱", "client.email"),
+    ("手机号码", "client.mobile"),
+    ("主办单位性质", "sponsor.nature"),
+    ("主办单位名称", "sponsor.name"),
+    ("主办单位证件类型", "sponsor.id_type"),
+    ("主办单位证件号码", "sponsor.id_number"),
+    ("主办单位所在省份", "sponsor.province"),
+    ("主办单位通讯地址", "sponsor.address"),
+    ("负责人姓名", "sponsor.principal.name"),
+    ("负责人证件类型", "sponsor.principal.id_type"),
+    ("负责人证件号码", "sponsor.principal.id_number"),
+    ("负责人手机号码", "sponsor.principal.mobile"),
+    ("负责人电子邮箱", "sponsor.principal.email"),
+    ("网站名称", "websites.0.name"),
+    ("网站首页网址", "websites.0.homepage"),
+    ("网站域名", "websites.0.domains"),
+    ("网站IP地址", "websites.0.ips"),
+    ("网站服务内容", "websites.0.services"),
+    ("服务器放置地点", "websites.0.server_location"),
+    ("是否经营性", "websites.0.commercial"),
+]
+HEADERS = [h for h, _path in COLUMNS]
+LIST_SEPARATORS = ";；,，、 \t\n"
+
+NATURES = {
+    "企业": "enterprise",
+    "政府机关": "government",
+    "事业单位": "institution",
+    "社会团体": "social_org",
+    "个人": "individual",
+    "其他": "other",
+}
+ID_TYPES = {
+    "统一社会信用代码": "uscc",
+    "居民身份证": "resident_id",
+    "身份证": "resident_id",
+    "护照": "passport",
+    "港澳居民来往内地通行证": "hk_macao_permit",
+    "台湾居民来往大陆通行证": "taiwan_permit",
+    "其他": "other",
+}
+SERVICES = {
+    "新闻": "news",
+    "出版": "publishing",
+    "教育": "education",
+    "医疗保健": "medical",
+    "药品和医疗器械": "drugs_devices",
+    "文化": "culture",
+    "广播电影电视节目": "broadcasting",
+    "企业网站": "corporate",
+    "博客": "blog",
+    "个人空间": "blog",
+    "综合门户": "portal",
+    "门户": "portal",
+    "网络社区": "community",
+    "其他": "other",
+}
+YES = {"是", "y", "yes", "true", "1"}
+NO = {"否", "n", "no", "false", "0", ""}
+
+
+def _split(value: str) -> list[str]:
+    parts = [value]
+    for sep in LIST_SEPARATORS:
+        parts = [p for chunk in parts for p in chunk.split(sep)]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _province_codes() -> dict[str, str]:
+    codes = {}
+    for code, name in Province.objects.values_list("code", "name"):
+        codes[code] = code
+        codes[name] = code
+        for suffix in ("省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区"):
+            if name.endswith(suffix):
+                codes.setdefault(name.removesuffix(suffix), code)
+    return codes
+
+
+def _set(target: dict, path: str, value: Any) -> None:
+    keys = path.split(".")
+    node: Any = target
+    for key, following in zip(keys, keys[1:], strict=False):
+        if key.isdigit():
+            while len(node) <= int(key):
+                node.append({})
+            node = node[int(key)]
+        else:
+            node = node.setdefault(key, [] if following.isdigit() else {})
+    node[keys[-1]] = value
+
+
+def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
+    """One CSV row in the import API shape; codes or the Chinese labels are both accepted and
+    anything unknown is passed on as it is, for the filing validation to name."""
+    payload: dict = {}
+    for header, path in COLUMNS:
+        raw = (cells.get(header) or "").strip()
+        value: Any = raw
+        last = path.rsplit(".", 1)[-1]
+        if path == "sponsor.nature":
+            value = NATURES.get(raw, raw)
+        elif last == "id_type":
+            value = ID_TYPES.get(raw, raw)
+        elif path == "sponsor.province":
+            value = provinces.get(raw, raw)
+        elif last == "server_location":
+            value = "other" if raw in {"其他", "境外", "other"} else provinces.get(raw, raw)
+        elif last in {"domains", "ips"}:
+            value = _split(raw)
+        elif last == "services":
+            value = [SERVICES.get(s, s) for s in _split(raw)]
+        elif last == "commercial":
+            value = True if raw.lower() in YES else (False if raw.lower() in NO else raw)
+        if path.startswith("client."):
+            payload.setdefault("client", {})[last] = value
+        else:
+            _set(payload.setdefault("filing", {}), path, value)
+    return payload
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(
+        _("The file is neither UTF-8 nor GB18030 text. Save it from the template as CSV.")
+    )
+
+
+def parse_csv(data: bytes) -> list[tuple[int, dict]]:
+    """(line number, payload) for every non-empty row; a file-level problem raises."""
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        raise ValidationError(_("The file is empty. Start from the template.")) from exc
+    except csv.Error as exc:
+        raise ValidationError(_("The file is not a readable CSV file.")) from exc
+    missing = [h for h in HEADERS if h not in header]
+    if missing:
+        raise ValidationError(
+            _("The file lacks these columns of the template: %(columns)s.")
+            % {"columns": "、".join(missing)}
+        )
+    provinces = _province_codes()
+    rows = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= settings.PROVIDER_IMPORT_MAX_FILE_ROWS:
+                raise ValidationError(
+                    _("A file may hold at most %(count)s rows. Split it into several files.")
+                    % {"count": settings.PROVIDER_IMPORT_MAX_FILE_ROWS}
+                )
+            named = dict(zip(header, cells, strict=False))
+            rows.append((reader.line_num, csv_row_payload(named, provinces)))
+    except csv.Error as exc:
+        raise ValidationError(
+            _("Line %(line)s of the file cannot be read as CSV.") % {"line": reader.line_num}
+        ) from exc
+    if not rows:
+        raise ValidationError(_("The file has no rows under the header. Add one client a row."))
+    return rows
+
+
+def template_csv() -> bytes:
+    """The empty template: a UTF-8 BOM so that spreadsheet programs read the Chinese."""
+    out = io.StringIO()
+    csv.writer(out).writerow(HEADERS)
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(field path, message) pairs from nested error dicts and lists."""
+    if isinstance(errors, dict):
+        return [
+            pair
+            for key, value in errors.items()
+            for pair in flatten_errors(
+                value, f"{prefix}.{key}" if prefix and key else prefix or key
+            )
+        ]
+    if isinstance(errors, list):
+        if all(isinstance(e, str) for e in errors):
+            return [(prefix, e) for e in errors]
+        return [
+            pair
+            for i, value in enumerate(errors)
+            for pair in flatten_errors(value, f"{prefix}.{i}" if prefix else str(i))
+        ]
+    return [(prefix, str(errors))]
+
+
+def column_for(path: str) -> str:
+    """The CSV header a field path belongs to (the longest matching column), or the path."""
+    path = path.removeprefix("filing.")
+    matches = [
+        (len(column), header)
+        for header, column in COLUMNS
+        if path == column or path.startswith(column + ".")
+    ]
+    return max(matches)[1] if matches else path
+
+
+def error_report_csv(job: ImportJob) -> bytes:
+    """Line, username, column and message for every error of the job."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["行号", "用户名", "字段", "错误"])
+    for line, username, errors in (
+        ImportRow.objects.filter(job=job, status=ImportRow.Status.ERROR)
+        .order_by("index")
+        .values_list("line", "username", "errors")
+        .iterator(chunk_size=2000)
+    ):
+        for path, message in flatten_errors(errors):
+            writer.writerow([line, username, column_for(path), message])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def results_csv(job: ImportJob, passwords: dict[int, str]) -> bytes:
+    """Every row's outcome, with the initial passwords handed out this once."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["行号", "用户名", "结果", "初始密码", "备案记录"])
+    labels = {"created": "已创建", "exists": "已导入过", "error": "错误", "pending": "等待"}
+    for index, line, username, status, filing_id in (
+        ImportRow.objects.filter(job=job)
+        .order_by("index")
+        .values_list("index", "line", "username", "status", "filing_id")
+        .iterator(chunk_size=2000)
+    ):
+        writer.writerow(
+            [line, username, labels.get(status, status), passwords.get(index, ""), filing_id or ""]
+        )
+    return ("\ufeff" + out.getvalue()).encode()

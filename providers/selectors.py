@@ -1,0 +1,76 @@
+"""Reads for access providers: who a filing concerns, clients, gating, tokens, deliveries."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from filings.models import Filing, Website
+
+from .models import AccessProvider, ApiToken, ImportJob, WebhookDelivery
+
+
+def providers_of_filing(filing: Filing) -> list[AccessProvider]:
+    """The active providers a filing is "under" (docs/decisions.md): the provider that filed it
+    for its client, and every registered provider chosen as a website's access provider."""
+    website_providers = Website.objects.filter(filing=filing, access_provider__isnull=False)
+    return list(
+        AccessProvider.objects.filter(is_active=True)
+        .filter(
+            Q(pk=filing.filed_by_provider_id)
+            | Q(pk__in=website_providers.values("access_provider_id"))
+        )
+        .order_by("id")
+    )
+
+
+def provider_for_initial_password_account(user: User) -> AccessProvider | None:
+    """The provider to name on the forgotten-password page (Q11, Q12): the one that imported
+    this account, while the account still has the initial password it was given."""
+    if user.origin != User.Origin.IMPORT or not user.password_is_initial:
+        return None
+    return user.imported_by
+
+
+def client_filings(
+    *,
+    provider: AccessProvider,
+    status: str = "",
+    conflicts: bool | None = None,
+    q: str = "",
+) -> QuerySet[Filing]:
+    """The filings this provider submitted for its clients, newest deadline first."""
+    rows = (
+        Filing.objects.filter(filed_by_provider=provider)
+        .select_related("owner", "province")
+        .order_by("-submitted_at", "-id")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if conflicts is not None:
+        rows = rows.filter(has_open_conflicts=conflicts)
+    if q:
+        q = q.strip()
+        rows = rows.filter(
+            Q(owner__username__iexact=q)
+            | Q(number__iexact=q)
+            | Q(sponsor_name__icontains=q)
+            | Q(domains__name=q.lower())
+        ).distinct()
+    return rows
+
+
+def client_account(*, provider: AccessProvider, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, imported_by=provider, role=User.Role.OWNER).first()
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
+
+
+def deliveries_of(provider: AccessProvider) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(provider=provider).select_related("filing")
+
+
+def imports_of(provider: AccessProvider) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(provider=provider).select_related("created_by")

@@ -1,0 +1,307 @@
+"""Access-provider actions (SPEC §6): notifications, tokens, webhook settings, client resets.
+
+Imports live in ``providers/imports.py``; the gating lookup in ``providers/gating.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import string
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from beian.audit import audit
+from beian.delivery import queue_email
+from filings.models import Domain, Filing, Website
+
+from .models import AccessProvider, ApiToken, WebhookDelivery
+from .selectors import providers_of_filing
+
+EVENTS = tuple(WebhookDelivery.Event.values)
+
+
+# Organisations ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def provider_create(
+    *,
+    name: str,
+    licence_number: str,
+    email: str,
+    phone: str,
+    contact_name: str = "",
+    provinces=(),
+    by: User | None = None,
+) -> AccessProvider:
+    """Register a provider (the ministry, from the admin or ``createprovider``)."""
+    provider = AccessProvider(
+        name=(name or "").strip(),
+        licence_number=(licence_number or "").strip(),
+        email=(email or "").strip(),
+        phone=(phone or "").strip(),
+        contact_name=(contact_name or "").strip(),
+    )
+    provider.full_clean()
+    provider.save()
+    provider.provinces.set(provinces)
+    audit(
+        actor=by,
+        action="provider.create",
+        target=provider,
+        after={"name": provider.name, "licence_number": provider.licence_number},
+    )
+    return provider
+
+
+# Notifications ------------------------------------------------------------------------------
+
+
+def filing_event_body(*, filing: Filing, event: str, delivery_id: uuid.UUID) -> dict:
+    """The webhook body: the event and the filing's public data (numbers, websites, domains)."""
+    domains: dict[int, list[str]] = {}
+    for website_id, name in (
+        Domain.objects.filter(filing=filing)
+        .order_by("position", "id")
+        .values_list("website_id", "name")
+    ):
+        domains.setdefault(website_id, []).append(name)
+    websites = [
+        {
+            "number": w.number,
+            "name": w.name,
+            "homepage": w.homepage,
+            "domains": domains.get(w.id, []),
+            "access_provider": w.access_provider_id,
+        }
+        for w in Website.objects.filter(filing=filing).order_by("position", "id")
+    ]
+    return {
+        "id": str(delivery_id),
+        "event": event,
+        "occurred_at": timezone.now().isoformat(),
+        "filing": {
+            "id": filing.pk,
+            "number": filing.number,
+            "status": filing.status,
+            "province": filing.province_id,
+            "sponsor_name": filing.sponsor_name,
+            "filed_by_provider": filing.filed_by_provider_id,
+            "websites": websites,
+        },
+    }
+
+
+@transaction.atomic
+def notify_filing_event(*, filing: Filing, event: str) -> list[WebhookDelivery]:
+    """Tell every provider the filing is under that it was approved, amended or revoked.
+
+    Called inside the decision's transaction: the emails and webhook rows commit with it, and
+    sending starts only after commit.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown filing event {event!r}")
+    deliveries = []
+    body_data = None
+    for provider in providers_of_filing(filing):
+        queue_email(
+            to=provider.email,
+            template=f"provider_filing_{event}",
+            context={"provider": provider, "filing": filing},
+            language=settings.LANGUAGE_CODE,
+        )
+        if not provider.webhook_url:
+            continue
+        key = uuid.uuid4()
+        if body_data is None:
+            body_data = filing_event_body(filing=filing, event=event, delivery_id=key)
+        body = json.dumps({**body_data, "id": str(key)}, ensure_ascii=False).encode()
+        delivery = WebhookDelivery.objects.create(
+            provider=provider,
+            filing=filing,
+            event=event,
+            url=provider.webhook_url,
+            body=body,
+            idempotency_key=key,
+        )
+        _enqueue_delivery_after_commit(delivery.pk)
+        deliveries.append(delivery)
+    return deliveries
+
+
+def _enqueue_delivery_after_commit(delivery_id: int) -> None:
+    from .tasks import send_webhook
+
+    transaction.on_commit(lambda: send_webhook.delay(delivery_id))
+
+
+@transaction.atomic
+def webhook_redeliver(*, delivery: WebhookDelivery, by: User) -> WebhookDelivery:
+    """Queue a failed delivery again (same body and id, fresh attempts)."""
+    _check_provider_staff(by, delivery.provider)
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status != WebhookDelivery.Status.FAILED:
+        return delivery
+    delivery.status = WebhookDelivery.Status.QUEUED
+    delivery.attempts = 0
+    delivery.save(update_fields=["status", "attempts", "updated_at"])
+    audit(actor=by, action="provider.webhook_redeliver", target=delivery)
+    _enqueue_delivery_after_commit(delivery.pk)
+    return delivery
+
+
+@transaction.atomic
+def webhook_settings_update(
+    *, provider: AccessProvider, by: User, url: str, new_secret: bool = False
+) -> tuple[AccessProvider, str | None]:
+    """Set (or clear) the webhook URL; returns the new secret when one was generated.
+
+    A secret is generated the first time a URL is set, or on request; it is shown once.
+    """
+    _check_provider_staff(by, provider)
+    url = (url or "").strip()
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"webhook_url": _("Enter a full http:// or https:// address.")}
+            ) from exc
+        if settings.PRODUCTION and not url.startswith("https://"):
+            raise ValidationError(
+                {"webhook_url": _("Use an https:// address: the body carries filing data.")}
+            )
+    provider = AccessProvider.objects.select_for_update().get(pk=provider.pk)
+    before = {"webhook_url": provider.webhook_url}
+    secret = None
+    if url and (new_secret or not provider.webhook_secret):
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        provider.webhook_secret = secret
+    provider.webhook_url = url
+    provider.save(update_fields=["webhook_url", "webhook_secret"])
+    audit(
+        actor=by,
+        action="provider.webhook_settings",
+        target=provider,
+        before=before,
+        after={"webhook_url": url, "secret_changed": secret is not None},
+    )
+    return provider, secret
+
+
+# Tokens -------------------------------------------------------------------------------------
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new named token for a provider staff member; the key is returned here only."""
+    if user.role != User.Role.PROVIDER or user.provider_id is None:
+        raise PermissionDenied
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, like “gating server”.")})
+    if len(name) > 64:
+        raise ValidationError({"name": _("Use at most 64 characters.")})
+    key = ApiToken.PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=hash_key(key), key_prefix=key[:10]
+    )
+    audit(actor=user, action="provider.token_create", target=token, after={"name": name})
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke one of the caller's own tokens (404 for anyone else's, in the view)."""
+    if token.user_id != by.pk:
+        raise PermissionDenied
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(actor=by, action="provider.token_revoke", target=token, after={"name": token.name})
+    return token
+
+
+def api_token_touch(token: ApiToken) -> None:
+    """Record use, at most once a minute (one UPDATE, no row lock)."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < timedelta(minutes=1):
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
+
+
+# Client accounts ------------------------------------------------------------------------------
+
+_PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OoIl1")
+
+
+def initial_password() -> str:
+    """A random initial password: 14 characters from 56 (about 81 bits), easy to copy."""
+    while True:
+        value = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(14))
+        if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+            return value
+
+
+def set_initial_password(user: User, raw: str) -> None:
+    """Hash with the cheap initial-password hasher (see ``providers/hashers.py``)."""
+    from django.contrib.auth.hashers import make_password
+
+    user.password = make_password(raw, hasher="pbkdf2_initial")
+    user.password_is_initial = True
+
+
+@transaction.atomic
+def client_password_reset(*, client: User, by: User) -> str:
+    """The provider that imported an account resets it while it still has its initial
+    password (Q12); afterwards only the bureau can. Returns the new initial password."""
+    provider = by.provider
+    _check_provider_staff(by, provider)
+    client = User.objects.select_for_update().get(pk=client.pk)
+    if client.imported_by_id != provider.pk or client.role != User.Role.OWNER:
+        raise PermissionDenied
+    if not client.password_is_initial:
+        raise ValidationError(
+            _(
+                "This client has already chosen their own password. Only the communications "
+                "administration of the filing's province can reset it now."
+            )
+        )
+    raw = initial_password()
+    set_initial_password(client, raw)
+    client.save(update_fields=["password", "password_is_initial"])
+    audit(
+        actor=by,
+        action="provider.client_password_reset",
+        target=client,
+        note=f"{provider.name}",
+        province=getattr(getattr(client, "filing", None), "province_id", None),
+    )
+    return raw
+
+
+def _check_provider_staff(user: User, provider: AccessProvider | None) -> None:
+    if (
+        provider is None
+        or not user.is_active
+        or user.role != User.Role.PROVIDER
+        or user.provider_id != provider.pk
+        or not provider.is_active
+    ):
+        raise PermissionDenied

@@ -1,0 +1,69 @@
+"""GET /api/v1/public/filings/?q=… — the is-it-filed query for programs [contract]."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+
+from filings.models import PublishedWebsite
+
+from .selectors import QueryInvalid, filing_search, parse_query, published_rows
+from .throttling import PublicQueryThrottle
+
+
+class PublicFilingSerializer(serializers.Serializer):
+    """Public fields only: never an ID number, an address or a contact."""
+
+    number = serializers.CharField(help_text="The sponsor's filing number.")
+    sponsor_name = serializers.CharField()
+    sponsor_nature = serializers.CharField()
+    website_name = serializers.CharField()
+    website_number = serializers.CharField()
+    homepage = serializers.CharField()
+    domains = serializers.ListField(child=serializers.CharField())
+    approved_at = serializers.DateTimeField()
+
+
+class PublicQueryPagination(PageNumberPagination):
+    page_size = 50
+
+
+class PublicFilingSearchView(ListAPIView):
+    """Approved websites matching a domain (any subdomain), a filing number, or part of a name."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicQueryThrottle]
+    pagination_class = PublicQueryPagination
+    serializer_class = PublicFilingSerializer
+    # Only for the schema: answers come from the cached search, never from this queryset.
+    queryset = PublishedWebsite.objects.none()
+
+    @extend_schema(
+        operation_id="public_filings_search",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                required=True,
+                description="A domain or URL, a sponsor or website filing number, or at least "
+                "two characters of the sponsor's or website's name.",
+            ),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        try:
+            parsed = parse_query(request.query_params.get("q"))
+        except QueryInvalid as exc:
+            raise ValidationError({"q": [exc.message]}) from exc
+        result = filing_search(parsed)
+        ids = self.paginate_queryset(result.ids)
+        rows = published_rows(list(ids))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)

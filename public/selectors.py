@@ -1,0 +1,342 @@
+"""Reads of the public services: the is-it-filed query, the bulletin board, the annual review.
+
+The query reads only ``PublishedWebsite`` and ``PublishedDomain``, the published copy of
+approved filings, which holds public fields only; every answer is built from the
+``PUBLIC_FIELDS`` below, so an ID number, address or contact can never reach it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beian.models import Province
+from filings.models import Filing, PublishedDomain, PublishedWebsite
+from filings.normalize import domain_for_lookup, parent_domains
+
+from .apps import parse_month_day
+from .models import Announcement, AnnualReview, AnnualReviewWindow
+
+# The is-it-filed query (Q20) ------------------------------------------------------------------
+
+PUBLIC_FIELDS = (
+    "sponsor_number",
+    "sponsor_name",
+    "sponsor_nature",
+    "website_name",
+    "website_number",
+    "homepage",
+    "domains",
+    "approved_at",
+)
+MIN_NAME_LENGTH = 2
+MAX_QUERY_LENGTH = 255
+PUBLISHED_VERSION_KEY = "public:published-version"
+
+# 京ICP备2026000001号, 京ICP备2026000001号-2; the 号 is often left out when typed.
+_NUMBER_RE = re.compile(
+    r"^(?P<abbr>[^\W\d_])ICP备(?P<digits>\d{10})号?(?:-(?P<n>[1-9]\d{0,4}))?$", re.IGNORECASE
+)
+
+
+class QueryInvalid(Exception):
+    """The query cannot be searched as typed; ``message`` says how to fix it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    kind: str  # "sponsor_number" | "website_number" | "domain" | "name"
+    value: str
+
+
+def parse_query(text: str | None) -> ParsedQuery:
+    """What the visitor is looking for: a filing number, a domain (or URL), or a name."""
+    raw = unicodedata.normalize("NFKC", text or "").strip()
+    if not raw:
+        raise QueryInvalid(
+            _("Enter a domain, a filing number, or part of the sponsor's or website's name.")
+        )
+    if len(raw) > MAX_QUERY_LENGTH:
+        raise QueryInvalid(_("Enter at most %(max)d characters.") % {"max": MAX_QUERY_LENGTH})
+    compact = "".join(raw.split())
+    match = _NUMBER_RE.match(compact)
+    if match:
+        sponsor = f"{match['abbr']}ICP备{match['digits']}号"
+        if match["n"]:
+            return ParsedQuery("website_number", f"{sponsor}-{match['n']}")
+        return ParsedQuery("sponsor_number", sponsor)
+    if _looks_like_domain(raw):
+        domain = domain_for_lookup(raw)
+        if domain and "." in domain:
+            return ParsedQuery("domain", domain)
+        if "://" in raw:
+            raise QueryInvalid(_("That address has no valid domain name in it."))
+    name = " ".join(raw.split())
+    if len(name) < MIN_NAME_LENGTH:
+        raise QueryInvalid(
+            _("Enter at least %(min)d characters of the name.") % {"min": MIN_NAME_LENGTH}
+        )
+    return ParsedQuery("name", name)
+
+
+def _looks_like_domain(text: str) -> bool:
+    if "://" in text:
+        return True
+    if any(ch.isspace() for ch in text):
+        return False
+    host = text.split("/", 1)[0].replace("。", ".")
+    return "." in host.strip(".")
+
+
+@dataclass
+class SearchResult:
+    query: ParsedQuery
+    ids: list[int]
+    truncated: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+
+def published_version() -> str:
+    """A stamp that changes whenever the published data changes; cached answers carry it."""
+    version = cache.get(PUBLISHED_VERSION_KEY)
+    if version is None:
+        cache.add(PUBLISHED_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(PUBLISHED_VERSION_KEY)
+    return version
+
+
+def _cache_key(*parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return f"public:q:{digest}"
+
+
+def filing_search(query: ParsedQuery) -> SearchResult:
+    """The published websites matching ``query``, in filing-number order (cached)."""
+    key = _cache_key(published_version(), "ids", query.kind, query.value)
+    cached = cache.get(key)
+    if cached is not None:
+        return SearchResult(query=query, ids=cached["ids"], truncated=cached["truncated"])
+    limit = settings.PUBLIC_QUERY_MAX_RESULTS
+    ids = list(
+        _matching(query).order_by("sponsor_number", "id").values_list("id", flat=True)[: limit + 1]
+    )
+    result = SearchResult(query=query, ids=ids[:limit], truncated=len(ids) > limit)
+    cache.set(
+        key,
+        {"ids": result.ids, "truncated": result.truncated},
+        timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
+    )
+    return result
+
+
+def _matching(query: ParsedQuery) -> QuerySet[PublishedWebsite]:
+    websites = PublishedWebsite.objects.all()
+    if query.kind == "sponsor_number":
+        return websites.filter(sponsor_number=query.value)
+    if query.kind == "website_number":
+        return websites.filter(website_number=query.value)
+    if query.kind == "domain":
+        # Any subdomain finds the filing of the domain it belongs to.
+        owning = PublishedDomain.objects.filter(name__in=parent_domains(query.value))
+        return websites.filter(id__in=owning.values("website_id"))
+    # On PostgreSQL both lookups use the trigram indexes of public/migrations/0002.
+    return websites.filter(
+        Q(sponsor_name__icontains=query.value) | Q(website_name__icontains=query.value)
+    )
+
+
+def published_rows(ids: list[int]) -> list[dict]:
+    """The public fields of these published websites, in the order given (cached)."""
+    if not ids:
+        return []
+    key = _cache_key(published_version(), "rows", ",".join(map(str, ids)))
+    rows = cache.get(key)
+    if rows is None:
+        by_id = {
+            row["id"]: row
+            for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
+        }
+        rows = [
+            {
+                "number": row["sponsor_number"],
+                **{name: row[name] for name in PUBLIC_FIELDS if name != "sponsor_number"},
+            }
+            for row in (by_id.get(pk) for pk in ids)
+            if row is not None
+        ]
+        cache.set(key, rows, timeout=settings.PUBLIC_QUERY_CACHE_SECONDS)
+    return rows
+
+
+# Bulletin board (Q5) -----------------------------------------------------------------------------
+
+
+def published_announcements() -> QuerySet[Announcement]:
+    """Announcements whose publish time has come, pinned first, newest first."""
+    return Announcement.objects.filter(publish_at__lte=timezone.now()).order_by(
+        "-pinned", "-publish_at", "-id"
+    )
+
+
+def bureau_directory() -> QuerySet[Province]:
+    return Province.objects.order_by("code")
+
+
+# Annual review (Q9) ------------------------------------------------------------------------------
+
+# Statuses whose owner reviews the record every year (a revocation application ends it).
+REVIEWED_STATUSES = (Filing.Status.APPROVED, Filing.Status.AMENDMENT_PENDING)
+
+
+@dataclass(frozen=True)
+class Window:
+    year: int
+    starts_on: dt.date
+    ends_on: dt.date
+
+    def is_open(self, today: dt.date) -> bool:
+        return self.starts_on <= today <= self.ends_on
+
+    @property
+    def final_reminder_on(self) -> dt.date:
+        return self.ends_on - dt.timedelta(days=settings.ANNUAL_REVIEW_FINAL_REMINDER_DAYS)
+
+    @property
+    def opens_at(self) -> dt.datetime:
+        return _local_midnight(self.starts_on)
+
+    @property
+    def closes_at(self) -> dt.datetime:
+        """The first moment after the window (midnight after its last day, Asia/Shanghai)."""
+        return _local_midnight(self.ends_on + dt.timedelta(days=1))
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def annual_review_window(year: int) -> Window:
+    """The ministry's window for ``year``, or the default one from settings."""
+    custom = AnnualReviewWindow.objects.filter(year=year).first()
+    if custom is not None:
+        return Window(year=year, starts_on=custom.starts_on, ends_on=custom.ends_on)
+    start = parse_month_day("ANNUAL_REVIEW_START", settings.ANNUAL_REVIEW_START)
+    end = parse_month_day("ANNUAL_REVIEW_END", settings.ANNUAL_REVIEW_END)
+    return Window(year=year, starts_on=_day(year, *start), ends_on=_day(year, *end))
+
+
+def _day(year: int, month: int, day: int) -> dt.date:
+    # 29 February in a common year falls back to the 28th.
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return dt.date(year, month, day - 1)
+
+
+def filings_due_for_review(window: Window) -> QuerySet[Filing]:
+    """Filings that review this year's window: approved before it opened and still filed."""
+    return Filing.objects.filter(status__in=REVIEWED_STATUSES).filter(
+        Q(first_approved_at__lt=window.opens_at)
+        | Q(first_approved_at__isnull=True, approved_at__lt=window.opens_at)
+    )
+
+
+@dataclass
+class AnnualReviewStatus:
+    """What the owner's task list shows about the annual review."""
+
+    window: Window
+    today: dt.date
+    pending: list[AnnualReview] = field(default_factory=list)
+    confirmed: AnnualReview | None = None
+    # The window is open and the filing takes part, but the opening sweep has not run yet.
+    awaiting_row: bool = False
+
+    @property
+    def window_open(self) -> bool:
+        return self.window.is_open(self.today)
+
+    @property
+    def overdue(self) -> list[AnnualReview]:
+        return [r for r in self.pending if r.is_overdue]
+
+    @property
+    def overdue_years(self) -> list[int]:
+        return [r.year for r in self.overdue]
+
+    @property
+    def can_confirm(self) -> bool:
+        return bool(self.pending) or self.awaiting_row
+
+    @property
+    def next_window(self) -> Window:
+        """The window to announce when there is nothing to do now."""
+        if self.today < self.window.starts_on:
+            return self.window
+        return annual_review_window(self.window.year + 1)
+
+
+def annual_review_status(
+    *, filing: Filing | None, today: dt.date | None = None
+) -> AnnualReviewStatus | None:
+    """The filing's annual review as its owner sees it; None when it takes no part."""
+    if filing is None or filing.status not in REVIEWED_STATUSES:
+        return None
+    today = today or timezone.localdate()
+    window = annual_review_window(today.year)
+    reviews = list(AnnualReview.objects.filter(filing=filing).order_by("year"))
+    status = AnnualReviewStatus(
+        window=window,
+        today=today,
+        pending=[r for r in reviews if r.confirmed_at is None],
+        confirmed=next(
+            (r for r in reviews if r.year == window.year and r.confirmed_at is not None), None
+        ),
+    )
+    if (
+        window.is_open(today)
+        and not any(r.year == window.year for r in reviews)
+        and filings_due_for_review(window).filter(pk=filing.pk).exists()
+    ):
+        status.awaiting_row = True
+    return status
+
+
+def annual_overdue(*, province: Province | str | None = None) -> QuerySet[AnnualReview]:
+    """Reviews flagged overdue and still unconfirmed, of filings that are still filed."""
+    reviews = AnnualReview.objects.filter(
+        confirmed_at__isnull=True,
+        overdue_flagged_at__isnull=False,
+        filing__status__in=Filing.FILED_STATUSES,
+    )
+    if province is not None:
+        reviews = reviews.filter(filing__province_id=getattr(province, "pk", province))
+    return reviews
+
+
+def annual_overdue_counts(province: Province | str | None = None) -> dict[str, int]:
+    """Overdue annual reviews per province code, for the statistics (only provinces with any)."""
+    rows = (
+        annual_overdue(province=province)
+        .values("filing__province_id")
+        .annotate(n=Count("id"))
+        .order_by("filing__province_id")
+    )
+    return {row["filing__province_id"]: row["n"] for row in rows}

@@ -1,0 +1,57 @@
+"""How often one address may query: a captcha on the page, a rate limit on the API."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+_HOUR = 3600
+
+
+def client_address(request) -> str:
+    """The caller's address. X-Forwarded-For counts only when NUM_PROXIES says how many
+    proxies to trust; otherwise anyone could claim a fresh address with every request."""
+    if api_settings.NUM_PROXIES:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(api_settings.NUM_PROXIES, len(hops))]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _count_key(address: str) -> str:
+    return f"public:query-count:{int(time.time() // _HOUR)}:{address}"
+
+
+def queries_this_hour(address: str) -> int:
+    return cache.get(_count_key(address)) or 0
+
+
+def count_query(address: str) -> int:
+    """Count one page query from ``address`` in this hour's window; the new count."""
+    key = _count_key(address)
+    if cache.add(key, 1, timeout=_HOUR + 60):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=_HOUR + 60)
+        return 1
+
+
+def captcha_needed(address: str) -> bool:
+    return queries_this_hour(address) >= settings.PUBLIC_QUERY_CAPTCHA_AFTER
+
+
+class PublicQueryThrottle(SimpleRateThrottle):
+    """The ``public`` rate of REST_FRAMEWORK settings, per address, for the query API."""
+
+    scope = "public"
+    cache_format = "throttle_public_query_%(ident)s"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"ident": client_address(request)}

@@ -1,0 +1,167 @@
+"""Pages: the is-it-filed query, the bulletin board, the owner's annual review, the bureau's
+list of overdue annual reviews."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from accounts.permissions import account_required, staff_required
+from beian.models import Province
+from filings.models import Filing
+
+from .forms import QueryCaptchaForm, QueryForm
+from .selectors import (
+    annual_overdue,
+    annual_overdue_counts,
+    annual_review_status,
+    bureau_directory,
+    filing_search,
+    published_announcements,
+    published_rows,
+)
+from .services import AnnualReviewError, annual_review_confirm
+from .throttling import captcha_needed, client_address, count_query
+
+RESULTS_PER_PAGE = 20
+# Queries this session may still make after solving the captcha.
+CAPTCHA_CREDIT_KEY = "public_query_credit"
+
+
+@require_GET
+def query(request):
+    """是否备案查询 (Q20): anyone may ask; many queries from one address need a captcha."""
+    address = client_address(request)
+    over_threshold = captcha_needed(address)
+    credit = request.session.get(CAPTCHA_CREDIT_KEY, 0) if over_threshold else 0
+    require_captcha = over_threshold and credit <= 0
+    asked = "q" in request.GET
+    if require_captcha and asked and "captcha_1" not in request.GET:
+        # First time over the threshold: keep the query, show the picture, no error yet.
+        form = QueryCaptchaForm(initial={"q": request.GET.get("q", "")})
+        return render(request, "public/query.html", {"form": form, "captcha": True})
+    form = (QueryCaptchaForm if require_captcha else QueryForm)(request.GET if asked else None)
+    context = {"form": form, "captcha": require_captcha}
+    if asked and form.is_valid():
+        if over_threshold:
+            solved = settings.PUBLIC_QUERY_CAPTCHA_AFTER if require_captcha else credit
+            request.session[CAPTCHA_CREDIT_KEY] = solved - 1
+        count_query(address)
+        result = filing_search(form.cleaned_data["parsed"])
+        page = Paginator(result.ids, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        context.update(
+            result=result,
+            page=page,
+            rows=published_rows(list(page.object_list)),
+            q=form.cleaned_data["q"],
+            max_results=settings.PUBLIC_QUERY_MAX_RESULTS,
+        )
+        if require_captcha:
+            # The next query starts from a clean form: the picture was used up.
+            context["form"] = QueryForm(initial={"q": form.cleaned_data["q"]})
+            context["captcha"] = False
+    return render(request, "public/query.html", context)
+
+
+@require_GET
+def bulletin(request):
+    """公告栏 (Q5): the ministry's announcements and every bureau's contact."""
+    page = Paginator(published_announcements(), 10).get_page(request.GET.get("page"))
+    return render(request, "public/bulletin.html", {"page": page, "provinces": bureau_directory()})
+
+
+@require_GET
+def announcement(request, pk: int):
+    item = get_object_or_404(published_announcements(), pk=pk)
+    return render(request, "public/announcement.html", {"announcement": item})
+
+
+def _owner_filing(request) -> Filing | None:
+    if request.user.role != User.Role.OWNER:
+        raise PermissionDenied
+    return Filing.objects.filter(owner=request.user).first()
+
+
+@account_required
+@require_GET
+def annual_review(request):
+    """The owner's annual review (年度审核, Q9), also shown in the task list."""
+    filing = _owner_filing(request)
+    return render(
+        request,
+        "public/annual_review.html",
+        {"filing": filing, "review_status": annual_review_status(filing=filing)},
+    )
+
+
+@account_required
+@require_POST
+def annual_review_confirm_view(request):
+    filing = _owner_filing(request)
+    if filing is None:
+        raise Http404
+    try:
+        reviews = annual_review_confirm(filing=filing, by=request.user)
+    except AnnualReviewError as exc:
+        messages.error(request, exc.message)
+    else:
+        years = "、".join(str(r.year) for r in reviews)
+        messages.success(
+            request,
+            _("Thank you. Your annual review for %(years)s is recorded.") % {"years": years},
+        )
+    return redirect(_next_url(request))
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    try:
+        return reverse("filings:tasks")
+    except NoReverseMatch:
+        return reverse("public:annual_review")
+
+
+@staff_required
+@require_GET
+def annual_overdue_list(request):
+    """The bureau's overdue annual reviews (its own province; the ministry sees every one)."""
+    from review.scope import is_reviewer, province_code_of
+
+    if not is_reviewer(request.user):
+        raise PermissionDenied
+    scope = province_code_of(request.user)
+    province = scope
+    if scope is None and request.GET.get("province"):
+        province = get_object_or_404(Province, code=request.GET["province"]).code
+    reviews = (
+        annual_overdue(province=province)
+        .select_related("filing", "filing__province", "filing__owner")
+        .order_by("year", "filing__number", "id")
+    )
+    page = Paginator(reviews, 50).get_page(request.GET.get("page"))
+    counts = annual_overdue_counts(province=scope)
+    provinces = {p.code: p for p in bureau_directory()}
+    return render(
+        request,
+        "public/annual_overdue.html",
+        {
+            "page": page,
+            "province": provinces.get(province) if province else None,
+            "is_ministry": scope is None,
+            "counts": [(provinces[code], n) for code, n in counts.items() if code in provinces],
+            "total": sum(counts.values()),
+        },
+    )

@@ -1,0 +1,621 @@
+"""Reads of the review console: the queue, a filing's review page, deadlines and statistics.
+
+Every read starts from ``filings_in_scope`` (a bureau sees its own province only). Lists are
+built for hundreds of thousands of rows: the queue walks the partial index
+``filing_queue_idx`` (open items by province and deadline), related rows come in one query per
+page, and working days are computed in Python from one calendar per request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from beian.models import AuditLog, Province
+from beian.workdays import WorkingCalendar, working_calendar
+from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
+from filings.normalize import domain_for_lookup, sponsor_name_key
+
+from .models import Escalation
+from .scope import can_act_on, filings_in_scope, is_ministry
+
+Status = Filing.Status
+
+KIND_STATUSES = {
+    "new": Status.PENDING_REVIEW,
+    "amendment": Status.AMENDMENT_PENDING,
+    "revocation": Status.REVOCATION_PENDING,
+}
+KIND_LABELS = {
+    "new": gettext_lazy("new filing"),
+    "amendment": gettext_lazy("amendment"),
+    "revocation": gettext_lazy("revocation"),
+}
+DUE_SOON_WORKING_DAYS = 5
+DECISION_ACTIONS = {
+    "filing.approve": "approved",
+    "filing.approve_amendment": "approved",
+    "filing.reject": "rejected",
+    "filing.reject_amendment": "rejected",
+    "revocation.approve": "revoked",
+    "revocation.refuse": "rejected",
+    "filing.revoke": "revoked",
+}
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+# The queue --------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilters:
+    kind: str = ""
+    conflicts: bool = False
+    preapproval: bool = False
+    overdue: bool = False
+    due_soon: bool = False
+    province: str = ""
+    q: str = ""
+    # "open" (the queue) or a status, or "all": searching beyond the queue.
+    status: str = "open"
+
+
+def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
+    """Exact, indexed matches only: filing or website number, domain, username, sponsor name."""
+    text = text.strip()
+    if not text:
+        return qs
+    match = (
+        Q(number=text)
+        | Q(id__in=Website.objects.filter(number=text).values("filing_id"))
+        | Q(owner__username=text)
+        | Q(sponsor_name_key=sponsor_name_key(text))
+    )
+    domain = domain_for_lookup(text)
+    if domain:
+        match |= Q(id__in=Domain.objects.filter(name=domain).values("filing_id"))
+    if text.isdigit() and len(text) <= 12:
+        match |= Q(pk=int(text))
+    return qs.filter(match)
+
+
+def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> QuerySet[Filing]:
+    """The caller's filings for the queue or the search, ordered by deadline."""
+    on = on or today()
+    qs = filings_in_scope(user)
+    if filters.status == "open":
+        qs = qs.filter(status__in=Filing.OPEN_STATUSES)
+    elif filters.status != "all":
+        qs = qs.filter(status=filters.status)
+    if filters.province and is_ministry(user):
+        qs = qs.filter(province_id=filters.province)
+    if filters.kind in KIND_STATUSES:
+        qs = qs.filter(status=KIND_STATUSES[filters.kind])
+    if filters.conflicts:
+        qs = qs.filter(has_open_conflicts=True)
+    if filters.preapproval:
+        qs = qs.filter(has_preapproval=True)
+    if filters.overdue:
+        qs = qs.filter(status__in=Filing.OPEN_STATUSES, review_deadline__lt=on)
+    if filters.due_soon:
+        limit = working_calendar().add_working_days(on, DUE_SOON_WORKING_DAYS)
+        qs = qs.filter(
+            status__in=Filing.OPEN_STATUSES, review_deadline__gte=on, review_deadline__lte=limit
+        )
+    qs = _search(qs, filters.q)
+    return (
+        qs.select_related("owner", "province")
+        .prefetch_related(
+            Prefetch(
+                "domains",
+                queryset=Domain.objects.only("id", "filing_id", "name").order_by("position", "id"),
+            )
+        )
+        .order_by(F("review_deadline").asc(nulls_last=True), "id")
+    )
+
+
+@dataclass
+class QueueRow:
+    filing: Filing
+    kind: str | None
+    days_left: int | None
+    overdue: bool
+    due_soon: bool
+    domains: list[str] = field(default_factory=list)
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.days_left if self.overdue and self.days_left else 0
+
+
+def queue_rows(
+    filings: Iterable[Filing], *, on: dt.date | None = None, calendar: WorkingCalendar | None = None
+) -> list[QueueRow]:
+    """Working days left and flags for one page of filings, without a query per row."""
+    on = on or today()
+    calendar = calendar or working_calendar()
+    rows = []
+    for filing in filings:
+        deadline = filing.review_deadline
+        is_open = filing.status in Filing.OPEN_STATUSES
+        days_left = calendar.working_days_between(on, deadline) if deadline and is_open else None
+        rows.append(
+            QueueRow(
+                filing=filing,
+                kind=filing.review_kind,
+                days_left=days_left,
+                overdue=bool(is_open and deadline and deadline < on),
+                due_soon=bool(
+                    is_open
+                    and deadline
+                    and deadline >= on
+                    and days_left is not None
+                    and days_left <= DUE_SOON_WORKING_DAYS
+                ),
+                domains=[d.name for d in filing.domains.all()],
+            )
+        )
+    return rows
+
+
+# A filing's review page ------------------------------------------------------------------------
+
+
+def filing_for_review(user, pk: int) -> Filing | None:
+    return (
+        filings_in_scope(user)
+        .select_related("owner", "province", "submitted_by", "filed_by_provider")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def filing_websites(filing: Filing) -> list[Website]:
+    return list(
+        Website.objects.filter(filing=filing)
+        .select_related("access_provider")
+        .prefetch_related("domains", "preapprovals__document")
+        .order_by("position", "id")
+    )
+
+
+def filing_documents(filing: Filing) -> list[Document]:
+    return list(Document.objects.filter(filing=filing).order_by("id"))
+
+
+@dataclass
+class ConflictView:
+    conflict: Conflict
+    other: Filing
+    contacts: list[str]
+    # The other filing is approved and the caller may revoke it (its province, or the ministry).
+    can_revoke: bool
+    can_open: bool
+
+
+def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Conflict]]:
+    """Open conflicts with the other party (account, sponsor, contact), and resolved ones."""
+    from .services import other_party_contacts
+
+    conflicts = list(
+        Conflict.objects.filter(filing=filing)
+        .select_related("other_filing__province", "other_filing__owner", "other_account")
+        .order_by("-resolved_at", "id")
+    )
+    open_views = []
+    resolved = []
+    for conflict in conflicts:
+        if conflict.resolved_at is not None:
+            resolved.append(conflict)
+            continue
+        other = conflict.other_filing
+        in_scope = can_act_on(user, other)
+        open_views.append(
+            ConflictView(
+                conflict=conflict,
+                other=other,
+                contacts=other_party_contacts(conflict),
+                can_revoke=in_scope and other.status in Filing.FILED_STATUSES,
+                can_open=in_scope,
+            )
+        )
+    return open_views, resolved
+
+
+def filing_versions(filing: Filing) -> list[FilingVersion]:
+    return list(
+        FilingVersion.objects.filter(filing=filing)
+        .select_related("created_by")
+        .defer("data")
+        .order_by("-seq")
+    )
+
+
+def filing_audit_trail(filing: Filing) -> list[AuditLog]:
+    return list(
+        AuditLog.objects.filter(
+            Q(target_type="filings.filing", target_id=str(filing.pk))
+            | Q(target_type="accounts.user", target_id=str(filing.owner_id))
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:200]
+    )
+
+
+# What changed --------------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "nature": gettext_lazy("sponsor nature"),
+    "name": gettext_lazy("name"),
+    "id_type": gettext_lazy("certificate type"),
+    "id_number": gettext_lazy("certificate number"),
+    "province": gettext_lazy("residence province"),
+    "address": gettext_lazy("address"),
+    "mobile": gettext_lazy("mobile"),
+    "email": gettext_lazy("email"),
+    "homepage": gettext_lazy("homepage URL"),
+    "domains": gettext_lazy("domains"),
+    "ips": gettext_lazy("IP addresses"),
+    "services": gettext_lazy("service content"),
+    "commercial": gettext_lazy("commercial service"),
+    "preapprovals": gettext_lazy("pre-approval"),
+    "server_location": gettext_lazy("server location"),
+    "access_provider": gettext_lazy("access provider"),
+}
+
+
+def _text(value) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                parts.append(" ".join(str(v) for v in item.values() if v not in (None, "")))
+            else:
+                parts.append(str(item))
+        return ", ".join(parts)
+    return str(value)
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Readable values for the codes a snapshot holds (one query, for the province names)."""
+    provinces = dict(Province.objects.values_list("code", "name"))
+    return {
+        "nature": {c.value: str(c.label) for c in Filing.Nature},
+        "id_type": {c.value: str(c.label) for c in Filing.IdType},
+        "province": provinces,
+        "server_location": {**provinces, Website.OTHER_LOCATION: _("other")},
+        "services": {c.value: str(c.label) for c in Website.Service},
+        "access_provider": {"other": _("other")},
+    }
+
+
+def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple[str, str], str]:
+    if not data:
+        return {}
+
+    def show(key, value):
+        names = labels.get(key)
+        if names and isinstance(value, list):
+            value = [names.get(v, v) for v in value]
+        elif names and isinstance(value, str):
+            value = names.get(value, value)
+        return _text(value)
+
+    out: dict[tuple[str, str], str] = {}
+    sponsor = data.get("sponsor") or {}
+    for key, value in sponsor.items():
+        if key != "principal":
+            out[(_("Sponsor"), key)] = show(key, value)
+    for key, value in (sponsor.get("principal") or {}).items():
+        out[(_("Responsible person"), key)] = show(key, value)
+    for index, website in enumerate(data.get("websites") or [], start=1):
+        # A website is known by its number once approved, before that by its homepage.
+        ident = website.get("number") or website.get("homepage") or f"#{index}"
+        section = _("Website %(website)s") % {"website": ident}
+        for key, value in website.items():
+            if key != "number":
+                out[(section, key)] = show(key, value)
+    return out
+
+
+@dataclass
+class Change:
+    section: str
+    field: str
+    before: str
+    after: str
+
+
+def diff(before: dict | None, after: dict | None) -> list[Change]:
+    """Field-by-field changes between two filing snapshots in the SPEC §10 shape."""
+    labels = _labels()
+    old, new = _flatten(before, labels), _flatten(after, labels)
+    changes = []
+    for key in list(dict.fromkeys([*old, *new])):
+        if old.get(key, "") != new.get(key, ""):
+            section, name = key
+            changes.append(
+                Change(
+                    section=section,
+                    field=str(FIELD_LABELS.get(name, name)),
+                    before=old.get(key, ""),
+                    after=new.get(key, ""),
+                )
+            )
+    return changes
+
+
+@dataclass
+class FilingChanges:
+    current: dict
+    previous: FilingVersion | None
+    approved: FilingVersion | None
+    since_previous: list[Change]
+    since_approved: list[Change]
+
+
+def filing_changes(filing: Filing) -> FilingChanges:
+    """The working copy against the version before the latest submission (a resubmission
+    before the decision, Q19) and against the approved version (an amendment)."""
+    from filings.serializers import filing_as_json
+
+    current = filing_as_json(filing)
+    latest_submission = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
+        .order_by("-seq")
+        .only("seq")
+        .first()
+    )
+    previous = (
+        FilingVersion.objects.filter(filing=filing, seq__lt=latest_submission.seq)
+        .order_by("-seq")
+        .first()
+        if latest_submission
+        else None
+    )
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .first()
+    )
+    if previous is not None and approved is not None and previous.pk == approved.pk:
+        previous = None  # the same comparison as against the approved version
+    return FilingChanges(
+        current=current,
+        previous=previous,
+        approved=approved,
+        since_previous=diff(previous.data, current) if previous else [],
+        since_approved=diff(approved.data, current) if approved else [],
+    )
+
+
+# Deadlines -------------------------------------------------------------------------------------
+
+
+def deadline_filings(user, *, on: dt.date | None = None) -> tuple[list[QueueRow], list[QueueRow]]:
+    """Open items due within 5 working days, and overdue items (with their escalation)."""
+    on = on or today()
+    calendar = working_calendar()
+    limit = calendar.add_working_days(on, DUE_SOON_WORKING_DAYS)
+    escalated = Escalation.objects.filter(
+        filing_id=OuterRef("pk"), review_deadline=OuterRef("review_deadline")
+    )
+    base = (
+        filings_in_scope(user)
+        .filter(status__in=Filing.OPEN_STATUSES)
+        .select_related("owner", "province")
+        .prefetch_related(
+            Prefetch("domains", queryset=Domain.objects.only("id", "filing_id", "name"))
+        )
+        .annotate(escalated=Exists(escalated))
+        .order_by("review_deadline", "id")
+    )
+    due = base.filter(review_deadline__gte=on, review_deadline__lte=limit)[:500]
+    overdue = base.filter(review_deadline__lt=on)[:500]
+    return (
+        queue_rows(due, on=on, calendar=calendar),
+        queue_rows(overdue, on=on, calendar=calendar),
+    )
+
+
+# Statistics ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProvinceStats:
+    province: Province | None
+    by_status: dict[str, int]
+    overdue: int
+    median_days: float | None
+    decisions: int
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_status.get(s, 0) for s in Filing.OPEN_STATUSES)
+
+
+@dataclass
+class Statistics:
+    national: ProvinceStats
+    provinces: list[ProvinceStats]
+    weeks: list[dict]
+    statuses: list[tuple[str, str]]
+    period_days: int
+
+
+def _weighted_median(counts: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many}, without expanding every row."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    middle = [(total - 1) // 2, total // 2]
+    found = []
+    seen = 0
+    for value, count in sorted(counts.items()):
+        while middle and middle[0] < seen + count:
+            found.append(value)
+            middle.pop(0)
+        seen += count
+    return statistics.fmean(found)
+
+
+def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> Statistics:
+    """Counts by status, overdue items, decisions per week and the median working days from
+    the latest submission to the decision (decisions of the last 90 days)."""
+    on = on or today()
+    period_days = 90
+    scope = filings_in_scope(user)
+    ministry = is_ministry(user)
+    calendar = working_calendar()
+
+    by_status: dict[str | None, dict[str, int]] = defaultdict(dict)
+    for province_id, status, count in (
+        scope.values_list("province_id", "status").annotate(n=Count("id")).order_by()
+    ):
+        by_status[province_id][status] = count
+    overdue: dict[str | None, int] = dict(
+        scope.filter(status__in=Filing.OPEN_STATUSES, review_deadline__lt=on)
+        .values_list("province_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+    since = timezone.now() - dt.timedelta(days=period_days)
+    durations: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for province_id, submitted, decided, count in (
+        scope.filter(
+            decided_at__gte=since,
+            submitted_at__isnull=False,
+            status__in=[Status.APPROVED, Status.REJECTED, Status.REVOKED],
+        )
+        .annotate(sub=TruncDate("submitted_at"), dec=TruncDate("decided_at"))
+        .values_list("province_id", "sub", "dec")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        days = max(calendar.working_days_between(submitted, decided), 0)
+        durations[province_id][days] += count
+
+    audits = AuditLog.objects.filter(action__in=list(DECISION_ACTIONS))
+    if not ministry:
+        audits = audits.filter(province_id=user.province_id)
+    week_start = on - dt.timedelta(days=on.weekday() + 7 * (weeks - 1))
+    audits = audits.filter(created_at__date__gte=week_start)
+    per_week: dict[dt.date, dict[str, int]] = {
+        week_start + dt.timedelta(weeks=i): {"approved": 0, "rejected": 0, "revoked": 0}
+        for i in range(weeks)
+    }
+    decisions_by_province: dict[str | None, int] = defaultdict(int)
+    for week, province_id, action, count in (
+        audits.annotate(week=TruncWeek("created_at"))
+        .values_list("week", "province_id", "action")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        week_date = week.date() if isinstance(week, dt.datetime) else week
+        if week_date in per_week:
+            per_week[week_date][DECISION_ACTIONS[action]] += count
+        decisions_by_province[province_id] += count
+
+    def stats_for(province: Province | None, keys: list[str | None]) -> ProvinceStats:
+        counts: dict[str, int] = defaultdict(int)
+        pairs: dict[int, int] = defaultdict(int)
+        for key in keys:
+            for status, n in by_status.get(key, {}).items():
+                counts[status] += n
+            for days, n in durations.get(key, {}).items():
+                pairs[days] += n
+        return ProvinceStats(
+            province=province,
+            by_status=dict(counts),
+            overdue=sum(overdue.get(k, 0) for k in keys),
+            median_days=_weighted_median(pairs),
+            decisions=sum(decisions_by_province.get(k, 0) for k in keys),
+        )
+
+    if ministry:
+        provinces = list(Province.objects.order_by("code"))
+        rows = [stats_for(p, [p.code]) for p in provinces]
+        national = stats_for(
+            None,
+            list(set(by_status) | set(overdue) | set(durations) | set(decisions_by_province)),
+        )
+    else:
+        province = user.province
+        rows = [stats_for(province, [province.code])]
+        national = rows[0]
+    top = max((sum(w.values()) for w in per_week.values()), default=0) or 1
+    week_rows = [
+        {
+            "start": start,
+            **counts,
+            "total": sum(counts.values()),
+            "percent": round(100 * sum(counts.values()) / top),
+        }
+        for start, counts in per_week.items()
+    ]
+    return Statistics(
+        national=national,
+        provinces=rows,
+        weeks=week_rows,
+        statuses=[(s.value, s.label) for s in Status if s != Status.DRAFT],
+        period_days=period_days,
+    )
+
+
+# The audit log ---------------------------------------------------------------------------------
+
+
+def audit_entries(user, *, action: str = "", province: str = "") -> QuerySet[AuditLog]:
+    """The audit log: a bureau sees its province's entries, the ministry all of them."""
+    qs = AuditLog.objects.select_related("actor", "province").order_by("-created_at", "-id")
+    if is_ministry(user):
+        if province:
+            qs = qs.filter(province_id=province)
+    else:
+        qs = qs.filter(province_id=user.province_id)
+    if action:
+        qs = qs.filter(action=action)
+    return qs
+
+
+AUDIT_ACTIONS = [
+    "filing.approve",
+    "filing.approve_amendment",
+    "filing.reject",
+    "filing.reject_amendment",
+    "filing.recheck",
+    "filing.revoke",
+    "revocation.approve",
+    "revocation.refuse",
+    "account.password_reset",
+]
+
+
+def provinces_for_filter(user) -> list[Province]:
+    return list(Province.objects.order_by("code")) if is_ministry(user) else []
+
+
+def recent_escalations(user, *, limit: int = 100) -> list[Escalation]:
+    """Overdue items reported to the ministry, newest first (a bureau sees its own)."""
+    qs = Escalation.objects.select_related("filing", "province").order_by("-escalated_at", "-id")
+    if not is_ministry(user):
+        qs = qs.filter(province_id=user.province_id)
+    return list(qs[:limit])

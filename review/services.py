@@ -1,0 +1,501 @@
+"""Bureau decisions (SPEC §4): approve, reject, revocation, revocation of the bureau's own motion,
+conflict re-check and the bureau's password reset (SPEC §2).
+
+Each action locks the filing row, checks the caller's scope (a bureau acts on its own
+province only, the ministry anywhere) and the filing's status, writes the audit row and queues
+its messages in the same transaction. Errors: ``OutOfScope`` (views answer 404) and
+``ValidationError`` keyed by the form field at fault (``reason``) or ``__all__``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+import idna
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from beian.audit import audit
+from beian.delivery import queue_email, queue_sms
+from filings.conflicts import close_own_conflicts, detect_conflicts
+from filings.models import Conflict, Filing, FilingVersion, Website
+from filings.numbers import allocate_sponsor_number, allocate_website_numbers
+from filings.publishing import publish, unpublish
+
+from .scope import OutOfScope, account_province_code, ensure_account_in_scope, ensure_in_scope
+
+Status = Filing.Status
+
+__all__ = [
+    "OutOfScope",
+    "bureau_password_reset",
+    "conflict_rejection_text",
+    "filing_approve",
+    "filing_recheck",
+    "filing_reject",
+    "filing_revoke",
+    "revocation_approve",
+    "revocation_refuse",
+]
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _locked(filing: Filing) -> Filing:
+    """Re-read the filing under a row lock: two reviewers deciding at once act one after the
+    other, and the second sees the first one's decision."""
+    return (
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("owner", "province")
+        .get(pk=filing.pk)
+    )
+
+
+def _state(filing: Filing) -> dict:
+    return {
+        "status": filing.status,
+        "number": filing.number,
+        "review_deadline": filing.review_deadline,
+        "has_open_conflicts": filing.has_open_conflicts,
+        "rejection_reason": filing.rejection_reason,
+        "revocation_reason": filing.revocation_reason,
+    }
+
+
+def _refuse(message: str, field: str = NON_FIELD_ERRORS) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise _refuse(_("Enter the reason. The owner receives it by email."), "reason")
+    if len(reason) > 2000:
+        raise _refuse(_("The reason can be at most 2000 characters long."), "reason")
+    return reason
+
+
+def _sync_from(target: Filing, source: Filing) -> None:
+    """Copy the saved state back onto the caller's instance."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+def _open_conflicts(filing: Filing) -> list[Conflict]:
+    return list(
+        Conflict.objects.filter(filing=filing, resolved_at__isnull=True)
+        .select_related("other_filing", "other_account")
+        .order_by("id")
+    )
+
+
+def _websites_for_message(filing: Filing) -> list[dict]:
+    return [
+        {"name": w.name, "number": w.number, "homepage": w.homepage}
+        for w in Website.objects.filter(filing=filing).order_by("position", "id")
+    ]
+
+
+def _message_context(filing: Filing, **extra) -> dict:
+    province = filing.province
+    return {
+        "username": filing.owner.username,
+        "sponsor_name": filing.sponsor_name,
+        "number": filing.number,
+        "bureau_name": province.bureau_name if province else "",
+        "bureau_phone": province.bureau_phone if province else "",
+        **extra,
+    }
+
+
+def _email_owner(filing: Filing, template: str, **extra) -> None:
+    owner = filing.owner
+    if not owner.email:
+        return
+    queue_email(
+        to=owner.email,
+        template=template,
+        context=_message_context(filing, **extra),
+        language=owner.language,
+    )
+
+
+def _record_version(filing: Filing, *, kind: str, by: User) -> FilingVersion:
+    from filings.services import filing_version_record
+
+    return filing_version_record(filing=filing, kind=kind, by=by)
+
+
+def _restore_approved_data(filing: Filing) -> None:
+    """Put the last approved data back into the working copy (a refused amendment)."""
+    from filings.services import filing_working_copy_replace
+
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .first()
+    )
+    if approved is not None:
+        filing_working_copy_replace(filing=filing, data=approved.data)
+
+
+# Conflicts in a rejection (Q17) ---------------------------------------------------------------
+
+
+def _readable_value(conflict: Conflict) -> str:
+    if conflict.field == Conflict.Field.DOMAIN and "xn--" in conflict.value:
+        try:
+            return idna.decode(conflict.value)
+        except idna.IDNAError:
+            return conflict.value
+    return conflict.value
+
+
+def other_party_contacts(conflict: Conflict) -> list[str]:
+    """Every way to reach the other party: its responsible person and its account."""
+    other, account = conflict.other_filing, conflict.other_account
+    values = [other.principal_mobile, other.principal_email, account.mobile, account.email]
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def conflict_rejection_text(conflicts: list[Conflict]) -> str:
+    """The text a rejection form starts with: each conflict's cause and the other party's
+    contact (Q17: the owners then settle it between themselves)."""
+    lines = [_("This filing conflicts with a filing submitted by another account:")]
+    for conflict in conflicts:
+        other = conflict.other_filing
+        lines.append(
+            _(
+                "%(field)s %(value)s is also in the filing of %(sponsor)s (account "
+                "%(account)s); contact %(person)s, mobile %(mobile)s, email %(email)s."
+            )
+            % {
+                "field": conflict.get_field_display(),
+                "value": conflict.value,
+                "sponsor": other.sponsor_name,
+                "account": conflict.other_account.username,
+                "person": other.principal_name or conflict.other_account.username,
+                "mobile": other.principal_mobile or conflict.other_account.mobile,
+                "email": other.principal_email or conflict.other_account.email,
+            }
+        )
+    lines.append(
+        _("Please settle the conflict with the other party, then correct and submit again.")
+    )
+    return "\n".join(lines)
+
+
+def _check_rejection_states_conflicts(reason: str, conflicts: list[Conflict]) -> None:
+    text = reason.casefold()
+    missing: list[str] = []
+    contacts_named: dict[int, bool] = {}
+    for conflict in conflicts:
+        values = {conflict.value.casefold(), _readable_value(conflict).casefold()}
+        if not any(v in text for v in values):
+            missing.append(
+                _("the conflicting %(field)s “%(value)s”")
+                % {"field": conflict.get_field_display(), "value": conflict.value}
+            )
+        named = any(c.casefold() in text for c in other_party_contacts(conflict))
+        contacts_named[conflict.other_filing_id] = (
+            contacts_named.get(conflict.other_filing_id, False) or named
+        )
+    for conflict in conflicts:
+        if not contacts_named.pop(conflict.other_filing_id, True):
+            missing.append(
+                _("a mobile number or email address of %(sponsor)s")
+                % {"sponsor": conflict.other_filing.sponsor_name}
+            )
+    if missing:
+        raise _refuse(
+            _(
+                "A filing with conflicts can only be rejected with the cause of the conflict "
+                "and the other party's contact. Add: %(missing)s."
+            )
+            % {"missing": "; ".join(missing)},
+            "reason",
+        )
+
+
+# Decisions --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def filing_approve(*, filing: Filing, by: User) -> Filing:
+    """Approve a new filing or an amendment: numbers, published data, certificate, messages."""
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
+        raise _refuse(_("Only a filing waiting for review can be approved."))
+    if Conflict.objects.filter(filing=locked, resolved_at__isnull=True).exists():
+        raise _refuse(
+            _(
+                "This filing has open conflicts and cannot be approved. Revoke the squatted "
+                "record and re-check, or reject the filing."
+            )
+        )
+    before = _state(locked)
+    amendment = locked.status == Status.AMENDMENT_PENDING
+    now = timezone.now()
+    if not locked.number:
+        # The year of the number is the year of approval in China (Asia/Shanghai).
+        locked.number = allocate_sponsor_number(
+            province=locked.province, year=timezone.localtime(now).year
+        )
+    locked.status = Status.APPROVED
+    locked.approved_at = now
+    locked.first_approved_at = locked.first_approved_at or now
+    locked.decided_at = now
+    locked.rejection_reason = ""
+    locked.save()
+    # An amendment keeps the numbers of the websites already approved; only new ones get one.
+    numbered = allocate_website_numbers(filing=locked)
+    version = _record_version(locked, kind=FilingVersion.Kind.APPROVED, by=by)
+    publish(filing=locked)
+    audit(
+        actor=by,
+        action="filing.approve_amendment" if amendment else "filing.approve",
+        target=locked,
+        before=before,
+        after={
+            **_state(locked),
+            "new_website_numbers": [w.number for w in numbered],
+            "version": version.seq,
+        },
+        province=locked.province_id,
+    )
+    _email_owner(
+        locked,
+        "review_approved",
+        amendment=amendment,
+        websites=_websites_for_message(locked),
+    )
+    from certificates.services import certificate_issue
+    from providers.services import notify_filing_event
+
+    certificate_issue(filing=locked)
+    notify_filing_event(filing=locked, event="amended" if amendment else "approved")
+    _sync_from(filing, locked)
+    return locked
+
+
+@transaction.atomic
+def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
+    """Reject a submission (→ ``rejected``) or an amendment (the approved data stays valid).
+
+    A rejection of a conflicted filing must state the conflict and the other party's contact.
+    """
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
+        raise _refuse(_("Only a filing waiting for review can be rejected."))
+    reason = _required_reason(reason)
+    conflicts = _open_conflicts(locked)
+    if conflicts:
+        _check_rejection_states_conflicts(reason, conflicts)
+    before = _state(locked)
+    amendment = locked.status == Status.AMENDMENT_PENDING
+    # A refused amendment leaves the filing approved: the approved data is restored into the
+    # working copy (so conflict checks see only approved data) and stays public; the owner
+    # may correct the amendment and submit it again.
+    if amendment:
+        _restore_approved_data(locked)
+    locked.status = Status.APPROVED if amendment else Status.REJECTED
+    locked.rejection_reason = reason
+    locked.decided_at = timezone.now()
+    locked.save()
+    close_own_conflicts(filing=locked)
+    locked.refresh_from_db(fields=["has_open_conflicts"])
+    audit(
+        actor=by,
+        action="filing.reject_amendment" if amendment else "filing.reject",
+        target=locked,
+        before=before,
+        after=_state(locked),
+        note=reason,
+        province=locked.province_id,
+    )
+    _email_owner(locked, "review_rejected", amendment=amendment, reason=reason)
+    _sync_from(filing, locked)
+    return locked
+
+
+def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
+    before = _state(locked)
+    now = timezone.now()
+    locked.status = Status.REVOKED
+    locked.revoked_at = now
+    locked.decided_at = now
+    locked.revocation_reason = reason
+    locked.save()
+    unpublish(filing=locked)
+    close_own_conflicts(filing=locked)
+    locked.refresh_from_db(fields=["has_open_conflicts"])
+    # Q21: filing again means registering again.
+    User.objects.filter(pk=locked.owner_id).update(is_active=False)
+    locked.owner.is_active = False
+    audit(
+        actor=by,
+        action=action,
+        target=locked,
+        before=before,
+        after={**_state(locked), "owner_active": False},
+        note=reason,
+        province=locked.province_id,
+    )
+    _email_owner(locked, "review_revoked", reason=reason, own_motion=action == "filing.revoke")
+    from certificates.services import certificate_revoke
+    from providers.services import notify_filing_event
+
+    certificate_revoke(filing=locked)
+    notify_filing_event(filing=locked, event="revoked")
+    return locked
+
+
+@transaction.atomic
+def revocation_approve(*, filing: Filing, by: User, reason: str = "") -> Filing:
+    """Grant the owner's application for revocation (Q21)."""
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status != Status.REVOCATION_PENDING:
+        raise _refuse(_("There is no application for revocation to decide."))
+    reason = (reason or "").strip() or locked.revocation_reason
+    _revoke(locked, by=by, reason=reason, action="revocation.approve")
+    _sync_from(filing, locked)
+    return locked
+
+
+@transaction.atomic
+def revocation_refuse(*, filing: Filing, by: User, reason: str) -> Filing:
+    """Refuse the application for revocation: the filing stays approved."""
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status != Status.REVOCATION_PENDING:
+        raise _refuse(_("There is no application for revocation to decide."))
+    reason = _required_reason(reason)
+    before = _state(locked)
+    locked.status = Status.APPROVED
+    locked.decided_at = timezone.now()
+    locked.save()
+    audit(
+        actor=by,
+        action="revocation.refuse",
+        target=locked,
+        before=before,
+        after=_state(locked),
+        note=reason,
+        province=locked.province_id,
+    )
+    _email_owner(locked, "review_revocation_refused", reason=reason)
+    _sync_from(filing, locked)
+    return locked
+
+
+@transaction.atomic
+def filing_revoke(*, filing: Filing, by: User, reason: str) -> Filing:
+    """Revoke an approved filing on the bureau's own motion, e.g. a squatted record (Q17).
+
+    A bureau revokes filings of its own province; the ministry any filing.
+    """
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status not in Filing.FILED_STATUSES:
+        raise _refuse(_("Only an approved filing can be revoked."))
+    reason = _required_reason(reason)
+    _revoke(locked, by=by, reason=reason, action="filing.revoke")
+    _sync_from(filing, locked)
+    return locked
+
+
+@transaction.atomic
+def filing_recheck(*, filing: Filing, by: User) -> Filing:
+    """Recompute the conflicts of a filing under review (重新检测), e.g. after the squatted
+    record was revoked."""
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
+        raise _refuse(_("Only a filing waiting for review can be re-checked."))
+    before = [
+        {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
+        for c in _open_conflicts(locked)
+    ]
+    new = detect_conflicts(filing=locked)
+    after = [
+        {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
+        for c in _open_conflicts(locked)
+    ]
+    locked.refresh_from_db(fields=["has_open_conflicts"])
+    audit(
+        actor=by,
+        action="filing.recheck",
+        target=locked,
+        before={"conflicts": before},
+        after={"conflicts": after},
+        province=locked.province_id,
+    )
+    if new:
+        _email_owner(
+            locked,
+            "review_conflicts_found",
+            conflicts=[
+                {"field": c.get_field_display(), "value": c.value, "other": c.other_filing_id}
+                for c in new
+            ],
+        )
+    _sync_from(filing, locked)
+    return locked
+
+
+# Password reset by the bureau (SPEC §2, Q11) ---------------------------------------------------
+
+_PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+
+
+def temporary_password() -> str:
+    """12 characters from a secure source, with a lower-case letter, a capital and a digit."""
+    while True:
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(12))
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
+            return password
+
+
+@transaction.atomic
+def bureau_password_reset(*, account: User, by: User) -> User:
+    """Give an owner account of the bureau's province a temporary password by SMS; the owner
+    must change it at the next login. The password is never shown to the reviewer."""
+    locked = User.objects.select_for_update().get(pk=account.pk)
+    ensure_account_in_scope(by, locked)
+    if not locked.is_active:
+        raise _refuse(_("This account is deactivated; its password cannot be reset."))
+    if not locked.mobile:
+        raise _refuse(_("This account has no mobile number to send the password to."))
+    password = temporary_password()
+    locked.set_password(password)
+    locked.password_is_initial = True
+    locked.save(update_fields=["password", "password_is_initial"])
+    audit(
+        actor=by,
+        action="account.password_reset",
+        target=locked,
+        before={"password_is_initial": account.password_is_initial},
+        after={"password_is_initial": True, "sms_to": locked.mobile},
+        province=account_province_code(locked),
+    )
+    queue_sms(
+        to=locked.mobile,
+        template="review_temporary_password",
+        context={"username": locked.username, "password": password},
+        language=locked.language,
+    )
+    account.password = locked.password
+    account.password_is_initial = True
+    return locked

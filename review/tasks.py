@@ -1,0 +1,211 @@
+"""Deadline tracking (SPEC §4), run by beat every morning.
+
+``review.deadlines.digest``: each bureau's staff get one email a working day listing the items
+due within 5 working days (and how many are overdue). ``review.deadlines.escalate``: items past
+their deadline are recorded as escalations, once per deadline, and the ministry gets the new
+ones by email. Both are safe to run twice: a digest is recorded once per province and day, an
+escalation once per filing and deadline, and the ministry email covers only rows not yet
+notified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from beian.delivery import queue_email
+from beian.models import Province
+from beian.workdays import working_calendar
+from filings.models import Filing
+
+from .models import DeadlineDigest, Escalation
+from .selectors import DUE_SOON_WORKING_DAYS, KIND_LABELS
+
+logger = logging.getLogger(__name__)
+
+# At most this many items are listed in one email; the console has all of them.
+LISTED_ITEMS = 50
+
+
+def _open() -> QuerySet[Filing]:
+    return Filing.objects.filter(status__in=Filing.OPEN_STATUSES)
+
+
+@shared_task(name="review.deadlines.digest", acks_late=True)
+def send_deadline_digests() -> int:
+    """Email each bureau the items due within 5 working days. Returns digests sent."""
+    on = timezone.localdate()
+    calendar = working_calendar()
+    if not calendar.is_workday(on):
+        return 0
+    limit = calendar.add_working_days(on, DUE_SOON_WORKING_DAYS)
+    due = dict(
+        _open()
+        .filter(review_deadline__gte=on, review_deadline__lte=limit)
+        .values_list("province_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    overdue = dict(
+        _open()
+        .filter(review_deadline__lt=on)
+        .values_list("province_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    sent = 0
+    for code in sorted(set(due) | set(overdue)):
+        if code and send_province_digest(
+            province_code=code,
+            on=on,
+            limit=limit,
+            due=due.get(code, 0),
+            overdue=overdue.get(code, 0),
+        ):
+            sent += 1
+    return sent
+
+
+def send_province_digest(
+    *, province_code: str, on: dt.date, limit: dt.date, due: int, overdue: int
+) -> bool:
+    staff = list(
+        User.objects.filter(role=User.Role.BUREAU, province_id=province_code, is_active=True)
+        .exclude(email="")
+        .order_by("id")
+    )
+    if not staff:
+        return False
+    province = Province.objects.get(code=province_code)
+    calendar = working_calendar()
+    items = [
+        {
+            "id": f.id,
+            "sponsor_name": f.sponsor_name,
+            "kind": KIND_LABELS.get(f.review_kind, ""),
+            "deadline": f.review_deadline,
+            "days_left": calendar.working_days_between(on, f.review_deadline),
+        }
+        for f in _open()
+        .filter(province_id=province_code, review_deadline__gte=on, review_deadline__lte=limit)
+        .only("id", "sponsor_name", "status", "review_deadline")
+        .order_by("review_deadline", "id")[:LISTED_ITEMS]
+    ]
+    try:
+        with transaction.atomic():
+            DeadlineDigest.objects.create(
+                province=province,
+                date=on,
+                due_count=due,
+                overdue_count=overdue,
+                recipients=len(staff),
+            )
+            for member in staff:
+                queue_email(
+                    to=member.email,
+                    template="review_deadline_digest",
+                    context={
+                        "province": province.name,
+                        "date": on,
+                        "due": due,
+                        "overdue": overdue,
+                        "items": items,
+                        "more": max(due - len(items), 0),
+                        "console_path": reverse("review:deadlines"),
+                    },
+                    language=member.language,
+                )
+    except IntegrityError:
+        return False  # already sent today by an earlier run
+    return True
+
+
+@shared_task(name="review.deadlines.escalate", acks_late=True)
+def escalate_overdue() -> int:
+    """Record every item past its deadline once, and tell the ministry. Returns new escalations."""
+    on = timezone.localdate()
+    already = Escalation.objects.filter(
+        filing_id=OuterRef("pk"), review_deadline=OuterRef("review_deadline")
+    )
+    created = 0
+    while True:
+        batch = list(
+            _open()
+            .filter(review_deadline__lt=on, province__isnull=False)
+            .exclude(Exists(already))
+            .values_list("id", "province_id", "review_deadline")
+            .order_by("id")[:1000]
+        )
+        if not batch:
+            break
+        # A concurrent run may have recorded some of them: the unique constraint keeps one.
+        Escalation.objects.bulk_create(
+            [Escalation(filing_id=i, province_id=p, review_deadline=d) for i, p, d in batch],
+            ignore_conflicts=True,
+        )
+        created += len(batch)
+        if len(batch) < 1000:
+            break
+    notify_ministry_of_escalations()
+    return created
+
+
+def notify_ministry_of_escalations() -> int:
+    """One email to each ministry administrator about the escalations not yet notified.
+
+    The rows are claimed by stamping them in one UPDATE: a concurrent run waits on those rows,
+    then finds nothing left to claim, so nothing is reported twice.
+    """
+    on = timezone.localdate()
+    stamp = timezone.now()
+    with transaction.atomic():
+        claimed = Escalation.objects.filter(notified_at__isnull=True).update(notified_at=stamp)
+        if not claimed:
+            return 0
+        ministry = list(
+            User.objects.filter(role=User.Role.MINISTRY, is_active=True)
+            .exclude(email="")
+            .order_by("id")
+        )
+        if not ministry:
+            return claimed
+        batch = Escalation.objects.filter(notified_at=stamp)
+        names = dict(Province.objects.values_list("code", "name"))
+        by_province = sorted(
+            batch.values_list("province_id").annotate(n=Count("id")).order_by(),
+            key=lambda row: (-row[1], row[0]),
+        )
+        calendar = working_calendar()
+        items = [
+            {
+                "id": e.filing_id,
+                "province": names.get(e.province_id, e.province_id),
+                "sponsor_name": e.filing.sponsor_name,
+                "deadline": e.review_deadline,
+                "days_overdue": calendar.working_days_between(e.review_deadline, on),
+            }
+            for e in batch.select_related("filing").order_by("review_deadline", "id")[:LISTED_ITEMS]
+        ]
+        context = {
+            "date": on,
+            "count": claimed,
+            "provinces": [{"name": names.get(code, code), "count": n} for code, n in by_province],
+            "items": items,
+            "more": max(claimed - len(items), 0),
+            "console_path": reverse("review:deadlines"),
+        }
+        for member in ministry:
+            queue_email(
+                to=member.email,
+                template="review_escalation",
+                context=context,
+                language=member.language,
+            )
+        return claimed

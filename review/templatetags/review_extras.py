@@ -1,0 +1,69 @@
+"""Labels for the codes stored in a filing (services, natures, provinces) on console pages."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from beian.models import Province
+from filings.models import Conflict, Filing, Website
+
+register = template.Library()
+
+
+@register.filter
+def service_label(code: str) -> str:
+    try:
+        return str(Website.Service(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def services_labels(codes) -> str:
+    return "、".join(service_label(c) for c in codes or [])
+
+
+@register.filter
+def nature_label(code: str) -> str:
+    try:
+        return str(Filing.Nature(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def id_type_label(code: str) -> str:
+    try:
+        return str(Filing.IdType(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def conflict_field_label(code: str) -> str:
+    try:
+        return str(Conflict.Field(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def status_label(code: str) -> str:
+    try:
+        return str(Filing.Status(code).label)
+    except ValueError:
+        return code
+
+
+@register.simple_tag(takes_context=True)
+def location_label(context, code: str) -> str:
+    """A server location: a province name, or "outside mainland China" for ``other``."""
+    if not code:
+        return "—"
+    if code == Website.OTHER_LOCATION:
+        return _("other (outside mainland China)")
+    names = context.get("_province_names")
+    if names is None:
+        # One query per page, however many websites it shows.
+        names = dict(Province.objects.values_list("code", "name"))
+        context.dicts[0]["_province_names"] = names
+    return names.get(code, code)

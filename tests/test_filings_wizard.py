@@ -1,0 +1,318 @@
+"""The owner's pages: the wizard (sponsor → websites → documents → check and submit), the task
+list (Q24), private documents and the forgotten-username form (Q11)."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from filings.models import Filing, FilingDraft
+from tests import filings_support as fs
+from tests.factories import AccessProviderFactory, BureauFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SPONSOR_FORM = {
+    "nature": "enterprise",
+    "name": "北京示例科技有限公司",
+    "id_type": "uscc",
+    "id_number": fs.USCC,
+    "province": "11",
+    "address": "北京市海淀区中关村大街1号",
+    "principal_name": "张三",
+    "principal_id_type": "resident_id",
+    "principal_id_number": fs.RESIDENT_ID,
+    "principal_mobile": "13700000001",
+    "principal_email": "zhangsan@example.cn",
+    "action": "continue",
+}
+
+
+@pytest.fixture(autouse=True)
+def _media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def owner():
+    return UserFactory()
+
+
+@pytest.fixture
+def browser(owner):
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+def website_form(**overrides):
+    form = {
+        "name": "示例新闻网",
+        "domains": "example.cn",
+        "homepage": "http://www.example.cn/",
+        "ips": "120.79.1.10",
+        "services": ["news", "portal"],
+        "commercial": "no",
+        "server_location": "11",
+        "access_provider": "",
+        "action": "continue",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_a_complete_filing_through_the_browser(browser, owner):
+    provider = AccessProviderFactory(name="示例云计算有限公司")
+    assert browser.get(reverse("filings:tasks")).status_code == 200
+
+    answer = browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    assert answer.status_code == 302 and answer["Location"] == reverse("filings:websites")
+
+    # The provider is found by part of its name, without JavaScript.
+    searched = browser.post(
+        reverse("filings:website-new"),
+        website_form(action="search", provider_query="示例云"),
+    )
+    assert searched.status_code == 200
+    assert f'value="{provider.pk}"' in searched.content.decode()
+    answer = browser.post(
+        reverse("filings:website", args=[0]), website_form(access_provider=provider.pk)
+    )
+    assert answer["Location"] == reverse("filings:websites")
+    answer = browser.post(
+        reverse("filings:website-new"),
+        website_form(
+            name="海外站",
+            domains="example-abroad.com",
+            homepage="https://example-abroad.com/",
+            services=["blog"],
+            server_location="other",
+            access_provider="other",
+        ),
+    )
+    assert answer["Location"] == reverse("filings:websites")
+
+    answer = browser.post(reverse("filings:websites"))
+    assert answer["Location"] == reverse("filings:documents")
+    answer = browser.post(
+        reverse("filings:documents"),
+        {
+            "w0-news-authority": "北京市委网信办",
+            "w0-news-document_number": "京网信[2026]12号",
+            "w0-news-file": fs.upload(fs.PDF_BYTES, "批文.pdf"),
+            "action": "continue",
+        },
+    )
+    assert answer["Location"] == reverse("filings:check")
+
+    check = browser.get(reverse("filings:check"))
+    page = check.content.decode()
+    assert "批文.pdf" in page and "海外站" in page and "示例云计算有限公司" in page
+    answer = browser.post(reverse("filings:check"))
+    assert answer["Location"] == reverse("filings:submitted")
+
+    filing = Filing.objects.get(owner=owner)
+    assert filing.status == Filing.Status.PENDING_REVIEW
+    assert filing.has_preapproval
+    confirmation = browser.get(reverse("filings:submitted")).content.decode()
+    assert filing.review_deadline.strftime("%Y-%m-%d") in confirmation
+
+    tasks = browser.get(reverse("filings:tasks")).content.decode()
+    assert 'data-status="pending_review"' in tasks
+    assert f'data-deadline="{filing.review_deadline:%Y-%m-%d}"' in tasks
+    assert 'data-action="edit"' in tasks and 'data-action="revoke"' not in tasks
+
+
+def test_a_typo_in_an_id_number_is_shown_on_its_field_and_nothing_typed_is_lost(browser, owner):
+    typo = {**SPONSOR_FORM, "principal_id_number": "110105194912310021"}
+    answer = browser.post(reverse("filings:sponsor"), typo)
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    # The summary links to the field, the message sits beside it, and every value is kept.
+    assert 'href="#f-sponsor-principal-id_number"' in page
+    assert 'id="f-sponsor-principal-id_number-error"' in page
+    assert 'value="110105194912310021"' in page
+    assert 'value="北京市海淀区中关村大街1号"' in page
+    # The draft is saved too: leaving and coming back shows the same answers.
+    again = browser.get(reverse("filings:sponsor")).content.decode()
+    assert 'value="110105194912310021"' in again
+    assert FilingDraft.objects.filter(filing__owner=owner).exists()
+
+
+def test_the_sponsor_page_speaks_english_when_asked(browser):
+    typo = {**SPONSOR_FORM, "id_number": "91350100M000100Y44"}
+    answer = browser.post(reverse("filings:sponsor"), typo, HTTP_ACCEPT_LANGUAGE="en")
+    assert "check character" in answer.content.decode()
+
+
+def test_the_sponsor_page_speaks_chinese_by_default(browser):
+    answer = browser.get(reverse("filings:sponsor"))
+    assert answer.headers["Content-Language"] == "zh-hans"
+
+
+def test_a_website_with_a_subdomain_and_private_ip_stays_on_its_page_with_both_errors(browser):
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    answer = browser.post(
+        reverse("filings:website-new"),
+        website_form(
+            domains="www.example.cn", ips="192.168.1.1", services=["blog"], access_provider="other"
+        ),
+    )
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'href="#f-w-domains"' in page and 'href="#f-w-ips"' in page
+    assert "example.cn" in page and "192.168.1.1" in page
+    # The new website was saved at index 0: the form now posts to its own address.
+    assert f'action="{reverse("filings:website", args=[0])}"' in page
+
+
+def test_save_and_come_back_later_keeps_an_unfinished_website(browser, owner):
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    answer = browser.post(reverse("filings:website-new"), website_form(domains="", action="later"))
+    assert answer["Location"] == reverse("filings:tasks")
+    page = browser.get(reverse("filings:website", args=[0])).content.decode()
+    assert "示例新闻网" in page
+
+
+def test_removing_a_website(browser, owner):
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    browser.post(reverse("filings:website-new"), website_form(access_provider="other"))
+    assert "示例新闻网" in browser.get(reverse("filings:website-remove", args=[0])).content.decode()
+    browser.post(reverse("filings:website-remove", args=[0]))
+    assert FilingDraft.objects.get(filing__owner=owner).data["websites"] == []
+
+
+def test_an_oversized_or_disguised_document_is_refused_on_its_field(browser, settings):
+    settings.UPLOAD_MAX_BYTES = 64
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    browser.post(reverse("filings:website-new"), website_form(access_provider="other"))
+    answer = browser.post(
+        reverse("filings:documents"),
+        {
+            "w0-news-authority": "北京市委网信办",
+            "w0-news-document_number": "京网信[2026]12号",
+            "w0-news-file": fs.upload(b"MZ" + b"\x00" * 10, "approval.pdf"),
+        },
+    )
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'href="#f-websites-0-preapprovals-0-document"' in page
+    assert 'value="北京市委网信办"' in page
+    big = browser.post(
+        reverse("filings:documents"), {"w0-news-file": fs.upload(fs.PDF_BYTES, "big.pdf")}
+    )
+    assert big.status_code == 400 and "MB" in big.content.decode()
+
+
+def test_a_commercial_website_is_refused_at_submission_with_the_licence_guidance(browser):
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    browser.post(
+        reverse("filings:website-new"),
+        website_form(services=["blog"], access_provider="other", commercial="yes"),
+    )
+    answer = browser.post(reverse("filings:check"))
+    assert answer.status_code == 400
+    assert "增值电信业务经营许可证" in answer.content.decode()
+
+
+def test_the_owner_downloads_their_document_and_nobody_else_can(browser, owner):
+    from filings import services
+
+    filing = services.filing_create(owner=owner)
+    document = services.document_upload(filing=filing, by=owner, file=fs.upload(fs.PDF_BYTES))
+    url = reverse("filings:document", args=[document.pk])
+    answer = browser.get(url)
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == fs.PDF_BYTES
+    assert answer["Content-Type"] == "application/pdf"
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.get(url).status_code == 404
+
+
+def test_the_provider_search_suggests_candidates_as_html_or_json(browser):
+    AccessProviderFactory(name="华北示例云")
+    AccessProviderFactory(name="另一家接入商")
+    AccessProviderFactory(name="示例云（停用）", is_active=False)
+    fragment = browser.get(reverse("filings:provider-search"), {"q": "示例云"}).content.decode()
+    assert "华北示例云" in fragment and "停用" not in fragment and "另一家" not in fragment
+    data = browser.get(reverse("filings:provider-search"), {"q": "示例", "format": "json"}).json()
+    assert [r["name"] for r in data["results"]] == ["华北示例云"]
+
+
+def test_the_task_list_offers_amend_revoke_and_certificate_once_approved(browser, owner):
+    filing = fs.approve(fs.submitted_filing(owner))
+    page = browser.get(reverse("filings:tasks")).content.decode()
+    assert 'data-status="approved"' in page and filing.number in page
+    assert 'data-action="amend"' in page and 'data-action="revoke"' in page
+    assert 'data-action="submit"' not in page
+    answer = browser.post(reverse("filings:revocation"), {"reason": ""})
+    assert answer.status_code == 400
+    browser.post(reverse("filings:revocation"), {"reason": "网站已关闭"})
+    filing.refresh_from_db()
+    assert filing.status == Filing.Status.REVOCATION_PENDING
+    page = browser.get(reverse("filings:tasks")).content.decode()
+    assert 'data-action="amend"' not in page and 'data-action="revoke"' not in page
+    # Editing pages are closed while the revocation is decided.
+    assert browser.get(reverse("filings:sponsor"))["Location"] == reverse("filings:tasks")
+
+
+def test_the_task_list_shows_conflicts(browser, owner):
+    fs.submitted_filing(UserFactory())
+    fs.submitted_filing(owner, fs.data(sponsor={"name": "另一家公司"}))
+    page = browser.get(reverse("filings:tasks")).content.decode()
+    assert "example.cn" in page and 'id="conflicts-title"' in page
+
+
+def test_versions_are_listed_and_readable(browser, owner):
+    fs.submitted_filing(owner)
+    page = browser.get(reverse("filings:tasks")).content.decode()
+    assert reverse("filings:version", args=[1]) in page
+    assert (
+        "北京示例科技有限公司" in browser.get(reverse("filings:version", args=[1])).content.decode()
+    )
+    assert browser.get(reverse("filings:version", args=[2])).status_code == 404
+
+
+def test_staff_do_not_use_the_owner_pages():
+    client = Client()
+    client.force_login(BureauFactory())
+    assert client.get(reverse("filings:tasks")).status_code in (302, 403)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in():
+    answer = Client().get(reverse("filings:tasks"))
+    assert answer.status_code == 302 and "login" in answer["Location"]
+
+
+@pytest.fixture
+def captcha_passes(monkeypatch):
+    from captcha.conf import settings as captcha_settings
+
+    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
+
+
+def test_the_forgotten_username_form_answers_the_same_and_never_shows_the_username(
+    captcha_passes, outbox_messages
+):
+    owner = UserFactory(username="zhangsan2026")
+    filing = fs.approve(fs.submitted_filing(owner))
+    client = Client()
+    url = reverse("filings:forgot-username")
+    known = client.post(url, {"number": filing.number, "captcha_0": "x", "captcha_1": "PASSED"})
+    unknown = client.post(
+        url, {"number": "京ICP备2099000001号", "captcha_0": "x", "captcha_1": "PASSED"}
+    )
+    assert known.status_code == unknown.status_code == 200
+    strip = re.compile(r"csrfmiddlewaretoken\" value=\"[^\"]+\"")
+    assert strip.sub("", known.content.decode()) == strip.sub("", unknown.content.decode())
+    assert "zhangsan2026" not in known.content.decode()
+    assert any("zhangsan2026" in m["body"] for m in outbox_messages(to=owner.email))
+
+
+def test_the_forgotten_username_form_needs_the_captcha(captcha_passes):
+    answer = Client().post(
+        reverse("filings:forgot-username"),
+        {"number": "京ICP备2026000001号", "captcha_0": "x", "captcha_1": "WRONG"},
+    )
+    assert answer.status_code == 400

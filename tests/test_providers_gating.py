@@ -1,0 +1,197 @@
+"""Access gating (Q7, Q8): a provider asks whether a domain is filed before serving it."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from providers.models import ApiToken
+from providers.services import api_token_issue, api_token_revoke
+from tests.factories import UserFactory
+from tests.providers_support import approved_filing, provider_staff, revoke
+
+pytestmark = pytest.mark.django_db
+
+CHECK = "/api/v1/provider/domains/check/"
+
+
+def one(domain):
+    return f"/api/v1/provider/domains/{domain}/"
+
+
+@pytest.fixture
+def staff():
+    return provider_staff()
+
+
+@pytest.fixture
+def api(staff):
+    _token, key = api_token_issue(user=staff, name="gating server")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_a_filed_domain_answers_filed_with_the_website_number(api):
+    filing = approved_filing(domains=["filed-site.cn"])
+    answer = api.get(one("filed-site.cn")).json()
+    assert answer == {
+        "domain": "filed-site.cn",
+        "filed": True,
+        "number": f"{filing.number}-1",
+        "status": "approved",
+    }
+
+
+def test_an_unfiled_domain_answers_not_filed(api):
+    assert api.get(one("never-filed.cn")).json() == {
+        "domain": "never-filed.cn",
+        "filed": False,
+        "number": None,
+        "status": None,
+    }
+
+
+def test_a_subdomain_of_a_filed_domain_counts_as_filed(api):
+    filing = approved_filing(domains=["parent-site.cn"])
+    answer = api.get(one("shop.www.parent-site.cn")).json()
+    assert answer["filed"] is True
+    assert answer["number"] == f"{filing.number}-1"
+    # A longer name that only ends with the same letters is another domain.
+    assert api.get(one("myparent-site.cn")).json()["filed"] is False
+
+
+def test_a_revoked_filing_answers_not_filed_with_status_revoked(api):
+    filing = revoke(approved_filing(domains=["gone-site.cn"]))
+    answer = api.get(one("www.gone-site.cn")).json()
+    assert answer["filed"] is False
+    assert answer["status"] == "revoked"
+    assert answer["number"] == f"{filing.number}-1"
+
+
+def test_a_filing_with_an_amendment_under_review_stays_filed(api):
+    filing = approved_filing(domains=["amending.cn"])
+    filing.status = "amendment_pending"
+    filing.save()
+    answer = api.get(one("amending.cn")).json()
+    assert answer["filed"] is True
+    assert answer["status"] == "amendment_pending"
+
+
+def test_domains_are_normalised_like_filings(api):
+    approved_filing(domains=["xn--fsqu00a.xn--fiqs8s"])  # 例子.中国
+    approved_filing(domains=["upper-case.cn"])
+    results = api.post(
+        CHECK,
+        {"domains": ["例子。中国", "WWW.Upper-Case.CN.", "http://upper-case.cn:8080/path"]},
+        format="json",
+    ).json()["results"]
+    assert [r["filed"] for r in results] == [True, True, True]
+    assert api.get(one("www.例子.中国")).json()["filed"] is True
+    assert [r["domain"] for r in results] == [
+        "例子。中国",
+        "WWW.Upper-Case.CN.",
+        "http://upper-case.cn:8080/path",
+    ]
+
+
+def test_the_batch_answers_in_the_order_asked_in_a_fixed_number_of_queries(
+    api, django_assert_max_num_queries
+):
+    approved_filing(domains=["batch-one.cn"])
+    revoke(approved_filing(domains=["batch-two.cn"]))
+    asked = ["nope.cn", "a.batch-one.cn", "batch-two.cn", "not a domain!", "batch-one.cn"] * 200
+    # Authentication (1), last-used touch (1), the published lookup (1), revoked lookup (1).
+    with django_assert_max_num_queries(4):
+        response = api.post(CHECK, {"domains": asked}, format="json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 1000
+    assert [r["domain"] for r in results[:5]] == asked[:5]
+    assert [r["filed"] for r in results[:5]] == [False, True, False, False, True]
+    assert results[2]["status"] == "revoked"
+
+
+def test_more_than_1000_domains_is_a_clear_400(api):
+    response = api.post(CHECK, {"domains": ["a.cn"] * 1001}, format="json")
+    assert response.status_code == 400
+    assert "domains" in response.json()
+
+
+def test_a_missing_or_malformed_batch_is_a_400_not_a_500(api):
+    assert api.post(CHECK, {}, format="json").status_code == 400
+    assert api.post(CHECK, {"domains": "a.cn"}, format="json").status_code == 400
+    assert api.post(CHECK, {"domains": []}, format="json").status_code == 400
+
+
+def test_only_provider_staff_may_ask():
+    owner = UserFactory()
+    client = APIClient()
+    client.force_authenticate(owner)
+    assert client.get(one("a.cn")).status_code == 403
+    assert APIClient().get(one("a.cn")).status_code in (401, 403)
+
+
+def test_staff_of_a_deactivated_provider_may_not_ask(staff, api):
+    staff.provider.is_active = False
+    staff.provider.save()
+    assert api.get(one("a.cn")).status_code == 403
+
+
+def test_a_revoked_token_no_longer_works(staff):
+    token, key = api_token_issue(user=staff, name="old")
+    api_token_revoke(token=token, by=staff)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get(one("a.cn")).status_code == 401
+
+
+def test_a_token_records_when_it_was_last_used(staff, api):
+    assert ApiToken.objects.get().last_used_at is None
+    api.get(one("a.cn"))
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_the_sign_in_api_token_works_too(staff):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=staff)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get(one("a.cn")).status_code == 200
+
+
+def test_the_rate_limit_applies_per_token(settings, staff):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "gating": "3/min"}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        clients = []
+        for name in ("first", "second"):
+            _token, key = api_token_issue(user=staff, name=name)
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+            clients.append(client)
+        first, second = clients
+        assert [first.get(one("a.cn")).status_code for _ in range(4)] == [200, 200, 200, 429]
+        assert second.get(one("a.cn")).status_code == 200
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+
+
+def test_a_browser_session_of_provider_staff_may_ask(client, staff):
+    client.force_login(staff)
+    assert client.get(one("a.cn")).status_code == 200
+    assert reverse("api-provider-domain", args=["a.cn"]) == one("a.cn")
+
+
+def test_tokens_are_for_provider_staff_only():
+    from django.core.exceptions import PermissionDenied
+
+    owner = UserFactory(role=User.Role.OWNER)
+    with pytest.raises(PermissionDenied):
+        api_token_issue(user=owner, name="x")

@@ -1,0 +1,206 @@
+"""Conflicts (Q17): another account's filing with the same homepage, a shared domain or the
+same sponsor full name, in any province; drafts, rejected and revoked filings never conflict."""
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+
+from filings.conflicts import detect_conflicts
+from filings.models import Conflict, Filing
+from review.services import filing_recheck, filing_reject, filing_revoke
+from tests.factories import FilingFactory, MinistryFactory, UserFactory, WebsiteFactory
+from tests.review_support import approved, beijing_reviewer, submit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+
+
+def open_conflicts(filing):
+    return list(
+        Conflict.objects.filter(filing=filing, resolved_at__isnull=True).values_list(
+            "field", "value", "other_filing_id", "other_account_id"
+        )
+    )
+
+
+def test_a_shared_domain_conflicts_with_the_other_filing_and_its_account():
+    first = submit(domains=["shared.cn", "first-only.cn"])
+    second = submit(domains=["shared.cn"], homepage="http://shop.shared.cn/")
+
+    assert open_conflicts(second) == [("domain", "shared.cn", first.pk, first.owner_id)]
+    second.refresh_from_db()
+    assert second.has_open_conflicts
+
+
+def test_the_conflict_is_recorded_on_both_filings():
+    first = submit(domains=["both.cn"])
+    second = submit(domains=["both.cn"], homepage="http://m.both.cn/")
+
+    first.refresh_from_db()
+    assert first.has_open_conflicts
+    assert open_conflicts(first) == [("domain", "both.cn", second.pk, second.owner_id)]
+
+
+def test_the_same_homepage_conflicts_whatever_its_scheme_case_or_trailing_slash():
+    first = submit(domains=["home.cn"], homepage="http://www.home.cn/")
+    second = submit(domains=["home.cn"], homepage="HTTPS://WWW.HOME.CN")
+
+    fields = {field for field, *_ in open_conflicts(second)}
+    assert fields == {"domain", "homepage"}
+    homepage = [c for c in open_conflicts(second) if c[0] == "homepage"][0]
+    assert homepage[2] == first.pk
+
+
+@pytest.mark.parametrize(
+    "first_name, second_name",
+    [
+        ("北京示例科技有限公司", "  北京示例科技有限公司 "),
+        ("Example Technology Co., Ltd.", "EXAMPLE technology co., ltd."),
+        ("ＡＢＣ网络科技（北京）有限公司", "ABC网络科技(北京)有限公司"),
+    ],
+)
+def test_the_same_sponsor_name_after_normalisation_conflicts(first_name, second_name):
+    first = submit(name=first_name, domains=["name-a.cn"])
+    second = submit(name=second_name, domains=["name-b.cn"])
+
+    assert [(f, o) for f, _v, o, _a in open_conflicts(second)] == [("sponsor_name", first.pk)]
+
+
+def test_filings_in_other_provinces_conflict_too():
+    shanghai = submit(province="31", domains=["cross.cn"])
+    beijing = submit(province="11", domains=["cross.cn"], homepage="http://bj.cross.cn/")
+
+    assert [(f, o) for f, _v, o, _a in open_conflicts(beijing)] == [("domain", shanghai.pk)]
+
+
+def test_the_same_account_never_conflicts_with_itself():
+    owner = UserFactory()
+    filing = submit(owner, domains=["mine.cn"])
+    assert detect_conflicts(filing=filing) == []
+    assert open_conflicts(filing) == []
+
+
+@pytest.mark.parametrize("status", ["draft", "rejected", "revoked"])
+def test_drafts_rejected_and_revoked_filings_do_not_conflict(status):
+    other = FilingFactory(status=status, sponsor_name="停用的主办单位")
+    WebsiteFactory(filing=other, homepage="http://www.quiet.cn/", domains=["quiet.cn"])
+
+    filing = submit(name="停用的主办单位", domains=["quiet.cn"], homepage="http://www.quiet.cn/")
+
+    assert open_conflicts(filing) == []
+
+
+def test_an_approved_domain_still_conflicts_while_an_amendment_drops_it():
+    squatter = approved(domains=["kept.cn"])
+    # The amendment under review no longer names the domain, but the approved data is public.
+    Filing.objects.filter(pk=squatter.pk).update(status=Filing.Status.AMENDMENT_PENDING)
+    squatter.domains.all().delete()
+
+    filing = submit(domains=["kept.cn"], homepage="http://new.kept.cn/")
+
+    assert [(f, o) for f, _v, o, _a in open_conflicts(filing)] == [("domain", squatter.pk)]
+
+
+def test_revoking_the_squatter_then_rechecking_clears_the_conflict():
+    reviewer = beijing_reviewer()
+    squatter = approved(domains=["squat.cn"])
+    rightful = submit(domains=["squat.cn"], homepage="http://shop.squat.cn/")
+    assert rightful.has_open_conflicts
+
+    filing_revoke(filing=squatter, by=reviewer, reason="恶意抢注他人域名")
+    rightful.refresh_from_db()
+    # Revoking alone does not decide for the bureau: the conflict stays until re-checked.
+    assert rightful.has_open_conflicts
+
+    filing_recheck(filing=rightful, by=reviewer)
+
+    rightful.refresh_from_db()
+    assert not rightful.has_open_conflicts
+    assert open_conflicts(rightful) == []
+    assert Conflict.objects.filter(filing=rightful, resolved_at__isnull=False).count() == 1
+
+
+def test_recheck_finds_a_conflict_that_appeared_since_and_emails_the_owner(outbox_messages):
+    reviewer = beijing_reviewer()
+    filing = submit(domains=["later.cn"])
+    other = FilingFactory(status="approved", number="沪ICP备2026999999号")
+    WebsiteFactory(filing=other, homepage="http://www.later.cn/", domains=["later.cn"])
+
+    filing_recheck(filing=filing, by=reviewer)
+
+    filing.refresh_from_db()
+    assert filing.has_open_conflicts
+    mail = outbox_messages(to=filing.owner.email)[0]
+    assert "later.cn" in mail["body"]
+
+
+def test_a_rejected_filing_leaves_the_conflict_open_on_the_other_side_until_rechecked():
+    reviewer = beijing_reviewer()
+    first = submit(domains=["gone.cn"])
+    second = submit(domains=["gone.cn"], homepage="http://m.gone.cn/")
+    reason = "域名 gone.cn 与他人备案冲突，请联系 " + first.principal_mobile
+
+    filing_reject(filing=second, by=reviewer, reason=reason)
+    first.refresh_from_db()
+    assert first.has_open_conflicts
+
+    filing_recheck(filing=first, by=MinistryFactory())
+    first.refresh_from_db()
+    assert not first.has_open_conflicts
+
+
+# The race: two owners submit the same domain at the same moment (PostgreSQL only) ----------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL row and advisory locks"
+)
+def test_two_owners_submitting_the_same_domain_at_once_both_see_the_conflict():
+    from filings.services import filing_create, filing_save_data, filing_submit
+    from tests.review_support import filing_data
+
+    owners = [UserFactory(), UserFactory()]
+    filings = []
+    for i, owner in enumerate(owners):
+        filing = filing_create(owner=owner)
+        filing_save_data(
+            filing=filing,
+            by=owner,
+            data=filing_data(
+                name=f"并发测试公司{i}",
+                domains=["race.cn"],
+                homepage=f"http://w{i}.race.cn/",
+                mobile=f"1360000000{i}",
+                email=f"race{i}@example.cn",
+            ),
+        )
+        filings.append(filing)
+
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(filing, owner):
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                filing_submit(filing=filing, by=owner)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(f, o)) for f, o in zip(filings, owners, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert errors == []
+    for filing, other in [(filings[0], filings[1]), (filings[1], filings[0])]:
+        filing.refresh_from_db()
+        assert filing.status == "pending_review"
+        assert filing.has_open_conflicts
+        assert ("domain", "race.cn", other.pk, other.owner_id) in open_conflicts(filing)
