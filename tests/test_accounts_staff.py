@@ -243,3 +243,15 @@ def test_the_ministry_sees_accounts_sign_ins_and_the_delivery_log_in_the_admin(c
         "/admin/beian/message/",
     ):
         assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "bad_next", ["307322", "accounts:login", "https://evil.example/", "//evil.example/"]
+)
+def test_a_next_that_is_not_a_path_on_this_site_is_ignored(client, bad_next):
+    client.force_login(BureauFactory())
+    response = client.get("/accounts/otp/", {"next": bad_next})
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert "evil" not in response["Location"]
