@@ -77,8 +77,12 @@ def home_url_for(user: User) -> str:
 
 def _safe_next(request, candidate: str | None) -> str | None:
     # Only a path on this site: anything else would be taken for a URL name by redirect().
-    if candidate and candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return None
