@@ -17,7 +17,7 @@ else
 TEST_ENV :=
 endif
 
-.PHONY: run test install services messages lint migrations-check deploy-check pytest worker beat clean
+.PHONY: run test install services messages lint migrations-check deploy-check pytest worker beat clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,22 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A beian beat -l info
+
+# The national-scale benchmark (not a test): a PostgreSQL database of its own, seeded once.
+BENCH_DB ?= beian_bench
+BENCH_WEBSITES ?= 1000000
+BENCH_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) \
+	REDIS_URL=redis://127.0.0.1:6379/13
+
+bench: messages
+	CI=true bash scripts/services.sh
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB)'" | grep -q 1 \
+		|| psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $(BENCH_DB)"
+	$(BENCH_ENV) $(BIN)/python manage.py migrate --no-input -v0
+	$(BENCH_ENV) $(BIN)/python -c "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'beian.settings'); import django; django.setup(); from filings.models import Website; raise SystemExit(0 if Website.objects.exists() else 1)" \
+		|| $(BENCH_ENV) $(BIN)/python -m bench seed --websites $(BENCH_WEBSITES)
+	$(BENCH_ENV) $(BIN)/python -m bench run
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,100 @@
+"""Provider import of N rows end to end: the CSV path's job, processed by a real worker."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.db import transaction
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def row_payload(run: str, i: int) -> dict:
+    domain = f"imp{run}-{i}.cn"
+    return {
+        "client": {
+            "username": f"imp{run}-{i}",
+            "email": f"imp{run}-{i}@bench-import.example.cn",
+            "mobile": f"18{int(run, 16) % 10:01d}{i:08d}",
+        },
+        "filing": {
+            "sponsor": {
+                "nature": "enterprise",
+                "name": f"导入基准{run}{i}科技有限公司",
+                "id_type": "uscc",
+                "id_number": "91350100M000100Y43",
+                "province": "11",
+                "address": "北京市海淀区中关村大街1号",
+                "principal": {
+                    "name": "张三",
+                    "id_type": "resident_id",
+                    "id_number": "11010519491231002X",
+                    "mobile": f"13{int(run, 16) % 10:01d}{i:08d}",
+                    "email": f"principal-{run}-{i}@bench-import.example.cn",
+                },
+            },
+            "websites": [
+                {
+                    "name": f"导入网站{i}",
+                    "homepage": f"http://www.{domain}/",
+                    "domains": [domain],
+                    "ips": ["120.79.1.10"],
+                    "services": ["corporate"],
+                    "commercial": False,
+                    "preapprovals": [],
+                    "server_location": "11",
+                    "access_provider": "other",
+                }
+            ],
+        },
+    }
+
+
+def measure_import(*, provider, rows: int) -> tuple[float, int]:
+    """Rows per second from upload to the job's end, and the worker's peak RSS in KiB."""
+    from providers.imports import import_job_create
+    from providers.models import ImportJob
+
+    run = uuid.uuid4().hex[:6]
+    payloads = [(i + 2, row_payload(run, i)) for i in range(rows)]
+    env = dict(os.environ, CELERY_TASK_ALWAYS_EAGER="false")
+    worker = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "celery", "-A", "beian", "worker", "-Q", "imports",
+         "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-l", "warning", "-n", f"bench-import-{run}@%h"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        time.sleep(3)
+        from beian.celery import app
+
+        app.conf.task_always_eager = False
+        started = time.monotonic()
+        with transaction.atomic():
+            job = import_job_create(
+                provider=provider.provider, by=provider, rows=payloads, filename="bench.csv"
+            )
+        deadline = started + float(os.environ.get("BENCH_IMPORT_TIMEOUT", "900"))
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+                break
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        status = Path(f"/proc/{worker.pid}/status").read_text()
+        peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+        if job.status != ImportJob.Status.DONE or job.created_count != rows:
+            raise SystemExit(
+                f"import ended {job.status}: {job.created_count} created, "
+                f"{job.error_count} errors of {rows}"
+            )
+        return rows / elapsed, peak
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

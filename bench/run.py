@@ -1,0 +1,381 @@
+"""Measure the seeded database and print one table of medians, p99s and goals.
+
+HTTP figures come from gunicorn on 127.0.0.1 under wrk (Debian's package), measured beside
+the same server's bare Django JSON view (``/healthz``) in the same run. The others are timed
+in-process with ``time.perf_counter`` over repeated calls.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("BENCH_PORT", "8100"))
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
+WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "16"))
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
+
+
+class Rollback(Exception):
+    pass
+
+
+def timed(fn: Callable[[], Any], *, repeat: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def p(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def row(name: str, samples: list[float], goal: str, ok: bool, extra: str = "") -> dict[str, str]:
+    return {
+        "measure": name,
+        "median": f"{statistics.median(samples):.1f} ms",
+        "p99": f"{p(samples, 0.99):.1f} ms",
+        "goal": goal,
+        "met": "yes" if ok else "NO",
+        "note": extra,
+    }
+
+
+# --- fixtures in the seeded database -------------------------------------------------------
+
+
+def filed_domains(n: int) -> list[str]:
+    from filings.models import PublishedDomain
+
+    total = PublishedDomain.objects.count()
+    ids = random.Random(7).sample(range(total), min(n, total))
+    names = (
+        list(PublishedDomain.objects.order_by("id").values_list("name", flat=True)[: max(ids) + 1])
+        if total
+        else []
+    )
+    return [names[i] for i in ids]
+
+
+def bench_accounts() -> dict[str, Any]:
+    """A provider staff member and a Guangdong reviewer with tokens (created once)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import User
+    from accounts.services import api_token_issue, staff_create
+    from beian.models import Province
+    from providers.models import AccessProvider
+
+    provider = AccessProvider.objects.order_by("id").first()
+    logins = {}
+    for username, role, kwargs in [
+        ("bench-provider", "provider", {"provider": provider}),
+        ("bench-gd-reviewer", "bureau", {"province": Province.objects.get(code="44")}),
+        ("bench-ministry", "ministry", {}),
+    ]:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user, _ = staff_create(
+                username=username,
+                role=role,
+                email=f"{username}@bench.example.cn",
+                mobile=f"166{abs(hash(username)) % 10**8:08d}",
+                password="Bench-staff-2026!",
+                **kwargs,
+            )
+        device = TOTPDevice.objects.filter(user=user).first()
+        if device is not None and not device.confirmed:
+            device.confirmed = True
+            device.save()
+        # What POST /api/v1/auth/token/ hands out once the password and code are checked.
+        token = api_token_issue(user=user)
+        logins[role] = {"user": user, "token": token.key}
+    return logins
+
+
+def staff_client(user):
+    """A test client signed in as ``user`` with a verified second factor."""
+    from django.test import Client
+    from django_otp import login as otp_login
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    client.force_login(user)
+    request = type("Request", (), {"session": client.session, "user": user})()
+    otp_login(request, device)
+    request.session.save()
+    return client
+
+
+# --- HTTP under load -----------------------------------------------------------------------
+
+
+def start_gunicorn() -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "THROTTLE_PUBLIC": "100000000/min",
+            "THROTTLE_GATING": "100000000/min",
+            "AXES_ENABLED": "false",
+        }
+    )
+    server = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "beian.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)  # noqa: S310
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def wrk(path_lua: str | None, url: str, headers: dict[str, str]) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "--latency"]
+    for key, value in headers.items():
+        cmd += ["-H", f"{key}: {value}"]
+    if path_lua:
+        cmd += ["-s", path_lua]
+    out = subprocess.run(  # noqa: S603 - fixed arguments
+        [*cmd, url], capture_output=True, text=True, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def latency(label: str) -> float:
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": rps,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def lua_rotating_paths(paths: list[str]) -> str:
+    """A wrk script that walks a list of request paths, so every request asks something new."""
+    quoted = ",".join('"' + p.replace('"', "") + '"' for p in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(
+            f"paths = {{{quoted}}}\n"
+            "counter = 0\n"
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            "  return wrk.format(nil, paths[(counter % #paths) + 1])\n"
+            "end\n"
+        )
+    return handle.name
+
+
+def peak_rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def run() -> int:
+    if not shutil.which("wrk"):
+        print("wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 2
+    logins = bench_accounts()
+    domains = filed_domains(2000)
+    if not domains:
+        print("the database is empty: run `python -m bench seed` first", file=sys.stderr)
+        return 2
+    rows: list[dict[str, str]] = []
+
+    server = start_gunicorn()
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        bare = wrk(None, f"{base}/healthz", {})
+        public = wrk(
+            lua_rotating_paths([f"/api/v1/public/filings/?q=www.{d}" for d in domains]),
+            base,
+            {},
+        )
+        gating = wrk(
+            lua_rotating_paths([f"/api/v1/provider/domains/{d}/" for d in domains]),
+            base,
+            {"Authorization": f"Token {logins['provider']['token']}"},
+        )
+        web_peak = max(peak_rss_kb(pid) for pid in children(server.pid))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    for label, result in [("public lookup, one domain", public), ("gating, one domain", gating)]:
+        ratio = result["rps"] / bare["rps"]
+        rows.append(
+            {
+                "measure": f"{label} (HTTP, {WRK_CONNECTIONS} connections)",
+                "median": f"{result['p50']:.1f} ms",
+                "p99": f"{result['p99']:.1f} ms",
+                "goal": "≥0.6× bare, p99 ≤20 ms",
+                "met": "yes" if ratio >= 0.6 and result["p99"] <= 20 else "NO",
+                "note": f"{result['rps']:.0f} req/s = {ratio:.2f}× bare "
+                f"({bare['rps']:.0f} req/s, p99 {bare['p99']:.1f} ms); "
+                f"non-2xx {result['errors']}",
+            }
+        )
+
+    from rest_framework.test import APIClient
+
+    provider_client = APIClient()
+    provider_client.credentials(HTTP_AUTHORIZATION=f"Token {logins['provider']['token']}")
+    batch = domains[:1000]
+
+    def gating_batch():
+        answer = provider_client.post(
+            "/api/v1/provider/domains/check/", {"domains": batch}, format="json"
+        )
+        assert answer.status_code == 200, answer.content
+
+    samples = timed(gating_batch, repeat=30)
+    rows.append(row("gating batch, 1,000 domains", samples, "≤150 ms", p(samples, 0.5) <= 150))
+
+    from filings.conflicts import detect_conflicts
+    from filings.models import Filing
+
+    pending = list(
+        Filing.objects.filter(status="pending_review")
+        .order_by("id")
+        .values_list("id", flat=True)[:200]
+    )
+    cursor = iter(pending * 10)
+
+    def conflict_check():
+        filing = Filing.objects.get(id=next(cursor))
+        try:
+            with transaction.atomic():
+                detect_conflicts(filing=filing)
+                raise Rollback
+        except Rollback:
+            pass
+
+    samples = timed(conflict_check, repeat=200)
+    rows.append(
+        row("conflict detection, one submission", samples, "p50 ≤5 ms", p(samples, 0.5) <= 5)
+    )
+
+    reviewer = staff_client(logins["bureau"]["user"])
+
+    def queue_page():
+        answer = reviewer.get("/review/")
+        assert answer.status_code == 200, answer.status_code
+
+    samples = timed(queue_page, repeat=30)
+    open_items = Filing.objects.filter(province_id="44", status__in=Filing.OPEN_STATUSES).count()
+    rows.append(
+        row(
+            "province queue page, first page",
+            samples,
+            "≤100 ms",
+            p(samples, 0.5) <= 100,
+            f"{open_items} open items in Guangdong",
+        )
+    )
+
+    reviewer_api = APIClient()
+    reviewer_api.credentials(HTTP_AUTHORIZATION=f"Token {logins['bureau']['token']}")
+
+    def queue_api():
+        answer = reviewer_api.get("/api/v1/review/queue/")
+        assert answer.status_code == 200, answer.status_code
+
+    samples = timed(queue_api, repeat=30)
+    rows.append(row("province queue API, first page", samples, "≤100 ms", p(samples, 0.5) <= 100))
+
+    ministry = staff_client(logins["ministry"]["user"])
+
+    def statistics_page():
+        answer = ministry.get("/review/statistics/")
+        assert answer.status_code == 200, answer.status_code
+
+    samples = timed(statistics_page, repeat=20)
+    rows.append(row("national statistics page", samples, "≤100 ms", p(samples, 0.5) <= 100))
+
+    from bench.imports import measure_import
+
+    import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
+    rate, celery_peak_kb = measure_import(provider=logins["provider"]["user"], rows=import_rows)
+    rows.append(
+        {
+            "measure": f"provider import, {import_rows:,} rows end to end",
+            "median": f"{rate:.0f} rows/s",
+            "p99": "",
+            "goal": "≥200 rows/s",
+            "met": "yes" if rate >= 200 else "NO",
+            "note": "",
+        }
+    )
+    rows.append(
+        {
+            "measure": "peak memory",
+            "median": f"web {web_peak / 1024:.0f} MiB",
+            "p99": f"celery {celery_peak_kb / 1024:.0f} MiB",
+            "goal": "",
+            "met": "",
+            "note": "VmHWM of a gunicorn worker and of the Celery worker during the import",
+        }
+    )
+    print_table(rows)
+    return 0 if all(r["met"] in ("yes", "") for r in rows) else 1
+
+
+def print_table(rows: list[dict[str, str]]) -> None:
+    columns = ["measure", "median", "p99", "goal", "met", "note"]
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    line = " | ".join(c.ljust(widths[c]) for c in columns)
+    print(line)
+    print("-+-".join("-" * widths[c] for c in columns))
+    for r in rows:
+        print(" | ".join(r[c].ljust(widths[c]) for c in columns))
+    db = settings.DATABASES["default"]["NAME"]
+    print(
+        f"\ndatabase {db} on {connection.vendor}; wrk {WRK_SECONDS}s × {WRK_CONNECTIONS} connections"
+    )
