@@ -17,7 +17,7 @@ else
 TEST_ENV :=
 endif
 
-.PHONY: run test install services messages lint migrations-check deploy-check pytest worker beat clean bench
+.PHONY: run test install services browser messages lint migrations-check deploy-check pytest worker beat clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ ifeq ($(CI),true)
 	bash scripts/services.sh
 endif
 
+# The browser journeys (tests/e2e) drive Debian's chromium; Chinese pages need the CJK fonts.
+browser:
+ifeq ($(CI),true)
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+endif
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,7 +59,7 @@ migrations-check: install
 deploy-check: install
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-pytest: install messages services
+pytest: install messages services browser
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint migrations-check deploy-check pytest

@@ -1,7 +1,8 @@
 """Who may open a page or call an API: roles and the staff second factor (SPEC §1, §2).
 
 Pages: ``staff_required(roles=...)`` and ``account_required``. API: ``IsVerifiedStaff``,
-``IsBureauStaff``, ``IsMinistryAdmin``, ``IsProviderStaff``, ``IsVerifiedOwner``.
+``IsBureauStaff``, ``IsMinistryAdmin``, ``IsProviderStaff``, ``IsVerifiedOwner``,
+``IsSignedInPastSecondFactor``.
 
 Bureau and ministry staff must have a confirmed TOTP device and have used it in this session
 (django-otp) before any staff page; a staff API token is issued only with a valid ``otp``
@@ -19,7 +20,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 
 from .models import User
@@ -92,9 +92,11 @@ def account_required(func: Callable) -> Callable:
 def request_is_otp_verified(request) -> bool:
     """True when the session passed the second factor, or the call carries an API token.
 
-    Tokens are issued to staff only together with a valid ``otp`` (see ``TokenView``).
+    Tokens are issued only past the second factor: DRF's to an account that has one only
+    together with a valid ``otp`` (see ``TokenView``), a provider's named token only from a
+    console session that passed it. Session authentication leaves ``request.auth`` empty.
     """
-    if isinstance(getattr(request, "auth", None), Token):
+    if getattr(request, "auth", None) is not None:
         return True
     django_request = getattr(request, "_request", request)
     session_user = getattr(django_request, "user", None)
@@ -139,7 +141,8 @@ class IsProviderStaff(_RolePermission):
 
 
 class IsVerifiedOwner(BasePermission):
-    """A website owner whose mobile and email are confirmed and who chose their own password."""
+    """A website owner whose mobile and email are confirmed and who chose their own password
+    (and, having enrolled a second factor, passed it)."""
 
     message = "This call is for website owners who have confirmed their mobile and email."
 
@@ -152,4 +155,16 @@ class IsVerifiedOwner(BasePermission):
             and user.role == User.Role.OWNER
             and user.identity_verified
             and not user.password_is_initial
+            and (not needs_otp(user) or request_is_otp_verified(request))
         )
+
+
+class IsSignedInPastSecondFactor(BasePermission):
+    """Any active account; one with a second factor (staff always) must have passed it, as
+    ``account_required`` demands of pages."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        return not needs_otp(user) or request_is_otp_verified(request)

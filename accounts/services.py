@@ -368,6 +368,13 @@ def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> Us
         cleaned = _clean_identity(username=None, email=new_email, mobile=None, exclude=user)
     except ValidationError as exc:
         raise ValidationError({"new_email": exc.message_dict["email"]}) from exc
+    # Anyone who knows the username may ask for this, and each change is an SMS to the same
+    # phone: so few a day per account, whichever addresses and client addresses are used.
+    changes = ratelimit.parse_rates(settings.ACCOUNTS_EMAIL_CHANGE_RATE)
+    try:
+        ratelimit.check("email-change", str(user.pk), changes)
+    except ratelimit.RateLimited as exc:
+        raise CodeRateLimited(exc.retry_after) from exc
     code_send_allowed(destinations=[cleaned["email"]], ip=ip)
     user.email = cleaned["email"]
     user.save(update_fields=["email"])
@@ -380,6 +387,7 @@ def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> Us
         context={"username": user.username, "email": user.email},
         language=user.language,
     )
+    ratelimit.hit("email-change", str(user.pk), changes)
     return user
 
 

@@ -28,6 +28,8 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from beian.delivery import delivery_delayed
+
 from . import services
 from .forms import (
     ChangePasswordForm,
@@ -218,10 +220,25 @@ def verify(request):
             if name in form.fields and name not in form.errors:
                 form.add_error(name, message)
         status = 400
+    waiting_for = [
+        address
+        for address, done in (
+            (user.mobile, user.mobile_verified_at),
+            (user.email, user.email_verified_at),
+        )
+        if not done
+    ]
     return render(
         request,
         "accounts/verify.html",
-        {"form": form, "pending_user": user, "can_change_email": bool(user.mobile_verified_at)},
+        {
+            "form": form,
+            "pending_user": user,
+            "can_change_email": bool(user.mobile_verified_at),
+            # Sending is held up (the message queue is down or behind): say so, so that the
+            # owner waits instead of asking for codes that would only queue up behind them.
+            "codes_delayed": delivery_delayed(recipients=waiting_for),
+        },
         status=status,
     )
 
@@ -440,7 +457,17 @@ def password_change(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            if not request.user.check_password(form.cleaned_data["old_password"]):
+            # Through authenticate(), so wrong current passwords count towards the same lockout
+            # as the sign-in page: a session left open is no way to guess the password.
+            checked = authenticate(
+                request,
+                username=request.user.get_username(),
+                password=form.cleaned_data["old_password"],
+            )
+            if getattr(request, "axes_locked_out", False):
+                form.add_error(None, lockout_message())
+                status = 429
+            elif checked is None or checked.pk != request.user.pk:
                 form.add_error("old_password", _("Your current password is not correct."))
             else:
                 try:
@@ -453,8 +480,11 @@ def password_change(request):
                     update_session_auth_hash(request, user)
                     messages.success(request, _("Your password is changed."))
                     return redirect("accounts:account")
-        status = 400
-    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+        if status == 200:
+            status = 400
+    response = render(request, "accounts/password_change.html", {"form": form}, status=status)
+    response.axes_handled = True
+    return response
 
 
 CHANNELS = {"mobile": "sms", "email": "email"}

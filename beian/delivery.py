@@ -2,16 +2,19 @@
 
 ``queue_email`` and ``queue_sms`` render a template in the recipient's language, save the row
 in the caller's transaction and enqueue the sending task only after that transaction commits.
-If the process dies between commit and enqueue, the periodic sweeper finds the row still
-queued and enqueues it again; the sending task is safe to run twice.
+If the process dies between commit and enqueue, or the broker (Redis) cannot take the task,
+the request still succeeds and the periodic sweeper finds the row still queued and enqueues it
+again; the sending task is safe to run twice.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,11 +22,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import DatabaseError
+from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .models import Message
+
+logger = logging.getLogger(__name__)
 
 
 class TemporaryDeliveryError(Exception):
@@ -102,11 +108,38 @@ def queue_sms(
     return message
 
 
+# Written on a queued message whose task the broker did not take; the sweeper sends such
+# messages at its next run instead of waiting DELIVERY_SWEEP_AFTER_SECONDS.
+NOT_ENQUEUED = "not handed to the task queue (broker unreachable); waiting for the sweeper"
+
+
 def _enqueue_after_commit(message: Message) -> None:
+    from .queueing import enqueue_on_commit
     from .tasks import send_message
 
     message_id = message.id
-    transaction.on_commit(lambda: send_message.delay(message_id))
+
+    def mark_not_enqueued() -> None:
+        try:
+            Message.objects.filter(id=message_id, status=Message.Status.QUEUED, attempts=0).update(
+                last_error=NOT_ENQUEUED
+            )
+        except DatabaseError:
+            # The row stays queued all the same; the sweeper finds it after the usual delay.
+            logger.warning("could not mark message %s as not enqueued", message_id)
+
+    enqueue_on_commit(send_message, message_id, on_failure=mark_not_enqueued)
+
+
+def delivery_delayed(*, recipients: Iterable[str], older_than_seconds: int = 60) -> bool:
+    """True when a message to one of ``recipients`` is waiting longer than it should: the
+    broker did not take it, or it has been queued for more than ``older_than_seconds``."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    return (
+        Message.objects.filter(to__in=list(recipients), status=Message.Status.QUEUED)
+        .filter(Q(last_error=NOT_ENQUEUED) | Q(created_at__lt=cutoff))
+        .exists()
+    )
 
 
 # Backends -----------------------------------------------------------------------------------

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "beian.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A lost database connection answers a clear 503 page instead of a server error.
+    "beian.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -126,9 +128,15 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Answers from process memory while Redis is unreachable (beian/cache.py).
+            "BACKEND": "beian.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="beian"),
+            # Short timeouts: a page must not hang on a Redis that does not answer.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=2.0),
+            },
         }
     }
 else:
@@ -243,6 +251,15 @@ CELERY_TIMEZONE = TIME_ZONE
 # A task not acknowledged this long after delivery (its worker died) is delivered again.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+}
+# A request that commits work and then finds the broker down gives up on the enqueue within
+# a few seconds; the row it saved waits for the sweeper (beian/queueing.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 
 REST_FRAMEWORK = {
@@ -294,6 +311,8 @@ ACCOUNTS_CODE_RATE_PER_RECIPIENT = env.str(
     "ACCOUNTS_CODE_RATE_PER_RECIPIENT", default="1/min,5/hour,10/day"
 )
 ACCOUNTS_CODE_RATE_PER_IP = env.str("ACCOUNTS_CODE_RATE_PER_IP", default="10/min,50/hour,200/day")
+# Q16's change of an unconfirmed email, per account: each one also tells the confirmed mobile.
+ACCOUNTS_EMAIL_CHANGE_RATE = env.str("ACCOUNTS_EMAIL_CHANGE_RATE", default="3/hour,5/day")
 # How long a password-checked sign-in may wait for its codes or new password.
 ACCOUNTS_PENDING_SIGN_IN_SECONDS = env.int("ACCOUNTS_PENDING_SIGN_IN_SECONDS", default=1800)
 # Forgotten username by filing number (Q11): requests per client address and per number.

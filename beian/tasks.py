@@ -8,9 +8,10 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from .delivery import PermanentDeliveryError, TemporaryDeliveryError, deliver
+from .delivery import NOT_ENQUEUED, PermanentDeliveryError, TemporaryDeliveryError, deliver
 from .models import Message
 
 logger = logging.getLogger(__name__)
@@ -60,15 +61,20 @@ def send_message(self, message_id: int) -> str:
 
 @shared_task(name="beian.delivery.sweep", acks_late=True)
 def sweep_queued_messages() -> int:
-    """Re-enqueue messages left queued too long (lost between commit and enqueue)."""
+    """Re-enqueue messages left queued too long (lost between commit and enqueue), and at once
+    those the broker did not take when they were saved."""
     cutoff = timezone.now() - dt.timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS)
     ids = list(
-        Message.objects.filter(status=Message.Status.QUEUED, updated_at__lt=cutoff)
+        Message.objects.filter(status=Message.Status.QUEUED)
+        .filter(Q(updated_at__lt=cutoff) | Q(attempts=0, last_error=NOT_ENQUEUED))
         .order_by("id")
         .values_list("id", flat=True)[:1000]
     )
     for message_id in ids:
         send_message.delay(message_id)
+    # Enqueued now: from here on the usual delay applies, so a long queue is not swept again
+    # every minute (updated_at is left alone).
+    Message.objects.filter(id__in=ids, last_error=NOT_ENQUEUED).update(last_error="")
     return len(ids)
 
 

@@ -35,7 +35,7 @@ from providers.models import AccessProvider
 
 # Relative weight of each province in the national total (larger economies file more).
 PROVINCE_WEIGHTS = {
-    "44": 14,
+    "44": 25,
     "33": 9,
     "32": 9,
     "11": 8,

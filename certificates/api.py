@@ -7,10 +7,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from accounts.permissions import IsSignedInPastSecondFactor
 
 from . import format as cert_format
 from .models import Certificate
@@ -28,7 +30,7 @@ class RawCertificateParser(BaseParser):
 
 
 class FilingCertificateView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsSignedInPastSecondFactor]
 
     @extend_schema(
         summary="Download the bazs.cert of a filing",

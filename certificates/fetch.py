@@ -45,8 +45,15 @@ class FetchResult:
 
 
 def _ip_is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        else:
+            # 6to4 and Teredo addresses carry an IPv4 address that a relay would reach: it
+            # must be public too (2002:7f00:1:: is 127.0.0.1 behind a 6to4 relay).
+            embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+            if embedded is not None and not _ip_is_public(embedded):
+                return False
     return not (
         ip.is_private
         or ip.is_loopback

@@ -7,7 +7,12 @@ messages are the same. Another owner's filing answers 404.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -48,6 +53,13 @@ class PreApprovalSchema(serializers.Serializer):
     document = serializers.IntegerField(allow_null=True, help_text="id of an uploaded document")
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "integer"}, {"type": "string", "enum": ["other"]}], "nullable": True}
+)
+class AccessProviderChoice(serializers.Field):
+    """A registered provider's id, or "other" (Q10); answers give the id as a number."""
+
+
 class WebsiteSchema(serializers.Serializer):
     name = serializers.CharField()
     number = serializers.CharField(allow_null=True, read_only=True)
@@ -57,8 +69,12 @@ class WebsiteSchema(serializers.Serializer):
     services = serializers.ListField(child=serializers.CharField())
     commercial = serializers.BooleanField()
     preapprovals = PreApprovalSchema(many=True)
-    server_location = serializers.CharField(help_text="GB/T 2260 code, or “other”")
-    access_provider = serializers.CharField(help_text="access provider id, or “other”")
+    server_location = serializers.CharField(
+        allow_null=True, help_text="GB/T 2260 code, or “other”; null while not answered"
+    )
+    access_provider = AccessProviderChoice(
+        help_text="access provider id, or “other”; null while not answered"
+    )
 
 
 class FilingDataSchema(serializers.Serializer):
@@ -80,6 +96,15 @@ class FilingSchema(FilingDataSchema):
     conflicts = ConflictSchema(many=True)
 
 
+class FilingPageSchema(serializers.Serializer):
+    """The list is paginated like every list of the API."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = FilingSchema(many=True)
+
+
 ERRORS = OpenApiResponse(description="every problem, keyed like DRF field errors")
 STATE = OpenApiResponse(description="not allowed in the filing's current status: {detail}")
 
@@ -94,7 +119,9 @@ class FilingListView(APIView):
     permission_classes = [IsVerifiedOwner]
     parser_classes = [JSONParser]
 
-    @extend_schema(responses=FilingSchema(many=True), summary="The caller's filings")
+    @extend_schema(
+        responses=FilingPageSchema, summary="The caller's filings", operation_id="v1_filings_list"
+    )
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(owner_filings(request.user), request, view=self)

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -229,7 +230,21 @@ def _import_one(
                 province=filing.province_id,
             )
     except IntegrityError:
-        # A concurrent import of the same username won the race: answer as a repeat would.
+        # A concurrent import of the same username won the race (a provider re-sending a
+        # batch whose first answer timed out): answer as a repeat would.
+        winner = (
+            User.objects.filter(username__iexact=key, imported_by=provider, role=User.Role.OWNER)
+            .select_related("filing")
+            .first()
+        )
+        if winner is not None:
+            batch.remember(key, winner)
+            return RowResult(
+                index,
+                ImportRow.Status.EXISTS,
+                username=winner.username,
+                filing=getattr(winner, "filing", None),
+            )
         return RowResult(
             index,
             ImportRow.Status.ERROR,
@@ -305,44 +320,50 @@ def import_job_create(
         target=job,
         after={"filename": job.filename, "rows": job.total_rows},
     )
+    from beian.queueing import enqueue_on_commit
+
     from .tasks import run_import
 
-    transaction.on_commit(lambda: run_import.delay(job.pk))
+    # With the broker down the job stays queued and the import sweeper starts it later.
+    enqueue_on_commit(run_import, job.pk)
     return job
 
 
 def import_job_process_chunk(*, job_id: int, limit: int) -> str:
-    """Process up to ``limit`` pending rows. The job row lock makes a duplicate task wait;
-    the chunk commits with its results, so a dead worker's chunk is simply done again."""
-    with transaction.atomic():
-        job = (
-            ImportJob.objects.select_for_update()
-            .select_related("provider", "created_by")
-            .filter(pk=job_id)
-            .first()
+    """Process up to ``limit`` pending rows of a job and return its status.
+
+    Each row commits on its own together with its result (so a long file never holds its
+    locks for long); a row already taken by another worker is skipped, and the counts are
+    recomputed from the rows, so running a chunk twice, or two at once, is safe.
+    """
+    job = ImportJob.objects.select_related("provider", "created_by").filter(pk=job_id).first()
+    if job is None:
+        return ImportJob.Status.FAILED
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        return job.status
+    try:
+        _check_provider_staff(job.created_by, job.provider)
+    except PermissionDenied:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            failure=_("The account that uploaded this file may no longer import."),
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
         )
-        if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
-            return job.status if job else ImportJob.Status.FAILED
-        rows = list(
-            ImportRow.objects.filter(job=job, status=ImportRow.Status.PENDING).order_by("index")[
-                :limit
-            ]
-        )
-        try:
-            _check_provider_staff(job.created_by, job.provider)
-        except PermissionDenied:
-            job.status = ImportJob.Status.FAILED
-            job.failure = _("The account that uploaded this file may no longer import.")
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "failure", "finished_at", "updated_at"])
-            return job.status
-        batch = _Batch(job.provider, [r.payload for r in rows])
-        counts = {
-            ImportRow.Status.CREATED: 0,
-            ImportRow.Status.EXISTS: 0,
-            ImportRow.Status.ERROR: 0,
-        }
-        for row in rows:
+        return ImportJob.Status.FAILED
+    rows = list(
+        ImportRow.objects.filter(job=job, status=ImportRow.Status.PENDING).order_by("index")[:limit]
+    )
+    batch = _Batch(job.provider, [r.payload for r in rows])
+    for row in rows:
+        with transaction.atomic():
+            claimed = (
+                ImportRow.objects.select_for_update(skip_locked=True)
+                .filter(pk=row.pk, status=ImportRow.Status.PENDING)
+                .first()
+            )
+            if claimed is None:
+                continue
             result = _import_one(
                 provider=job.provider,
                 by=job.created_by,
@@ -350,27 +371,39 @@ def import_job_process_chunk(*, job_id: int, limit: int) -> str:
                 payload=row.payload,
                 batch=batch,
             )
-            row.status = result.status
-            row.username = result.username[:150]
-            row.filing = result.filing
-            row.errors = result.errors
-            row.initial_password_sealed = (
+            claimed.status = result.status
+            claimed.username = result.username[:150]
+            claimed.filing = result.filing
+            claimed.errors = result.errors
+            claimed.initial_password_sealed = (
                 seal(result.initial_password) if result.initial_password else ""
             )
-            counts[result.status] += 1
-        ImportRow.objects.bulk_update(
-            rows, ["status", "username", "filing", "errors", "initial_password_sealed"]
-        )
-        job.processed_rows += len(rows)
-        job.created_count += counts[ImportRow.Status.CREATED]
-        job.exists_count += counts[ImportRow.Status.EXISTS]
-        job.error_count += counts[ImportRow.Status.ERROR]
-        job.status = ImportJob.Status.RUNNING
-        if len(rows) < limit or job.processed_rows >= job.total_rows:
-            job.status = ImportJob.Status.DONE
+            claimed.save(
+                update_fields=["status", "username", "filing", "errors", "initial_password_sealed"]
+            )
+    return _job_recount(job.pk)
+
+
+@transaction.atomic
+def _job_recount(job_id: int) -> str:
+    job = ImportJob.objects.select_for_update().get(pk=job_id)
+    counts = dict(
+        ImportRow.objects.filter(job=job)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    pending = counts.get(ImportRow.Status.PENDING, 0)
+    job.processed_rows = job.total_rows - pending
+    job.created_count = counts.get(ImportRow.Status.CREATED, 0)
+    job.exists_count = counts.get(ImportRow.Status.EXISTS, 0)
+    job.error_count = counts.get(ImportRow.Status.ERROR, 0)
+    if job.status != ImportJob.Status.FAILED:
+        job.status = ImportJob.Status.RUNNING if pending else ImportJob.Status.DONE
+        if not pending and job.finished_at is None:
             job.finished_at = timezone.now()
-        job.save()
-        return job.status
+    job.save()
+    return job.status
 
 
 @transaction.atomic

@@ -140,9 +140,12 @@ def notify_filing_event(*, filing: Filing, event: str) -> list[WebhookDelivery]:
 
 
 def _enqueue_delivery_after_commit(delivery_id: int) -> None:
+    from beian.queueing import enqueue_on_commit
+
     from .tasks import send_webhook
 
-    transaction.on_commit(lambda: send_webhook.delay(delivery_id))
+    # A broker outage must not fail the decision that caused the delivery: the sweeper sends it.
+    enqueue_on_commit(send_webhook, delivery_id)
 
 
 @transaction.atomic

@@ -50,29 +50,48 @@ def verify(
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one (mapped, 6to4, Teredo) reaches that one.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not _is_public(str(embedded)):
+            return False
+    return ip.is_global and not (
+        ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback or ip.is_link_local
+    )
 
 
-def check_target(url: str) -> None:
-    """Refuse URLs that point into the portal's own network (SSRF), unless allowed by settings.
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    Tests and local development run a receiver on 127.0.0.1 with
-    ``PROVIDER_WEBHOOK_ALLOW_PRIVATE`` on; production leaves it off.
+
+def check_target(url: str) -> tuple[str, int]:
+    """The checked address (and port) to send ``url``'s webhook to.
+
+    Refuses URLs that point into the portal's own network (SSRF), unless allowed by settings:
+    tests and local development run a receiver on 127.0.0.1 with
+    ``PROVIDER_WEBHOOK_ALLOW_PRIVATE`` on; production leaves it off. The caller connects to
+    exactly this address, so a DNS answer that changes after the check (rebinding) cannot
+    steer the call inside.
     """
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise PermanentDeliveryError(f"not an http(s) URL: {url}")
-    if settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE:
-        return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError as exc:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError as exc:
+        raise PermanentDeliveryError(f"not a valid port: {url}") from exc
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
         raise TemporaryDeliveryError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        if not _is_public(info[4][0]):
-            raise PermanentDeliveryError(
-                f"{parts.hostname} resolves to a non-public address ({info[4][0]})"
-            )
+    if not infos:
+        raise TemporaryDeliveryError(f"cannot resolve {parts.hostname}")
+    if not settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE:
+        for info in infos:
+            if not _is_public(info[4][0]):
+                raise PermanentDeliveryError(
+                    f"{parts.hostname} resolves to a non-public address ({info[4][0]})"
+                )
+    return infos[0][4][0], port
 
 
 def post(delivery: WebhookDelivery, secret: str) -> int:
@@ -81,12 +100,16 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
     Every answer but 2xx is retried (receivers are often briefly down or misconfigured);
     redirects are not followed, so a signed body never lands somewhere unexpected.
     """
-    import requests
+    import urllib3
 
-    check_target(delivery.url)
+    ip, port = check_target(delivery.url)
+    parts = urlsplit(delivery.url)
+    host = parts.hostname
     body = bytes(delivery.body)
     timestamp = str(int(time.time()))
+    named_host = f"[{host}]" if ":" in host else host
     headers = {
+        "Host": named_host if port == DEFAULT_PORTS[parts.scheme] else f"{named_host}:{port}",
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "beian-webhook/1",
         "X-Beian-Event": delivery.event,
@@ -94,18 +117,38 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
         "X-Beian-Timestamp": timestamp,
         "X-Beian-Signature": sign(secret, timestamp, body),
     }
-    try:
-        response = requests.post(
-            delivery.url,
-            data=body,
-            headers=headers,
-            timeout=settings.PROVIDER_WEBHOOK_TIMEOUT,
-            allow_redirects=False,
+    timeout = urllib3.Timeout(
+        connect=settings.PROVIDER_WEBHOOK_TIMEOUT, read=settings.PROVIDER_WEBHOOK_TIMEOUT
+    )
+    common = {"port": port, "timeout": timeout, "retries": False, "maxsize": 1}
+    if parts.scheme == "https":
+        # Connect to the checked address, but verify the certificate of the named host.
+        pool = urllib3.HTTPSConnectionPool(
+            ip, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **common
         )
-    except requests.RequestException as exc:
-        raise TemporaryDeliveryError(f"unreachable: {exc}") from exc
-    if 200 <= response.status_code < 300:
-        return response.status_code
-    error = TemporaryDeliveryError(f"answered {response.status_code}: {response.text[:200]}")
-    error.status_code = response.status_code
+    else:
+        pool = urllib3.HTTPConnectionPool(ip, **common)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        response = pool.urlopen(
+            "POST",
+            path,
+            body=body,
+            headers=headers,
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,
+        )
+        # Only the start of an answer is kept (for the console's "last error").
+        start = response.read(1024, decode_content=True) if response.status >= 300 else b""
+        response.release_conn()
+    except urllib3.exceptions.HTTPError as exc:
+        raise TemporaryDeliveryError(f"unreachable: {type(exc).__name__}: {exc}") from exc
+    finally:
+        pool.close()
+    if 200 <= response.status < 300:
+        return response.status
+    text = start.decode("utf-8", "replace")[:200]
+    error = TemporaryDeliveryError(f"answered {response.status}: {text}")
+    error.status_code = response.status
     raise error

@@ -6,6 +6,11 @@ from django.core.exceptions import ValidationError
 from accounts.validators import validate_mainland_mobile, validate_real_email, validate_username
 
 
+@pytest.fixture(autouse=True)
+def _messages_in_english(english):
+    """These tests read the English wording of the messages."""
+
+
 @pytest.mark.parametrize(
     "raw",
     ["13800138000", "138 0013 8000", "+86 138-0013-8000", "008613800138000", "8613800138000"],

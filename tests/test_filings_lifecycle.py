@@ -23,6 +23,12 @@ from tests.factories import (
     WebsiteFactory,
 )
 
+
+@pytest.fixture(autouse=True)
+def _messages_in_english(english):
+    """These tests read the English wording of the messages."""
+
+
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

@@ -4,6 +4,7 @@ list (Q24), private documents and the forgotten-username form (Q11)."""
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -140,9 +141,30 @@ def test_a_typo_in_an_id_number_is_shown_on_its_field_and_nothing_typed_is_lost(
     assert FilingDraft.objects.filter(filing__owner=owner).exists()
 
 
+def test_a_field_with_an_error_is_marked_invalid_for_screen_readers(browser):
+    typo = {**SPONSOR_FORM, "principal_id_number": "110105194912310021", "province": ""}
+    page = browser.post(reverse("filings:sponsor"), typo).content.decode()
+    assert re.search(
+        r'<input [^>]*id="f-sponsor-principal-id_number"[^>]*aria-invalid="true"', page
+    )
+    assert re.search(r'<select [^>]*id="f-sponsor-province"[^>]*aria-invalid="true"', page)
+    assert not re.search(r'<input [^>]*id="f-sponsor-name"[^>]*aria-invalid', page)
+
+
+def test_a_website_form_opened_inline_hides_the_buttons_that_would_lose_it(browser, settings):
+    # The browser journey (tests/e2e) proves it in Chromium; this keeps the two halves together.
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    page = browser.get(reverse("filings:websites")).content.decode()
+    assert '<div id="website-new" class="mb-3"></div>' in page
+    assert page.count('class="websites-next"') == 2  # "add a website" and "Continue"
+    css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
+    assert "#website-new:not(:empty) ~ .websites-next { display: none; }" in css
+
+
 def test_the_sponsor_page_speaks_english_when_asked(browser):
     typo = {**SPONSOR_FORM, "id_number": "91350100M000100Y44"}
-    answer = browser.post(reverse("filings:sponsor"), typo, HTTP_ACCEPT_LANGUAGE="en")
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # what the language switch sets
+    answer = browser.post(reverse("filings:sponsor"), typo)
     assert "check character" in answer.content.decode()
 
 

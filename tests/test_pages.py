@@ -32,6 +32,12 @@ def test_every_asset_is_served_locally(client):
             assert tag not in body
 
 
+def test_every_page_links_to_certificate_verification(client):
+    # Anyone shown a bazs.cert must find where to check it, not only those holding its link.
+    body = client.get("/bureaus/").content.decode()
+    assert '<a href="/certificates/verify/">核验备案证书</a>' in body
+
+
 def test_bureau_directory_lists_all_31_provinces(client):
     body = client.get("/bureaus/").content.decode()
     assert body.count("通信管理局") >= 31

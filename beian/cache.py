@@ -1,0 +1,109 @@
+"""The Django cache on Redis, kept answering while Redis is away.
+
+Django's ``RedisCache`` raises on a connection error, so an outage of Redis would turn every
+page that counts a rate limit or reads a cached answer into a server error. This backend
+answers from a memory cache of its own process instead, for as long as Redis is unreachable:
+rate limits keep being counted (per process rather than shared), cached answers are computed
+again, and nothing a request needs is lost. After a failure Redis is not asked again for
+``FALLBACK_RETRY_SECONDS`` (an OPTIONS key, default 5), so a request during the outage does
+not wait for one connection timeout per cache call. See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+
+# One breaker per process: Django makes a backend instance per thread.
+_state_lock = threading.Lock()
+_down_until = 0.0
+
+
+def redis_is_down() -> bool:
+    """True while this process answers from its memory cache."""
+    return time.monotonic() < _down_until
+
+
+def _trip(retry_after: float, exc: Exception) -> None:
+    global _down_until
+    with _state_lock:
+        was_up = not redis_is_down()
+        _down_until = time.monotonic() + retry_after
+    if was_up:
+        logger.warning(
+            "Redis cache unreachable (%s); answering from process memory for %ss",
+            exc,
+            retry_after,
+        )
+
+
+def reset() -> None:
+    """Ask Redis again at the next call (tests, and after a planned restart)."""
+    global _down_until
+    with _state_lock:
+        _down_until = 0.0
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_after = float(options.pop("FALLBACK_RETRY_SECONDS", 5))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self.fallback = LocMemCache(
+            "beian-redis-fallback",
+            {"TIMEOUT": params.get("TIMEOUT", 300), "OPTIONS": {"MAX_ENTRIES": 10000}},
+        )
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not redis_is_down():
+            try:
+                return getattr(super(), name)(*args, **kwargs)
+            except UNREACHABLE as exc:
+                _trip(self.retry_after, exc)
+        return getattr(self.fallback, name)(*args, **kwargs)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call("incr", key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", keys, version)
+
+    def clear(self):
+        self.fallback.clear()
+        return self._call("clear")

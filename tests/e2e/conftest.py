@@ -1,0 +1,178 @@
+"""Browser journeys: Debian's Chromium driven by pytest-playwright against a live server.
+
+The portal runs in pytest-django's live server (threads of this process, on the test
+database); a real Celery worker process, started for each journey on the same PostgreSQL
+database and Redis, sends the codes and runs the imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from beian.celery import app
+
+from .support import CHROMIUM, CHROMIUM_ARGS, ROOT
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # The journeys run last: Playwright keeps its event loop running in this thread from the
+    # first journey to the end of the session, and Django refuses database calls from a thread
+    # with a running loop (see the ``playwright`` fixture below).
+    here = Path(__file__).parent
+    journeys = [item for item in items if here in item.path.parents]
+    if journeys:
+        items[:] = [item for item in items if here not in item.path.parents] + journeys
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    # The sync API runs its asyncio loop in the main thread; the journeys still read the
+    # outbox and set up data through the ORM between browser calls, which is safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield playwright
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's chromium: Playwright's own browser download is not available.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 900},
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "accept_downloads": True,
+    }
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """The provinces and working-day calendar of the data migration, which the flush after an
+    earlier transactional test emptied."""
+    from django.apps import apps
+
+    from beian.models import Province
+
+    if not Province.objects.exists():
+        migration = importlib.import_module("beian.migrations.0002_reference_data")
+        migration.load_provinces(apps, None)
+        migration.load_calendar(apps, None)
+
+
+@pytest.fixture
+def captcha_test_mode(monkeypatch):
+    """The picture's answer is "PASSED" (django-simple-captcha reads its settings once)."""
+    from captcha.conf import settings as captcha_settings
+
+    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
+
+
+@pytest.fixture
+def celery_worker(tmp_path):
+    """A worker process on the test database consuming every queue; stopped after the test.
+
+    Started after the per-test cache flush (which empties the Redis database the broker
+    shares), so its queue bindings exist before the first task is sent.
+    """
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        # Emails stay in the delivery log; the console backend would fill the log file.
+        "EMAIL_URL": "memorymail://",
+    }
+    log_path = tmp_path / "worker.log"
+    app.control.purge()
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "beian",
+                "worker",
+                "-Q",
+                "default,delivery,checks,imports",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+                "-n",
+                f"e2e-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker.log_path = log_path
+    try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log_path.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not start:\n" + log_path.read_text()[-4000:])
+            time.sleep(0.1)
+        yield worker
+    finally:
+        app.conf.task_always_eager = eager
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_failed = report.failed
+    return report
+
+
+@pytest.fixture
+def journey(request, new_context):
+    """``journey(name, lang)``: a journey's screenshot folder and words; on failure every open
+    page is photographed as the journey's last steps."""
+    from .support import Journey
+
+    started: list[Journey] = []
+
+    def start(name: str, lang: str) -> Journey:
+        started.append(Journey(name, lang))
+        return started[-1]
+
+    yield start
+    if getattr(request.node, "e2e_failed", False):
+        for one in started:
+            one.shoot_failure()
