@@ -103,3 +103,30 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+def ensure_reference_data() -> None:
+    """The provinces and calendar of the data migration, if a transactional test's flush
+    emptied them (pytest-django runs transactional tests after the others)."""
+    import importlib
+
+    from django.apps import apps
+
+    from beian.models import Province
+
+    if not Province.objects.exists():
+        migration = importlib.import_module("beian.migrations.0002_reference_data")
+        migration.load_provinces(apps, None)
+        migration.load_calendar(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+    yield
