@@ -6,6 +6,10 @@ password or a code, is limited, and a test proves it by driving it past its limi
 holds every other URL with the reason it needs no limit. A new URL that is in neither fails
 ``test_every_url_is_either_limited_or_says_why_it_needs_no_limit``, and a proof that is
 renamed or removed fails ``test_every_limit_is_proved_by_a_test_that_exists``.
+
+Messages no URL sends are bounded where they are made: the annual-review reminders go from beat
+only (``public.annual_review.daily``, once at the window's opening and once before its end), the
+deadline digests and escalations once a day per province, decisions' emails once per decision.
 """
 
 from __future__ import annotations
