@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from beian.audit import audit
 from beian.delivery import Attachment, queue_email
+from beian.queueing import enqueue
 from filings.models import Filing, PublishedWebsite
 
 from . import format as cert_format
@@ -174,6 +175,10 @@ class CheckTooSoon(Exception):
         self.seconds = seconds
 
 
+class CheckUnavailable(Exception):
+    """The task queue could not take the check; nothing was started."""
+
+
 class CheckNotAllowed(Exception):
     """The requester may not see this filing; pages and the API answer 404."""
 
@@ -205,8 +210,9 @@ def compliance_request_check(*, filing: Filing, by: User) -> int:
             since = timezone.now().timestamp() - float(cache.get(key) or 0)
             raise CheckTooSoon(max(1, int(cooldown - since)))
     domains = list(dict.fromkeys(certificate.domains))
-    for domain in domains:
-        transaction.on_commit(
-            lambda d=domain: check_domain.delay(filing.pk, d, trigger), robust=False
-        )
+    # Nothing is written here, so the checks can be handed over at once; when the broker is
+    # down the owner is told so (the daily run checks every domain anyway).
+    if not all(enqueue(check_domain, filing.pk, domain, trigger) for domain in domains):
+        cache.delete(f"compliance:demand:{filing.pk}")
+        raise CheckUnavailable
     return len(domains)

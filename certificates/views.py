@@ -97,6 +97,14 @@ def _request_check(request, filing: Filing) -> None:
         )
     except services.CertificateError:
         messages.error(request, _("This filing has no valid certificate to check."))
+    except services.CheckUnavailable:
+        messages.warning(
+            request,
+            _(
+                "The checker cannot take new work right now. Try again in a few minutes; every "
+                "domain is also checked once a day."
+            ),
+        )
     else:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             text = _("Checked %(count)s domain(s); the results are below.")

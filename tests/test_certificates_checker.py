@@ -291,6 +291,29 @@ def test_a_second_check_moments_later_is_refused(
     assert ComplianceCheck.objects.filter(filing=filing).count() == 1
 
 
+def test_check_now_with_the_broker_down_says_so_and_allows_another_try(
+    site, filing, client, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from certificates.tasks import check_domain
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379")
+
+    install(site, filing)
+    client.force_login(filing.owner)
+    monkeypatch.setattr(check_domain, "delay", broker_down)
+    response = client.post(f"/certificates/{filing.pk}/check/", follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "检测服务暂时无法接收新任务" in page
+    assert not ComplianceCheck.objects.filter(filing=filing).exists()
+    monkeypatch.undo()
+    client.post(f"/certificates/{filing.pk}/check/")
+    assert ComplianceCheck.objects.filter(filing=filing).count() == 1
+
+
 @pytest.mark.parametrize(
     "who", ["another_owner", "other_province_bureau", "provider_of_someone_else"]
 )
