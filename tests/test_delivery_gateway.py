@@ -13,11 +13,9 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -26,8 +24,8 @@ from django.db import connection
 from beian.celery import app
 from beian.delivery import HttpSmsBackend, queue_sms
 from beian.models import Message
+from tests.worker_support import start_worker, stop_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "gateway-test-secret"
 
 
@@ -212,15 +210,9 @@ needs_services = pytest.mark.skipif(
 
 
 def _start_worker(gateway: FakeGateway, name: str) -> subprocess.Popen:
-    db = django_settings.DATABASES["default"]
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-                f"{db['NAME']}"
-            ),
-            "CELERY_TASK_ALWAYS_EAGER": "false",
+    return start_worker(
+        name=name,
+        env={
             "SMS_BACKEND": "http",
             "SMS_GATEWAY_URL": gateway.url,
             "SMS_GATEWAY_SECRET": SECRET,
@@ -228,42 +220,11 @@ def _start_worker(gateway: FakeGateway, name: str) -> subprocess.Popen:
             "SMS_GATEWAY_TIMEOUT": "30",
             # A message whose worker died is handed out again after this many seconds.
             "CELERY_VISIBILITY_TIMEOUT": "2",
-        }
-    )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "beian",
-            "worker",
-            "-Q",
-            "delivery",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-            "-n",
-            f"{name}-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        },
     )
 
 
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+_stop = stop_worker
 
 
 @needs_services

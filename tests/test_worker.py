@@ -1,10 +1,6 @@
 """A real Celery worker takes a task from Redis and its effect lands in PostgreSQL."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,8 +9,7 @@ from django.db import connection
 from beian.celery import app
 from beian.delivery import queue_sms
 from beian.models import Message
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.worker_support import start_worker, stop_worker
 
 needs_services = pytest.mark.skipif(
     not settings.REDIS_URL or connection.vendor != "postgresql",
@@ -26,47 +21,13 @@ needs_services = pytest.mark.skipif(
 def real_worker():
     """A worker process on the test database, consuming the delivery queue."""
     app.conf.task_always_eager = False
-    env = dict(os.environ)
-    db = settings.DATABASES["default"]
-    env["DATABASE_URL"] = (
-        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-    env["CELERY_TASK_ALWAYS_EAGER"] = "false"
     app.control.purge()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "beian",
-            "worker",
-            "-Q",
-            "delivery",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(name="test")
     try:
         yield worker
     finally:
         app.conf.task_always_eager = True
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_worker(worker)
 
 
 @needs_services
