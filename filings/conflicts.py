@@ -5,110 +5,234 @@ Detection is symmetric: when a submission finds another account's filing, the co
 recorded on both, so that of two owners submitting the same domain at the same moment both
 see it. On PostgreSQL, transaction-level advisory locks on the compared values serialise such
 submissions, so the later one always sees the earlier one.
+
+The work for any number of filings (one submission, or a chunk of a provider import) is a
+constant number of queries: their keys, the locks, one UNION over the three indexed keys, the
+open conflicts on either side, and the writes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 
 from .models import Conflict, Domain, Filing, PublishedDomain, Website
 from .normalize import sponsor_name_key
 
 
+def _lock_key(value: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
 def lock_values(values: Iterable[str]) -> None:
-    """Hold a transaction-scoped advisory lock on each value (PostgreSQL; a no-op elsewhere)."""
+    """Hold a transaction-scoped advisory lock on each value (PostgreSQL; a no-op elsewhere).
+
+    The locks are taken in one statement, in key order, so that two transactions locking
+    overlapping sets can never wait on each other in a cycle (PostgreSQL evaluates volatile
+    functions of the select list after the sort).
+    """
     if connection.vendor != "postgresql":
         return
-    keys = sorted(
-        {
-            int.from_bytes(hashlib.blake2b(v.encode(), digest_size=8).digest(), "big", signed=True)
-            for v in values
-        }
-    )
+    keys = sorted({_lock_key(v) for v in values})
+    if not keys:
+        return
     with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k) AS ordered",
+            [keys],
+        )
+
+
+@dataclass
+class Keys:
+    """What a filing is compared on."""
+
+    domains: set[str] = field(default_factory=set)
+    homepages: set[str] = field(default_factory=set)
+    name: str = ""
+
+    def lock_values(self) -> list[str]:
+        return (
+            [f"d:{d}" for d in self.domains]
+            + [f"h:{h}" for h in self.homepages]
+            + ([f"s:{self.name}"] if self.name else [])
+        )
+
+
+def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
+    """The domains, homepage keys and sponsor name key of each filing (one query)."""
+    keys = {f.pk: Keys(name=sponsor_name_key(f.sponsor_name)) for f in filings}
+    if not keys:
+        return keys
+    text = CharField()
+    rows = (
+        Domain.objects.filter(filing_id__in=keys)
+        .annotate(kind=Value("d", output_field=text), key=F("name"))
+        .values_list("filing_id", "kind", "key")
+        .order_by()
+        .union(
+            Website.objects.filter(filing_id__in=keys)
+            .exclude(homepage_key="")
+            .annotate(kind=Value("h", output_field=text), key=F("homepage_key"))
+            .values_list("filing_id", "kind", "key")
+            .order_by(),
+            all=True,
+        )
+    )
+    for filing_id, kind, key in rows:
+        (keys[filing_id].domains if kind == "d" else keys[filing_id].homepages).add(key)
+    return keys
 
 
 def filing_keys(filing: Filing) -> tuple[set[str], set[str], str]:
-    domains = set(Domain.objects.filter(filing=filing).values_list("name", flat=True))
-    homepages = {
-        key
-        for key in Website.objects.filter(filing=filing).values_list("homepage_key", flat=True)
-        if key
-    }
-    return domains, homepages, sponsor_name_key(filing.sponsor_name)
+    keys = filings_keys([filing])[filing.pk]
+    return keys.domains, keys.homepages, keys.name
 
 
-def find_matches(filing: Filing) -> list[tuple[str, str, int, int]]:
-    """(field, value, other filing id, other owner id) for every match, in one query per field."""
-    domains, homepages, name_key = filing_keys(filing)
-    others = Q(filing__status__in=Filing.ACTIVE_STATUSES) & ~Q(filing__owner_id=filing.owner_id)
-    matches: set[tuple[str, str, int, int]] = set()
+def _candidates(domains: set[str], homepages: set[str], names: set[str]):
+    """(field, key, shown value, filing id, owner id) of every active filing holding one of
+    the keys, in one query over the three indexed keys."""
+    text = CharField()
+    active = Filing.ACTIVE_STATUSES
+    parts = []
+
+    def shaped(qs, kind: str, key: str, shown: str, filing: str, owner: str):
+        return (
+            qs.annotate(
+                c_field=Value(kind, output_field=text),
+                c_key=F(key),
+                c_shown=F(shown),
+                c_filing=F(filing),
+                c_owner=F(owner),
+            )
+            .values_list("c_field", "c_key", "c_shown", "c_filing", "c_owner")
+            .order_by()
+        )
+
     if domains:
-        for name, other_id, owner_id in Domain.objects.filter(others, name__in=domains).values_list(
-            "name", "filing_id", "filing__owner_id"
-        ):
-            matches.add((Conflict.Field.DOMAIN, name, other_id, owner_id))
-        # Approved domains stay public while an amendment that drops them is under review.
-        for name, other_id, owner_id in PublishedDomain.objects.filter(
-            others, name__in=domains
-        ).values_list("name", "filing_id", "filing__owner_id"):
-            matches.add((Conflict.Field.DOMAIN, name, other_id, owner_id))
+        for model in (Domain, PublishedDomain):
+            # Approved domains stay public while an amendment that drops them is under review.
+            parts.append(
+                shaped(
+                    model.objects.filter(name__in=domains, filing__status__in=active),
+                    Conflict.Field.DOMAIN,
+                    "name",
+                    "name",
+                    "filing_id",
+                    "filing__owner_id",
+                )
+            )
     if homepages:
-        for _key, homepage, other_id, owner_id in Website.objects.filter(
-            others, homepage_key__in=homepages
-        ).values_list("homepage_key", "homepage", "filing_id", "filing__owner_id"):
-            matches.add((Conflict.Field.HOMEPAGE, homepage, other_id, owner_id))
-    if name_key:
-        for name, other_id, owner_id in (
-            Filing.objects.filter(status__in=Filing.ACTIVE_STATUSES, sponsor_name_key=name_key)
-            .exclude(owner_id=filing.owner_id)
-            .values_list("sponsor_name", "id", "owner_id")
-        ):
-            matches.add((Conflict.Field.SPONSOR_NAME, name, other_id, owner_id))
-    return sorted(matches)
+        parts.append(
+            shaped(
+                Website.objects.filter(homepage_key__in=homepages, filing__status__in=active),
+                Conflict.Field.HOMEPAGE,
+                "homepage_key",
+                "homepage",
+                "filing_id",
+                "filing__owner_id",
+            )
+        )
+    if names:
+        parts.append(
+            shaped(
+                Filing.objects.filter(sponsor_name_key__in=names, status__in=active),
+                Conflict.Field.SPONSOR_NAME,
+                "sponsor_name_key",
+                "sponsor_name",
+                "id",
+                "owner_id",
+            )
+        )
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
 
 
-def detect_conflicts(*, filing: Filing) -> list[Conflict]:
-    """Recompute the open conflicts of ``filing`` (call inside the submit/re-check transaction).
+Match = tuple[str, str, int, int]  # field, value, other filing id, other owner id
 
-    Conflicts no longer found are resolved; new ones are recorded on both filings. Returns the
-    conflicts newly recorded on ``filing``.
+
+def matches_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, list[Match]]:
+    """Every filing of another account that shares a key with each of ``filings``."""
+    domains = {d for k in keys.values() for d in k.domains}
+    homepages = {h for k in keys.values() for h in k.homepages}
+    names = {k.name for k in keys.values() if k.name}
+    holders: dict[tuple[str, str], list[Filing]] = defaultdict(list)
+    for f in filings:
+        k = keys[f.pk]
+        for d in k.domains:
+            holders[(Conflict.Field.DOMAIN, d)].append(f)
+        for h in k.homepages:
+            holders[(Conflict.Field.HOMEPAGE, h)].append(f)
+        if k.name:
+            holders[(Conflict.Field.SPONSOR_NAME, k.name)].append(f)
+    found: dict[int, set[Match]] = {f.pk: set() for f in filings}
+    for kind, key, shown, other_id, owner_id in _candidates(domains, homepages, names):
+        for f in holders.get((kind, key), ()):
+            if owner_id != f.owner_id and other_id != f.pk:
+                found[f.pk].add((kind, shown, other_id, owner_id))
+    return {pk: sorted(m) for pk, m in found.items()}
+
+
+def find_matches(filing: Filing) -> list[Match]:
+    """(field, value, other filing id, other owner id) for every match."""
+    return matches_many([filing], filings_keys([filing]))[filing.pk]
+
+
+def detect_conflicts_many(filings: list[Filing]) -> dict[int, list[Conflict]]:
+    """Recompute the open conflicts of each filing (call inside the submitting transaction).
+
+    Conflicts no longer found are resolved; new ones are recorded on both filings. Returns
+    the conflicts newly recorded on each filing, by filing id.
     """
-    domains, homepages, name_key = filing_keys(filing)
-    lock_values(
-        [f"d:{d}" for d in domains]
-        + [f"h:{h}" for h in homepages]
-        + ([f"s:{name_key}"] if name_key else [])
-    )
+    filings = list({f.pk: f for f in filings}.values())
+    if not filings:
+        return {}
+    keys = filings_keys(filings)
+    lock_values(v for k in keys.values() for v in k.lock_values())
     now = timezone.now()
-    found = find_matches(filing)
-    found_keys = {(f, v, o) for f, v, o, _ in found}
-    open_conflicts = list(Conflict.objects.filter(filing=filing, resolved_at__isnull=True))
-    stale = [
-        c.id for c in open_conflicts if (c.field, c.value, c.other_filing_id) not in found_keys
-    ]
-    if stale:
-        Conflict.objects.filter(id__in=stale).update(resolved_at=now)
-    existing = {(c.field, c.value, c.other_filing_id) for c in open_conflicts}
-    new = [
-        Conflict(filing=filing, field=f, value=v, other_filing_id=o, other_account_id=owner)
-        for f, v, o, owner in found
-        if (f, v, o) not in existing
-    ]
-    Conflict.objects.bulk_create(new)
-    # The mirror conflict on each other filing, unless it is already open there.
-    mirrors = []
-    for f, v, other_id, _owner in found:
-        if not Conflict.objects.filter(
-            filing_id=other_id, field=f, other_filing=filing, resolved_at__isnull=True
-        ).exists():
+    found = matches_many(filings, keys)
+    ids = [f.pk for f in filings]
+    by_id = {f.pk: f for f in filings}
+
+    own_open: dict[int, list[tuple[int, str, str, int]]] = defaultdict(list)
+    mirrored: set[tuple[int, str, int]] = set()  # (holder filing, field, other filing)
+    for pk, filing_id, kind, value, other_id in Conflict.objects.filter(
+        Q(filing_id__in=ids) | Q(other_filing_id__in=ids), resolved_at__isnull=True
+    ).values_list("id", "filing_id", "field", "value", "other_filing_id"):
+        if filing_id in by_id:
+            own_open[filing_id].append((pk, kind, value, other_id))
+        if other_id in by_id:
+            mirrored.add((filing_id, kind, other_id))
+
+    stale: list[int] = []
+    new: dict[int, list[Conflict]] = {}
+    mirrors: list[Conflict] = []
+    for filing in filings:
+        matches = found[filing.pk]
+        found_keys = {(f, v, o) for f, v, o, _ in matches}
+        existing = {(f, v, o) for _, f, v, o in own_open[filing.pk]}
+        stale += [pk for pk, f, v, o in own_open[filing.pk] if (f, v, o) not in found_keys]
+        new[filing.pk] = [
+            Conflict(filing=filing, field=f, value=v, other_filing_id=o, other_account_id=owner)
+            for f, v, o, owner in matches
+            if (f, v, o) not in existing
+        ]
+        # The mirror conflict on each other filing, unless it is already open there (or is
+        # being recorded now because the other filing is in this same batch).
+        for f, v, other_id, _owner in matches:
+            if (other_id, f, filing.pk) in mirrored or other_id in by_id:
+                continue
+            mirrored.add((other_id, f, filing.pk))
             mirrors.append(
                 Conflict(
                     filing_id=other_id,
@@ -118,9 +242,21 @@ def detect_conflicts(*, filing: Filing) -> list[Conflict]:
                     other_account_id=filing.owner_id,
                 )
             )
-    Conflict.objects.bulk_create(mirrors)
-    refresh_conflict_flags([filing.id, *{o for _, _, o, _ in found}])
+    if stale:
+        Conflict.objects.filter(id__in=stale).update(resolved_at=now)
+    Conflict.objects.bulk_create([c for batch in new.values() for c in batch] + mirrors)
+    touched = set(ids) | {o for matches in found.values() for _, _, o, _ in matches}
+    refresh_conflict_flags(touched)
     return new
+
+
+def detect_conflicts(*, filing: Filing) -> list[Conflict]:
+    """Recompute the open conflicts of ``filing`` (call inside the submit/re-check transaction).
+
+    Conflicts no longer found are resolved; new ones are recorded on both filings. Returns the
+    conflicts newly recorded on ``filing``.
+    """
+    return detect_conflicts_many([filing])[filing.pk]
 
 
 def close_own_conflicts(*, filing: Filing) -> None:
@@ -135,13 +271,12 @@ def close_own_conflicts(*, filing: Filing) -> None:
 
 
 def refresh_conflict_flags(filing_ids: Iterable[int]) -> None:
+    """Set ``has_open_conflicts`` from the open conflicts of each filing (one statement)."""
     ids = set(filing_ids)
-    with_open = set(
-        Conflict.objects.filter(filing_id__in=ids, resolved_at__isnull=True)
-        .values_list("filing_id", flat=True)
-        .distinct()
+    if not ids:
+        return
+    Filing.objects.filter(id__in=ids).update(
+        has_open_conflicts=Exists(
+            Conflict.objects.filter(filing_id=OuterRef("pk"), resolved_at__isnull=True)
+        )
     )
-    if with_open:
-        Filing.objects.filter(id__in=with_open).update(has_open_conflicts=True)
-    if ids - with_open:
-        Filing.objects.filter(id__in=ids - with_open).update(has_open_conflicts=False)

@@ -204,3 +204,80 @@ def test_two_owners_submitting_the_same_domain_at_once_both_see_the_conflict():
         assert filing.status == "pending_review"
         assert filing.has_open_conflicts
         assert ("domain", "race.cn", other.pk, other.owner_id) in open_conflicts(filing)
+
+
+# Many filings at once (a chunk of a provider import) ------------------------------------------
+
+
+def _pending(domains, *, name=None, homepage=None):
+    website = WebsiteFactory(
+        filing__status="pending_review",
+        domains=domains,
+        **({"filing__sponsor_name": name} if name else {}),
+        **({"homepage": homepage} if homepage else {}),
+    )
+    return website.filing
+
+
+def test_filings_detected_together_conflict_with_each_other_and_with_an_existing_filing():
+    from filings.conflicts import detect_conflicts_many
+
+    existing = submit(domains=["batch-shared.cn"])
+    one = _pending(["batch-shared.cn", "one-only.cn"])
+    two = _pending(["batch-shared.cn"])
+    alone = _pending(["alone.cn"])
+
+    new = detect_conflicts_many([one, two, alone])
+
+    assert sorted((c.other_filing_id, c.value) for c in new[one.pk]) == sorted(
+        [(existing.pk, "batch-shared.cn"), (two.pk, "batch-shared.cn")]
+    )
+    assert sorted(c.other_filing_id for c in new[two.pk]) == sorted([existing.pk, one.pk])
+    assert new[alone.pk] == []
+    # The existing filing sees both newcomers once each; the newcomers see each other once.
+    assert sorted(o for _f, _v, o, _a in open_conflicts(existing)) == sorted([one.pk, two.pk])
+    assert [o for _f, _v, o, _a in open_conflicts(one)].count(two.pk) == 1
+    flags = dict(
+        Filing.objects.filter(pk__in=[existing.pk, one.pk, two.pk, alone.pk]).values_list(
+            "pk", "has_open_conflicts"
+        )
+    )
+    assert flags == {existing.pk: True, one.pk: True, two.pk: True, alone.pk: False}
+
+    # Detecting again records nothing twice.
+    again = detect_conflicts_many([one, two, alone])
+    assert again == {one.pk: [], two.pk: [], alone.pk: []}
+    assert len(open_conflicts(existing)) == 2
+
+
+def test_detection_costs_the_same_queries_for_one_filing_or_twenty():
+    from django.test.utils import CaptureQueriesContext
+
+    from filings.conflicts import detect_conflicts_many
+
+    for i in range(21):
+        submit(domains=[f"cost-{i}.cn"])
+    few = [_pending(["cost-20.cn"])]
+    many = [_pending([f"cost-{i}.cn", f"cost-own-{i}.cn"]) for i in range(20)]
+
+    with CaptureQueriesContext(connection) as one_query_set:
+        detect_conflicts_many(few)
+    with CaptureQueriesContext(connection) as many_query_set:
+        detect_conflicts_many(many)
+
+    assert len(many_query_set) == len(one_query_set) <= 8
+    assert all(open_conflicts(filing) for filing in many)
+
+
+def test_a_conflict_that_went_away_is_resolved_on_the_next_detection():
+    first = submit(domains=["gone-later.cn"])
+    second = submit(domains=["gone-later.cn"], homepage="http://m.gone-later.cn/")
+    assert open_conflicts(second)
+
+    first.status = Filing.Status.REJECTED
+    first.save(update_fields=["status"])
+    assert detect_conflicts(filing=second) == []
+
+    assert open_conflicts(second) == []
+    second.refresh_from_db()
+    assert not second.has_open_conflicts
