@@ -10,8 +10,9 @@ from rest_framework.exceptions import Throttled
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from beian.throttling import CountingScopedRateThrottle
 
 from . import services
 from .models import SignIn, User
@@ -43,7 +44,7 @@ class _AnonymousAuthView(APIView):
     # These calls identify the account by their body; no session, so no CSRF token needed.
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [CountingScopedRateThrottle]
     throttle_scope = "auth"
 
 

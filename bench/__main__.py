@@ -19,7 +19,12 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     seed_cmd = sub.add_parser("seed", help="fill an empty, migrated PostgreSQL database")
     seed_cmd.add_argument("--websites", type=int, default=1_000_000)
-    sub.add_parser("run", help="measure and print the table")
+    run_cmd = sub.add_parser("run", help="measure and print the table")
+    run_cmd.add_argument(
+        "--only",
+        default="",
+        help="comma-separated sections: http, gating-batch, conflicts, queue, statistics, import",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("the benchmark needs DATABASE_URL pointing at PostgreSQL", file=sys.stderr)
@@ -29,9 +34,13 @@ def main() -> int:
 
         print(seed(websites=args.websites))
         return 0
-    from .run import run
+    from .run import SECTIONS, run
 
-    return run()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    return run(only)
 
 
 if __name__ == "__main__":

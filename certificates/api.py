@@ -9,10 +9,10 @@ from rest_framework import serializers
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import IsSignedInPastSecondFactor
+from beian.throttling import CountingScopedRateThrottle
 
 from . import format as cert_format
 from .models import Certificate
@@ -64,7 +64,7 @@ VerificationSerializer = inline_serializer(
 class VerifyCertificateView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [CountingScopedRateThrottle]
     throttle_scope = "public"
     parser_classes = [MultiPartParser, RawCertificateParser]
 

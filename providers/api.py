@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from beian.throttling import CountingScopedRateThrottle
 
 from .gating import check_domains
 from .imports import import_rows
@@ -16,7 +17,7 @@ from .models import ApiToken
 from .permissions import IsActiveProviderStaff
 
 
-class TokenScopedThrottle(ScopedRateThrottle):
+class TokenScopedThrottle(CountingScopedRateThrottle):
     """The gating rate applies to each token separately (a session counts as one token)."""
 
     def get_cache_key(self, request, view):

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 
 from filings.models import PublishedWebsite
 
-from .selectors import QueryInvalid, filing_search, parse_query, published_rows
+from .selectors import QueryInvalid, filing_search, parse_query
 from .throttling import PublicQueryThrottle
 
 
@@ -65,5 +65,5 @@ class PublicFilingSearchView(ListAPIView):
             raise ValidationError({"q": [exc.message]}) from exc
         result = filing_search(parsed)
         ids = self.paginate_queryset(result.ids)
-        rows = published_rows(list(ids))
+        rows = result.rows_for(list(ids))
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -107,10 +107,24 @@ class SearchResult:
     query: ParsedQuery
     ids: list[int]
     truncated: bool
+    version: str = ""
+    # The public rows of every match, kept with the ids when they fit on one page (a domain or
+    # a number finds a few websites), so such an answer is one cache read.
+    rows: dict[int, dict] | None = None
 
     @property
     def count(self) -> int:
         return len(self.ids)
+
+    def rows_for(self, ids: list[int]) -> list[dict]:
+        """The public fields of ``ids`` (a page of this result), in that order."""
+        if self.rows is not None and all(pk in self.rows for pk in ids):
+            return [self.rows[pk] for pk in ids]
+        return published_rows(ids, version=self.version)
+
+
+# Matches kept with their rows when there are at most this many.
+ROWS_WITH_IDS = 50
 
 
 def published_version() -> str:
@@ -129,18 +143,27 @@ def _cache_key(*parts: str) -> str:
 
 def filing_search(query: ParsedQuery) -> SearchResult:
     """The published websites matching ``query``, in filing-number order (cached)."""
-    key = _cache_key(published_version(), "ids", query.kind, query.value)
+    version = published_version()
+    key = _cache_key(version, "ids", query.kind, query.value)
     cached = cache.get(key)
     if cached is not None:
-        return SearchResult(query=query, ids=cached["ids"], truncated=cached["truncated"])
+        return SearchResult(query=query, version=version, **cached)
     limit = settings.PUBLIC_QUERY_MAX_RESULTS
-    ids = list(
-        _matching(query).order_by("sponsor_number", "id").values_list("id", flat=True)[: limit + 1]
+    # The public fields come with the ids (one query); they are kept for small results only.
+    found = list(
+        _matching(query).order_by("sponsor_number", "id").values("id", *PUBLIC_FIELDS)[: limit + 1]
     )
-    result = SearchResult(query=query, ids=ids[:limit], truncated=len(ids) > limit)
+    result = SearchResult(
+        query=query,
+        ids=[row["id"] for row in found[:limit]],
+        truncated=len(found) > limit,
+        version=version,
+    )
+    if result.count <= ROWS_WITH_IDS:
+        result.rows = {row["id"]: _public(row) for row in found[:limit]}
     cache.set(
         key,
-        {"ids": result.ids, "truncated": result.truncated},
+        {"ids": result.ids, "truncated": result.truncated, "rows": result.rows},
         timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
     )
     return result
@@ -162,25 +185,31 @@ def _matching(query: ParsedQuery) -> QuerySet[PublishedWebsite]:
     )
 
 
-def published_rows(ids: list[int]) -> list[dict]:
+def _public(row: dict) -> dict:
+    return {
+        "number": row["sponsor_number"],
+        **{name: row[name] for name in PUBLIC_FIELDS if name != "sponsor_number"},
+    }
+
+
+def _rows_by_id(ids: list[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    return {
+        row["id"]: _public(row)
+        for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
+    }
+
+
+def published_rows(ids: list[int], *, version: str | None = None) -> list[dict]:
     """The public fields of these published websites, in the order given (cached)."""
     if not ids:
         return []
-    key = _cache_key(published_version(), "rows", ",".join(map(str, ids)))
+    key = _cache_key(version or published_version(), "rows", ",".join(map(str, ids)))
     rows = cache.get(key)
     if rows is None:
-        by_id = {
-            row["id"]: row
-            for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
-        }
-        rows = [
-            {
-                "number": row["sponsor_number"],
-                **{name: row[name] for name in PUBLIC_FIELDS if name != "sponsor_number"},
-            }
-            for row in (by_id.get(pk) for pk in ids)
-            if row is not None
-        ]
+        by_id = _rows_by_id(ids)
+        rows = [by_id[pk] for pk in ids if pk in by_id]
         cache.set(key, rows, timeout=settings.PUBLIC_QUERY_CACHE_SECONDS)
     return rows
 

@@ -7,7 +7,9 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+
+from beian.cache import count_hit
+from beian.throttling import CountingRateThrottle
 
 _HOUR = 3600
 
@@ -33,21 +35,14 @@ def queries_this_hour(address: str) -> int:
 
 def count_query(address: str) -> int:
     """Count one page query from ``address`` in this hour's window; the new count."""
-    key = _count_key(address)
-    if cache.add(key, 1, timeout=_HOUR + 60):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=_HOUR + 60)
-        return 1
+    return count_hit(_count_key(address), _HOUR + 60)[0]
 
 
 def captcha_needed(address: str) -> bool:
     return queries_this_hour(address) >= settings.PUBLIC_QUERY_CAPTCHA_AFTER
 
 
-class PublicQueryThrottle(SimpleRateThrottle):
+class PublicQueryThrottle(CountingRateThrottle):
     """The ``public`` rate of REST_FRAMEWORK settings, per address, for the query API."""
 
     scope = "public"

@@ -27,7 +27,6 @@ from .selectors import (
     bureau_directory,
     filing_search,
     published_announcements,
-    published_rows,
 )
 from .services import AnnualReviewError, annual_review_confirm
 from .throttling import captcha_needed, client_address, count_query
@@ -61,7 +60,7 @@ def query(request):
         context.update(
             result=result,
             page=page,
-            rows=published_rows(list(page.object_list)),
+            rows=result.rows_for(list(page.object_list)),
             q=form.cleaned_data["q"],
             max_results=settings.PUBLIC_QUERY_MAX_RESULTS,
         )
