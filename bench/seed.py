@@ -32,6 +32,7 @@ from filings.models import (
 )
 from filings.normalize import homepage_key, sponsor_name_key
 from providers.models import AccessProvider
+from review import tally
 
 # Relative weight of each province in the national total (larger economies file more).
 PROVINCE_WEIGHTS = {
@@ -389,6 +390,8 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
     out(f"published domains: {copy_rows(PublishedDomain, published_domain_rows())}")
     reset_sequences(AccessProvider, User, Filing, Website, Domain, Conflict)
     reset_sequences(PublishedWebsite, PublishedDomain)
+    # The COPY above went through the tally triggers row by row: fold to one row per key.
+    out(f"statistics tally: {tally.rebuild()}")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     elapsed = time.monotonic() - started

@@ -146,6 +146,15 @@ class Filing(models.Model):
             ),
             models.Index(fields=["province", "status"], name="filing_province_status_idx"),
             models.Index(fields=["filed_by_provider", "status"], name="filing_provider_idx"),
+            # The statistics: decisions of the last 90 days, read from the index alone.
+            models.Index(
+                fields=["decided_at"],
+                include=["province", "submitted_at"],
+                name="filing_decided_idx",
+                condition=models.Q(
+                    status__in=["approved", "rejected", "revoked"], submitted_at__isnull=False
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

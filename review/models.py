@@ -69,3 +69,28 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filing_id} {self.review_deadline}"
+
+
+class FilingTally(models.Model):
+    """Signed changes to the number of submitted filings per province, status and, for open
+    items, review deadline; the count of a key is the sum of its rows (see ``review.tally``).
+
+    Only the PostgreSQL triggers on ``filings_filing`` and ``review.tally`` write here.
+    """
+
+    # No constraint and no index: rows are only appended, and reads scan the small table.
+    province = models.ForeignKey(
+        "beian.Province",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    status = models.CharField(max_length=24)
+    # Set for open statuses only, so that other statuses fold into one row per province.
+    review_deadline = models.DateField(null=True)
+    delta = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.status} {self.review_deadline or ''} {self.delta:+d}"

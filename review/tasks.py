@@ -5,7 +5,7 @@ due within 5 working days (and how many are overdue). ``review.deadlines.escalat
 their deadline are recorded as escalations, once per deadline, and the ministry gets the new
 ones by email. Both are safe to run twice: a digest is recorded once per province and day, an
 escalation once per filing and deadline, and the ministry email covers only rows not yet
-notified.
+notified. ``review.tally.compact`` folds the statistics tally every five minutes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from beian.models import Province
 from beian.workdays import working_calendar
 from filings.models import Filing
 
+from . import tally
 from .models import DeadlineDigest, Escalation
 from .selectors import DUE_SOON_WORKING_DAYS, KIND_LABELS
 
@@ -209,3 +210,10 @@ def notify_ministry_of_escalations() -> int:
                 language=member.language,
             )
         return claimed
+
+
+@shared_task(name="review.tally.compact", acks_late=True)
+def compact_filing_tally() -> int:
+    """Fold the statistics tally into one row per key (the counts stay the same); safe to run
+    twice or concurrently, the runs take turns. Returns the rows written."""
+    return tally.compact()
