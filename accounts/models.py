@@ -69,6 +69,10 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.UniqueConstraint(fields=["mobile"], name="user_mobile_unique"),
         ]
+        indexes = [
+            # Usernames are looked up whatever their case (sign-in hints, provider imports).
+            models.Index(Lower("username"), name="user_username_lower_idx"),
+        ]
 
     @property
     def identity_verified(self) -> bool:

@@ -16,6 +16,32 @@ def _jsonable(value: Any) -> Any:
     return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def audit_entry(
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+    province: Province | str | None = None,
+    ip_address: str | None = None,
+) -> AuditLog:
+    """The unsaved row ``audit`` writes, for callers that insert many in one statement."""
+    province_id = province.pk if isinstance(province, Province) else province
+    return AuditLog(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        province_id=province_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+        note=note,
+        ip_address=ip_address,
+    )
+
+
 def audit(
     *,
     actor,
@@ -28,15 +54,15 @@ def audit(
     ip_address: str | None = None,
 ) -> AuditLog:
     """Record ``action`` (e.g. ``"filing.approve"``) by ``actor`` on ``target``."""
-    province_id = province.pk if isinstance(province, Province) else province
-    return AuditLog.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+    entry = audit_entry(
+        actor=actor,
         action=action,
-        target_type=target._meta.label_lower,
-        target_id=str(target.pk),
-        province_id=province_id,
-        before=_jsonable(before),
-        after=_jsonable(after),
+        target=target,
+        before=before,
+        after=after,
         note=note,
+        province=province,
         ip_address=ip_address,
     )
+    entry.save(force_insert=True)
+    return entry

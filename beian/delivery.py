@@ -55,28 +55,31 @@ def _context(context: dict[str, Any] | None) -> dict[str, Any]:
     return {"portal_url": settings.PORTAL_URL, **(context or {})}
 
 
-def queue_email(
-    *,
-    to: str,
-    template: str,
-    context: dict[str, Any] | None = None,
-    language: str | None = None,
-    attachments: Iterable[Attachment] = (),
-) -> Message:
-    """Save an email rendered from ``messages/<template>.subject.txt|.txt|.html``."""
-    language = language or translation.get_language() or settings.LANGUAGE_CODE
-    ctx = _context(context)
+@dataclass(frozen=True)
+class Email:
+    """One email to queue with ``queue_emails``: the arguments of ``queue_email``."""
+
+    to: str
+    template: str
+    context: dict[str, Any] | None = None
+    language: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+def _email_message(email: Email) -> Message:
+    language = email.language or translation.get_language() or settings.LANGUAGE_CODE
+    ctx = _context(email.context)
     with translation.override(language):
-        subject = " ".join(_render(template, "subject.txt", ctx).split())
-        body = _render(template, "txt", ctx)
+        subject = " ".join(_render(email.template, "subject.txt", ctx).split())
+        body = _render(email.template, "txt", ctx)
         try:
-            html_body = _render(template, "html", ctx)
+            html_body = _render(email.template, "html", ctx)
         except Exception:  # noqa: BLE001 - the HTML part is optional
             html_body = ""
-    message = Message.objects.create(
+    return Message(
         channel=Message.Channel.EMAIL,
-        to=to,
-        template=template,
+        to=email.to,
+        template=email.template,
         language=language,
         subject=subject,
         body=body,
@@ -87,11 +90,44 @@ def queue_email(
                 "mimetype": a.mimetype,
                 "content_b64": base64.b64encode(a.content).decode("ascii"),
             }
-            for a in attachments
+            for a in email.attachments
         ],
     )
+
+
+def queue_email(
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+    language: str | None = None,
+    attachments: Iterable[Attachment] = (),
+) -> Message:
+    """Save an email rendered from ``messages/<template>.subject.txt|.txt|.html``."""
+    message = _email_message(
+        Email(
+            to=to,
+            template=template,
+            context=context,
+            language=language,
+            attachments=tuple(attachments),
+        )
+    )
+    message.save(force_insert=True)
     _enqueue_after_commit(message)
     return message
+
+
+def queue_emails(emails: Iterable[Email]) -> list[Message]:
+    """``queue_email`` for many emails: the rows in one insert, the tasks enqueued after
+    commit. When the broker refuses one, the rest are left to the sweeper at once rather than
+    each waiting on the unreachable broker."""
+    messages = [_email_message(email) for email in emails]
+    if not messages:
+        return []
+    Message.objects.bulk_create(messages)
+    _enqueue_many_after_commit([m.id for m in messages])
+    return messages
 
 
 def queue_sms(
@@ -129,6 +165,28 @@ def _enqueue_after_commit(message: Message) -> None:
             logger.warning("could not mark message %s as not enqueued", message_id)
 
     enqueue_on_commit(send_message, message_id, on_failure=mark_not_enqueued)
+
+
+def _enqueue_many_after_commit(message_ids: list[int]) -> None:
+    from django.db import transaction
+
+    from .queueing import enqueue
+    from .tasks import send_message
+
+    def send() -> None:
+        for position, message_id in enumerate(message_ids):
+            if not enqueue(send_message, message_id):
+                try:
+                    Message.objects.filter(
+                        id__in=message_ids[position:], status=Message.Status.QUEUED, attempts=0
+                    ).update(last_error=NOT_ENQUEUED)
+                except DatabaseError:
+                    logger.warning(
+                        "could not mark %s messages as not enqueued", len(message_ids) - position
+                    )
+                return
+
+    transaction.on_commit(send)
 
 
 def delivery_delayed(*, recipients: Iterable[str], older_than_seconds: int = 60) -> bool:

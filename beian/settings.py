@@ -348,7 +348,9 @@ if PRODUCTION and PROVIDER_WEBHOOK_ALLOW_PRIVATE:
     raise ImproperlyConfigured("PROVIDER_WEBHOOK_ALLOW_PRIVATE must stay off in production")
 PROVIDER_IMPORT_MAX_API_ROWS = env.int("PROVIDER_IMPORT_MAX_API_ROWS", default=500)
 PROVIDER_IMPORT_MAX_FILE_ROWS = env.int("PROVIDER_IMPORT_MAX_FILE_ROWS", default=20000)
-PROVIDER_IMPORT_CHUNK_ROWS = env.int("PROVIDER_IMPORT_CHUNK_ROWS", default=250)
+# Rows an import task writes in one transaction of bulk inserts: the chunk's fixed queries
+# (such as the look-up of existing accounts) are shared by more rows in a larger chunk.
+PROVIDER_IMPORT_CHUNK_ROWS = env.int("PROVIDER_IMPORT_CHUNK_ROWS", default=500)
 PROVIDER_GATING_MAX_DOMAINS = 1000
 
 # Public services (SPEC §7, §8). The is-it-filed page asks for a captcha after this many

@@ -39,12 +39,23 @@ def _prefetched(filing: Filing) -> Filing:
     )
 
 
-def _order_preapprovals(website: Website) -> list[PreApproval]:
+def _order_preapprovals(preapprovals: list[PreApproval]) -> list[PreApproval]:
     order = {c: i for i, c in enumerate(Website.PREAPPROVAL_SERVICES)}
-    return sorted(website.preapprovals.all(), key=lambda p: order.get(p.category, 99))
+    return sorted(preapprovals, key=lambda p: order.get(p.category, 99))
 
 
-def website_as_json(website: Website) -> dict[str, Any]:
+def website_as_json(
+    website: Website,
+    *,
+    domains: list[Domain] | None = None,
+    preapprovals: list[PreApproval] | None = None,
+) -> dict[str, Any]:
+    """One website; ``domains`` (in order) and ``preapprovals``, when the caller holds them,
+    save reading them again."""
+    if domains is None:
+        domains = list(website.domains.all())
+    if preapprovals is None:
+        preapprovals = list(website.preapprovals.all())
     if website.access_provider_other:
         provider: int | str | None = OTHER
     else:
@@ -53,7 +64,7 @@ def website_as_json(website: Website) -> dict[str, Any]:
         "name": website.name,
         "number": website.number,
         "homepage": website.homepage,
-        "domains": [d.name for d in website.domains.all()],
+        "domains": [d.name for d in domains],
         "ips": list(website.ips or []),
         "services": list(website.services or []),
         "commercial": website.commercial,
@@ -64,7 +75,7 @@ def website_as_json(website: Website) -> dict[str, Any]:
                 "document_number": p.document_number,
                 "document": p.document_id,
             }
-            for p in _order_preapprovals(website)
+            for p in _order_preapprovals(preapprovals)
         ],
         "server_location": website.server_location or None,
         "access_provider": provider,
@@ -92,17 +103,37 @@ def sponsor_as_json(filing: Filing) -> dict[str, Any]:
 def filing_as_json(filing: Filing) -> dict[str, Any]:
     """The working copy of ``filing`` in the SPEC §10 shape."""
     full = _prefetched(filing)
+    return filing_rows_as_json(
+        full,
+        websites=[
+            (w, list(w.domains.all()), list(w.preapprovals.all())) for w in full.websites.all()
+        ],
+        open_conflicts=full.open_conflicts,
+    )
+
+
+def filing_rows_as_json(
+    filing: Filing,
+    *,
+    websites: list[tuple[Website, list[Domain], list[PreApproval]]],
+    open_conflicts: list[Conflict],
+) -> dict[str, Any]:
+    """``filing_as_json`` from rows the caller holds: each website (in order) with its domains
+    (in order) and pre-approvals, and the filing's open conflicts (in order)."""
     return {
-        "id": full.pk,
-        "status": full.status,
-        "number": full.number,
-        "review_deadline": full.review_deadline.isoformat() if full.review_deadline else None,
+        "id": filing.pk,
+        "status": filing.status,
+        "number": filing.number,
+        "review_deadline": filing.review_deadline.isoformat() if filing.review_deadline else None,
         "conflicts": [
             {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
-            for c in full.open_conflicts
+            for c in open_conflicts
         ],
-        "sponsor": sponsor_as_json(full),
-        "websites": [website_as_json(w) for w in full.websites.all()],
+        "sponsor": sponsor_as_json(filing),
+        "websites": [
+            website_as_json(w, domains=domains, preapprovals=preapprovals)
+            for w, domains, preapprovals in websites
+        ],
     }
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -846,27 +847,63 @@ def validate_website(
     return out, errors
 
 
-def validate_filing_data(data: dict[str, Any], *, filing: Filing) -> tuple[dict, dict]:
-    """The normalised data and every problem in it (an empty dict when it may be submitted).
+@dataclass(frozen=True)
+class ReferenceData:
+    """What filing data points at: province codes, active access providers (at least those
+    the data names) and the filing's uploaded documents."""
 
-    ``data`` is canonical (from ``coerce_data``); the reference data it points at — provinces,
-    access providers, the filing's documents — is loaded here in three queries.
-    """
+    province_codes: frozenset[str]
+    provider_ids: frozenset[int]
+    document_ids: frozenset[int]
+
+
+def load_reference_data(
+    datas: Iterable[dict[str, Any]], *, filing: Filing | None = None
+) -> ReferenceData:
+    """The reference data of one or more canonical filings in three queries (two when
+    ``filing`` is new, which holds no documents yet)."""
     from beian.models import Province
     from providers.models import AccessProvider
 
-    province_codes = set(Province.objects.values_list("code", flat=True))
     wanted_providers = {
-        w["access_provider"] for w in data["websites"] if isinstance(w["access_provider"], int)
+        w["access_provider"]
+        for data in datas
+        for w in data["websites"]
+        if isinstance(w["access_provider"], int)
     }
-    provider_ids = set(
+    provider_ids = (
         AccessProvider.objects.filter(pk__in=wanted_providers, is_active=True).values_list(
             "pk", flat=True
         )
+        if wanted_providers
+        else []
     )
     document_ids = (
-        set(filing.documents.values_list("pk", flat=True)) if filing.pk is not None else set()
+        filing.documents.values_list("pk", flat=True)
+        if filing is not None and filing.pk is not None
+        else []
     )
+    return ReferenceData(
+        province_codes=frozenset(Province.objects.values_list("code", flat=True)),
+        provider_ids=frozenset(provider_ids),
+        document_ids=frozenset(document_ids),
+    )
+
+
+def validate_filing_data(
+    data: dict[str, Any], *, filing: Filing, reference: ReferenceData | None = None
+) -> tuple[dict, dict]:
+    """The normalised data and every problem in it (an empty dict when it may be submitted).
+
+    ``data`` is canonical (from ``coerce_data``); the reference data it points at — provinces,
+    access providers, the filing's documents — is loaded here in three queries unless the
+    caller, validating many filings at once, passes it in ``reference``.
+    """
+    if reference is None:
+        reference = load_reference_data([data], filing=filing)
+    province_codes = reference.province_codes
+    provider_ids = reference.provider_ids
+    document_ids = reference.document_ids
     errors: dict = {}
     sponsor, sponsor_errors = validate_sponsor(data["sponsor"], province_codes=province_codes)
     if sponsor_errors:

@@ -1,7 +1,9 @@
-"""Provider imports (SPEC §6): client accounts and their filings, one row at a time.
+"""Provider imports (SPEC §6): client accounts and their filings, a chunk of rows at a time.
 
-Every row is validated by the same services as the owner's wizard (``filings.services``) and
-succeeds or fails whole, inside its own savepoint. A row is known by its client username: a
+Every row is checked by the same rules as the owner's wizard (``filings.validation``) and
+succeeds or fails whole. A chunk is written with bulk inserts in one transaction; should the
+database refuse it, its rows go one at a time through ``filings.services``, each in its own
+savepoint. A row is known by its client username: a
 username this provider imported before answers ``exists`` and changes nothing, so sending the
 same rows again creates nothing twice. A new account gets a random initial password, returned
 once, and must confirm its mobile and email and choose a new password at first sign-in (Q22).
@@ -21,7 +23,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -30,7 +32,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.validators import validate_mainland_mobile, validate_real_email, validate_username
 from beian.audit import audit
-from beian.models import Province
+from beian.models import AuditLog, Province
 
 from .models import AccessProvider, ImportJob, ImportRow
 from .services import _check_provider_staff, initial_password, set_initial_password
@@ -167,13 +169,18 @@ class _Batch:
         self.mobiles.add(user.mobile)
 
 
-def _import_one(
-    *, provider: AccessProvider, by: User, index: int, payload: Any, batch: _Batch
-) -> RowResult:
-    from filings.services import FilingError, filing_create, filing_save_data, filing_submit
-
+def _check_client(
+    *, index: int, payload: Any, batch: _Batch
+) -> tuple[RowResult | None, dict, str, str]:
+    """The row's answer when its client part settles it (a repeat, or errors), else None;
+    with the clean client, the username as given and its lookup key."""
     if not isinstance(payload, dict):
-        return RowResult(index, ImportRow.Status.ERROR, errors={"": [_("Not an object.")]})
+        return (
+            RowResult(index, ImportRow.Status.ERROR, errors={"": [_("Not an object.")]}),
+            {},
+            "",
+            "",
+        )
     client, errors = _clean_client(payload.get("client"))
     raw_client = payload.get("client")
     raw_username = raw_client.get("username", "") if isinstance(raw_client, dict) else ""
@@ -181,12 +188,13 @@ def _import_one(
     key = username.strip().lower()
     if key in batch.mine:
         user = batch.mine[key]
-        return RowResult(
+        result = RowResult(
             index,
             ImportRow.Status.EXISTS,
             username=user.username,
             filing=getattr(user, "filing", None),
         )
+        return result, client, username, key
     if key and key in batch.taken:
         errors.setdefault("client", {})["username"] = [
             _("This username is taken. Choose another username for this client.")
@@ -202,20 +210,41 @@ def _import_one(
     if not isinstance(payload.get("filing"), dict):
         errors["filing"] = [_("Give the filing as an object in the filing API shape.")]
     if errors:
-        return RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors)
+        return (
+            RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors),
+            client,
+            username,
+            key,
+        )
+    return None, client, username, key
 
+
+def _new_client(client: dict, provider: AccessProvider, password: str) -> User:
+    user = User(
+        username=client["username"],
+        email=client["email"],
+        mobile=client["mobile"],
+        role=User.Role.OWNER,
+        origin=User.Origin.IMPORT,
+        imported_by=provider,
+    )
+    set_initial_password(user, password)
+    return user
+
+
+def _import_one(
+    *, provider: AccessProvider, by: User, index: int, payload: Any, batch: _Batch
+) -> RowResult:
+    """One row through the owner's services, in its own savepoint."""
+    from filings.services import FilingError, filing_create, filing_save_data, filing_submit
+
+    settled, client, username, key = _check_client(index=index, payload=payload, batch=batch)
+    if settled is not None:
+        return settled
     password = initial_password()
     try:
         with transaction.atomic():
-            user = User(
-                username=client["username"],
-                email=client["email"],
-                mobile=client["mobile"],
-                role=User.Role.OWNER,
-                origin=User.Origin.IMPORT,
-                imported_by=provider,
-            )
-            set_initial_password(user, password)
+            user = _new_client(client, provider, password)
             user.save()
             filing = filing_create(owner=user, provider=provider)
             filing = filing_save_data(
@@ -265,14 +294,260 @@ def _import_one(
     )
 
 
+# Chunks: the same rules and effects as ``_import_one``, a constant number of queries --------
+
+
+@dataclass
+class _Planned:
+    """A row that passed every check: what the chunk inserts for it."""
+
+    user: User
+    filing: Any
+    # Each website with its domains and pre-approvals, in order.
+    websites: list[tuple[Any, list, list]] = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
+
+
+def _submitted_data(data: Any) -> tuple[dict | None, dict]:
+    """The filing data as ``filing_submit`` validates it after ``filing_save_data`` saved it
+    for a new filing (no website numbers yet), or the errors either of them raises."""
+    from filings.services import FilingInvalid
+    from filings.validation import StructureError, coerce_data
+
+    try:
+        canonical = coerce_data(data)
+    except StructureError as exc:
+        return None, {"filing": _error_dict(FilingInvalid(exc.errors))}
+    for website in canonical["websites"]:
+        website["number"] = None
+    return coerce_data(canonical), {}
+
+
+def _plan_working_copy(planned: _Planned, cleaned: dict, provinces: dict) -> None:
+    """The working copy rows as ``filing_working_copy_replace`` writes them."""
+    from filings.models import Domain, PreApproval, Website
+    from filings.normalize import homepage_key, sponsor_name_key
+    from filings.validation import OTHER, coerce_data
+
+    canonical = coerce_data(cleaned)
+    sponsor = canonical["sponsor"]
+    principal = sponsor["principal"]
+    filing = planned.filing
+    filing.sponsor_nature = sponsor["nature"]
+    filing.sponsor_name = sponsor["name"]
+    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
+    filing.sponsor_id_type = sponsor["id_type"]
+    filing.sponsor_id_number = sponsor["id_number"]
+    filing.province = provinces.get(sponsor["province"])
+    filing.sponsor_address = sponsor["address"]
+    filing.principal_name = principal["name"]
+    filing.principal_id_type = principal["id_type"]
+    filing.principal_id_number = principal["id_number"]
+    filing.principal_mobile = principal["mobile"]
+    filing.principal_email = principal["email"]
+    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+    for position, item in enumerate(canonical["websites"]):
+        website = Website(
+            filing=filing,
+            position=position,
+            name=item["name"],
+            homepage=item["homepage"],
+            homepage_key=homepage_key(item["homepage"]),
+            ips=item["ips"],
+            services=item["services"],
+            commercial=item["commercial"],
+            server_location=item["server_location"],
+            access_provider_other=item["access_provider"] == OTHER,
+            access_provider_id=(
+                item["access_provider"] if isinstance(item["access_provider"], int) else None
+            ),
+        )
+        domains = [
+            Domain(website=website, filing=filing, name=name, position=i)
+            for i, name in enumerate(item["domains"])
+        ]
+        preapprovals = [
+            PreApproval(
+                website=website,
+                category=p["category"],
+                authority=p["authority"],
+                document_number=p["document_number"],
+                document_id=p["document"],
+            )
+            for p in item["preapprovals"]
+        ]
+        planned.websites.append((website, domains, preapprovals))
+
+
+def _import_batch(
+    *, provider: AccessProvider, by: User, items: list[tuple[int, Any]]
+) -> list[RowResult]:
+    """Every row of a chunk, checked in order as ``_import_one`` would and written with bulk
+    inserts. Run inside a transaction: a database error leaves the caller to roll it back."""
+    from beian.audit import audit_entry
+    from beian.delivery import Email, queue_emails
+    from filings.conflicts import detect_conflicts_many
+    from filings.models import Domain, Filing, FilingVersion, PreApproval, Website
+    from filings.serializers import filing_rows_as_json
+    from filings.services import FilingInvalid, _status_label, submission_deadline
+    from filings.validation import load_reference_data, validate_filing_data
+
+    batch = _Batch(provider, [payload for _index, payload in items])
+    submitted: dict[int, tuple[dict | None, dict]] = {
+        index: _submitted_data(_with_provider_defaults(payload["filing"], provider))
+        for index, payload in items
+        if isinstance(payload, dict) and isinstance(payload.get("filing"), dict)
+    }
+    reference = load_reference_data(data for data, _errors in submitted.values() if data)
+    provinces = {p.pk: p for p in Province.objects.all()}
+    now = timezone.now()
+    deadline = submission_deadline(now)
+
+    results: list[RowResult] = []
+    plans: list[_Planned] = []
+    for index, payload in items:
+        settled, client, username, key = _check_client(index=index, payload=payload, batch=batch)
+        if settled is not None:
+            results.append(settled)
+            continue
+        data, errors = submitted[index]
+        filing = Filing(filed_by_provider=provider)
+        if data is not None:
+            cleaned, problems = validate_filing_data(data, filing=filing, reference=reference)
+            if problems:
+                errors = {"filing": _error_dict(FilingInvalid(problems))}
+        if errors:
+            results.append(
+                RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors)
+            )
+            continue
+        password = initial_password()
+        user = _new_client(client, provider, password)
+        filing.owner = user
+        filing.status = Filing.Status.PENDING_REVIEW
+        filing.submitted_at = now
+        filing.submitted_by = by
+        filing.review_deadline = deadline
+        user.filing = filing
+        planned = _Planned(user=user, filing=filing)
+        _plan_working_copy(planned, cleaned, provinces)
+        plans.append(planned)
+        results.append(
+            RowResult(
+                index,
+                ImportRow.Status.CREATED,
+                username=user.username,
+                initial_password=password,
+                filing=filing,
+            )
+        )
+        batch.remember(key, user)
+    if not plans:
+        return results
+
+    User.objects.bulk_create([p.user for p in plans])
+    for p in plans:
+        p.filing.owner = p.user
+    Filing.objects.bulk_create([p.filing for p in plans])
+    Website.objects.bulk_create([w for p in plans for w, _d, _a in p.websites])
+    Domain.objects.bulk_create([d for p in plans for _w, ds, _a in p.websites for d in ds])
+    PreApproval.objects.bulk_create([a for p in plans for _w, _d, pas in p.websites for a in pas])
+
+    found = detect_conflicts_many([p.filing for p in plans])
+    # Rows are submitted in order: a conflict with a later row of the chunk is that row's new
+    # conflict (and the mirror here), as if the rows had been submitted one after another.
+    position = {p.filing.pk: i for i, p in enumerate(plans)}
+    for i, p in enumerate(plans):
+        p.filing.has_open_conflicts = bool(found[p.filing.pk])
+        p.conflicts = [c for c in found[p.filing.pk] if position.get(c.other_filing_id, -1) < i]
+
+    FilingVersion.objects.bulk_create(
+        FilingVersion(
+            filing=p.filing,
+            seq=1,
+            kind=FilingVersion.Kind.SUBMITTED,
+            # What ``filing_as_json`` reads back, from the rows in hand.
+            data=filing_rows_as_json(p.filing, websites=p.websites, open_conflicts=p.conflicts),
+            created_by=by,
+        )
+        for p in plans
+    )
+    audits = []
+    for p in plans:
+        audits.append(
+            audit_entry(
+                actor=by,
+                action="filing.submit",
+                target=p.filing,
+                before={"status": Filing.Status.DRAFT, "review_deadline": None},
+                after={"status": p.filing.status, "review_deadline": deadline, "version": 1},
+                province=p.filing.province,
+            )
+        )
+        audits.append(
+            audit_entry(
+                actor=by,
+                action="provider.import_client",
+                target=p.user,
+                after={"filing": p.filing.pk, "provider": provider.pk},
+                province=p.filing.province_id,
+            )
+        )
+    AuditLog.objects.bulk_create(audits)
+
+    emails = []
+    status_label = _status_label(Filing.Status.PENDING_REVIEW)
+    for p in plans:
+        context = {
+            "filing": p.filing,
+            "owner": p.user,
+            "sponsor_name": p.filing.sponsor_name,
+            "status_label": status_label,
+            "review_deadline": deadline.isoformat(),
+            "province": p.filing.province,
+        }
+        emails.append(
+            Email(
+                to=p.user.email,
+                template="filing_submitted",
+                context=context,
+                language=p.user.language,
+            )
+        )
+        if p.conflicts:
+            emails.append(
+                Email(
+                    to=p.user.email,
+                    template="filing_conflict",
+                    context={**context, "conflicts": p.conflicts},
+                    language=p.user.language,
+                )
+            )
+    queue_emails(emails)
+    return results
+
+
+def _import_chunk(
+    *, provider: AccessProvider, by: User, items: list[tuple[int, Any]]
+) -> list[RowResult]:
+    """The chunk in one transaction (a savepoint within the caller's); when the database
+    refuses it — an account created meanwhile by a concurrent import, say — it is rolled back
+    and its rows go one at a time, so that each row still gets the answer it would alone."""
+    try:
+        with transaction.atomic():
+            return _import_batch(provider=provider, by=by, items=items)
+    except DatabaseError:
+        batch = _Batch(provider, [payload for _index, payload in items])
+        return [
+            _import_one(provider=provider, by=by, index=index, payload=payload, batch=batch)
+            for index, payload in items
+        ]
+
+
 def import_rows(*, provider: AccessProvider, by: User, rows: list[Any]) -> list[RowResult]:
-    """Import a batch given by the API; each row commits or rolls back on its own."""
+    """Import a batch given by the API; each row is created whole or not at all."""
     _check_provider_staff(by, provider)
-    batch = _Batch(provider, rows)
-    return [
-        _import_one(provider=provider, by=by, index=i, payload=payload, batch=batch)
-        for i, payload in enumerate(rows)
-    ]
+    return _import_chunk(provider=provider, by=by, items=list(enumerate(rows)))
 
 
 # Jobs (CSV files) ---------------------------------------------------------------------------
@@ -329,12 +604,20 @@ def import_job_create(
     return job
 
 
+_RESULT_FIELDS = {
+    ImportRow.Status.CREATED: ["status", "username", "filing", "initial_password_sealed"],
+    ImportRow.Status.EXISTS: ["status", "username", "filing"],
+    ImportRow.Status.ERROR: ["status", "username", "errors"],
+}
+
+
 def import_job_process_chunk(*, job_id: int, limit: int) -> str:
     """Process up to ``limit`` pending rows of a job and return its status.
 
-    Each row commits on its own together with its result (so a long file never holds its
-    locks for long); a row already taken by another worker is skipped, and the counts are
-    recomputed from the rows, so running a chunk twice, or two at once, is safe.
+    The chunk's rows are claimed in one query and commit together with their results (so a
+    long file never holds its locks for long); rows another worker holds are skipped, and
+    the counts are recomputed from the rows, so running a chunk twice, or two at once, is
+    safe.
     """
     job = ImportJob.objects.select_related("provider", "created_by").filter(pk=job_id).first()
     if job is None:
@@ -351,36 +634,33 @@ def import_job_process_chunk(*, job_id: int, limit: int) -> str:
             updated_at=timezone.now(),
         )
         return ImportJob.Status.FAILED
-    rows = list(
-        ImportRow.objects.filter(job=job, status=ImportRow.Status.PENDING).order_by("index")[:limit]
-    )
-    batch = _Batch(job.provider, [r.payload for r in rows])
-    for row in rows:
-        with transaction.atomic():
-            claimed = (
-                ImportRow.objects.select_for_update(skip_locked=True)
-                .filter(pk=row.pk, status=ImportRow.Status.PENDING)
-                .first()
-            )
-            if claimed is None:
-                continue
-            result = _import_one(
+    with transaction.atomic():
+        # Rows another worker holds are skipped: each row is processed once.
+        rows = list(
+            ImportRow.objects.select_for_update(skip_locked=True)
+            .filter(job=job, status=ImportRow.Status.PENDING)
+            .order_by("index")[:limit]
+        )
+        if rows:
+            results = _import_chunk(
                 provider=job.provider,
                 by=job.created_by,
-                index=row.index,
-                payload=row.payload,
-                batch=batch,
+                items=[(row.index, row.payload) for row in rows],
             )
-            claimed.status = result.status
-            claimed.username = result.username[:150]
-            claimed.filing = result.filing
-            claimed.errors = result.errors
-            claimed.initial_password_sealed = (
-                seal(result.initial_password) if result.initial_password else ""
-            )
-            claimed.save(
-                update_fields=["status", "username", "filing", "errors", "initial_password_sealed"]
-            )
+            for row, result in zip(rows, results, strict=True):
+                row.status = result.status
+                row.username = result.username[:150]
+                row.filing = result.filing
+                row.errors = result.errors
+                row.initial_password_sealed = (
+                    seal(result.initial_password) if result.initial_password else ""
+                )
+            # A pending row holds no filing, errors or password yet: each outcome writes only
+            # the fields it sets, which keeps the generated UPDATE small.
+            for status, fields in _RESULT_FIELDS.items():
+                outcome = [row for row in rows if row.status == status]
+                if outcome:
+                    ImportRow.objects.bulk_update(outcome, fields)
     return _job_recount(job.pk)
 
 

@@ -82,8 +82,9 @@ def sweep_queued_webhooks() -> int:
 def run_import(self, job_id: int) -> str:
     """Process the next chunk of an import, then enqueue the rest.
 
-    Each row commits with its result, so a worker that dies mid-chunk leaves the rest pending
-    for the next task (or the sweeper); chunks keep every task well inside the time limit.
+    Each chunk commits with its results, so a worker that dies mid-chunk leaves its rows
+    pending for the next task (or the sweeper); chunks keep every task well inside the time
+    limit.
     """
     from .imports import import_job_process_chunk
 
