@@ -57,6 +57,20 @@ def reset() -> None:
         _down_until = 0.0
 
 
+# The counter of ``hit`` (the window opens at the first hit), then a stamp and the value whose
+# key is built from it. Keys made from a value cannot be declared to Redis Cluster; the cache
+# is one Redis server.
+_HIT_AND_GET_STAMPED = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+local stamp = redis.call('GET', KEYS[2])
+local value = false
+if stamp then value = redis.call('GET', ARGV[2] .. stamp .. ARGV[3]) end
+return {count, ttl, stamp, value}
+"""
+
+
 class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's client builds a new ``redis.Redis`` for every cache call, and redis-py's
     constructor fills a table of some 200 response callbacks each time: a tenth of a
@@ -81,6 +95,7 @@ class ResilientRedisCache(RedisCache):
         self.retry_after = float(options.pop("FALLBACK_RETRY_SECONDS", 5))
         super().__init__(server, {**params, "OPTIONS": options})
         self._class = ReusedClientRedisCacheClient
+        self._scripts: dict[int, Any] = {}
         self.fallback = LocMemCache(
             "beian-redis-fallback",
             {"TIMEOUT": params.get("TIMEOUT", 300), "OPTIONS": {"MAX_ENTRIES": 10000}},
@@ -112,6 +127,33 @@ class ResilientRedisCache(RedisCache):
             except UNREACHABLE as exc:
                 _trip(self.retry_after, exc)
         return _count_hit(self.fallback, key, window)
+
+    def hit_and_get_stamped(
+        self, key: str, window: int, stamp_key: str, prefix: str, suffix: str
+    ) -> tuple[int, int, Any, Any]:
+        """``hit(key, window)``, the stamp at ``stamp_key`` and the value at
+        ``prefix + stamp + suffix``, in one round trip (a Lua script): (hits, seconds left,
+        stamp or None, value or None). Stamps are integers, which the cache stores as text."""
+        if not redis_is_down():
+            try:
+                name = self.make_and_validate_key(key)
+                client = self._cache.get_client(name, write=True)
+                script = self._scripts.get(id(client))
+                if script is None:
+                    script = self._scripts.setdefault(
+                        id(client), client.register_script(_HIT_AND_GET_STAMPED)
+                    )
+                count, ttl, stamp, value = script(
+                    keys=[name, self.make_and_validate_key(stamp_key)],
+                    args=[window, self.make_and_validate_key(prefix), suffix],
+                )
+                stamp = int(stamp) if stamp and stamp.isdigit() else None
+                if value:
+                    value = self._cache._serializer.loads(value)
+                return int(count), max(int(ttl), 0), stamp, value or None
+            except UNREACHABLE as exc:
+                _trip(self.retry_after, exc)
+        return _hit_and_get_stamped(self.fallback, key, window, stamp_key, prefix, suffix)
 
     def get(self, key, default=None, version=None):
         return self._call("get", key, default, version)
@@ -162,3 +204,23 @@ def count_hit(key: str, window: int) -> tuple[int, int]:
     if hit is not None:
         return hit(key, window)
     return _count_hit(default_cache, key, window)
+
+
+def _hit_and_get_stamped(cache, key, window, stamp_key, prefix, suffix):
+    count, left = _count_hit(cache, key, window)
+    stamp = cache.get(stamp_key)
+    if not isinstance(stamp, int):
+        return count, left, None, None
+    value = cache.get(f"{prefix}{stamp}{suffix}")
+    return count, left, stamp, value
+
+
+def count_hit_and_get_stamped(
+    key: str, window: int, stamp_key: str, prefix: str, suffix: str
+) -> tuple[int, int, Any, Any]:
+    """``count_hit(key, window)``, the integer stamp at ``stamp_key`` and the cached value at
+    ``prefix + stamp + suffix``, in one Redis round trip."""
+    both = getattr(default_cache, "hit_and_get_stamped", None)
+    if both is not None:
+        return both(key, window, stamp_key, prefix, suffix)
+    return _hit_and_get_stamped(default_cache, key, window, stamp_key, prefix, suffix)

@@ -22,8 +22,12 @@ class CountingRateThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        count, self.seconds_left = count_hit(self.key, self.duration)
+        count, self.seconds_left = self.count(self.key)
         return count <= self.num_requests
+
+    def count(self, key: str) -> tuple[int, int]:
+        """(requests in the caller's window, seconds left in it)."""
+        return count_hit(key, self.duration)
 
     def wait(self) -> float:
         return max(getattr(self, "seconds_left", self.duration), 1)

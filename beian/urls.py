@@ -11,6 +11,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("bureaus/", views.bureau_directory, name="bureau-directory"),
     path("healthz", views.health, name="health"),
+    # The two calls made by programs at volume come first, so they are resolved quickly.
+    path("api/v1/", include("public.api_urls")),
+    path("api/v1/", include("providers.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("captcha/", include("captcha.urls")),
@@ -31,10 +34,8 @@ urlpatterns = [
     path("filing/", include("filings.urls")),
     path("api/v1/filings/", include("filings.api_urls")),
     path("provider/", include("providers.urls")),
-    path("api/v1/", include("providers.api_urls")),
     # Before review.urls: /review/annual-overdue/ is the public app's bureau page.
     path("", include("public.urls")),
-    path("api/v1/", include("public.api_urls")),
     path("review/", include("review.urls")),
     path("api/v1/review/", include("review.api_urls")),
     path("admin/", admin.site.urls),

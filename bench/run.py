@@ -30,6 +30,8 @@ PORT = int(os.environ.get("BENCH_PORT", "8100"))
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "16"))
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
+# First asks: few enough seconds that the domains set aside for them are not used up.
+COLD_SECONDS = int(os.environ.get("BENCH_COLD_SECONDS", "3"))
 
 
 class Rollback(Exception):
@@ -175,8 +177,10 @@ def start_gunicorn() -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def wrk(path_lua: str | None, url: str, headers: dict[str, str]) -> dict[str, float]:
-    cmd = ["wrk", "-t2", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "--latency"]
+def wrk(
+    path_lua: str | None, url: str, headers: dict[str, str], *, seconds: int | None = None
+) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{WRK_CONNECTIONS}", f"-d{seconds or WRK_SECONDS}s", "--latency"]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
     if path_lua:
@@ -192,7 +196,9 @@ def wrk(path_lua: str | None, url: str, headers: dict[str, str]) -> dict[str, fl
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    requests = re.search(r"(\d+) requests in", out)
     return {
+        "requests": int(requests.group(1)) if requests else 0,
         "rps": rps,
         "p50": latency("50"),
         "p99": latency("99"),
@@ -229,17 +235,29 @@ SECTIONS = ("http", "gating-batch", "conflicts", "queue", "statistics", "import"
 
 
 def measure_http(logins: dict, domains: list[str], rows: list, memory: dict) -> None:
+    """The public lookup twice: a steady state in which the 2,000 domains asked have been asked
+    before (the answer is cached), and first asks of other domains (each one a database
+    query). Gating is never cached: every call checks the token and reads the domains."""
+    warm, cold = domains[:2000], domains[2000:]
     server = start_gunicorn()
     try:
         base = f"http://127.0.0.1:{PORT}"
         bare = wrk(None, f"{base}/healthz", {})
-        public = wrk(
-            lua_rotating_paths([f"/api/v1/public/filings/?q=www.{d}" for d in domains]),
-            base,
-            {},
+        public_paths = lua_rotating_paths([f"/api/v1/public/filings/?q=www.{d}" for d in warm])
+        wrk(public_paths, base, {}, seconds=3)  # every one of them asked once
+        public = wrk(public_paths, base, {})
+        first = (
+            wrk(
+                lua_rotating_paths([f"/api/v1/public/filings/?q={d}" for d in cold]),
+                base,
+                {},
+                seconds=COLD_SECONDS,
+            )
+            if cold
+            else None
         )
         gating = wrk(
-            lua_rotating_paths([f"/api/v1/provider/domains/{d}/" for d in domains]),
+            lua_rotating_paths([f"/api/v1/provider/domains/{d}/" for d in warm]),
             base,
             {"Authorization": f"Token {logins['provider']['console_token']}"},
         )
@@ -248,7 +266,8 @@ def measure_http(logins: dict, domains: list[str], rows: list, memory: dict) -> 
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    for label, result in [("public lookup, one domain", public), ("gating, one domain", gating)]:
+    measured = [("public lookup, one domain", public), ("gating, one domain", gating)]
+    for label, result in measured:
         ratio = result["rps"] / bare["rps"]
         rows.append(
             {
@@ -262,15 +281,28 @@ def measure_http(logins: dict, domains: list[str], rows: list, memory: dict) -> 
                 f"non-2xx {result['errors']}",
             }
         )
+    if first is not None:
+        asked = first["requests"]
+        rows.insert(
+            len(rows) - 1,
+            {
+                "measure": "public lookup, first ask of a domain (HTTP)",
+                "median": f"{first['p50']:.1f} ms",
+                "p99": f"{first['p99']:.1f} ms",
+                "goal": "p99 ≤20 ms",
+                "met": "yes" if first["p99"] <= 20 else "NO",
+                "note": f"{first['rps']:.0f} req/s = {first['rps'] / bare['rps']:.2f}× bare; "
+                f"{asked:,} requests over {len(cold):,} domains"
+                + ("" if asked <= len(cold) else " (some asked twice)"),
+            },
+        )
 
 
 def measure_gating_batch(logins: dict, domains: list[str], rows: list) -> None:
     from rest_framework.test import APIClient
 
     provider_client = APIClient()
-    provider_client.credentials(
-        HTTP_AUTHORIZATION=f"Token {logins['provider']['console_token']}"
-    )
+    provider_client.credentials(HTTP_AUTHORIZATION=f"Token {logins['provider']['console_token']}")
     batch = domains[:1000]
 
     def gating_batch():
@@ -378,7 +410,7 @@ def run(only: set[str] | None = None) -> int:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
     logins = bench_accounts()
-    domains = filed_domains(2000)
+    domains = filed_domains(2000 + int(os.environ.get("BENCH_COLD_DOMAINS", "12000")))
     if not domains:
         print("the database is empty: run `python -m bench seed` first", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 
 from filings.models import PublishedWebsite
 
-from .selectors import QueryInvalid, filing_search, parse_query
+from .selectors import QueryInvalid, cached_search, filing_search, parse_query
 from .throttling import PublicQueryThrottle
 
 
@@ -26,6 +26,13 @@ class PublicFilingSerializer(serializers.Serializer):
     homepage = serializers.CharField()
     domains = serializers.ListField(child=serializers.CharField())
     approved_at = serializers.DateTimeField()
+
+
+_approved_at = serializers.DateTimeField()
+
+
+def _time_text(value):
+    return _approved_at.to_representation(value) if value is not None else None
 
 
 class PublicQueryPagination(PageNumberPagination):
@@ -63,7 +70,14 @@ class PublicFilingSearchView(ListAPIView):
             parsed = parse_query(request.query_params.get("q"))
         except QueryInvalid as exc:
             raise ValidationError({"q": [exc.message]}) from exc
-        result = filing_search(parsed)
+        query, stamp, answer = getattr(request, "public_query", (None, None, None))
+        if query == parsed and stamp is not None:
+            result = cached_search(parsed, stamp, answer)
+        else:
+            result = filing_search(parsed)
         ids = self.paginate_queryset(result.ids)
         rows = result.rows_for(list(ids))
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        # The rows hold the serializer's fields already; only the time needs its text form.
+        return self.get_paginated_response(
+            [{**row, "approved_at": _time_text(row["approved_at"])} for row in rows]
+        )

@@ -8,10 +8,11 @@ approved filings, which holds public fields only; every answer is built from the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
+import secrets
 import unicodedata
-import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -63,6 +64,7 @@ class ParsedQuery:
     value: str
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_query(text: str | None) -> ParsedQuery:
     """What the visitor is looking for: a filing number, a domain (or URL), or a name."""
     raw = unicodedata.normalize("NFKC", text or "").strip()
@@ -107,7 +109,7 @@ class SearchResult:
     query: ParsedQuery
     ids: list[int]
     truncated: bool
-    version: str = ""
+    version: int | None = None
     # The public rows of every match, kept with the ids when they fit on one page (a domain or
     # a number finds a few websites), so such an answer is one cache read.
     rows: dict[int, dict] | None = None
@@ -127,27 +129,64 @@ class SearchResult:
 ROWS_WITH_IDS = 50
 
 
-def published_version() -> str:
+def new_published_version() -> int:
+    """A fresh stamp: random, so a stamp forgotten by the cache is never issued again."""
+    return secrets.randbits(62)
+
+
+def published_version() -> int:
     """A stamp that changes whenever the published data changes; cached answers carry it."""
     version = cache.get(PUBLISHED_VERSION_KEY)
-    if version is None:
-        cache.add(PUBLISHED_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    if not isinstance(version, int):
+        if version is None:
+            cache.add(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
+        else:  # a stamp of another form, written before stamps were numbers
+            cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
         version = cache.get(PUBLISHED_VERSION_KEY)
     return version
 
 
-def _cache_key(*parts: str) -> str:
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
-    return f"public:q:{digest}"
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
-def filing_search(query: ParsedQuery) -> SearchResult:
-    """The published websites matching ``query``, in filing-number order (cached)."""
-    version = published_version()
-    key = _cache_key(version, "ids", query.kind, query.value)
+def _cache_key(*parts) -> str:
+    return f"public:q:{_digest(*map(str, parts))}"
+
+
+# The cached answer of a query is at ANSWER_PREFIX + stamp + answer_suffix(query), so that the
+# rate-limit count, the stamp and the answer come in one round trip (PublicQueryThrottle).
+ANSWER_PREFIX = "public:answer:"
+
+
+def answer_suffix(query: ParsedQuery) -> str:
+    return f":{_digest(query.kind, query.value)}"
+
+
+def _answer_key(version: int, query: ParsedQuery) -> str:
+    return f"{ANSWER_PREFIX}{version}{answer_suffix(query)}"
+
+
+def filing_search(query: ParsedQuery, *, version: int | None = None) -> SearchResult:
+    """The published websites matching ``query``, in filing-number order (cached).
+
+    ``version`` is the published-data stamp when the caller has just read it."""
+    version = version or published_version()
+    key = _answer_key(version, query)
     cached = cache.get(key)
     if cached is not None:
         return SearchResult(query=query, version=version, **cached)
+    return _search(query, version, key)
+
+
+def cached_search(query: ParsedQuery, version: int, answer: dict | None) -> SearchResult:
+    """The search for ``query`` when the stamp and the cached answer were read already."""
+    if answer is not None:
+        return SearchResult(query=query, version=version, **answer)
+    return _search(query, version, _answer_key(version, query))
+
+
+def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
     limit = settings.PUBLIC_QUERY_MAX_RESULTS
     # The public fields come with the ids (one query); they are kept for small results only.
     found = list(
@@ -201,7 +240,7 @@ def _rows_by_id(ids: list[int]) -> dict[int, dict]:
     }
 
 
-def published_rows(ids: list[int], *, version: str | None = None) -> list[dict]:
+def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
     """The public fields of these published websites, in the order given (cached)."""
     if not ids:
         return []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Iterator
 
 from django.core.cache import cache
@@ -26,12 +25,13 @@ from .selectors import (
     Window,
     annual_review_window,
     filings_due_for_review,
+    new_published_version,
 )
 
 
 def published_data_changed() -> None:
     """Every cached answer of the public query is stale (called after publish and unpublish)."""
-    cache.set(PUBLISHED_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
 
 
 # Annual review ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.settings import api_settings
 
-from beian.cache import count_hit
+from beian.cache import count_hit, count_hit_and_get_stamped
 from beian.throttling import CountingRateThrottle
 
 _HOUR = 3600
@@ -50,3 +50,35 @@ class PublicQueryThrottle(CountingRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"ident": client_address(request)}
+
+    def count(self, key: str) -> tuple[int, int]:
+        # The same round trip reads the stamp of the published data and the cached answer to
+        # the query the view is about to search for (see public.selectors.cached_search).
+        from .selectors import ANSWER_PREFIX, PUBLISHED_VERSION_KEY, answer_suffix
+
+        query = self.query
+        count, seconds_left, self.stamp, self.answer = count_hit_and_get_stamped(
+            key,
+            self.duration,
+            PUBLISHED_VERSION_KEY,
+            ANSWER_PREFIX,
+            answer_suffix(query) if query is not None else ":",
+        )
+        if query is None:
+            self.answer = None
+        return count, seconds_left
+
+    def allow_request(self, request, view) -> bool:
+        from .selectors import QueryInvalid, parse_query
+
+        try:
+            self.query = parse_query(request.query_params.get("q"))
+        except QueryInvalid:
+            self.query = None
+        allowed = super().allow_request(request, view)
+        request.public_query = (
+            self.query,
+            getattr(self, "stamp", None),
+            getattr(self, "answer", None),
+        )
+        return allowed
