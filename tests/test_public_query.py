@@ -317,6 +317,45 @@ def test_a_revocation_clears_the_cached_answers(
     assert "花开博客" not in client.get("/query/", {"q": "blossom.cn"}).content.decode()
 
 
+def test_the_api_answer_is_the_serializer_shape_with_the_time_in_the_server_zone(client, blossom):
+    from public.api import PublicFilingSerializer
+    from public.selectors import filing_search
+
+    client.get(API, {"q": "blossom.cn"})
+    cached = client.get(API, {"q": "blossom.cn"}).json()["results"]
+    rows = filing_search(parse_query("blossom.cn")).rows_for(
+        list(PublishedWebsite.objects.filter(website_name="花开博客").values_list("id", flat=True))
+    )
+    assert cached == PublicFilingSerializer(rows, many=True).data
+    assert cached[0]["approved_at"].endswith("+08:00")
+
+
+def test_a_stamp_written_in_an_older_form_is_replaced_and_answers_stay_right(client, blossom):
+    from django.core.cache import cache
+
+    from public.selectors import PUBLISHED_VERSION_KEY
+
+    cache.set(PUBLISHED_VERSION_KEY, "3f2a9c0e4b6d4e1fa0c5b7d8e9f01234", timeout=None)
+    assert numbers(client.get(API, {"q": "blossom.cn"})) == [
+        blossom.websites.get(name="花开博客").number
+    ]
+    assert isinstance(cache.get(PUBLISHED_VERSION_KEY), int)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(API, {"q": "blossom.cn"}).json()["count"] == 1
+    assert not [q for q in queries.captured_queries if "publishedwebsite" in q["sql"]]
+
+
+def test_the_query_answers_while_redis_is_away(client, blossom):
+    from beian import cache as resilient_cache
+
+    resilient_cache._trip(60, ConnectionError("test outage"))
+    try:
+        for _ in range(2):
+            assert client.get(API, {"q": "blossom.cn"}).json()["count"] == 1
+    finally:
+        resilient_cache.reset()
+
+
 # PostgreSQL: trigram indexes behind the name search ---------------------------------------------------
 
 
