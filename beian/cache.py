@@ -188,13 +188,19 @@ class ResilientRedisCache(RedisCache):
 
 
 def _count_hit(cache, key: str, window: int) -> tuple[int, int]:
+    """``hit`` for any cache: a counter, and the time its window opened beside it."""
+    now = time.time()
     if cache.add(key, 1, timeout=window):
+        cache.set(f"{key}:opened", now, timeout=window)
         return 1, window
     try:
-        return cache.incr(key), window
+        count = cache.incr(key)
     except ValueError:  # expired between the two calls
         cache.set(key, 1, timeout=window)
+        cache.set(f"{key}:opened", now, timeout=window)
         return 1, window
+    opened = cache.get(f"{key}:opened", now)
+    return count, max(int(round(window - (now - opened))), 0)
 
 
 def count_hit(key: str, window: int) -> tuple[int, int]:
