@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .models import Conflict, Domain, Filing, PublishedDomain, Website
@@ -68,28 +68,35 @@ class Keys:
         )
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+# The two reads below are plain SQL over the models' tables: they run for every submission,
+# and building them with the ORM cost more than running them. Only quoted table names and
+# placeholders are put into the text; every value is a parameter.
+
+
 def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
     """The domains, homepage keys and sponsor name key of each filing (one query)."""
     keys = {f.pk: Keys(name=sponsor_name_key(f.sponsor_name)) for f in filings}
     if not keys:
         return keys
-    text = CharField()
-    rows = (
-        Domain.objects.filter(filing_id__in=keys)
-        .annotate(kind=Value("d", output_field=text), key=F("name"))
-        .values_list("filing_id", "kind", "key")
-        .order_by()
-        .union(
-            Website.objects.filter(filing_id__in=keys)
-            .exclude(homepage_key="")
-            .annotate(kind=Value("h", output_field=text), key=F("homepage_key"))
-            .values_list("filing_id", "kind", "key")
-            .order_by(),
-            all=True,
-        )
+    ids = list(keys)
+    sql = (
+        f"SELECT filing_id, 'd', name FROM {_table(Domain)} WHERE filing_id IN ({_marks(ids)}) "  # noqa: S608
+        "UNION ALL "
+        f"SELECT filing_id, 'h', homepage_key FROM {_table(Website)} "
+        f"WHERE filing_id IN ({_marks(ids)}) AND homepage_key <> ''"
     )
-    for filing_id, kind, key in rows:
-        (keys[filing_id].domains if kind == "d" else keys[filing_id].homepages).add(key)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids + ids)
+        for filing_id, kind, key in cursor.fetchall():
+            (keys[filing_id].domains if kind == "d" else keys[filing_id].homepages).add(key)
     return keys
 
 
@@ -98,64 +105,41 @@ def filing_keys(filing: Filing) -> tuple[set[str], set[str], str]:
     return keys.domains, keys.homepages, keys.name
 
 
-def _candidates(domains: set[str], homepages: set[str], names: set[str]):
+def _candidates(domains: set[str], homepages: set[str], names: set[str]) -> list[tuple]:
     """(field, key, shown value, filing id, owner id) of every active filing holding one of
     the keys, in one query over the three indexed keys."""
-    text = CharField()
-    active = Filing.ACTIVE_STATUSES
-    parts = []
-
-    def shaped(qs, kind: str, key: str, shown: str, filing: str, owner: str):
-        return (
-            qs.annotate(
-                c_field=Value(kind, output_field=text),
-                c_key=F(key),
-                c_shown=F(shown),
-                c_filing=F(filing),
-                c_owner=F(owner),
-            )
-            .values_list("c_field", "c_key", "c_shown", "c_filing", "c_owner")
-            .order_by()
-        )
-
+    active = list(Filing.ACTIVE_STATUSES)
+    filing = _table(Filing)
+    in_active = f"f.status IN ({_marks(active)})"
+    parts: list[str] = []
+    params: list = []
     if domains:
+        # Approved domains stay public while an amendment that drops them is under review.
         for model in (Domain, PublishedDomain):
-            # Approved domains stay public while an amendment that drops them is under review.
             parts.append(
-                shaped(
-                    model.objects.filter(name__in=domains, filing__status__in=active),
-                    Conflict.Field.DOMAIN,
-                    "name",
-                    "name",
-                    "filing_id",
-                    "filing__owner_id",
-                )
+                f"SELECT %s, d.name, d.name, d.filing_id, f.owner_id FROM {_table(model)} d "  # noqa: S608
+                f"JOIN {filing} f ON f.id = d.filing_id "
+                f"WHERE d.name IN ({_marks(domains)}) AND {in_active}"
             )
+            params += [Conflict.Field.DOMAIN, *domains, *active]
     if homepages:
         parts.append(
-            shaped(
-                Website.objects.filter(homepage_key__in=homepages, filing__status__in=active),
-                Conflict.Field.HOMEPAGE,
-                "homepage_key",
-                "homepage",
-                "filing_id",
-                "filing__owner_id",
-            )
+            f"SELECT %s, w.homepage_key, w.homepage, w.filing_id, f.owner_id "  # noqa: S608
+            f"FROM {_table(Website)} w JOIN {filing} f ON f.id = w.filing_id "
+            f"WHERE w.homepage_key IN ({_marks(homepages)}) AND {in_active}"
         )
+        params += [Conflict.Field.HOMEPAGE, *homepages, *active]
     if names:
         parts.append(
-            shaped(
-                Filing.objects.filter(sponsor_name_key__in=names, status__in=active),
-                Conflict.Field.SPONSOR_NAME,
-                "sponsor_name_key",
-                "sponsor_name",
-                "id",
-                "owner_id",
-            )
+            f"SELECT %s, f.sponsor_name_key, f.sponsor_name, f.id, f.owner_id FROM {filing} f "  # noqa: S608
+            f"WHERE f.sponsor_name_key IN ({_marks(names)}) AND {in_active}"
         )
+        params += [Conflict.Field.SPONSOR_NAME, *names, *active]
     if not parts:
         return []
-    return list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
 
 
 Match = tuple[str, str, int, int]  # field, value, other filing id, other owner id
