@@ -38,24 +38,30 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
             for w in websites
         ]
     )
-    PublishedDomain.objects.bulk_create(
-        [
-            PublishedDomain(name=name, website=row, filing=filing)
-            for row in rows
-            for name in dict.fromkeys(row.domains)
-        ]
-    )
+    published = [
+        PublishedDomain(name=name, website=row, filing=filing)
+        for row in rows
+        for name in dict.fromkeys(row.domains)
+    ]
+    PublishedDomain.objects.bulk_create(published)
+    _after_commit_changed(domains=[d.name for d in published], numbers=[filing.number])
     return rows
 
 
 def unpublish(*, filing: Filing) -> None:
+    gone = list(PublishedDomain.objects.filter(filing=filing).values_list("name", flat=True))
+    numbers = set(
+        PublishedWebsite.objects.filter(filing=filing).values_list("sponsor_number", flat=True)
+    )
     PublishedDomain.objects.filter(filing=filing).delete()
     PublishedWebsite.objects.filter(filing=filing).delete()
-    transaction.on_commit(_published_data_changed)
+    _after_commit_changed(domains=gone, numbers=[*numbers, filing.number])
 
 
-def _published_data_changed() -> None:
+def _after_commit_changed(*, domains: list[str], numbers: list[str | None]) -> None:
     # The public query caches its answers; they are stale once the published copy changes.
     from public.services import published_data_changed
 
-    published_data_changed()
+    transaction.on_commit(
+        lambda: published_data_changed(domains=domains, numbers=[n for n in numbers if n])
+    )

@@ -215,6 +215,16 @@ def _extractor():
     )
 
 
+@lru_cache(maxsize=65536)
+def registrable_domain(name: str) -> str | None:
+    """The registrable domain that ``name`` (a normalised domain) belongs to — the only form a
+    domain is filed in — or None for a bare suffix."""
+    parts = _extractor()(name)
+    if not parts.domain or not parts.suffix:
+        return None
+    return f"{parts.domain}.{parts.suffix}"
+
+
 def validate_domain(value: str) -> str:
     """A registrable domain under a public suffix, returned as a lower-case A-label."""
     shown = (value or "").strip()

@@ -129,20 +129,48 @@ class SearchResult:
 ROWS_WITH_IDS = 50
 
 
+# A stamp per registrable domain and per sponsor number, so that an approval elsewhere in the
+# country leaves the cached answers about other domains and numbers in place; name searches,
+# which any approval may change, share one stamp.
+STAMP_PREFIX = "public:stamp:"
+
+
+def domain_stamp_key(domain: str) -> str:
+    from filings.validation import registrable_domain
+
+    registrable = registrable_domain(domain)
+    return f"{STAMP_PREFIX}d:{registrable}" if registrable else PUBLISHED_VERSION_KEY
+
+
+def number_stamp_key(number: str) -> str:
+    # A website number is its sponsor's number and "-n".
+    return f"{STAMP_PREFIX}n:{number.rsplit('-', 1)[0] if '号-' in number else number}"
+
+
+def stamp_key(query: ParsedQuery) -> str:
+    """Where the stamp of the data that can answer ``query`` is kept."""
+    if query.kind == "domain":
+        return domain_stamp_key(query.value)
+    if query.kind in ("sponsor_number", "website_number"):
+        return number_stamp_key(query.value)
+    return PUBLISHED_VERSION_KEY
+
+
 def new_published_version() -> int:
     """A fresh stamp: random, so a stamp forgotten by the cache is never issued again."""
     return secrets.randbits(62)
 
 
-def published_version() -> int:
-    """A stamp that changes whenever the published data changes; cached answers carry it."""
-    version = cache.get(PUBLISHED_VERSION_KEY)
+def published_version(key: str = PUBLISHED_VERSION_KEY) -> int:
+    """A stamp that changes whenever the published data behind ``key`` changes; cached
+    answers carry it."""
+    version = cache.get(key)
     if not isinstance(version, int):
         if version is None:
-            cache.add(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
+            cache.add(key, new_published_version(), timeout=None)
         else:  # a stamp of another form, written before stamps were numbers
-            cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
-        version = cache.get(PUBLISHED_VERSION_KEY)
+            cache.set(key, new_published_version(), timeout=None)
+        version = cache.get(key)
     return version
 
 
@@ -171,7 +199,7 @@ def filing_search(query: ParsedQuery, *, version: int | None = None) -> SearchRe
     """The published websites matching ``query``, in filing-number order (cached).
 
     ``version`` is the published-data stamp when the caller has just read it."""
-    version = version or published_version()
+    version = version or published_version(stamp_key(query))
     key = _answer_key(version, query)
     cached = cache.get(key)
     if cached is not None:

@@ -24,14 +24,21 @@ from .selectors import (
     REVIEWED_STATUSES,
     Window,
     annual_review_window,
+    domain_stamp_key,
     filings_due_for_review,
     new_published_version,
+    number_stamp_key,
 )
 
 
-def published_data_changed() -> None:
-    """Every cached answer of the public query is stale (called after publish and unpublish)."""
-    cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
+def published_data_changed(*, domains: Iterable[str] = (), numbers: Iterable[str] = ()) -> None:
+    """The published copy of filings with these domains and sponsor numbers changed (called
+    after publish and unpublish): the cached answers about them, and every cached name
+    search, are stale."""
+    keys = {PUBLISHED_VERSION_KEY}
+    keys |= {domain_stamp_key(d) for d in domains}
+    keys |= {number_stamp_key(n) for n in numbers if n}
+    cache.set_many({key: new_published_version() for key in keys}, timeout=None)
 
 
 # Annual review ------------------------------------------------------------------------------------

@@ -317,6 +317,48 @@ def test_a_revocation_clears_the_cached_answers(
     assert "花开博客" not in client.get("/query/", {"q": "blossom.cn"}).content.decode()
 
 
+def test_an_approval_elsewhere_keeps_the_cached_answers_about_other_domains(
+    client, blossom, django_capture_on_commit_callbacks
+):
+    client.get(API, {"q": "blossom.cn"})
+    client.get(API, {"q": "花开"})
+    with django_capture_on_commit_callbacks(execute=True):
+        approved_filing(websites=[{"domains": ["elsewhere-approved.cn"]}])
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(API, {"q": "www.blossom.cn"}).json()["count"] == 1
+        assert client.get(API, {"q": "blossom.cn"}).json()["count"] == 1
+    # "www.blossom.cn" is a new question; "blossom.cn" is still answered from the cache.
+    assert len([q for q in queries.captured_queries if "publishedwebsite" in q["sql"]]) == 1
+    # Any approval may change what a name finds: name searches are asked again.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(API, {"q": "花开"})
+    assert [q for q in queries.captured_queries if "publishedwebsite" in q["sql"]]
+
+
+def test_a_subdomain_asked_before_its_domain_was_approved_finds_it_after(
+    client, django_capture_on_commit_callbacks
+):
+    assert client.get(API, {"q": "https://shop.later-approved.cn/"}).json()["count"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        approved_filing(websites=[{"domains": ["later-approved.cn"]}])
+    assert client.get(API, {"q": "https://shop.later-approved.cn/"}).json()["count"] == 1
+
+
+def test_a_number_asked_before_an_amendment_shows_the_new_data_after(
+    client, blossom, django_capture_on_commit_callbacks
+):
+    website = blossom.websites.get(name="花开博客")
+    assert client.get(API, {"q": website.number}).json()["results"][0]["website_name"] == "花开博客"
+    website.name = "花开日志"
+    website.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(filing=blossom)
+    answer = client.get(API, {"q": website.number}).json()["results"]
+    assert answer[0]["website_name"] == "花开日志"
+    assert client.get(API, {"q": blossom.number}).json()["count"] == 2
+
+
 def test_the_api_answer_is_the_serializer_shape_with_the_time_in_the_server_zone(client, blossom):
     from public.api import PublicFilingSerializer
     from public.selectors import filing_search
@@ -333,12 +375,16 @@ def test_the_api_answer_is_the_serializer_shape_with_the_time_in_the_server_zone
 def test_a_stamp_written_in_an_older_form_is_replaced_and_answers_stay_right(client, blossom):
     from django.core.cache import cache
 
-    from public.selectors import PUBLISHED_VERSION_KEY
+    from public.selectors import PUBLISHED_VERSION_KEY, stamp_key
 
-    cache.set(PUBLISHED_VERSION_KEY, "3f2a9c0e4b6d4e1fa0c5b7d8e9f01234", timeout=None)
+    key = stamp_key(parse_query("blossom.cn"))
+    for old_form in (key, PUBLISHED_VERSION_KEY):
+        cache.set(old_form, "3f2a9c0e4b6d4e1fa0c5b7d8e9f01234", timeout=None)
     assert numbers(client.get(API, {"q": "blossom.cn"})) == [
         blossom.websites.get(name="花开博客").number
     ]
+    assert client.get(API, {"q": "花开博客"}).json()["count"] == 1
+    assert isinstance(cache.get(key), int)
     assert isinstance(cache.get(PUBLISHED_VERSION_KEY), int)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(API, {"q": "blossom.cn"}).json()["count"] == 1
