@@ -146,6 +146,34 @@ def test_a_revoked_token_no_longer_works(staff):
     assert client.get(one("a.cn")).status_code == 401
 
 
+def test_a_deactivated_staff_account_may_not_ask_with_its_token(staff, api):
+    assert api.get(one("a.cn")).status_code == 200
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+    assert api.get(one("a.cn")).status_code == 401
+
+
+def test_an_unknown_key_is_refused_without_a_server_error():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.PREFIX}not-a-real-key")
+    assert client.get(one("a.cn")).status_code == 401
+
+
+def test_the_token_comes_with_its_whole_account_and_provider(staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from providers.authentication import live_token
+    from providers.services import hash_key
+
+    _token, key = api_token_issue(user=staff, name="full")
+    token = live_token(hash_key(key))
+    with CaptureQueriesContext(connection) as queries:
+        assert token.user.email == staff.email
+        assert token.user.mobile == staff.mobile
+        assert token.user.provider.name == staff.provider.name
+    assert len(queries) == 0
+
+
 def test_a_token_records_when_it_was_last_used(staff, api):
     assert ApiToken.objects.get().last_used_at is None
     api.get(one("a.cn"))
