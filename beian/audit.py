@@ -42,27 +42,9 @@ def audit_entry(
     )
 
 
-def audit(
-    *,
-    actor,
-    action: str,
-    target: models.Model,
-    before: dict | None = None,
-    after: dict | None = None,
-    note: str = "",
-    province: Province | str | None = None,
-    ip_address: str | None = None,
-) -> AuditLog:
-    """Record ``action`` (e.g. ``"filing.approve"``) by ``actor`` on ``target``."""
-    entry = audit_entry(
-        actor=actor,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-        note=note,
-        province=province,
-        ip_address=ip_address,
-    )
+def audit(*, actor, action: str, target: models.Model, **details: Any) -> AuditLog:
+    """Record ``action`` (e.g. ``"filing.approve"``) by ``actor`` on ``target``; ``details`` are
+    those of ``audit_entry`` (before, after, note, province, ip_address)."""
+    entry = audit_entry(actor=actor, action=action, target=target, **details)
     entry.save(force_insert=True)
     return entry

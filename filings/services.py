@@ -163,6 +163,58 @@ def filing_discard_changes(*, filing: Filing, by) -> Filing:
     return locked
 
 
+def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) -> None:
+    """Set the sponsor's fields of ``filing`` from valid data (SPEC §10 shape), unsaved."""
+    sponsor = canonical["sponsor"]
+    principal = sponsor["principal"]
+    filing.sponsor_nature = sponsor["nature"]
+    filing.sponsor_name = sponsor["name"]
+    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
+    filing.sponsor_id_type = sponsor["id_type"]
+    filing.sponsor_id_number = sponsor["id_number"]
+    filing.province = province
+    filing.sponsor_address = sponsor["address"]
+    filing.principal_name = principal["name"]
+    filing.principal_id_type = principal["id_type"]
+    filing.principal_id_number = principal["id_number"]
+    filing.principal_mobile = principal["mobile"]
+    filing.principal_email = principal["email"]
+    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+
+
+def working_copy_website(
+    website: Website, filing: Filing, position: int, item: dict[str, Any]
+) -> tuple[list[Domain], list[PreApproval]]:
+    """Set a website's fields from valid data, unsaved; its domain and pre-approval rows."""
+    website.position = position
+    website.name = item["name"]
+    website.homepage = item["homepage"]
+    website.homepage_key = homepage_key(item["homepage"])
+    website.ips = item["ips"]
+    website.services = item["services"]
+    website.commercial = item["commercial"]
+    website.server_location = item["server_location"]
+    website.access_provider_other = item["access_provider"] == OTHER
+    website.access_provider_id = (
+        item["access_provider"] if isinstance(item["access_provider"], int) else None
+    )
+    domains = [
+        Domain(website=website, filing=filing, name=name, position=i)
+        for i, name in enumerate(item["domains"])
+    ]
+    preapprovals = [
+        PreApproval(
+            website=website,
+            category=p["category"],
+            authority=p["authority"],
+            document_number=p["document_number"],
+            document_id=p["document"],
+        )
+        for p in item["preapprovals"]
+    ]
+    return domains, preapprovals
+
+
 def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None:
     """Write ``data`` (already valid, SPEC §10 shape) into the working copy rows.
 
@@ -171,21 +223,8 @@ def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None
     when it rejects an amendment (from the last approved ``FilingVersion``).
     """
     canonical = coerce_data(data)
-    sponsor = canonical["sponsor"]
-    principal = sponsor["principal"]
-    filing.sponsor_nature = sponsor["nature"]
-    filing.sponsor_name = sponsor["name"]
-    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
-    filing.sponsor_id_type = sponsor["id_type"]
-    filing.sponsor_id_number = sponsor["id_number"]
-    filing.province = Province.objects.filter(code=sponsor["province"]).first()
-    filing.sponsor_address = sponsor["address"]
-    filing.principal_name = principal["name"]
-    filing.principal_id_type = principal["id_type"]
-    filing.principal_id_number = principal["id_number"]
-    filing.principal_mobile = principal["mobile"]
-    filing.principal_email = principal["email"]
-    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+    province = Province.objects.filter(code=canonical["sponsor"]["province"]).first()
+    working_copy_sponsor(filing, canonical, province)
     filing.save()
 
     existing = {w.number: w for w in Website.objects.filter(filing=filing).exclude(number=None)}
@@ -196,34 +235,13 @@ def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None
         website = existing.get(item["number"]) if item["number"] else None
         if website is None:
             website = Website(filing=filing)
-        website.position = position
-        website.name = item["name"]
-        website.homepage = item["homepage"]
-        website.homepage_key = homepage_key(item["homepage"])
-        website.ips = item["ips"]
-        website.services = item["services"]
-        website.commercial = item["commercial"]
-        website.server_location = item["server_location"]
-        website.access_provider_other = item["access_provider"] == OTHER
-        website.access_provider_id = (
-            item["access_provider"] if isinstance(item["access_provider"], int) else None
+        website_domains, website_preapprovals = working_copy_website(
+            website, filing, position, item
         )
         website.save()
         kept.append(website.pk)
-        domains.extend(
-            Domain(website=website, filing=filing, name=name, position=i)
-            for i, name in enumerate(item["domains"])
-        )
-        preapprovals.extend(
-            PreApproval(
-                website=website,
-                category=p["category"],
-                authority=p["authority"],
-                document_number=p["document_number"],
-                document_id=p["document"],
-            )
-            for p in item["preapprovals"]
-        )
+        domains.extend(website_domains)
+        preapprovals.extend(website_preapprovals)
     Website.objects.filter(filing=filing).exclude(pk__in=kept).delete()
     Domain.objects.filter(filing=filing).delete()
     PreApproval.objects.filter(website__filing=filing).delete()

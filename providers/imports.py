@@ -325,57 +325,16 @@ def _submitted_data(data: Any) -> tuple[dict | None, dict]:
 
 def _plan_working_copy(planned: _Planned, cleaned: dict, provinces: dict) -> None:
     """The working copy rows as ``filing_working_copy_replace`` writes them."""
-    from filings.models import Domain, PreApproval, Website
-    from filings.normalize import homepage_key, sponsor_name_key
-    from filings.validation import OTHER, coerce_data
+    from filings.models import Website
+    from filings.services import working_copy_sponsor, working_copy_website
+    from filings.validation import coerce_data
 
     canonical = coerce_data(cleaned)
-    sponsor = canonical["sponsor"]
-    principal = sponsor["principal"]
     filing = planned.filing
-    filing.sponsor_nature = sponsor["nature"]
-    filing.sponsor_name = sponsor["name"]
-    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
-    filing.sponsor_id_type = sponsor["id_type"]
-    filing.sponsor_id_number = sponsor["id_number"]
-    filing.province = provinces.get(sponsor["province"])
-    filing.sponsor_address = sponsor["address"]
-    filing.principal_name = principal["name"]
-    filing.principal_id_type = principal["id_type"]
-    filing.principal_id_number = principal["id_number"]
-    filing.principal_mobile = principal["mobile"]
-    filing.principal_email = principal["email"]
-    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+    working_copy_sponsor(filing, canonical, provinces.get(canonical["sponsor"]["province"]))
     for position, item in enumerate(canonical["websites"]):
-        website = Website(
-            filing=filing,
-            position=position,
-            name=item["name"],
-            homepage=item["homepage"],
-            homepage_key=homepage_key(item["homepage"]),
-            ips=item["ips"],
-            services=item["services"],
-            commercial=item["commercial"],
-            server_location=item["server_location"],
-            access_provider_other=item["access_provider"] == OTHER,
-            access_provider_id=(
-                item["access_provider"] if isinstance(item["access_provider"], int) else None
-            ),
-        )
-        domains = [
-            Domain(website=website, filing=filing, name=name, position=i)
-            for i, name in enumerate(item["domains"])
-        ]
-        preapprovals = [
-            PreApproval(
-                website=website,
-                category=p["category"],
-                authority=p["authority"],
-                document_number=p["document_number"],
-                document_id=p["document"],
-            )
-            for p in item["preapprovals"]
-        ]
+        website = Website(filing=filing)
+        domains, preapprovals = working_copy_website(website, filing, position, item)
         planned.websites.append((website, domains, preapprovals))
 
 
