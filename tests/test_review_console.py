@@ -390,3 +390,45 @@ def test_a_search_for_a_huge_number_is_not_an_error(otp_client):
         reverse("review:queue") + "?status=all&q=" + "9" * 40
     )
     assert response.status_code == 200
+
+
+def test_the_audit_log_names_actions_in_words_in_chinese_and_english(
+    otp_client, beijing_filing, settings
+):
+    from review.services import filing_recheck
+
+    reviewer = beijing_reviewer()
+    filing_recheck(filing=beijing_filing, by=reviewer)
+    client = otp_client(reviewer)
+
+    page = client.get(reverse("review:audit")).content.decode()
+    assert "重新检查冲突" in page
+    assert ">filing.recheck<" not in page
+    detail = client.get(reverse("review:detail", args=[beijing_filing.pk])).content.decode()
+    assert "重新检查冲突" in detail and "提交备案" in detail
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get(reverse("review:audit")).content.decode()
+    assert "conflicts re-checked" in english
+
+
+def test_every_recorded_action_has_a_name_on_the_console():
+    import re
+    from pathlib import Path
+
+    from beian.audit import ACTION_LABELS
+
+    root = Path(__file__).resolve().parent.parent
+    codes = set()
+    for path in root.glob("*/*.py"):
+        if path.parts[-2] in ("tests", "bench", ".venv"):
+            continue
+        codes |= set(
+            re.findall(
+                r'action=(?:[^,\n]* if [^,\n]* else )?"([a-z_]+\.[a-z_]+)"', path.read_text()
+            )
+        )
+        codes |= set(re.findall(r'else "([a-z_]+\.[a-z_]+)"', path.read_text()))
+        codes |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"\)', path.read_text()))
+    assert {"filing.submit", "filing.reject", "provider.import_client"} <= codes
+    assert codes - set(ACTION_LABELS) == set()

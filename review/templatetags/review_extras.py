@@ -67,3 +67,18 @@ def location_label(context, code: str) -> str:
         names = dict(Province.objects.values_list("code", "name"))
         context.dicts[0]["_province_names"] = names
     return names.get(code, code)
+
+
+@register.filter
+def audit_action(code: str) -> str:
+    """The console's name for a recorded action code."""
+    from beian.audit import action_label
+
+    return action_label(code)
+
+
+@register.filter
+def audit_target(target_type: str) -> str:
+    from beian.audit import target_label
+
+    return target_label(target_type)
