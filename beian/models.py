@@ -4,6 +4,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +31,30 @@ class Province(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def name_in(self, language: str | None) -> str:
+        """The province's name in ``language`` (English, else Chinese)."""
+        return self.name_en if _is_english(language) else self.name
+
+    def bureau_in(self, language: str | None) -> str:
+        """The bureau's name in ``language``: its English name is the province's and
+        "Communications Administration", as the bureaus name themselves in English."""
+        if _is_english(language):
+            return f"{self.name_en} Communications Administration"
+        return self.bureau_name
+
+    @property
+    def display_name(self) -> str:
+        """The province's name in the language of the page being made."""
+        return self.name_in(get_language())
+
+    @property
+    def display_bureau(self) -> str:
+        return self.bureau_in(get_language())
+
+
+def _is_english(language: str | None) -> bool:
+    return bool(language) and language.lower().startswith("en")
 
 
 class CalendarDay(models.Model):

@@ -121,7 +121,7 @@ def certificate_issue(*, filing: Filing) -> Certificate:
                 "number": filing.number,
                 "sponsor_name": filing.sponsor_name,
                 "websites": payload["websites"],
-                "bureau_name": filing.province.bureau_name,
+                "bureau_name": filing.province.bureau_in(owner.language),
                 "renewed": bool(previous),
                 "snippet": footer_snippet(filing.number),
                 "install_url": portal_link("certificates:install", filing.pk),

@@ -109,7 +109,7 @@ def _message_context(filing: Filing, **extra) -> dict:
         "username": filing.owner.username,
         "sponsor_name": filing.sponsor_name,
         "number": filing.number,
-        "bureau_name": province.bureau_name if province else "",
+        "bureau_name": province.bureau_in(filing.owner.language) if province else "",
         "bureau_phone": province.bureau_phone if province else "",
         **extra,
     }

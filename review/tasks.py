@@ -113,7 +113,7 @@ def send_province_digest(
                     to=member.email,
                     template="review_deadline_digest",
                     context={
-                        "province": province.name,
+                        "province": province.name_in(member.language),
                         "date": on,
                         "due": due,
                         "overdue": overdue,

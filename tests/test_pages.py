@@ -101,3 +101,15 @@ def test_pages_stay_chinese_for_an_english_browser_until_the_switch_is_used(clie
 def test_the_api_honours_accept_language(client):
     response = client.get("/api/schema/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.headers.get("Content-Language") == "en"
+
+
+def test_the_bureau_directory_names_provinces_and_bureaus_in_the_page_language(client):
+    chinese = client.get("/bureaus/").content.decode()
+    assert "北京市通信管理局" in chinese and "内蒙古" in chinese
+    assert "Communications Administration" not in chinese
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get("/bureaus/").content.decode()
+    assert "Beijing Communications Administration" in english
+    assert "Inner Mongolia" in english
+    assert "北京市通信管理局" not in english
