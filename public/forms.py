@@ -41,8 +41,8 @@ class QueryForm(forms.Form):
 
 
 class PublicCaptchaInput(CaptchaTextInput):
-    # In the app folder: the form renderer looks there, not in the project templates.
-    template_name = "public/widgets/captcha.html"
+    # The portal's captcha picture, with its "show another picture" button (accounts app).
+    template_name = "accounts/widgets/captcha.html"
 
 
 class QueryCaptchaForm(QueryForm):
