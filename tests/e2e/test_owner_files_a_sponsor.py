@@ -60,6 +60,12 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
     page.get_by_role("navigation").get_by_role("link", name=t("Sign in"), exact=True).click()
     page.get_by_label(t("Username")).fill(USERNAME)
     page.get_by_label(t("Password"), exact=True).fill(PASSWORD)
+    # A picture that is hard to read can be swapped for another without losing the form.
+    picture = page.locator("img.captcha")
+    first_picture = picture.get_attribute("src")
+    page.get_by_role("button", name=t("Show another picture")).click()
+    expect(picture).not_to_have_attribute("src", first_picture)
+    expect(page.get_by_label(t("Username"))).to_have_value(USERNAME)
     page.get_by_label(t("Characters in the picture")).fill("PASSED")
     journey.shot(page, "sign-in")
     page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
