@@ -228,20 +228,33 @@ def approve(request, pk: int):
     return redirect("review:detail", pk=filing.pk)
 
 
+def _decide_with_reason(request, filing, form, service, *, done: str, form_key: str):
+    """Run a decision that takes the form's reason. None once it is made (with ``done`` as the
+    success message), else the filing page again with the form and its errors (400)."""
+    if form.is_valid():
+        error = _act(request, filing, service, reason=form.cleaned_data["reason"])
+        if error is None:
+            messages.success(request, done)
+            return None
+        _add_errors(form, error)
+    return _render_detail(request, filing, status=400, **{form_key: form})
+
+
 @require_http_methods(["GET", "POST"])
 @staff_required
 def reject(request, pk: int):
     filing = _filing_or_404(request, pk)
     if request.method == "GET":
         return redirect(reverse("review:detail", args=[filing.pk]) + "#decision")
-    form = RejectForm(request.POST, prefix="reject")
-    if form.is_valid():
-        error = _act(request, filing, services.filing_reject, reason=form.cleaned_data["reason"])
-        if error is None:
-            messages.success(request, _("Rejected. The owner has been told the reason by email."))
-            return redirect("review:detail", pk=filing.pk)
-        _add_errors(form, error)
-    return _render_detail(request, filing, status=400, reject_form=form)
+    response = _decide_with_reason(
+        request,
+        filing,
+        RejectForm(request.POST, prefix="reject"),
+        services.filing_reject,
+        done=_("Rejected. The owner has been told the reason by email."),
+        form_key="reject_form",
+    )
+    return response or redirect("review:detail", pk=filing.pk)
 
 
 @require_POST
@@ -263,20 +276,20 @@ def recheck(request, pk: int):
 def revoke(request, pk: int):
     filing = _filing_or_404(request, pk)
     form = RevokeForm(request.POST, prefix="revoke")
-    if form.is_valid():
-        error = _act(request, filing, services.filing_revoke, reason=form.cleaned_data["reason"])
-        if error is None:
-            messages.success(
-                request,
-                _("Revoked %(number)s; the owner account is deactivated.")
-                % {"number": filing.number},
-            )
-            target = _return_target(request, form.cleaned_data.get("return_to"))
-            if target is not None:
-                return redirect(reverse("review:detail", args=[target.pk]) + "#conflicts")
-            return redirect("review:detail", pk=filing.pk)
-        _add_errors(form, error)
-    return _render_detail(request, filing, status=400, revoke_form=form)
+    response = _decide_with_reason(
+        request,
+        filing,
+        form,
+        services.filing_revoke,
+        done=_("Revoked %(number)s; the owner account is deactivated.") % {"number": filing.number},
+        form_key="revoke_form",
+    )
+    if response is not None:
+        return response
+    target = _return_target(request, form.cleaned_data.get("return_to"))
+    if target is not None:
+        return redirect(reverse("review:detail", args=[target.pk]) + "#conflicts")
+    return redirect("review:detail", pk=filing.pk)
 
 
 @require_POST
@@ -285,26 +298,24 @@ def revocation(request, pk: int):
     """Decide an owner's application for revocation: grant or refuse (with a reason)."""
     filing = _filing_or_404(request, pk)
     if request.POST.get("decision") == "grant":
-        form = OptionalReasonForm(request.POST, prefix="grant")
-        if form.is_valid():
-            error = _act(
-                request, filing, services.revocation_approve, reason=form.cleaned_data["reason"]
-            )
-            if error is None:
-                messages.success(request, _("The filing is revoked."))
-                return redirect("review:detail", pk=filing.pk)
-            _add_errors(form, error)
-        return _render_detail(request, filing, status=400, grant_form=form)
-    form = RefuseForm(request.POST, prefix="refuse")
-    if form.is_valid():
-        error = _act(
-            request, filing, services.revocation_refuse, reason=form.cleaned_data["reason"]
+        response = _decide_with_reason(
+            request,
+            filing,
+            OptionalReasonForm(request.POST, prefix="grant"),
+            services.revocation_approve,
+            done=_("The filing is revoked."),
+            form_key="grant_form",
         )
-        if error is None:
-            messages.success(request, _("The application for revocation is refused."))
-            return redirect("review:detail", pk=filing.pk)
-        _add_errors(form, error)
-    return _render_detail(request, filing, status=400, refuse_form=form)
+    else:
+        response = _decide_with_reason(
+            request,
+            filing,
+            RefuseForm(request.POST, prefix="refuse"),
+            services.revocation_refuse,
+            done=_("The application for revocation is refused."),
+            form_key="refuse_form",
+        )
+    return response or redirect("review:detail", pk=filing.pk)
 
 
 @require_POST
