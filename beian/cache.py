@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache as default_cache
@@ -58,15 +59,25 @@ def reset() -> None:
 
 
 # The counter of ``hit`` (the window opens at the first hit), then a stamp and the value whose
-# key is built from it. Keys made from a value cannot be declared to Redis Cluster; the cache
-# is one Redis server.
+# key is built from it; a missing stamp is set to the fresh one given (nothing can be cached
+# under it yet). Keys made from a value cannot be declared to Redis Cluster; the cache is one
+# Redis server.
 _HIT_AND_GET_STAMPED = """
 local count = redis.call('INCR', KEYS[1])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('TTL', KEYS[1])
 local stamp = redis.call('GET', KEYS[2])
 local value = false
-if stamp then value = redis.call('GET', ARGV[2] .. stamp .. ARGV[3]) end
+if stamp then
+  value = redis.call('GET', ARGV[2] .. stamp .. ARGV[3])
+else
+  stamp = ARGV[4]
+  if tonumber(ARGV[5]) > 0 then
+    redis.call('SET', KEYS[2], stamp, 'EX', ARGV[5])
+  else
+    redis.call('SET', KEYS[2], stamp)
+  end
+end
 return {count, ttl, stamp, value}
 """
 
@@ -129,11 +140,12 @@ class ResilientRedisCache(RedisCache):
         return _count_hit(self.fallback, key, window)
 
     def hit_and_get_stamped(
-        self, key: str, window: int, stamp_key: str, prefix: str, suffix: str
+        self, key: str, window: int, stamp: Stamp, prefix: str, suffix: str
     ) -> tuple[int, int, Any, Any]:
-        """``hit(key, window)``, the stamp at ``stamp_key`` and the value at
-        ``prefix + stamp + suffix``, in one round trip (a Lua script): (hits, seconds left,
-        stamp or None, value or None). Stamps are integers, which the cache stores as text."""
+        """``hit(key, window)``, the stamp at ``stamp.key`` (set to ``stamp.fresh`` when
+        missing) and the value at ``prefix + stamp + suffix``, in one round trip (a Lua
+        script): (hits, seconds left, stamp or None, value or None). Stamps are integers,
+        which the cache stores as text."""
         if not redis_is_down():
             try:
                 name = self.make_and_validate_key(key)
@@ -143,17 +155,23 @@ class ResilientRedisCache(RedisCache):
                     script = self._scripts.setdefault(
                         id(client), client.register_script(_HIT_AND_GET_STAMPED)
                     )
-                count, ttl, stamp, value = script(
-                    keys=[name, self.make_and_validate_key(stamp_key)],
-                    args=[window, self.make_and_validate_key(prefix), suffix],
+                count, ttl, found, value = script(
+                    keys=[name, self.make_and_validate_key(stamp.key)],
+                    args=[
+                        window,
+                        self.make_and_validate_key(prefix),
+                        suffix,
+                        stamp.fresh,
+                        stamp.lifetime or 0,
+                    ],
                 )
-                stamp = int(stamp) if stamp and stamp.isdigit() else None
+                found = int(found) if found and found.isdigit() else None
                 if value:
                     value = self._cache._serializer.loads(value)
-                return int(count), max(int(ttl), 0), stamp, value or None
+                return int(count), max(int(ttl), 0), found, value or None
             except UNREACHABLE as exc:
                 _trip(self.retry_after, exc)
-        return _hit_and_get_stamped(self.fallback, key, window, stamp_key, prefix, suffix)
+        return _hit_and_get_stamped(self.fallback, key, window, stamp, prefix, suffix)
 
     def get(self, key, default=None, version=None):
         return self._call("get", key, default, version)
@@ -212,21 +230,33 @@ def count_hit(key: str, window: int) -> tuple[int, int]:
     return _count_hit(default_cache, key, window)
 
 
-def _hit_and_get_stamped(cache, key, window, stamp_key, prefix, suffix):
+@dataclass(frozen=True)
+class Stamp:
+    """Where a stamp is kept, the value to start it with, and how long it lives (None: for
+    ever)."""
+
+    key: str
+    fresh: int
+    lifetime: int | None = None
+
+
+def _hit_and_get_stamped(cache, key, window, stamp: Stamp, prefix, suffix):
     count, left = _count_hit(cache, key, window)
-    stamp = cache.get(stamp_key)
-    if not isinstance(stamp, int):
+    found = cache.get(stamp.key)
+    if found is None:
+        cache.add(stamp.key, stamp.fresh, timeout=stamp.lifetime)
+        return count, left, cache.get(stamp.key), None
+    if not isinstance(found, int):
         return count, left, None, None
-    value = cache.get(f"{prefix}{stamp}{suffix}")
-    return count, left, stamp, value
+    return count, left, found, cache.get(f"{prefix}{found}{suffix}")
 
 
 def count_hit_and_get_stamped(
-    key: str, window: int, stamp_key: str, prefix: str, suffix: str
+    key: str, window: int, stamp: Stamp, prefix: str, suffix: str
 ) -> tuple[int, int, Any, Any]:
-    """``count_hit(key, window)``, the integer stamp at ``stamp_key`` and the cached value at
-    ``prefix + stamp + suffix``, in one Redis round trip."""
+    """``count_hit(key, window)``, the integer stamp at ``stamp.key`` (started when missing)
+    and the cached value at ``prefix + stamp + suffix``, in one Redis round trip."""
     both = getattr(default_cache, "hit_and_get_stamped", None)
     if both is not None:
-        return both(key, window, stamp_key, prefix, suffix)
-    return _hit_and_get_stamped(default_cache, key, window, stamp_key, prefix, suffix)
+        return both(key, window, stamp, prefix, suffix)
+    return _hit_and_get_stamped(default_cache, key, window, stamp, prefix, suffix)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 
 from filings.models import PublishedWebsite
 
-from .selectors import QueryInvalid, cached_search, filing_search, parse_query
+from .selectors import QueryInvalid, cached_search, filing_search, keep_body, parse_query
 from .throttling import PublicQueryThrottle
 
 
@@ -75,9 +77,21 @@ class PublicFilingSearchView(ListAPIView):
             result = cached_search(parsed, stamp, answer)
         else:
             result = filing_search(parsed)
+        # An answer that fits on one page has no links to other pages, so the same bytes
+        # answer everyone: they are kept with the cached answer.
+        whole = (
+            result.count <= self.pagination_class.page_size
+            and not request.query_params.get("page")
+            and request.accepted_renderer.format == "json"
+        )
+        if whole and result.body is not None:
+            return HttpResponse(result.body, content_type="application/json")
         ids = self.paginate_queryset(result.ids)
         rows = result.rows_for(list(ids))
         # The rows hold the serializer's fields already; only the time needs its text form.
-        return self.get_paginated_response(
+        response = self.get_paginated_response(
             [{**row, "approved_at": _time_text(row["approved_at"])} for row in rows]
         )
+        if whole and not result.fresh:  # asked again: worth keeping
+            keep_body(result, JSONRenderer().render(response.data))
+        return response

@@ -21,6 +21,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from beian.cache import Stamp
 from beian.models import Province
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 from filings.normalize import domain_for_lookup, parent_domains
@@ -113,6 +114,10 @@ class SearchResult:
     # The public rows of every match, kept with the ids when they fit on one page (a domain or
     # a number finds a few websites), so such an answer is one cache read.
     rows: dict[int, dict] | None = None
+    # The API's answer as sent, once it has been made for a one-page result.
+    body: bytes | None = None
+    # Just searched (not read from the cache).
+    fresh: bool = False
 
     @property
     def count(self) -> int:
@@ -156,6 +161,22 @@ def stamp_key(query: ParsedQuery) -> str:
     return PUBLISHED_VERSION_KEY
 
 
+def stamp_lifetime(key: str) -> int | None:
+    """A domain's or number's stamp is forgotten a while after its answers expire (there are
+    millions of them; a forgotten stamp only means that the next question is asked anew).
+    The stamp of name searches is kept."""
+    return None if key == PUBLISHED_VERSION_KEY else key_stamp_lifetime()
+
+
+def key_stamp_lifetime() -> int:
+    return settings.PUBLIC_QUERY_CACHE_SECONDS * 6
+
+
+def stamp_for(query: ParsedQuery) -> Stamp:
+    key = stamp_key(query)
+    return Stamp(key=key, fresh=new_published_version(), lifetime=stamp_lifetime(key))
+
+
 def new_published_version() -> int:
     """A fresh stamp: random, so a stamp forgotten by the cache is never issued again."""
     return secrets.randbits(62)
@@ -167,9 +188,9 @@ def published_version(key: str = PUBLISHED_VERSION_KEY) -> int:
     version = cache.get(key)
     if not isinstance(version, int):
         if version is None:
-            cache.add(key, new_published_version(), timeout=None)
+            cache.add(key, new_published_version(), timeout=stamp_lifetime(key))
         else:  # a stamp of another form, written before stamps were numbers
-            cache.set(key, new_published_version(), timeout=None)
+            cache.set(key, new_published_version(), timeout=stamp_lifetime(key))
         version = cache.get(key)
     return version
 
@@ -214,6 +235,17 @@ def cached_search(query: ParsedQuery, version: int, answer: dict | None) -> Sear
     return _search(query, version, _answer_key(version, query))
 
 
+def keep_body(result: SearchResult, body: bytes) -> None:
+    """Keep the API's answer to ``result`` with it in the cache, under the same stamp."""
+    if result.version is None or result.rows is None:
+        return
+    cache.set(
+        _answer_key(result.version, result.query),
+        {"ids": result.ids, "truncated": result.truncated, "rows": result.rows, "body": body},
+        timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
+    )
+
+
 def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
     limit = settings.PUBLIC_QUERY_MAX_RESULTS
     # The public fields come with the ids (one query); they are kept for small results only.
@@ -225,6 +257,7 @@ def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
         ids=[row["id"] for row in found[:limit]],
         truncated=len(found) > limit,
         version=version,
+        fresh=True,
     )
     if result.count <= ROWS_WITH_IDS:
         result.rows = {row["id"]: _public(row) for row in found[:limit]}

@@ -26,6 +26,7 @@ from .selectors import (
     annual_review_window,
     domain_stamp_key,
     filings_due_for_review,
+    key_stamp_lifetime,
     new_published_version,
     number_stamp_key,
 )
@@ -35,10 +36,14 @@ def published_data_changed(*, domains: Iterable[str] = (), numbers: Iterable[str
     """The published copy of filings with these domains and sponsor numbers changed (called
     after publish and unpublish): the cached answers about them, and every cached name
     search, are stale."""
-    keys = {PUBLISHED_VERSION_KEY}
-    keys |= {domain_stamp_key(d) for d in domains}
-    keys |= {number_stamp_key(n) for n in numbers if n}
-    cache.set_many({key: new_published_version() for key in keys}, timeout=None)
+    cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
+    keys = {domain_stamp_key(d) for d in domains} | {number_stamp_key(n) for n in numbers if n}
+    keys.discard(PUBLISHED_VERSION_KEY)
+    if keys:
+        cache.set_many(
+            {key: new_published_version() for key in keys},
+            timeout=key_stamp_lifetime(),
+        )
 
 
 # Annual review ------------------------------------------------------------------------------------

@@ -54,13 +54,13 @@ class PublicQueryThrottle(CountingRateThrottle):
     def count(self, key: str) -> tuple[int, int]:
         # The same round trip reads the stamp of the published data and the cached answer to
         # the query the view is about to search for (see public.selectors.cached_search).
-        from .selectors import ANSWER_PREFIX, PUBLISHED_VERSION_KEY, answer_suffix, stamp_key
+        from .selectors import ANSWER_PREFIX, ParsedQuery, answer_suffix, stamp_for
 
         query = self.query
         count, seconds_left, self.stamp, self.answer = count_hit_and_get_stamped(
             key,
             self.duration,
-            stamp_key(query) if query is not None else PUBLISHED_VERSION_KEY,
+            stamp_for(query if query is not None else ParsedQuery("name", "")),
             ANSWER_PREFIX,
             answer_suffix(query) if query is not None else ":",
         )

@@ -363,8 +363,12 @@ def test_the_api_answer_is_the_serializer_shape_with_the_time_in_the_server_zone
     from public.api import PublicFilingSerializer
     from public.selectors import filing_search
 
-    client.get(API, {"q": "blossom.cn"})
-    cached = client.get(API, {"q": "blossom.cn"}).json()["results"]
+    client.get(API, {"q": "blossom.cn"})  # searched
+    cached = client.get(API, {"q": "blossom.cn"}).json()["results"]  # from the cached rows
+    kept = client.get(API, {"q": "blossom.cn"})  # the answer kept as sent
+    assert kept["Content-Type"] == "application/json"
+    assert kept.json()["results"] == cached
+    assert kept.json()["count"] == 1 and kept.json()["next"] is None
     rows = filing_search(parse_query("blossom.cn")).rows_for(
         list(PublishedWebsite.objects.filter(website_name="花开博客").values_list("id", flat=True))
     )
