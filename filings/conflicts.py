@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Conflict, Domain, Filing, PublishedDomain, Website
@@ -255,12 +255,18 @@ def close_own_conflicts(*, filing: Filing) -> None:
 
 
 def refresh_conflict_flags(filing_ids: Iterable[int]) -> None:
-    """Set ``has_open_conflicts`` from the open conflicts of each filing (one statement)."""
-    ids = set(filing_ids)
+    """Set ``has_open_conflicts`` from the open conflicts of each filing, in one statement
+    that writes only the rows whose flag changes."""
+    ids = sorted(set(filing_ids))
     if not ids:
         return
-    Filing.objects.filter(id__in=ids).update(
-        has_open_conflicts=Exists(
-            Conflict.objects.filter(filing_id=OuterRef("pk"), resolved_at__isnull=True)
-        )
+    has_open = (
+        f"EXISTS (SELECT 1 FROM {_table(Conflict)} c "  # noqa: S608
+        f"WHERE c.filing_id = {_table(Filing)}.id AND c.resolved_at IS NULL)"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Filing)} SET has_open_conflicts = {has_open} "  # noqa: S608
+            f"WHERE id IN ({_marks(ids)}) AND has_open_conflicts <> {has_open}",
+            ids,
+        )

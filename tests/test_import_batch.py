@@ -339,6 +339,10 @@ def chunk_queries(staff, n: int, first: int) -> int:
     return len(queries)
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite splits a bulk insert into batches by its limit on query parameters",
+)
 def test_a_chunk_costs_the_same_number_of_queries_whatever_its_size(staff):
     approved_filing(domains=["client5-site.cn"])  # a conflict in each chunk
     approved_filing(domains=["client105-site.cn"])
@@ -425,6 +429,9 @@ def test_validation_with_reference_data_loaded_once_answers_as_it_does_alone(sta
     assert "access_provider" in validate_filing_data(datas[0], filing=filing)[1]["websites"][0]
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrency needs PostgreSQL row locks"
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_job_process_every_row_exactly_once():
     from tests.test_faults import run_at_once
