@@ -22,6 +22,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from beian import rawsql
+
 from .models import Conflict, Domain, Filing, PublishedDomain, Website
 from .normalize import sponsor_name_key
 
@@ -68,14 +70,6 @@ class Keys:
         )
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _marks(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 # The two reads below are plain SQL over the models' tables: they run for every submission,
 # and building them with the ORM cost more than running them. Only quoted table names and
 # placeholders are put into the text; every value is a parameter.
@@ -88,10 +82,10 @@ def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
         return keys
     ids = list(keys)
     sql = (
-        f"SELECT filing_id, 'd', name FROM {_table(Domain)} WHERE filing_id IN ({_marks(ids)}) "  # noqa: S608
+        f"SELECT filing_id, 'd', name FROM {rawsql.table(Domain)} WHERE filing_id IN ({rawsql.marks(ids)}) "  # noqa: S608
         "UNION ALL "
-        f"SELECT filing_id, 'h', homepage_key FROM {_table(Website)} "
-        f"WHERE filing_id IN ({_marks(ids)}) AND homepage_key <> ''"
+        f"SELECT filing_id, 'h', homepage_key FROM {rawsql.table(Website)} "
+        f"WHERE filing_id IN ({rawsql.marks(ids)}) AND homepage_key <> ''"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, ids + ids)
@@ -109,30 +103,30 @@ def _candidates(domains: set[str], homepages: set[str], names: set[str]) -> list
     """(field, key, shown value, filing id, owner id) of every active filing holding one of
     the keys, in one query over the three indexed keys."""
     active = list(Filing.ACTIVE_STATUSES)
-    filing = _table(Filing)
-    in_active = f"f.status IN ({_marks(active)})"
+    filing = rawsql.table(Filing)
+    in_active = f"f.status IN ({rawsql.marks(active)})"
     parts: list[str] = []
     params: list = []
     if domains:
         # Approved domains stay public while an amendment that drops them is under review.
         for model in (Domain, PublishedDomain):
             parts.append(
-                f"SELECT %s, d.name, d.name, d.filing_id, f.owner_id FROM {_table(model)} d "  # noqa: S608
+                f"SELECT %s, d.name, d.name, d.filing_id, f.owner_id FROM {rawsql.table(model)} d "  # noqa: S608
                 f"JOIN {filing} f ON f.id = d.filing_id "
-                f"WHERE d.name IN ({_marks(domains)}) AND {in_active}"
+                f"WHERE d.name IN ({rawsql.marks(domains)}) AND {in_active}"
             )
             params += [Conflict.Field.DOMAIN, *domains, *active]
     if homepages:
         parts.append(
             f"SELECT %s, w.homepage_key, w.homepage, w.filing_id, f.owner_id "  # noqa: S608
-            f"FROM {_table(Website)} w JOIN {filing} f ON f.id = w.filing_id "
-            f"WHERE w.homepage_key IN ({_marks(homepages)}) AND {in_active}"
+            f"FROM {rawsql.table(Website)} w JOIN {filing} f ON f.id = w.filing_id "
+            f"WHERE w.homepage_key IN ({rawsql.marks(homepages)}) AND {in_active}"
         )
         params += [Conflict.Field.HOMEPAGE, *homepages, *active]
     if names:
         parts.append(
             f"SELECT %s, f.sponsor_name_key, f.sponsor_name, f.id, f.owner_id FROM {filing} f "  # noqa: S608
-            f"WHERE f.sponsor_name_key IN ({_marks(names)}) AND {in_active}"
+            f"WHERE f.sponsor_name_key IN ({rawsql.marks(names)}) AND {in_active}"
         )
         params += [Conflict.Field.SPONSOR_NAME, *names, *active]
     if not parts:
@@ -261,12 +255,12 @@ def refresh_conflict_flags(filing_ids: Iterable[int]) -> None:
     if not ids:
         return
     has_open = (
-        f"EXISTS (SELECT 1 FROM {_table(Conflict)} c "  # noqa: S608
-        f"WHERE c.filing_id = {_table(Filing)}.id AND c.resolved_at IS NULL)"
+        f"EXISTS (SELECT 1 FROM {rawsql.table(Conflict)} c "  # noqa: S608
+        f"WHERE c.filing_id = {rawsql.table(Filing)}.id AND c.resolved_at IS NULL)"
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(Filing)} SET has_open_conflicts = {has_open} "  # noqa: S608
-            f"WHERE id IN ({_marks(ids)}) AND has_open_conflicts <> {has_open}",
+            f"UPDATE {rawsql.table(Filing)} SET has_open_conflicts = {has_open} "  # noqa: S608
+            f"WHERE id IN ({rawsql.marks(ids)}) AND has_open_conflicts <> {has_open}",
             ids,
         )

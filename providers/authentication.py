@@ -9,11 +9,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models.expressions import Col
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+
+from beian import rawsql
 
 from .models import ApiToken
 
@@ -39,45 +40,26 @@ class ProviderTokenAuthentication(TokenAuthentication):
         return token.user, token
 
 
-def _columns(model, alias: str) -> tuple[list[str], str, list]:
-    """Attribute names, the select list, and each column's converters (as the ORM applies
-    them: SQLite, say, returns times without their zone)."""
-    fields = model._meta.concrete_fields
-    quote = connection.ops.quote_name
-    converters = []
-    for f in fields:
-        col = Col(alias, f)
-        converters.append(
-            (col, connection.ops.get_db_converters(col) + f.get_db_converters(connection))
-        )
-    return (
-        [f.attname for f in fields],
-        ", ".join(f"{alias}.{quote(f.column)}" for f in fields),
-        converters,
-    )
-
-
 @lru_cache(maxsize=1)
-def _token_query() -> tuple[str, list[list[str]], list]:
+def _token_query() -> tuple[str, list[rawsql.Columns]]:
     from accounts.models import User
 
     from .models import AccessProvider
 
-    quote = connection.ops.quote_name
-    parts = [_columns(m, a) for m, a in ((ApiToken, "t"), (User, "u"), (AccessProvider, "p"))]
-    provider_fk = quote(User._meta.get_field("provider").column)
+    parts = [
+        rawsql.columns(ApiToken, "t"),
+        rawsql.columns(User, "u"),
+        rawsql.columns(AccessProvider, "p"),
+    ]
+    provider_fk = rawsql.quote(User._meta.get_field("provider").column)
     sql = (
-        f"SELECT {', '.join(columns for _names, columns, _conv in parts)} "  # noqa: S608
-        f"FROM {quote(ApiToken._meta.db_table)} t "
-        f"JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id "
-        f"LEFT JOIN {quote(AccessProvider._meta.db_table)} p ON p.id = u.{provider_fk} "
+        f"SELECT {', '.join(part.sql for part in parts)} "  # noqa: S608
+        f"FROM {rawsql.table(ApiToken)} t "
+        f"JOIN {rawsql.table(User)} u ON u.id = t.user_id "
+        f"LEFT JOIN {rawsql.table(AccessProvider)} p ON p.id = u.{provider_fk} "
         "WHERE t.key_hash = %s AND t.revoked_at IS NULL"
     )
-    return (
-        sql,
-        [names for names, _columns, _conv in parts],
-        [c for *_rest, conv in parts for c in conv],
-    )
+    return sql, parts
 
 
 def live_token(key_hash: str) -> ApiToken | None:
@@ -91,27 +73,19 @@ def live_token(key_hash: str) -> ApiToken | None:
 
     from .models import AccessProvider
 
-    sql, names, converters = _token_query()
+    sql, (token_columns, user_columns, provider_columns) = _token_query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [key_hash])
         row = cursor.fetchone()
     if row is None:
         return None
-    converted = []
-    for value, (col, functions) in zip(row, converters, strict=True):
-        for function in functions:
-            value = function(value, col, connection)
-        converted.append(value)
-    token_names, user_names, provider_names = names
-    values = iter(converted)
-    token_row = [next(values) for _ in token_names]
-    user_row = [next(values) for _ in user_names]
-    provider_row = [next(values) for _ in provider_names]
+    t, u = len(token_columns.names), len(user_columns.names)
+    token_row, user_row, provider_row = row[:t], row[t : t + u], row[t + u :]
     db = connection.alias
-    token = ApiToken.from_db(db, token_names, token_row)
-    user = User.from_db(db, user_names, user_row)
+    token = ApiToken.from_db(db, token_columns.names, token_columns.convert(token_row))
+    user = User.from_db(db, user_columns.names, user_columns.convert(user_row))
     user.provider = (
-        AccessProvider.from_db(db, provider_names, provider_row)
+        AccessProvider.from_db(db, provider_columns.names, provider_columns.convert(provider_row))
         if provider_row[0] is not None
         else None
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from beian import rawsql
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 from filings.normalize import domain_for_lookup, parent_domains
 
@@ -77,14 +78,12 @@ def _published(names: list[str]) -> list[tuple[str, str, str]]:
     """(domain, website number, filing status) of the published domains among ``names``, by
     domain. Plain SQL over the models' tables: gating is called for every site a provider
     serves, and building the statement with the ORM cost more than running it."""
-    quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(names))
     sql = (
         f"SELECT d.name, w.website_number, f.status "  # noqa: S608
-        f"FROM {quote(PublishedDomain._meta.db_table)} d "
-        f"JOIN {quote(PublishedWebsite._meta.db_table)} w ON w.id = d.website_id "
-        f"JOIN {quote(Filing._meta.db_table)} f ON f.id = d.filing_id "
-        f"WHERE d.name IN ({marks}) ORDER BY d.name, d.website_id"
+        f"FROM {rawsql.table(PublishedDomain)} d "
+        f"JOIN {rawsql.table(PublishedWebsite)} w ON w.id = d.website_id "
+        f"JOIN {rawsql.table(Filing)} f ON f.id = d.filing_id "
+        f"WHERE d.name IN ({rawsql.marks(names)}) ORDER BY d.name, d.website_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, names)

@@ -359,6 +359,18 @@ def test_a_number_asked_before_an_amendment_shows_the_new_data_after(
     assert client.get(API, {"q": blossom.number}).json()["count"] == 2
 
 
+@pytest.mark.parametrize(
+    "typed", ["blossom.cn", "a.b.blossom.cn", "www.例子.中国", "shop.blossom-store.com.cn"]
+)
+def test_a_domain_is_looked_up_as_the_orm_would(blossom, typed):
+    from public.selectors import PUBLIC_FIELDS, _domain_matches, _matching
+
+    query = parse_query(typed)
+    expected = list(_matching(query).order_by("sponsor_number", "id").values("id", *PUBLIC_FIELDS))
+    assert expected
+    assert _domain_matches(query.value, 10) == expected
+
+
 def test_the_api_answer_is_the_serializer_shape_with_the_time_in_the_server_zone(client, blossom):
     from public.api import PublicFilingSerializer
     from public.selectors import filing_search
