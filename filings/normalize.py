@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import idna
 
 
+@lru_cache(maxsize=65536)
 def normalize_domain(value: str) -> str:
     """A domain as a lower-case A-label without a trailing dot; ValueError when malformed.
+
+    The IDNA library checks every character of every label: answers are remembered, because
+    gating and the public query ask about the same domains again and again.
 
     Accepts Unicode (IDN) and full-width input: ``例子。中国`` becomes ``xn--fsqu00a.xn--fiqs8s``.
     """
