@@ -77,7 +77,10 @@ def measure_import(*, provider, rows: int) -> tuple[float, int]:
     run = uuid.uuid4().hex[:6]
     block = free_mobile_block()
     payloads = [(i + 2, row_payload(run, i, block)) for i in range(rows)]
-    env = dict(os.environ, CELERY_TASK_ALWAYS_EAGER="false")
+    # As in production: without DEBUG, which would keep the text of every query in memory.
+    env = dict(
+        os.environ, CELERY_TASK_ALWAYS_EAGER="false", DEBUG="false", ALLOWED_HOSTS="127.0.0.1"
+    )
     worker = subprocess.Popen(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "celery", "-A", "beian", "worker", "-Q", "imports",
          "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
