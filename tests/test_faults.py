@@ -26,7 +26,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -50,6 +49,7 @@ from certificates.models import Certificate
 from filings.models import Domain, Filing, FilingDraft, FilingNumberSequence, FilingVersion
 from tests.accounts_support import PASSWORD, last_code
 from tests.review_support import beijing_reviewer, filing_data
+from tests.worker_support import start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_POSTGRES = connection.vendor == "postgresql"
@@ -268,34 +268,11 @@ def point_celery_at(url: str) -> None:
     app.amqp._producer_pool = None
 
 
-def database_url_of_tests() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-        f"{db['NAME']}"
-    )
-
-
-def start_worker(redis_url: str, log) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url_of_tests(),
-            "REDIS_URL": redis_url,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "SMS_BACKEND": "outbox",
-            "EMAIL_URL": "memorymail://",
-        }
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "beian", "worker", "-Q", "delivery"]
-        + ["--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        + ["-l", "warning", "-n", f"faults-{os.getpid()}@%h"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+def start_delivery_worker(redis_url: str, log) -> subprocess.Popen:
+    return start_worker(
+        name="faults",
+        env={"REDIS_URL": redis_url, "SMS_BACKEND": "outbox", "EMAIL_URL": "memorymail://"},
+        output=log,
     )
 
 
@@ -408,7 +385,7 @@ def test_owners_register_while_redis_is_down_and_get_every_code_once_when_it_ret
     time.sleep(0.6)  # the cache's fallback window (FALLBACK_RETRY_SECONDS) has passed
     assert cache.get("faults:probe") is None and not resilient_cache.redis_is_down()
     with tempfile.TemporaryFile() as log:
-        worker = start_worker(own_redis.url, log)
+        worker = start_delivery_worker(own_redis.url, log)
         try:
             assert sweep_queued_messages() == 10
             settings.DELIVERY_SWEEP_AFTER_SECONDS = 0
@@ -420,11 +397,7 @@ def test_owners_register_while_redis_is_down_and_get_every_code_once_when_it_ret
                     pytest.fail(f"messages still queued; worker log:\n{log.read().decode()}")
                 time.sleep(0.2)
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_worker(worker)
 
     for address in recipients:
         sent = list(Message.objects.filter(to=address).values_list("status", "attempts"))

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from beian.celery import app
+from tests.worker_support import start_worker, stop_worker
 
-from .support import CHROMIUM, CHROMIUM_ARGS, ROOT
+from .support import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.hookimpl(trylast=True)
@@ -95,44 +93,18 @@ def celery_worker(tmp_path):
     Started after the per-test cache flush (which empties the Redis database the broker
     shares), so its queue bindings exist before the first task is sent.
     """
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        # Emails stay in the delivery log; the console backend would fill the log file.
-        "EMAIL_URL": "memorymail://",
-    }
     log_path = tmp_path / "worker.log"
     app.control.purge()
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     with log_path.open("wb") as log:
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "beian",
-                "worker",
-                "-Q",
-                "default,delivery,checks,imports",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-                "-n",
-                f"e2e-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        worker = start_worker(
+            name="e2e",
+            queues="default,delivery,checks,imports",
+            # Emails stay in the delivery log; the console backend would fill the log file.
+            env={"EMAIL_URL": "memorymail://"},
+            output=log,
+            loglevel="info",
         )
     worker.log_path = log_path
     try:
@@ -144,12 +116,7 @@ def celery_worker(tmp_path):
         yield worker
     finally:
         app.conf.task_always_eager = eager
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
+        stop_worker(worker)
 
 
 @pytest.hookimpl(wrapper=True)
