@@ -69,10 +69,17 @@ class PublicQueryThrottle(CountingRateThrottle):
         return count, seconds_left
 
     def allow_request(self, request, view) -> bool:
+        # The view may have counted this request already, before DRF took it up.
+        counted = getattr(request, "public_throttle", None)
+        if counted is not None:
+            allowed, self.seconds_left = counted
+            return allowed
+
         from .selectors import QueryInvalid, parse_query
 
+        params = getattr(request, "query_params", None) or request.GET
         try:
-            self.query = parse_query(request.query_params.get("q"))
+            self.query = parse_query(params.get("q"))
         except QueryInvalid:
             self.query = None
         allowed = super().allow_request(request, view)
@@ -81,4 +88,5 @@ class PublicQueryThrottle(CountingRateThrottle):
             getattr(self, "stamp", None),
             getattr(self, "answer", None),
         )
+        request.public_throttle = (allowed, getattr(self, "seconds_left", self.duration))
         return allowed
