@@ -441,3 +441,26 @@ def test_the_name_search_can_use_the_trigram_indexes(blossom):
     assert "public_published_sponsor_name_trgm" in plan
     assert "public_published_website_name_trgm" in plan
     assert PublishedWebsite.objects.filter(sponsor_name__icontains="花开科技").count() == 2
+
+
+def test_a_kept_answer_is_sent_as_drf_would_and_other_requests_go_through_drf(client, blossom):
+    for _ in range(3):
+        kept = client.get(API, {"q": "blossom.cn"})
+    assert kept.status_code == 200
+    assert "Accept" in kept["Vary"] and "GET" in kept["Allow"]
+    assert kept.json()["count"] == 1
+
+    browsable = client.get(API, {"q": "blossom.cn"}, HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and browsable["Content-Type"].startswith("text/html")
+    paged = client.get(API, {"q": "blossom.cn", "page": "2"})
+    assert paged.status_code == 404  # DRF's answer to a page past the end
+
+
+def test_the_rate_is_counted_once_for_a_kept_answer(client, monkeypatch, blossom):
+    from django.core.cache import cache
+
+    monkeypatch.setattr(PublicQueryThrottle, "THROTTLE_RATES", {"public": "4/hour"})
+    address = "198.51.100.90"
+    answers = [client.get(API, {"q": "blossom.cn"}, REMOTE_ADDR=address) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+    assert cache.get(PublicQueryThrottle.cache_format % {"ident": address}) == 5
