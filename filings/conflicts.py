@@ -140,7 +140,11 @@ Match = tuple[str, str, int, int]  # field, value, other filing id, other owner 
 
 
 def matches_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, list[Match]]:
-    """Every filing of another account that shares a key with each of ``filings``."""
+    """Every filing of another account that shares a key with each of ``filings``.
+
+    ``filings`` count as submitted in their order: two of them that match each other record
+    the earlier one's text (a homepage or name may match by key and be written differently),
+    as when the later one's submission finds the earlier one."""
     domains = {d for k in keys.values() for d in k.domains}
     homepages = {h for k in keys.values() for h in k.homepages}
     names = {k.name for k in keys.values() if k.name}
@@ -154,10 +158,15 @@ def matches_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, list
         if k.name:
             holders[(Conflict.Field.SPONSOR_NAME, k.name)].append(f)
     found: dict[int, set[Match]] = {f.pk: set() for f in filings}
-    for kind, key, shown, other_id, owner_id in _candidates(domains, homepages, names):
+    order = {f.pk: i for i, f in enumerate(filings)}
+    candidates = _candidates(domains, homepages, names)
+    own = {(kind, key, other_id): shown for kind, key, shown, other_id, _o in candidates}
+    for kind, key, shown, other_id, owner_id in candidates:
         for f in holders.get((kind, key), ()):
             if owner_id != f.owner_id and other_id != f.pk:
-                found[f.pk].add((kind, shown, other_id, owner_id))
+                later = order.get(other_id, -1) > order[f.pk]
+                value = own.get((kind, key, f.pk), shown) if later else shown
+                found[f.pk].add((kind, value, other_id, owner_id))
     return {pk: sorted(m) for pk, m in found.items()}
 
 

@@ -281,3 +281,30 @@ def test_a_conflict_that_went_away_is_resolved_on_the_next_detection():
     assert open_conflicts(second) == []
     second.refresh_from_db()
     assert not second.has_open_conflicts
+
+
+def test_filings_detected_together_record_what_one_by_one_submission_would():
+    from filings.conflicts import detect_conflicts_many
+
+    earlier = _pending(["together-first.cn"], homepage="http://www.together.cn/")
+    later = _pending(["together-second.cn"], homepage="HTTPS://WWW.TOGETHER.CN")
+
+    detect_conflicts_many([earlier, later])
+
+    # As if "later" had been submitted after "earlier": both sides name the earlier homepage.
+    assert [(f, v) for f, v, _o, _a in open_conflicts(earlier)] == [
+        ("homepage", "http://www.together.cn/")
+    ]
+    assert [(f, v) for f, v, _o, _a in open_conflicts(later)] == [
+        ("homepage", "http://www.together.cn/")
+    ]
+
+
+def test_one_by_one_submission_records_the_earlier_homepage_on_both_sides():
+    earlier = submit(domains=["apart.cn"], homepage="http://www.apart.cn/")
+    later = submit(domains=["apart.cn"], homepage="HTTPS://WWW.APART.CN")
+
+    def homepages(filing):
+        return [v for f, v, _o, _a in open_conflicts(filing) if f == "homepage"]
+
+    assert homepages(earlier) == homepages(later) == ["http://www.apart.cn/"]
