@@ -94,11 +94,6 @@ def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
     return keys
 
 
-def filing_keys(filing: Filing) -> tuple[set[str], set[str], str]:
-    keys = filings_keys([filing])[filing.pk]
-    return keys.domains, keys.homepages, keys.name
-
-
 def _candidates(domains: set[str], homepages: set[str], names: set[str]) -> list[tuple]:
     """(field, key, shown value, filing id, owner id) of every active filing holding one of
     the keys, in one query over the three indexed keys."""
@@ -168,11 +163,6 @@ def matches_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, list
                 value = own.get((kind, key, f.pk), shown) if later else shown
                 found[f.pk].add((kind, value, other_id, owner_id))
     return {pk: sorted(m) for pk, m in found.items()}
-
-
-def find_matches(filing: Filing) -> list[Match]:
-    """(field, value, other filing id, other owner id) for every match."""
-    return matches_many([filing], filings_keys([filing]))[filing.pk]
 
 
 def detect_conflicts_many(filings: list[Filing]) -> dict[int, list[Conflict]]:

@@ -320,15 +320,6 @@ def _public(row: dict) -> dict:
     }
 
 
-def _rows_by_id(ids: list[int]) -> dict[int, dict]:
-    if not ids:
-        return {}
-    return {
-        row["id"]: _public(row)
-        for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
-    }
-
-
 def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
     """The public fields of these published websites, in the order given (cached)."""
     if not ids:
@@ -336,7 +327,10 @@ def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
     key = _cache_key(version or published_version(), "rows", ",".join(map(str, ids)))
     rows = cache.get(key)
     if rows is None:
-        by_id = _rows_by_id(ids)
+        by_id = {
+            row["id"]: _public(row)
+            for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
+        }
         rows = [by_id[pk] for pk in ids if pk in by_id]
         cache.set(key, rows, timeout=settings.PUBLIC_QUERY_CACHE_SECONDS)
     return rows
