@@ -61,6 +61,8 @@ def browser_context_args(browser_context_args):
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
         "accept_downloads": True,
+        # No transitions: the accessibility audit reads settled colours, never a fade.
+        "reduced_motion": "reduce",
     }
 
 

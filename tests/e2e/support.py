@@ -1,7 +1,12 @@
-"""What the browser journeys share: the browser, screenshots, the portal's own words, codes.
+"""What the browser journeys share: the browser, screenshots, the accessibility audit, the
+portal's own words, codes.
 
 A journey locates elements by the text a person reads — labels, buttons, links — in the
 journey's language, taken from the project's translation catalogue so the tests follow it.
+
+Every step a journey photographs (``Journey.shot``) is first audited with axe-core against
+WCAG 2.1 A and AA (what GB/T 37668-2019 asks) at a desktop and a phone width; any violation
+fails the journey. Journeys added later are audited the same way, step by step.
 """
 
 from __future__ import annotations
@@ -33,6 +38,55 @@ CHROMIUM_ARGS = [
 # Generous for a loaded CI machine, short enough to fail clearly.
 TIMEOUT_MS = 15_000
 DJANGO_LANGUAGE = {"zh": "zh-hans", "en": "en"}
+
+# axe-core, vendored from its npm package (tests/e2e/vendor/axe-core/README.md).
+AXE_VERSION = "4.14.1"
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+# The rules of WCAG 2.0 and 2.1, levels A and AA; no rule is switched off.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# A desktop and a phone (the narrowest common width, where tables scroll and the menu folds).
+AUDIT_WIDTHS = (1280, 390)
+_AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: tags},
+    resultTypes: ["violations"],
+  });
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " — " + n.failureSummary),
+    count: v.nodes.length,
+  }));
+}"""
+_NEXT_FRAME = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def accessibility_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations of the page as it is now, at each of
+    ``AUDIT_WIDTHS`` (the viewport is restored afterwards); one line per rule and width.
+
+    The script is evaluated through the DevTools protocol, so a Content-Security-Policy that
+    forbids inline scripts does not stop it.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    viewport = page.viewport_size
+    found = []
+    try:
+        for width in AUDIT_WIDTHS:
+            page.set_viewport_size({"width": width, "height": viewport["height"]})
+            page.evaluate(_NEXT_FRAME)
+            for v in page.evaluate(_AXE_RUN, AXE_TAGS):
+                nodes = "\n      ".join(v["nodes"])
+                found.append(
+                    f"{width}px {v['id']} ({v['impact']}, {v['count']} element(s)): "
+                    f"{v['help']}\n      {nodes}"
+                )
+    finally:
+        page.set_viewport_size(viewport)
+        page.evaluate(_NEXT_FRAME)
+    return found
 
 
 def _missing() -> str:
@@ -74,15 +128,33 @@ class Journey:
             return translation.gettext(msgid)
 
     def shot(self, page, name: str) -> None:
-        """Screenshot the whole page as step NN of the journey."""
+        """Audit the page with axe-core (failing on any WCAG 2.1 A/AA violation), then
+        screenshot the whole page as step NN of the journey."""
         self.step += 1
         page.wait_for_load_state("load")
-        page.screenshot(path=self.folder / f"{self.step:02d}-{name}.png", full_page=True)
+        path = self.folder / f"{self.step:02d}-{name}.png"
+        violations = accessibility_violations(page)
+        page.screenshot(path=path, full_page=True)
+        assert not violations, (
+            f"axe-core {AXE_VERSION} finds WCAG 2.1 A/AA violations on {page.url} "
+            f"({path.name}, {self.lang}):\n  " + "\n  ".join(violations)
+        )
 
-    def open(self, page, url: str) -> None:
-        """Start an actor's page at ``url``."""
+    def open(self, page, url: str, *, in_language: bool = True) -> None:
+        """Start an actor's page at ``url``, in the journey's language unless
+        ``in_language`` is false (the journey then switches it itself)."""
         page.set_default_timeout(TIMEOUT_MS)
         self.pages.append(page)
+        if in_language:
+            page.context.add_cookies(
+                [
+                    {
+                        "name": settings.LANGUAGE_COOKIE_NAME,
+                        "value": DJANGO_LANGUAGE[self.lang],
+                        "url": url,
+                    }
+                ]
+            )
         page.goto(url)
 
     def shoot_failure(self) -> None:
