@@ -164,6 +164,28 @@ class Journey:
                 page.screenshot(path=self.folder / f"{self.step:02d}-FAILED.png", full_page=True)
 
 
+def tab_to(page, target, *, limit: int = 120) -> None:
+    """Press Tab until ``target`` (a locator) has the keyboard focus, as a keyboard user moves
+    through the page; fails when ``limit`` presses never reach it."""
+    element = target.element_handle()
+    for _ in range(limit):
+        if page.evaluate("(element) => document.activeElement === element", element):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{limit} presses of Tab never reached {target}")
+
+
+def choose_with_arrows(page, select, value: str, *, limit: int = 60) -> None:
+    """Tab to a ``<select>`` and press the arrow keys until ``value`` is chosen."""
+    tab_to(page, select)
+    page.keyboard.press("Home")
+    for _ in range(limit):
+        if select.input_value() == value:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"the arrow keys never chose {value!r} in {select}")
+
+
 def wait_for_sent(
     to: str, *, count: int = 1, template: str | None = None, timeout: float = 30.0
 ) -> list:
