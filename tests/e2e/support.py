@@ -4,14 +4,17 @@ portal's own words, codes.
 A journey locates elements by the text a person reads — labels, buttons, links — in the
 journey's language, taken from the project's translation catalogue so the tests follow it.
 
-Every step a journey photographs (``Journey.shot``) is first audited with axe-core against
-WCAG 2.1 A and AA (what GB/T 37668-2019 asks) at a desktop and a phone width; any violation
-fails the journey. Journeys added later are audited the same way, step by step.
+Every page a journey opens (``Journey.open``) carries axe-core: each document it loads and each
+piece of content htmx loads in place is audited against WCAG 2.1 A and AA (what GB/T
+37668-2019 asks), and every step the journey photographs (``Journey.shot``) is audited again
+at a desktop and at a phone width. Any violation fails the journey. Journeys added later are
+audited the same way without doing anything.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -46,20 +49,45 @@ AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # A desktop and a phone (the narrowest common width, where tables scroll and the menu folds).
 AUDIT_WIDTHS = (1280, 390)
-_AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, {
-    runOnly: {type: "tag", values: tags},
-    resultTypes: ["violations"],
-  });
-  return result.violations.map((v) => ({
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " — " + n.failureSummary),
-    count: v.nodes.length,
-  }));
-}"""
+# Installed in every page a journey opens, before the page's own scripts: axe-core, a queue so
+# that two audits never overlap (axe refuses that), and an audit of each loaded document and
+# of each piece of content htmx settles, reported to the journey through ``__axeReport``.
+_IN_PAGE = """(() => {
+  if (window.top !== window || window.__portalAudit) return;
+  /* AXE */
+  const tags = /* TAGS */;
+  window.__portalAudit = () => {
+    const run = (window.__portalAuditQueue || Promise.resolve())
+      .then(() => axe.run(document, {runOnly: {type: "tag", values: tags},
+                                     resultTypes: ["violations"]}))
+      .then((result) => result.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " — " + n.failureSummary),
+        count: v.nodes.length,
+      })));
+    window.__portalAuditQueue = run.catch(() => null);
+    return run;
+  };
+  const report = () => window.__portalAudit().then((found) => {
+    if (found.length && window.__axeReport) window.__axeReport(location.href, found);
+  }).catch(() => {});
+  window.addEventListener("load", () => setTimeout(report, 0));
+  document.addEventListener("htmx:afterSettle", () => setTimeout(report, 0));
+})();""".replace("/* AXE */", AXE_SOURCE).replace("/* TAGS */", json.dumps(AXE_TAGS))
 _NEXT_FRAME = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def _describe(where: str, violations: list[dict]) -> list[str]:
+    lines = []
+    for v in violations:
+        nodes = "\n      ".join(v["nodes"])
+        lines.append(
+            f"{where} {v['id']} ({v['impact']}, {v['count']} element(s)): {v['help']}"
+            f"\n      {nodes}"
+        )
+    return lines
 
 
 def accessibility_violations(page) -> list[str]:
@@ -69,20 +97,15 @@ def accessibility_violations(page) -> list[str]:
     The script is evaluated through the DevTools protocol, so a Content-Security-Policy that
     forbids inline scripts does not stop it.
     """
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE_SOURCE)
+    if not page.evaluate("() => typeof window.__portalAudit === 'function'"):
+        page.evaluate(_IN_PAGE)
     viewport = page.viewport_size
     found = []
     try:
         for width in AUDIT_WIDTHS:
             page.set_viewport_size({"width": width, "height": viewport["height"]})
             page.evaluate(_NEXT_FRAME)
-            for v in page.evaluate(_AXE_RUN, AXE_TAGS):
-                nodes = "\n      ".join(v["nodes"])
-                found.append(
-                    f"{width}px {v['id']} ({v['impact']}, {v['count']} element(s)): "
-                    f"{v['help']}\n      {nodes}"
-                )
+            found += _describe(f"{width}px", page.evaluate("() => window.__portalAudit()"))
     finally:
         page.set_viewport_size(viewport)
         page.evaluate(_NEXT_FRAME)
@@ -121,6 +144,8 @@ class Journey:
         self.folder.mkdir(parents=True)
         self.step = 0
         self.pages: list = []
+        # (url, violations) that the in-page audit reported since the last check.
+        self.reported: list[tuple[str, list[dict]]] = []
 
     def t(self, msgid: str) -> str:
         """``msgid`` as the portal shows it in this journey's language."""
@@ -139,12 +164,26 @@ class Journey:
             f"axe-core {AXE_VERSION} finds WCAG 2.1 A/AA violations on {page.url} "
             f"({path.name}, {self.lang}):\n  " + "\n  ".join(violations)
         )
+        self.assert_pages_accessible()
+
+    def assert_pages_accessible(self) -> None:
+        """Fail on what the in-page audit found in the documents and content loaded so far."""
+        reported, self.reported = self.reported, []
+        lines = [line for url, found in reported for line in _describe(url, found)]
+        assert not lines, (
+            f"axe-core {AXE_VERSION} finds WCAG 2.1 A/AA violations in pages the journey "
+            f"loaded ({self.lang}):\n  " + "\n  ".join(lines)
+        )
 
     def open(self, page, url: str, *, in_language: bool = True) -> None:
         """Start an actor's page at ``url``, in the journey's language unless
         ``in_language`` is false (the journey then switches it itself)."""
         page.set_default_timeout(TIMEOUT_MS)
         self.pages.append(page)
+        page.expose_binding(
+            "__axeReport", lambda source, url, found: self.reported.append((url, found))
+        )
+        page.add_init_script(_IN_PAGE)
         if in_language:
             page.context.add_cookies(
                 [
