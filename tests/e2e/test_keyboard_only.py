@@ -20,13 +20,19 @@ USCC = "91350100M000100Y43"
 SPONSOR = "北京青禾科技有限公司"
 
 
-def sign_in(page, t, username: str, password: str = PASSWORD) -> None:
+def sign_in(page, t, username: str, password: str = PASSWORD, *, listen: bool = False) -> None:
     tab_to(page, page.get_by_role("navigation").get_by_role("link", name=t("Sign in"), exact=True))
     page.keyboard.press("Enter")
     tab_to(page, page.get_by_label(t("Username")))
     page.keyboard.type(username)
     tab_to(page, page.get_by_label(t("Password"), exact=True))
     page.keyboard.type(password)
+    if listen:
+        # The spoken alternative to the picture plays from the keyboard too.
+        tab_to(page, page.get_by_role("link", name=t("Listen to the characters")))
+        with page.expect_response(lambda r: "/captcha/audio/" in r.url) as heard:
+            page.keyboard.press("Enter")
+        assert heard.value.ok and heard.value.headers["content-type"] == "audio/wav"
     tab_to(page, page.get_by_label(t("Characters in the picture")))
     page.keyboard.type("PASSED")
     page.keyboard.press("Enter")
@@ -57,7 +63,7 @@ def test_an_owner_a_reviewer_and_a_provider_finish_their_work_with_the_keyboard_
     # The owner signs in and starts the filing.
     page = new_context().new_page()
     journey.open(page, live_server.url)
-    sign_in(page, t, owner.username)
+    sign_in(page, t, owner.username, listen=True)
     expect(page.get_by_role("heading", name=t("My filing"))).to_be_visible()
     press(page, page.get_by_role("link", name=t("Start your filing")))
 
