@@ -17,7 +17,7 @@ else
 TEST_ENV :=
 endif
 
-.PHONY: run test install services browser messages lint migrations-check deploy-check pytest worker beat clean bench
+.PHONY: run test install services browser speech messages lint migrations-check deploy-check pytest worker beat clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ ifeq ($(CI),true)
 	fi
 endif
 
+# The spoken captcha: flite reads the characters, sox adds noise (tests/test_accounts_captcha.py).
+speech:
+ifeq ($(CI),true)
+	@if ! command -v flite >/dev/null || ! command -v sox >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flite sox >/dev/null; \
+	fi
+endif
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -59,7 +67,7 @@ migrations-check: install
 deploy-check: install
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-pytest: install messages services browser
+pytest: install messages services browser speech
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint migrations-check deploy-check pytest

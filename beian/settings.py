@@ -6,6 +6,7 @@ email and SMS kept in the outbox. ``DATABASE_URL`` and ``REDIS_URL`` switch to P
 Redis; ``DJANGO_ENV=production`` turns on the production safeguards.
 """
 
+import shutil
 from pathlib import Path
 
 import environ
@@ -296,6 +297,12 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 5
 CAPTCHA_IMAGE_SIZE = (120, 40)
 CAPTCHA_FONT_SIZE = 28
+# The spoken alternative to the picture for people who cannot see it (WCAG 2.1 1.1.1, as
+# GB/T 37668-2019 asks): flite reads the characters aloud on this machine, sox mixes brown
+# noise into the recording so that plain speech recognition is not enough to pass. Either
+# path empty: no sound offered (flite) or clean speech (sox).
+CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
+CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ICP备案系统")
 

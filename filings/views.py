@@ -358,6 +358,10 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
         )
         content = {k: v for k, v in mine.items() if k != "preapprovals"}
         if not content and not structure:
+            messages.success(
+                request,
+                _("Website “%(name)s” is saved.") % {"name": website["name"] or index + 1},
+            )
             return redirect("filings:websites")
         context = _website_context(request, index, website, errors, show=True)
         return render(request, "filings/website.html", context, status=400)

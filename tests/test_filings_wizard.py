@@ -155,7 +155,7 @@ def test_a_website_form_opened_inline_hides_the_buttons_that_would_lose_it(brows
     # The browser journey (tests/e2e) proves it in Chromium; this keeps the two halves together.
     browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
     page = browser.get(reverse("filings:websites")).content.decode()
-    assert '<div id="website-new" class="mb-3"></div>' in page
+    assert '<div id="website-new" class="mb-3" data-focus-new-content></div>' in page
     assert page.count('class="websites-next"') == 2  # "add a website" and "Continue"
     css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
     assert "#website-new:not(:empty) ~ .websites-next { display: none; }" in css

@@ -1,5 +1,7 @@
 // "Show another picture" beside a captcha: asks django-simple-captcha for a new key and picture.
 // Without JavaScript the button stays hidden, and sending the form shows a new picture.
+// "Listen to the characters" plays the spoken captcha in the page; without JavaScript the link
+// downloads the same recording.
 (function () {
   function reveal() {
     document.querySelectorAll("[data-captcha-refresh]").forEach(function (button) {
@@ -8,7 +10,18 @@
   }
   document.addEventListener("DOMContentLoaded", reveal);
   document.addEventListener("htmx:afterSwap", reveal);
+  var playing = null;
   document.addEventListener("click", function (event) {
+    var listen = event.target.closest("[data-captcha-audio]");
+    if (listen) {
+      event.preventDefault();
+      if (playing) playing.pause();
+      playing = new Audio(listen.getAttribute("href"));
+      playing.play().catch(function () {
+        window.location.assign(listen.getAttribute("href"));
+      });
+      return;
+    }
     var button = event.target.closest("[data-captcha-refresh]");
     if (!button) return;
     event.preventDefault();
@@ -25,6 +38,8 @@
       .then(function (data) {
         row.querySelector("img.captcha").src = data.image_url;
         row.querySelector("input[type=hidden]").value = data.key;
+        var audio = row.querySelector("[data-captcha-audio]");
+        if (audio && data.audio_url) audio.setAttribute("href", data.audio_url);
         var typed = row.querySelector("input[type=text]");
         if (typed) {
           typed.value = "";

@@ -61,6 +61,8 @@ def browser_context_args(browser_context_args):
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
         "accept_downloads": True,
+        # No transitions: the accessibility audit reads settled colours, never a fade.
+        "reduced_motion": "reduce",
     }
 
 
@@ -129,8 +131,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def journey(request, new_context):
-    """``journey(name, lang)``: a journey's screenshot folder and words; on failure every open
-    page is photographed as the journey's last steps."""
+    """``journey(name, lang)``: a journey's screenshot folder, words and accessibility audit;
+    on failure every open page is photographed as the journey's last steps."""
     from .support import Journey
 
     started: list[Journey] = []
@@ -143,3 +145,7 @@ def journey(request, new_context):
     if getattr(request.node, "e2e_failed", False):
         for one in started:
             one.shoot_failure()
+    else:
+        # What the in-page audit found after the journey's last photographed step.
+        for one in started:
+            one.assert_pages_accessible()

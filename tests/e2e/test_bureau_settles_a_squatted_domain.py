@@ -2,6 +2,7 @@
 the squatter, re-checks and approves; the owner downloads ``bazs.cert``, the public query finds
 the site, and the certificate verifies."""
 
+import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -28,8 +29,9 @@ def sign_in(page, t, username):
     page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_beijing_reviewer_revokes_a_squatter_and_approves_the_rightful_owner(
-    new_context, live_server, journey, tmp_path
+    new_context, live_server, journey, tmp_path, lang
 ):
     # Another account filed the domain first and was approved.
     squatter = fs.approve(
@@ -53,7 +55,7 @@ def test_a_beijing_reviewer_revokes_a_squatter_and_approves_the_rightful_owner(
     )
     assert filing.has_open_conflicts
     BureauFactory(username="bj-reviewer")
-    journey = journey("bureau-settles-a-squatted-domain", "zh")
+    journey = journey("bureau-settles-a-squatted-domain", lang)
     t = journey.t
 
     # The reviewer signs in and enrols an authenticator, typing the key the page shows.

@@ -30,11 +30,17 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
     provider = AccessProviderFactory(name="北京蓝山云计算有限公司")
     journey = journey("owner-files-a-sponsor", lang)
     t = journey.t
-    journey.open(page, live_server.url)
+    journey.open(page, live_server.url, in_language=False)
     if lang == "en":
         page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
     journey.shot(page, "home")
+    # The first Tab reaches the skip link; following it puts focus on the main content.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name=t("Skip to main content"))
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
 
     # Register: the codes go out by SMS and email through the worker.
     page.get_by_role("navigation").get_by_role("link", name=t("Register"), exact=True).click()
@@ -92,6 +98,7 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
 
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
+    expect(summary).to_be_focused()  # read first, so nobody hunts for what went wrong
     number = sponsor.get_by_label(t("Certificate number"))
     expect(number).to_have_attribute("aria-invalid", "true")
     expect(number).to_have_value(USCC_TYPO)  # nothing typed is lost
@@ -108,7 +115,7 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
     journey.shot(page, "websites-empty")
     page.get_by_role("link", name=t("Add a website")).click()
     # The form opens in place; only its own buttons lead on, so nothing typed can be lost.
-    expect(page.get_by_label(t("Website name"))).to_be_visible()
+    expect(page.get_by_label(t("Website name"))).to_be_focused()
     expect(page.get_by_role("button", name=t("Continue"), exact=True)).to_be_hidden()
     fill_website(
         page,
@@ -124,6 +131,8 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
     candidate.check()
     journey.shot(page, "website-1")
     page.get_by_role("button", name=t("Save and continue")).click()
+    saved = page.get_by_role("status").filter(has_text="蓝山官网")
+    expect(saved).to_be_focused()
 
     page.get_by_role("link", name=t("Add another website")).click()
     fill_website(
@@ -150,7 +159,7 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
     ).to_be_visible()
     journey.shot(page, "check-answers")
     page.get_by_role("button", name=t("Submit the filing")).click()
-    expect(page.get_by_role("heading", name=t("Filing submitted"))).to_be_visible()
+    expect(page.get_by_role("heading", name=t("Filing submitted"))).to_be_focused()
 
     filing = Filing.objects.get(owner__username=USERNAME)
     assert filing.status == Filing.Status.PENDING_REVIEW

@@ -4,6 +4,7 @@ imported client signs in for the first time through the codes and chooses a pass
 import csv
 import io
 
+import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -66,8 +67,9 @@ def sign_in(page, t, username, password):
     page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_provider_imports_clients_and_a_client_signs_in_for_the_first_time(
-    new_context, live_server, journey, tmp_path
+    new_context, live_server, journey, tmp_path, lang
 ):
     provider = AccessProviderFactory(name="北京蓝山云计算有限公司")
     staff = provider_staff(provider, username="lanshan-ops")
@@ -75,7 +77,7 @@ def test_a_provider_imports_clients_and_a_client_signs_in_for_the_first_time(
     upload.write_bytes(
         clients_csv([client_row(1), client_row(2, mobile=BAD_MOBILE), client_row(3)])
     )
-    journey = journey("provider-imports-clients", "zh")
+    journey = journey("provider-imports-clients", lang)
     t = journey.t
 
     # The provider's staff signs in and uploads the file.
