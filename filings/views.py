@@ -29,7 +29,7 @@ from beian.workdays import working_days_between
 
 from . import selectors, services
 from .forms import ForgotUsernameForm
-from .models import Document, Filing, FilingVersion, Website
+from .models import Conflict, Document, Filing, FilingVersion, Website
 from .serializers import editable_data
 from .validation import (
     INDIVIDUAL_ID_TYPES,
@@ -163,7 +163,9 @@ def tasks(request):
                 "has_changes": has_changes,
                 "sections": selectors.sections(data, errors),
                 "actions": selectors.allowed_actions(filing, has_changes=has_changes),
-                "conflicts": filing.conflicts.filter(resolved_at__isnull=True).order_by("id"),
+                "conflicts": filing.conflicts.filter(
+                    resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
+                ).order_by("id"),
                 "versions": selectors.versions(filing),
                 "days_left": (
                     working_days_between(timezone.localdate(), filing.review_deadline)
