@@ -419,9 +419,9 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
 
     The record is left as it was before the application: ``approved``, with the approved data
     in the working copy (it stayed public throughout) and the review bookkeeping of the
-    approved submission. A withdrawn amendment's data is kept as unsubmitted changes, so
-    nothing typed is lost; its conflicts, and the notices of its claims on other filings, are
-    closed. Audited as ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
+    approved submission. A withdrawn amendment stays in the version history; its conflicts,
+    and the notices of its claims on other filings, are closed. Unsubmitted changes the owner
+    saved meanwhile are kept. Audited as ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
     for any other status, ``PermissionDenied`` for anyone but the owner or its provider.
     """
     from .conflicts import close_own_conflicts
@@ -440,13 +440,8 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
     kind = "amendment" if locked.status == Filing.Status.AMENDMENT_PENDING else "revocation"
     approved, submission = _approved_state(locked)
     if kind == "amendment":
-        withdrawn = working_copy_data(locked)
         if approved is not None:
             filing_working_copy_replace(filing=locked, data=approved.data)
-        if not FilingDraft.objects.filter(filing=locked).exists():
-            FilingDraft.objects.create(
-                filing=locked, data=_known_numbers(locked, coerce_data(withdrawn)), updated_by=by
-            )
         if submission is not None:
             locked.submitted_at = submission.created_at
             locked.submitted_by = submission.created_by

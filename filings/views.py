@@ -723,8 +723,8 @@ def withdraw(request):
             messages.success(
                 request,
                 _(
-                    "The amendment is withdrawn. Its changes are kept as unsubmitted changes: "
-                    "change and submit them again, or discard them."
+                    "The amendment is withdrawn. The approved filing is unchanged; the "
+                    "amendment stays in the list of versions."
                 )
                 if amendment
                 else _("The application for revocation is withdrawn. The filing stays approved."),
