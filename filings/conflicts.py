@@ -171,9 +171,9 @@ def _found_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, set[_
     return found
 
 
-# (holder filing, kind, field, value, other filing) of one conflict row.
 # Filings with no submission time (approved before the system kept one) count as earliest.
 _NEVER = datetime(1900, 1, 1, tzinfo=UTC)
+# (holder filing, kind, field, value, other filing) of one conflict row.
 RowKey = tuple[int, str, str, str, int]
 
 
@@ -195,8 +195,10 @@ def detect_conflicts_many(
     - on a re-check, the later submission time (``submitted_at``, then id) is later.
 
     Rows of these filings no longer found are resolved, and so are notices about them on
-    other filings; another filing's ``conflict`` stays open until its bureau re-checks it.
-    Returns the conflicts newly recorded on each filing, by filing id.
+    other filings. Another filing's ``conflict`` with one of them follows what is found while
+    the pair still shares something in that field (a value written differently now, a domain
+    dropped while another is still shared); once nothing is shared it stays open until its
+    bureau re-checks it. Returns the conflicts newly recorded on each filing, by filing id.
     """
     filings = list({f.pk: f for f in filings}.values())
     if not filings:
