@@ -404,3 +404,52 @@ def test_one_by_one_submission_records_the_earlier_homepage_on_both_sides():
 
     assert homepages(later_claims(earlier)) == homepages(open_conflicts(later))
     assert homepages(open_conflicts(later)) == ["http://www.apart.cn/"]
+
+
+# Conflicts recorded on both filings before the conflict belonged to the later one ----------
+
+
+def test_the_migration_turns_the_earlier_side_of_each_open_pair_into_a_notice():
+    import importlib
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = importlib.import_module("filings.migrations.0004_conflict_kind_later_claim")
+    now = timezone.now()
+    earlier = FilingFactory(status="approved", submitted_at=now - timedelta(days=3))
+    later = FilingFactory(status="pending_review", submitted_at=now)
+    unrelated = FilingFactory(status="pending_review", submitted_at=now - timedelta(days=9))
+    for holder, other in [(earlier, later), (later, earlier)]:
+        Conflict.objects.create(
+            filing=holder,
+            field="domain",
+            value="old.cn",
+            other_filing=other,
+            other_account=other.owner,
+        )
+    # A one-sided conflict (the other side was resolved) stays a conflict, even if earlier.
+    Conflict.objects.create(
+        filing=unrelated,
+        field="domain",
+        value="one-sided.cn",
+        other_filing=later,
+        other_account=later.owner,
+    )
+    Filing.objects.filter(pk__in=[earlier.pk, later.pk, unrelated.pk]).update(
+        has_open_conflicts=True
+    )
+
+    migration.earlier_side_becomes_a_notice(apps, None)
+
+    assert later_claims(earlier) == [("domain", "old.cn", later.pk, later.owner_id)]
+    assert open_conflicts(earlier) == []
+    assert open_conflicts(later) == [("domain", "old.cn", earlier.pk, earlier.owner_id)]
+    assert open_conflicts(unrelated) == [("domain", "one-sided.cn", later.pk, later.owner_id)]
+    flags = dict(
+        Filing.objects.filter(pk__in=[earlier.pk, later.pk, unrelated.pk]).values_list(
+            "pk", "has_open_conflicts"
+        )
+    )
+    assert flags == {earlier.pk: False, later.pk: True, unrelated.pk: True}

@@ -3,6 +3,7 @@ B's; A's reviewer sees B's claim as a notice and can approve A. If A was the squ
 all, the bureau revokes A, re-checks B and approves B."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -124,3 +125,8 @@ def test_the_earlier_owner_is_not_shown_the_later_claimants_details():
 
     assert body["conflicts"] == []
     assert "13722220002" not in str(body)
+    client = Client()
+    client.force_login(owner)
+    tasks = client.get(reverse("filings:tasks")).content.decode()
+    assert "乙方科技有限公司" not in tasks and "13722220002" not in tasks
+    assert 'id="conflicts-title"' not in tasks
