@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from beian.delivery import delivery_delayed
 
 from . import services
+from .backends import CLOSED_WITH_FILING
 from .forms import (
     ChangePasswordForm,
     CodeForm,
@@ -50,7 +51,7 @@ from .permissions import account_required, has_confirmed_device, needs_otp
 PENDING = "accounts_pending"
 RESET_USERNAME = "accounts_reset_username"
 CONTACT_CHANGE = "accounts_contact_change"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "accounts.backends.PortalModelBackend"
 
 
 def client_ip(request) -> str | None:
@@ -201,22 +202,31 @@ def verify(request):
     if request.method == "POST":
         # Each code is checked on its own: a right SMS code confirms the mobile even when the
         # email code is wrong or has not arrived (Q16).
+        typed = {name: request.POST.get(name, "").strip() for name in ("sms_code", "email_code")}
+        had_mobile, had_email = bool(user.mobile_verified_at), bool(user.email_verified_at)
         result = services.account_verify(
-            user=user,
-            sms_code=request.POST.get("sms_code", "").strip(),
-            email_code=request.POST.get("email_code", "").strip(),
+            user=user, sms_code=typed["sms_code"], email_code=typed["email_code"]
         )
         user.refresh_from_db()
         if result.verified:
             messages.success(request, _("Your mobile number and email address are confirmed."))
             return _next_step(request, user)
+        errors = result.errors
+        confirmed_now = _partly_confirmed(user, had_mobile=had_mobile, had_email=had_email)
+        if confirmed_now:
+            # A partial success reads as one (Q16): a code not typed yet is the next step,
+            # not an error; only a wrong code typed is.
+            messages.success(request, confirmed_now)
+            errors = {name: e for name, e in errors.items() if typed.get(name)}
+            if not errors:
+                return redirect("accounts:verify")
         form = VerifyForm(
             request.POST,
             need_sms=not user.mobile_verified_at,
             need_email=not user.email_verified_at,
         )
         form.is_valid()
-        for name, message in result.errors.items():
+        for name, message in errors.items():
             if name in form.fields and name not in form.errors:
                 form.add_error(name, message)
         status = 400
@@ -241,6 +251,21 @@ def verify(request):
         },
         status=status,
     )
+
+
+def _partly_confirmed(user: User, *, had_mobile: bool, had_email: bool) -> str:
+    """What one code just confirmed and what to do next, or "" when nothing was confirmed."""
+    if user.mobile_verified_at and not had_mobile:
+        return _(
+            "Your mobile number is confirmed. Next, type the code sent to %(email)s. If it "
+            "has not come, send a new one, or use another email address."
+        ) % {"email": user.email}
+    if user.email_verified_at and not had_email:
+        return _(
+            "Your email address is confirmed. Next, type the code sent to your mobile "
+            "%(mobile)s. If it has not come, send a new one."
+        ) % {"mobile": user.mobile}
+    return ""
 
 
 @require_POST
@@ -322,6 +347,21 @@ def sign_in(request):
                 )
                 response.axes_handled = True
                 return response
+            if user is None and getattr(request, CLOSED_WITH_FILING, False):
+                # Only after the right password (Q21): nothing is told to anyone else.
+                form.add_error(
+                    None,
+                    _(
+                        "This account was closed when its filing was revoked. To file again, "
+                        "register a new account and submit a new filing."
+                    ),
+                )
+                return render(
+                    request,
+                    "accounts/login.html",
+                    {"form": form, "next": next_url, "closed_with_filing": True},
+                    status=400,
+                )
             if user is None:
                 form.add_error(None, _("The username or password is not correct."))
             elif user.identity_verified and not user.password_is_initial:

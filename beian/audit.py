@@ -14,6 +14,7 @@ from .models import AuditLog, Province
 ACTION_LABELS = {
     "filing.submit": _("filing submitted"),
     "filing.revocation_apply": _("revocation applied for"),
+    "filing.withdraw": _("application withdrawn by the owner"),
     "filing.approve": _("filing approved"),
     "filing.approve_amendment": _("amendment approved"),
     "filing.reject": _("filing rejected"),

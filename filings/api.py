@@ -247,3 +247,20 @@ class FilingRevocationView(APIView):
         except services.FilingError as exc:
             return _refused(exc)
         return Response(filing_owner_json(filing))
+
+
+class FilingWithdrawView(APIView):
+    permission_classes = [IsVerifiedOwner]
+
+    @extend_schema(
+        request=None,
+        responses={200: FilingSchema, 409: STATE},
+        summary="Withdraw the amendment or revocation application waiting for the bureau",
+    )
+    def post(self, request, pk: int):
+        filing = filing_for_owner_or_404(request.user, pk)
+        try:
+            filing = services.filing_withdraw(filing=filing, by=request.user)
+        except services.FilingError as exc:
+            return _refused(exc)
+        return Response(filing_owner_json(filing))

@@ -1,14 +1,17 @@
 """Conflict detection (Q17): the same homepage, a shared domain or the same sponsor name in a
 filing of another account.
 
-Detection is symmetric: when a submission finds another account's filing, the conflict is
-recorded on both, so that of two owners submitting the same domain at the same moment both
-see it. On PostgreSQL, transaction-level advisory locks on the compared values serialise such
-submissions, so the later one always sees the earlier one.
+The conflict belongs to the later submission, whose data was already in the database under
+another account (Q17, SPEC §4): it is recorded there as a ``conflict`` (approval waits for
+it) and on the earlier filing as a ``later_claim``, a notice for its reviewer that never
+blocks, so nobody can freeze another's filing by submitting the same data. On PostgreSQL,
+transaction-level advisory locks on the compared values serialise submissions, so of two
+owners submitting the same domain at the same moment the second always sees the first, and
+exactly one of them holds the conflict.
 
 The work for any number of filings (one submission, or a chunk of a provider import) is a
 constant number of queries: their keys, the locks, one UNION over the three indexed keys, the
-open conflicts on either side, and the writes.
+open rows on either side, and the writes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Q
@@ -131,15 +135,19 @@ def _candidates(domains: set[str], homepages: set[str], names: set[str]) -> list
         return cursor.fetchall()
 
 
-Match = tuple[str, str, int, int]  # field, value, other filing id, other owner id
+@dataclass(frozen=True)
+class _Found:
+    """A key that a filing shares with another account's active filing."""
+
+    field: str
+    own_text: str  # how this filing writes it (a homepage or name may match by key only)
+    other_text: str  # how the other filing writes it
+    other_id: int
+    other_owner_id: int
 
 
-def matches_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, list[Match]]:
-    """Every filing of another account that shares a key with each of ``filings``.
-
-    ``filings`` count as submitted in their order: two of them that match each other record
-    the earlier one's text (a homepage or name may match by key and be written differently),
-    as when the later one's submission finds the earlier one."""
+def _found_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, set[_Found]]:
+    """Every key each of ``filings`` shares with an active filing of another account."""
     domains = {d for k in keys.values() for d in k.domains}
     homepages = {h for k in keys.values() for h in k.homepages}
     names = {k.name for k in keys.values() if k.name}
@@ -152,24 +160,45 @@ def matches_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, list
             holders[(Conflict.Field.HOMEPAGE, h)].append(f)
         if k.name:
             holders[(Conflict.Field.SPONSOR_NAME, k.name)].append(f)
-    found: dict[int, set[Match]] = {f.pk: set() for f in filings}
-    order = {f.pk: i for i, f in enumerate(filings)}
+    found: dict[int, set[_Found]] = {f.pk: set() for f in filings}
     candidates = _candidates(domains, homepages, names)
     own = {(kind, key, other_id): shown for kind, key, shown, other_id, _o in candidates}
     for kind, key, shown, other_id, owner_id in candidates:
         for f in holders.get((kind, key), ()):
             if owner_id != f.owner_id and other_id != f.pk:
-                later = order.get(other_id, -1) > order[f.pk]
-                value = own.get((kind, key, f.pk), shown) if later else shown
-                found[f.pk].add((kind, value, other_id, owner_id))
-    return {pk: sorted(m) for pk, m in found.items()}
+                own_text = own.get((kind, key, f.pk), shown)
+                found[f.pk].add(_Found(kind, own_text, shown, other_id, owner_id))
+    return found
 
 
-def detect_conflicts_many(filings: list[Filing]) -> dict[int, list[Conflict]]:
-    """Recompute the open conflicts of each filing (call inside the submitting transaction).
+# Filings with no submission time (approved before the system kept one) count as earliest.
+_NEVER = datetime(1900, 1, 1, tzinfo=UTC)
+# (holder filing, kind, field, value, other filing) of one conflict row.
+RowKey = tuple[int, str, str, str, int]
 
-    Conflicts no longer found are resolved; new ones are recorded on both filings. Returns
-    the conflicts newly recorded on each filing, by filing id.
+
+def detect_conflicts_many(
+    filings: list[Filing], *, submitting: bool = True
+) -> dict[int, list[Conflict]]:
+    """Recompute the conflicts of each filing (call inside the submitting transaction).
+
+    ``filings`` are being submitted in their order (``submitting``), or re-checked. Each key
+    shared with another account's active filing is recorded twice: a ``conflict`` on the
+    later submission (it blocks approval) and a ``later_claim`` notice on the earlier one
+    (Q17, SPEC §4). Which one is later:
+
+    - a pair already recorded (a row open on either side) keeps its direction, so that the
+      earlier filer submitting again (Q19) or amending does not become the later one;
+    - otherwise a filing being submitted is later than every filing already in the database
+      (the advisory locks make the one that commits first the earlier one), and later than
+      the filings before it in ``filings``;
+    - on a re-check, the later submission time (``submitted_at``, then id) is later.
+
+    Rows of these filings no longer found are resolved, and so are notices about them on
+    other filings. Another filing's ``conflict`` with one of them follows what is found while
+    the pair still shares something in that field (a value written differently now, a domain
+    dropped while another is still shared); once nothing is shared it stays open until its
+    bureau re-checks it. Returns the conflicts newly recorded on each filing, by filing id.
     """
     filings = list({f.pk: f for f in filings}.values())
     if not filings:
@@ -177,89 +206,142 @@ def detect_conflicts_many(filings: list[Filing]) -> dict[int, list[Conflict]]:
     keys = filings_keys(filings)
     lock_values(v for k in keys.values() for v in k.lock_values())
     now = timezone.now()
-    found = matches_many(filings, keys)
+    found = _found_many(filings, keys)
     ids = [f.pk for f in filings]
     by_id = {f.pk: f for f in filings}
+    order = {pk: i for i, pk in enumerate(ids)}
 
-    own_open: dict[int, list[tuple[int, str, str, int]]] = defaultdict(list)
-    mirrored: set[tuple[int, str, int]] = set()  # (holder filing, field, other filing)
-    for pk, filing_id, kind, value, other_id in Conflict.objects.filter(
+    open_rows: dict[RowKey, int] = {}
+    pair_kinds: dict[tuple[int, str, int], dict[str, str]] = defaultdict(dict)
+    for pk, holder, kind, field_, value, other_id in Conflict.objects.filter(
         Q(filing_id__in=ids) | Q(other_filing_id__in=ids), resolved_at__isnull=True
-    ).values_list("id", "filing_id", "field", "value", "other_filing_id"):
-        if filing_id in by_id:
-            own_open[filing_id].append((pk, kind, value, other_id))
-        if other_id in by_id:
-            mirrored.add((filing_id, kind, other_id))
+    ).values_list("id", "filing_id", "kind", "field", "value", "other_filing_id"):
+        open_rows[(holder, kind, field_, value, other_id)] = pk
+        pair_kinds[(holder, field_, other_id)][value] = kind
 
-    stale: list[int] = []
-    new: dict[int, list[Conflict]] = {}
-    mirrors: list[Conflict] = []
+    submitted_at: dict[int, datetime | None] = {}
+    if not submitting:
+        outside = {m.other_id for ms in found.values() for m in ms} - set(ids)
+        submitted_at = dict(Filing.objects.filter(pk__in=outside).values_list("pk", "submitted_at"))
+        submitted_at.update({f.pk: f.submitted_at for f in filings})
+
+    def recorded_direction(filing_id: int, match: _Found) -> bool | None:
+        """Whether the filing is the later one, as an open row of the pair says (None when
+        no row is open). A row with the same value decides before one with another value."""
+        texts = (match.own_text, match.other_text)
+        for holder, other, later_kind in (
+            (filing_id, match.other_id, Conflict.Kind.CONFLICT),
+            (match.other_id, filing_id, Conflict.Kind.LATER_CLAIM),
+        ):
+            kinds = pair_kinds.get((holder, match.field, other))
+            if kinds:
+                kind = next((kinds[t] for t in texts if t in kinds), next(iter(kinds.values())))
+                return kind == later_kind
+        return None
+
+    def is_later(filing: Filing, match: _Found) -> bool:
+        recorded = recorded_direction(filing.pk, match)
+        if recorded is not None:
+            return recorded
+        if match.other_id in order:
+            return order[filing.pk] > order[match.other_id]
+        if submitting:
+            return True
+        mine = (submitted_at.get(filing.pk) or _NEVER, filing.pk)
+        theirs = (submitted_at.get(match.other_id) or _NEVER, match.other_id)
+        return mine > theirs
+
+    desired: dict[RowKey, int] = {}  # row -> the other filing's owner
     for filing in filings:
-        matches = found[filing.pk]
-        found_keys = {(f, v, o) for f, v, o, _ in matches}
-        existing = {(f, v, o) for _, f, v, o in own_open[filing.pk]}
-        stale += [pk for pk, f, v, o in own_open[filing.pk] if (f, v, o) not in found_keys]
-        new[filing.pk] = [
-            Conflict(filing=filing, field=f, value=v, other_filing_id=o, other_account_id=owner)
-            for f, v, o, owner in matches
-            if (f, v, o) not in existing
-        ]
-        # The mirror conflict on each other filing, unless it is already open there (or is
-        # being recorded now because the other filing is in this same batch).
-        for f, v, other_id, _owner in matches:
-            if (other_id, f, filing.pk) in mirrored or other_id in by_id:
-                continue
-            mirrored.add((other_id, f, filing.pk))
-            mirrors.append(
-                Conflict(
-                    filing_id=other_id,
-                    field=f,
-                    value=v,
-                    other_filing=filing,
-                    other_account_id=filing.owner_id,
+        for match in found[filing.pk]:
+            other = match.other_id
+            if is_later(filing, match):
+                value = match.other_text
+                desired[(filing.pk, Conflict.Kind.CONFLICT, match.field, value, other)] = (
+                    match.other_owner_id
                 )
-            )
+                desired[(other, Conflict.Kind.LATER_CLAIM, match.field, value, filing.pk)] = (
+                    filing.owner_id
+                )
+            else:
+                value = match.own_text
+                desired[(other, Conflict.Kind.CONFLICT, match.field, value, filing.pk)] = (
+                    filing.owner_id
+                )
+                desired[(filing.pk, Conflict.Kind.LATER_CLAIM, match.field, value, other)] = (
+                    match.other_owner_id
+                )
+
+    superseded = {(h, k, f, o) for h, k, f, _v, o in desired}
+    stale = [
+        pk
+        for (holder, kind, field_, value, other), pk in open_rows.items()
+        if (holder, kind, field_, value, other) not in desired
+        and (
+            holder in by_id
+            or kind == Conflict.Kind.LATER_CLAIM
+            or (holder, kind, field_, other) in superseded
+        )
+    ]
+    rows = [
+        Conflict(
+            filing_id=holder,
+            kind=kind,
+            field=field_,
+            value=value,
+            other_filing_id=other,
+            other_account_id=other_owner,
+        )
+        for (holder, kind, field_, value, other), other_owner in sorted(desired.items())
+        if (holder, kind, field_, value, other) not in open_rows
+    ]
     if stale:
         Conflict.objects.filter(id__in=stale).update(resolved_at=now)
-    Conflict.objects.bulk_create([c for batch in new.values() for c in batch] + mirrors)
-    touched = set(ids) | {o for matches in found.values() for _, _, o, _ in matches}
+    Conflict.objects.bulk_create(rows)
+    new: dict[int, list[Conflict]] = {pk: [] for pk in ids}
+    for row in rows:
+        if row.filing_id in new and row.kind == Conflict.Kind.CONFLICT:
+            new[row.filing_id].append(row)
+    touched = {key[0] for key in open_rows} | {key[0] for key in desired} | set(ids)
     refresh_conflict_flags(touched)
     return new
 
 
-def detect_conflicts(*, filing: Filing) -> list[Conflict]:
-    """Recompute the open conflicts of ``filing`` (call inside the submit/re-check transaction).
-
-    Conflicts no longer found are resolved; new ones are recorded on both filings. Returns the
-    conflicts newly recorded on ``filing``.
-    """
-    return detect_conflicts_many([filing])[filing.pk]
+def detect_conflicts(*, filing: Filing, submitting: bool = True) -> list[Conflict]:
+    """Recompute the conflicts of ``filing`` (call inside the submit/re-check transaction):
+    ``detect_conflicts_many`` for one filing. Returns the conflicts newly recorded on it."""
+    return detect_conflicts_many([filing], submitting=submitting)[filing.pk]
 
 
 def close_own_conflicts(*, filing: Filing) -> None:
-    """A filing that leaves review (rejected, revoked, back to draft) keeps no open conflicts.
+    """A filing that leaves review (rejected, revoked, withdrawn) keeps no open conflicts, and
+    the notices of its claim on the earlier filings go with it.
 
-    Conflicts that other filings have with it stay open until their bureau re-checks them.
+    Conflicts that later filings have with it stay open until their bureau re-checks them.
     """
-    Conflict.objects.filter(filing=filing, resolved_at__isnull=True).update(
-        resolved_at=timezone.now()
-    )
+    now = timezone.now()
+    Conflict.objects.filter(filing=filing, resolved_at__isnull=True).update(resolved_at=now)
+    Conflict.objects.filter(
+        other_filing=filing, kind=Conflict.Kind.LATER_CLAIM, resolved_at__isnull=True
+    ).update(resolved_at=now)
     refresh_conflict_flags([filing.id])
 
 
 def refresh_conflict_flags(filing_ids: Iterable[int]) -> None:
-    """Set ``has_open_conflicts`` from the open conflicts of each filing, in one statement
-    that writes only the rows whose flag changes."""
+    """Set ``has_open_conflicts`` from the open conflicts (not the notices) of each filing, in
+    one statement that writes only the rows whose flag changes."""
     ids = sorted(set(filing_ids))
     if not ids:
         return
     has_open = (
         f"EXISTS (SELECT 1 FROM {rawsql.table(Conflict)} c "  # noqa: S608
-        f"WHERE c.filing_id = {rawsql.table(Filing)}.id AND c.resolved_at IS NULL)"
+        f"WHERE c.filing_id = {rawsql.table(Filing)}.id AND c.resolved_at IS NULL "
+        "AND c.kind = %s)"
     )
+    kind = Conflict.Kind.CONFLICT.value
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {rawsql.table(Filing)} SET has_open_conflicts = {has_open} "  # noqa: S608
             f"WHERE id IN ({rawsql.marks(ids)}) AND has_open_conflicts <> {has_open}",
-            ids,
+            [kind, *ids, kind],
         )

@@ -336,14 +336,27 @@ class FilingVersion(models.Model):
 
 
 class Conflict(models.Model):
-    """Another account's filing shares a homepage, a domain or the sponsor name (Q17)."""
+    """Another account's filing shares a homepage, a domain or the sponsor name (Q17).
+
+    A match is recorded on both filings: as a ``conflict`` on the later submission and as a
+    ``later_claim`` notice on the earlier one (see ``filings.conflicts``).
+    """
 
     class Field(models.TextChoices):
         DOMAIN = "domain", _("domain")
         HOMEPAGE = "homepage", _("homepage URL")
         SPONSOR_NAME = "sponsor_name", _("sponsor full name")
 
+    class Kind(models.TextChoices):
+        # The later submission's: its data was already in another account's filing (Q17).
+        # An open one blocks approval.
+        CONFLICT = "conflict", _("conflict")
+        # The earlier filing's: another account later submitted the same data. A notice for
+        # its reviewer, never a block.
+        LATER_CLAIM = "later_claim", _("later claim")
+
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="conflicts")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CONFLICT)
     field = models.CharField(_("field"), max_length=16, choices=Field.choices)
     value = models.CharField(_("value"), max_length=255)
     other_filing = models.ForeignKey(

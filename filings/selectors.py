@@ -160,8 +160,12 @@ def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list
         actions += ["edit", "submit"]
     elif status in (Filing.Status.PENDING_REVIEW, Filing.Status.AMENDMENT_PENDING):
         actions += ["edit"] + (["submit", "discard"] if has_changes else [])
+        if status == Filing.Status.AMENDMENT_PENDING:
+            actions.append("withdraw")
     elif status == Filing.Status.APPROVED:
         actions += ["amend"] + (["submit", "discard"] if has_changes else []) + ["revoke"]
+    elif status == Filing.Status.REVOCATION_PENDING:
+        actions.append("withdraw")
     if status in Filing.FILED_STATUSES:
         actions += ["certificate", "annual_review"]
     return actions

@@ -31,7 +31,9 @@ def _prefetched(filing: Filing) -> Filing:
             ),
             Prefetch(
                 "conflicts",
-                queryset=Conflict.objects.filter(resolved_at__isnull=True).order_by("id"),
+                queryset=Conflict.objects.filter(
+                    resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
+                ).order_by("id"),
                 to_attr="open_conflicts",
             ),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -382,6 +383,86 @@ def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
         before=before,
         after={"status": locked.status, "review_deadline": locked.review_deadline},
         note=reason,
+        province=locked.province,
+    )
+    return locked
+
+
+# Applications the owner may withdraw while they wait for the bureau (SPEC §12).
+WITHDRAWABLE_STATUSES = (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING)
+
+
+def _approved_state(filing: Filing) -> tuple[FilingVersion | None, FilingVersion | None]:
+    """The last approved version and the submission it approved (``None`` where missing)."""
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .first()
+    )
+    if approved is None:
+        return None, None
+    submission = (
+        FilingVersion.objects.filter(
+            filing=filing, kind=FilingVersion.Kind.SUBMITTED, seq__lt=approved.seq
+        )
+        .select_related("created_by")
+        .order_by("-seq")
+        .first()
+    )
+    return approved, submission
+
+
+@transaction.atomic
+def filing_withdraw(*, filing: Filing, by) -> Filing:
+    """Withdraw the application still waiting for the bureau (SPEC §12): an amendment
+    (``amendment_pending``) or an application for revocation (``revocation_pending``).
+
+    The record is left as it was before the application: ``approved``, with the approved data
+    in the working copy (it stayed public throughout) and the review bookkeeping of the
+    approved submission. A withdrawn amendment stays in the version history; its conflicts,
+    and the notices of its claims on other filings, are closed. Unsubmitted changes the owner
+    saved meanwhile are kept. Audited as ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
+    for any other status, ``PermissionDenied`` for anyone but the owner or its provider.
+    """
+    from .conflicts import close_own_conflicts
+
+    locked = _lock(filing)
+    _check_actor(locked, by)
+    if locked.status not in WITHDRAWABLE_STATUSES:
+        raise FilingError(
+            _(
+                "Only an amendment or an application for revocation that is waiting for the "
+                "bureau can be withdrawn; this filing is %(status)s."
+            )
+            % {"status": _status_label(locked.status)}
+        )
+    before = {"status": locked.status, "review_deadline": locked.review_deadline}
+    kind = "amendment" if locked.status == Filing.Status.AMENDMENT_PENDING else "revocation"
+    approved, submission = _approved_state(locked)
+    if kind == "amendment":
+        if approved is not None:
+            filing_working_copy_replace(filing=locked, data=approved.data)
+        if submission is not None:
+            locked.submitted_at = submission.created_at
+            locked.submitted_by = submission.created_by
+        close_own_conflicts(filing=locked)
+        locked.refresh_from_db(fields=["has_open_conflicts"])
+    else:
+        locked.revocation_reason = ""
+    deadline = (approved.data.get("review_deadline") if approved is not None else None) or None
+    locked.review_deadline = date.fromisoformat(deadline) if deadline else None
+    locked.status = Filing.Status.APPROVED
+    locked.save()
+    audit(
+        actor=by,
+        action="filing.withdraw",
+        target=locked,
+        before=before,
+        after={
+            "status": locked.status,
+            "review_deadline": locked.review_deadline,
+            "withdrawn": kind,
+        },
         province=locked.province,
     )
     return locked

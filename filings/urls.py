@@ -18,6 +18,7 @@ urlpatterns = [
     path("submitted/", views.submitted, name="submitted"),
     path("discard/", views.discard, name="discard"),
     path("revocation/", views.revocation, name="revocation"),
+    path("withdraw/", views.withdraw, name="withdraw"),
     path("versions/<int:seq>/", views.version, name="version"),
     path("forgot-username/", views.forgot_username, name="forgot-username"),
 ]

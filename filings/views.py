@@ -29,7 +29,7 @@ from beian.workdays import working_days_between
 
 from . import selectors, services
 from .forms import ForgotUsernameForm
-from .models import Document, Filing, FilingVersion, Website
+from .models import Conflict, Document, Filing, FilingVersion, Website
 from .serializers import editable_data
 from .validation import (
     INDIVIDUAL_ID_TYPES,
@@ -163,7 +163,9 @@ def tasks(request):
                 "has_changes": has_changes,
                 "sections": selectors.sections(data, errors),
                 "actions": selectors.allowed_actions(filing, has_changes=has_changes),
-                "conflicts": filing.conflicts.filter(resolved_at__isnull=True).order_by("id"),
+                "conflicts": filing.conflicts.filter(
+                    resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
+                ).order_by("id"),
                 "versions": selectors.versions(filing),
                 "days_left": (
                     working_days_between(timezone.localdate(), filing.review_deadline)
@@ -200,6 +202,11 @@ def _sponsor_context(data: dict, errors: dict, show: bool) -> dict:
     }
 
 
+def _returning_to_check(request) -> bool:
+    """The owner came from a "change" link on check-your-answers and goes back there."""
+    return "check" in (request.POST.get("return"), request.GET.get("return"))
+
+
 @owner_page
 def sponsor(request):
     filing, data = _editing(request)
@@ -212,12 +219,18 @@ def sponsor(request):
         if request.POST.get("action") == "later" and not structure:
             messages.success(request, _("Your answers are saved. Continue whenever you like."))
             return redirect("filings:tasks")
+        back = _returning_to_check(request)
         if not errors.get("sponsor") and not structure:
-            return redirect("filings:websites")
-        context = _sponsor_context(data, errors, show=True)
+            return redirect("filings:check" if back else "filings:websites")
+        context = {**_sponsor_context(data, errors, show=True), "return_to_check": back}
         return render(request, "filings/sponsor.html", context, status=400)
     errors = selectors.check_data(filing, data) if filing and "check" in request.GET else {}
-    return render(request, "filings/sponsor.html", _sponsor_context(data, errors, bool(errors)))
+    context = _sponsor_context(data, errors, bool(errors))
+    return render(
+        request,
+        "filings/sponsor.html",
+        {**context, "return_to_check": _returning_to_check(request)},
+    )
 
 
 # --- Websites -------------------------------------------------------------------------------
@@ -326,6 +339,7 @@ def _website_context(
         "provider_query": query,
         "candidates": selectors.provider_candidates(query) if query else None,
         "fragment": request.GET.get("fragment") == "1" or request.headers.get("HX-Request"),
+        "return_to_check": _returning_to_check(request),
     }
 
 
@@ -362,7 +376,7 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
                 request,
                 _("Website “%(name)s” is saved.") % {"name": website["name"] or index + 1},
             )
-            return redirect("filings:websites")
+            return redirect("filings:check" if _returning_to_check(request) else "filings:websites")
         context = _website_context(request, index, website, errors, show=True)
         return render(request, "filings/website.html", context, status=400)
     errors = (
@@ -690,6 +704,37 @@ def revocation(request):
         {"filing": filing, "reason": reason, "errs": errs, "error_summary": error_summary},
         status=status,
     )
+
+
+@owner_page
+def withdraw(request):
+    """Withdraw the amendment or the application for revocation (asks first, SPEC §12)."""
+    filing = selectors.owner_filing(request.user)
+    if filing is None:
+        raise Http404
+    if filing.status not in services.WITHDRAWABLE_STATUSES:
+        messages.error(
+            request, _("There is no amendment or application for revocation to withdraw.")
+        )
+        return redirect("filings:tasks")
+    amendment = filing.status == Filing.Status.AMENDMENT_PENDING
+    if request.method == "POST":
+        try:
+            services.filing_withdraw(filing=filing, by=request.user)
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The amendment is withdrawn. The approved filing is unchanged; the "
+                    "amendment stays in the list of versions."
+                )
+                if amendment
+                else _("The application for revocation is withdrawn. The filing stays approved."),
+            )
+        return redirect("filings:tasks")
+    return render(request, "filings/withdraw.html", {"filing": filing, "amendment": amendment})
 
 
 @owner_page

@@ -57,7 +57,9 @@ def _with_related(qs):
         ),
         Prefetch(
             "conflicts",
-            queryset=Conflict.objects.filter(resolved_at__isnull=True).order_by("id"),
+            queryset=Conflict.objects.filter(
+                resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
+            ).order_by("id"),
             to_attr="open_conflicts",
         ),
     )

@@ -207,24 +207,14 @@ class ConflictView:
     can_open: bool
 
 
-def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Conflict]]:
-    """Open conflicts with the other party (account, sponsor, contact), and resolved ones."""
+def _conflict_views(user, conflicts: list[Conflict]) -> list[ConflictView]:
     from .services import other_party_contacts
 
-    conflicts = list(
-        Conflict.objects.filter(filing=filing)
-        .select_related("other_filing__province", "other_filing__owner", "other_account")
-        .order_by("-resolved_at", "id")
-    )
-    open_views = []
-    resolved = []
+    views = []
     for conflict in conflicts:
-        if conflict.resolved_at is not None:
-            resolved.append(conflict)
-            continue
         other = conflict.other_filing
         in_scope = can_act_on(user, other)
-        open_views.append(
+        views.append(
             ConflictView(
                 conflict=conflict,
                 other=other,
@@ -233,7 +223,38 @@ def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Con
                 can_open=in_scope,
             )
         )
-    return open_views, resolved
+    return views
+
+
+def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Conflict]]:
+    """Open conflicts with the other party (account, sponsor, contact), and resolved ones.
+
+    Only this filing's own conflicts (it is the later submission, Q17): the later claims of
+    other accounts on its data are ``filing_later_claims``.
+    """
+    conflicts = list(
+        Conflict.objects.filter(filing=filing, kind=Conflict.Kind.CONFLICT)
+        .select_related("other_filing__province", "other_filing__owner", "other_account")
+        .order_by("-resolved_at", "id")
+    )
+    open_conflicts = [c for c in conflicts if c.resolved_at is None]
+    resolved = [c for c in conflicts if c.resolved_at is not None]
+    return _conflict_views(user, open_conflicts), resolved
+
+
+def filing_later_claims(user, filing: Filing) -> list[ConflictView]:
+    """Open notices that another account later submitted this filing's data (Q17): who, what
+    and how to reach them. They never block a decision on this filing."""
+    return _conflict_views(
+        user,
+        list(
+            Conflict.objects.filter(
+                filing=filing, kind=Conflict.Kind.LATER_CLAIM, resolved_at__isnull=True
+            )
+            .select_related("other_filing__province", "other_filing__owner", "other_account")
+            .order_by("id")
+        ),
+    )
 
 
 def filing_versions(filing: Filing) -> list[FilingVersion]:

@@ -90,7 +90,9 @@ def _sync_from(target: Filing, source: Filing) -> None:
 
 def _open_conflicts(filing: Filing) -> list[Conflict]:
     return list(
-        Conflict.objects.filter(filing=filing, resolved_at__isnull=True)
+        Conflict.objects.filter(
+            filing=filing, kind=Conflict.Kind.CONFLICT, resolved_at__isnull=True
+        )
         .select_related("other_filing", "other_account")
         .order_by("id")
     )
@@ -234,7 +236,9 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
     ensure_in_scope(by, locked)
     if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
         raise _refuse(_("Only a filing waiting for review can be approved."))
-    if Conflict.objects.filter(filing=locked, resolved_at__isnull=True).exists():
+    if Conflict.objects.filter(
+        filing=locked, kind=Conflict.Kind.CONFLICT, resolved_at__isnull=True
+    ).exists():
         raise _refuse(
             _(
                 "This filing has open conflicts and cannot be approved. Revoke the squatted "
@@ -426,7 +430,7 @@ def filing_recheck(*, filing: Filing, by: User) -> Filing:
         {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
         for c in _open_conflicts(locked)
     ]
-    new = detect_conflicts(filing=locked)
+    new = detect_conflicts(filing=locked, submitting=False)
     after = [
         {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
         for c in _open_conflicts(locked)

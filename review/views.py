@@ -171,6 +171,7 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
         "documents": selectors.filing_documents(filing),
         "open_conflicts": open_conflicts,
         "resolved_conflicts": resolved_conflicts,
+        "later_claims": selectors.filing_later_claims(request.user, filing),
         "changes": selectors.filing_changes(filing),
         "versions": selectors.filing_versions(filing),
         "audit_entries": selectors.filing_audit_trail(filing),

@@ -231,17 +231,22 @@ def test_rows_of_one_chunk_sharing_a_domain_conflict_with_each_other_as_if_submi
     one = Filing.objects.get(owner__username="client1")
     two = Filing.objects.get(owner__username="client2")
     existing.refresh_from_db()
-    assert one.has_open_conflicts and two.has_open_conflicts and existing.has_open_conflicts
+    # The conflicts belong to the later submissions; the earlier filings show notices.
+    assert one.has_open_conflicts and two.has_open_conflicts
+    assert not existing.has_open_conflicts
 
-    def others(filing):
+    def others(filing, kind=Conflict.Kind.CONFLICT):
         return {
             (c.field, c.other_filing_id)
-            for c in Conflict.objects.filter(filing=filing, resolved_at=None)
+            for c in Conflict.objects.filter(filing=filing, kind=kind, resolved_at=None)
         }
 
-    assert {("domain", existing.pk), ("domain", two.pk)} <= others(one)
+    assert ("domain", existing.pk) in others(one)
+    assert {o for _f, o in others(one)} == {existing.pk}
+    assert {o for _f, o in others(one, Conflict.Kind.LATER_CLAIM)} == {two.pk}
     assert {("domain", existing.pk), ("domain", one.pk)} <= others(two)
-    assert {("domain", one.pk), ("domain", two.pk)} <= others(existing)
+    assert others(existing) == set()
+    assert {("domain", one.pk), ("domain", two.pk)} <= others(existing, Conflict.Kind.LATER_CLAIM)
 
     # Each version shows the conflicts its submission found: the first row's, those with the
     # filing before it; the second row's, the first row's too.
@@ -260,7 +265,7 @@ def test_rows_of_one_chunk_sharing_a_domain_conflict_with_each_other_as_if_submi
         assert Message.objects.filter(to=filing.owner.email).count() == 2
 
 
-def test_rows_of_one_chunk_sharing_a_new_domain_both_record_the_conflict(
+def test_rows_of_one_chunk_sharing_a_new_domain_record_the_conflict_on_the_later_row(
     staff, django_capture_on_commit_callbacks
 ):
     job = job_of(staff, [row(1, domain="same-new.cn"), row(2, domain="same-new.cn")])
@@ -268,9 +273,11 @@ def test_rows_of_one_chunk_sharing_a_new_domain_both_record_the_conflict(
         imports.import_job_process_chunk(job_id=job.pk, limit=100)
     one = Filing.objects.get(owner__username="client1")
     two = Filing.objects.get(owner__username="client2")
-    assert Conflict.objects.filter(filing=one, other_filing=two, field="domain").count() == 1
-    assert Conflict.objects.filter(filing=two, other_filing=one, field="domain").count() == 1
-    assert one.has_open_conflicts and two.has_open_conflicts
+    notice = Conflict.objects.get(filing=one, other_filing=two, field="domain")
+    assert notice.kind == Conflict.Kind.LATER_CLAIM
+    conflict = Conflict.objects.get(filing=two, other_filing=one, field="domain")
+    assert conflict.kind == Conflict.Kind.CONFLICT
+    assert two.has_open_conflicts and not one.has_open_conflicts
     # The first was submitted before the second existed: no conflict then, no conflict email.
     assert FilingVersion.objects.get(filing=one).data["conflicts"] == []
     assert not Message.objects.filter(to=one.owner.email, template="filing_conflict").exists()

@@ -163,8 +163,8 @@ NO_SECRETS: dict[str, str] = {
             "filings:tasks filings:sponsor filings:websites filings:website-new filings:website "
             "filings:website-remove filings:provider-search filings:documents filings:document "
             "filings:check filings:submitted filings:discard filings:revocation filings:version "
-            "api-filings api-filing api-filing-documents api-filing-submit "
-            "api-filing-revocation api-filing-certificate certificates:download "
+            "filings:withdraw api-filings api-filing api-filing-documents api-filing-submit "
+            "api-filing-revocation api-filing-withdraw api-filing-certificate certificates:download "
             "certificates:install public:annual_review public:annual_review_confirm",
             "the owner's own filing: a message goes only to the owner, at most once per "
             "submission, and submitting without a change is refused",

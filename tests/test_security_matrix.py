@@ -183,6 +183,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:submitted": page(OWNERS),
     "filings:discard": page(OWNERS, method="post"),
     "filings:revocation": page(OWNERS),
+    "filings:withdraw": page(OWNERS),
     "filings:version": page({"owner"}, kwargs=lambda w: {"seq": 1}),
     "filings:forgot-username": page(EVERYONE),
     "api-filings": api(OWNERS),
@@ -190,6 +191,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "api-filing-documents": api({"owner"}, kwargs=own_pk, method="post", data={}),
     "api-filing-submit": api({"owner"}, kwargs=own_pk, method="post", data={}),
     "api-filing-revocation": api({"owner"}, kwargs=own_pk, method="post", data={}),
+    "api-filing-withdraw": api({"owner"}, kwargs=own_pk, method="post", data={}),
     # providers: the console is only for staff of an active provider (others: not found)
     "providers:console": page(PROVIDERS, refusal="404"),
     "providers:client-password-reset": page(

@@ -1,0 +1,50 @@
+"""Password sign-in (SPEC §2) that knows an account closed with its revoked filing (Q21)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+# Set on the request when the right password was given for an account that was closed
+# because its filing was revoked; the sign-in page then says so instead of "not correct".
+CLOSED_WITH_FILING = "account_closed_with_filing"
+
+
+def closed_with_revoked_filing(user) -> bool:
+    """Whether ``user`` is an owner account deactivated because its filing was revoked."""
+    from filings.models import Filing
+
+    return (
+        not user.is_active
+        and user.role == user.Role.OWNER
+        and Filing.objects.filter(owner=user, status=Filing.Status.REVOKED).exists()
+    )
+
+
+class PortalModelBackend(ModelBackend):
+    """Django's ``ModelBackend``, which also marks the request (``CLOSED_WITH_FILING``) when
+    the password is right but the account was closed with its revoked filing.
+
+    The password is checked once either way, as ``ModelBackend`` does, so a wrong password
+    for a closed account takes as long and answers the same as for any other account.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        model = get_user_model()
+        if username is None:
+            username = kwargs.get(model.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        try:
+            user = model._default_manager.get_by_natural_key(username)
+        except model.DoesNotExist:
+            # Run the hasher once, as for an existing account (Django's timing defence).
+            model().set_password(password)
+            return None
+        if not user.check_password(password):
+            return None
+        if self.user_can_authenticate(user):
+            return user
+        if request is not None and closed_with_revoked_filing(user):
+            setattr(request, CLOSED_WITH_FILING, True)
+        return None
