@@ -46,7 +46,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if is_ministry(user):
             self.fields["province"].choices = [("", _("all provinces"))] + [
-                (p.code, p.name) for p in Province.objects.order_by("code")
+                (p.code, p.display_name) for p in Province.objects.order_by("code")
             ]
         else:
             del self.fields["province"]

@@ -296,12 +296,15 @@ def _text(value) -> str:
 
 def _labels() -> dict[str, dict[str, str]]:
     """Readable values for the codes a snapshot holds (one query, for the province names)."""
-    provinces = dict(Province.objects.values_list("code", "name"))
+    provinces = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
     return {
         "nature": {c.value: str(c.label) for c in Filing.Nature},
         "id_type": {c.value: str(c.label) for c in Filing.IdType},
         "province": provinces,
-        "server_location": {**provinces, Website.OTHER_LOCATION: _("other")},
+        "server_location": {
+            **provinces,
+            Website.OTHER_LOCATION: _("other (outside mainland China)"),
+        },
         "services": {c.value: str(c.label) for c in Website.Service},
         "access_provider": {"other": _("other")},
     }

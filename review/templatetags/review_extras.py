@@ -63,8 +63,8 @@ def location_label(context, code: str) -> str:
         return _("other (outside mainland China)")
     names = context.get("_province_names")
     if names is None:
-        # One query per page, however many websites it shows.
-        names = dict(Province.objects.values_list("code", "name"))
+        # One query per page, however many websites it shows, in the page's language.
+        names = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
         context.dicts[0]["_province_names"] = names
     return names.get(code, code)
 

@@ -1,0 +1,191 @@
+"""Pages a person can read (issue 14, §4 and the readable parts of §5): values stored by one
+reader or a background job reach every other reader in their own language and in the
+portal's one word for each thing."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import translation
+
+from beian.coded import encode, render
+from beian.models import Message
+from filings.models import Filing
+from review.tasks import escalate_overdue, send_deadline_digests
+from tests.factories import MinistryFactory
+from tests.review_support import beijing_reviewer, submit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+
+MONDAY = dt.datetime(2026, 12, 7, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def text_of(response) -> str:
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# Coded messages ------------------------------------------------------------------------------
+
+
+def test_a_message_made_in_english_is_read_in_chinese_with_its_values():
+    coded = encode("Line 7 of the file cannot be read as CSV.")
+    assert coded == {
+        "code": "Line %(line)s of the file cannot be read as CSV.",
+        "params": {"line": "7"},
+    }
+    with translation.override("zh-hans"):
+        assert render(coded) == "文件第 7 行无法按 CSV 格式读取。"
+    with translation.override("en"):
+        assert render(coded) == "Line 7 of the file cannot be read as CSV."
+
+
+def test_a_text_that_is_no_message_is_kept_as_it_is():
+    coded = encode("服务器返回了奇怪的内容")
+    assert coded == {"code": "服务器返回了奇怪的内容", "params": {}}
+    with translation.override("en"):
+        assert render(coded) == "服务器返回了奇怪的内容"
+
+
+# Province names ------------------------------------------------------------------------------
+
+
+def test_the_bureau_filing_page_in_english_names_the_server_location_in_english(otp_client):
+    filing = submit()
+    page = english(otp_client(beijing_reviewer())).get(f"/review/filings/{filing.pk}/")
+    body = text_of(page)
+    assert page.status_code == 200
+    assert "Server location Beijing" in body
+    # The only Chinese left is what the owner typed (names, the address).
+    assert not re.search(r"北京市(?!海淀区)", body)
+
+
+def test_the_digest_names_the_overdue_items_not_only_their_count(time_machine):
+    time_machine.move_to(MONDAY, tick=False)
+    reviewer = beijing_reviewer()
+    late = submit(name="迟迟未审公司", domains=["late-one.cn"])
+    Filing.objects.filter(pk=late.pk).update(review_deadline=MONDAY.date() - dt.timedelta(days=7))
+
+    assert send_deadline_digests() == 1
+
+    (mail,) = Message.objects.filter(channel="email", to=reviewer.email)
+    assert "迟迟未审公司" in mail.body
+    assert f"#{late.pk}" in mail.body
+    assert "已超过办理期限" in mail.body and "已超期" in mail.body
+
+
+def test_the_escalation_email_names_provinces_in_the_ministry_members_language(time_machine):
+    time_machine.move_to(MONDAY, tick=False)
+    reader = MinistryFactory(language="en")
+    late = submit(name="超期公司", domains=["esc-late.cn"])
+    Filing.objects.filter(pk=late.pk).update(review_deadline=MONDAY.date() - dt.timedelta(days=2))
+
+    assert escalate_overdue() == 1
+
+    (mail,) = Message.objects.filter(channel="email", to=reader.email)
+    assert "Beijing" in mail.body
+    assert "北京" not in mail.body
+
+
+# The import report ---------------------------------------------------------------------------
+
+
+def test_an_import_report_uploaded_in_chinese_reads_in_english_for_an_english_reader(
+    client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from providers.models import ImportJob, ImportRow
+    from tests.providers_support import provider_staff
+    from tests.test_providers_imports import csv_bytes, row, upload
+
+    staff = provider_staff()
+    client.force_login(staff)
+    bad = row(2)
+    bad["filing"]["websites"][0]["ips"] = ["999.1.1.1"]
+    upload(client, csv_bytes([row(1), bad]), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    stored = ImportRow.objects.get(job=job, status="error").errors
+    # Stored as message ids with their values, in no reader's language.
+    assert "“%(value)s” is not an IPv4 or IPv6 address." in str(stored)
+    assert not re.search(r"[\u4e00-\u9fff]", str(stored))
+
+    chinese = text_of(client.get(reverse("providers:import-detail", args=[job.pk])))
+    assert "“999.1.1.1”不是IPv4或IPv6地址。" in chinese
+    page = text_of(english(client).get(reverse("providers:import-detail", args=[job.pk])))
+    assert "“999.1.1.1” is not an IPv4 or IPv6 address." in page
+    report = client.get(reverse("providers:import-errors", args=[job.pk])).content.decode(
+        "utf-8-sig"
+    )
+    assert "“999.1.1.1” is not an IPv4 or IPv6 address." in report
+    messages = [line.rsplit(",", 1)[-1] for line in report.strip().splitlines()[1:]]
+    assert messages and not any(re.search(r"[\u4e00-\u9fff]", m) for m in messages)
+
+
+def test_a_failed_import_job_says_why_in_the_readers_language(
+    client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from providers import imports
+    from providers.models import ImportJob
+    from tests.providers_support import provider_staff
+    from tests.test_providers_imports import row
+
+    staff = provider_staff()
+    with django_capture_on_commit_callbacks(execute=False):
+        job = imports.import_job_create(
+            provider=staff.provider, by=staff, filename="a.csv", rows=[(2, row(1))]
+        )
+    staff.is_active = False
+    staff.save()
+    imports.import_job_process_chunk(job_id=job.pk, limit=10)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    reader = provider_staff(provider=staff.provider)
+    client.force_login(reader)
+    chinese = text_of(client.get(reverse("providers:import-detail", args=[job.pk])))
+    assert "上传该文件的账户已无权导入。" in chinese
+    page = text_of(english(client).get(reverse("providers:import-detail", args=[job.pk])))
+    assert "The account that uploaded this file may no longer import." in page
+
+
+# The installation check (Q15) ------------------------------------------------------------------
+
+
+def test_a_failed_installation_check_is_badged_did_not_pass_with_its_reason_on_both_sides(
+    otp_client, client, settings
+):
+    from certificates.compliance import run_check
+    from tests.test_certificates_checker import PORTAL, homepage
+    from tests.test_certificates_support import LocalSite, approved_filing
+
+    site = LocalSite()
+    try:
+        settings.PORTAL_URL = PORTAL
+        settings.COMPLIANCE_ALLOW_PRIVATE_TARGETS = True
+        settings.COMPLIANCE_RESOLVE = {"example.cn": f"127.0.0.1:{site.port}"}
+        settings.COMPLIANCE_HOST_INTERVAL_SECONDS = 0
+        filing = approved_filing(domains=("example.cn",))
+        site.serve("/", homepage(filing.number))  # no bazs.cert: 404
+        run_check(filing=filing, domain="example.cn", trigger="owner")
+    finally:
+        site.close()
+
+    client.force_login(filing.owner)
+    staff = otp_client(beijing_reviewer())
+    for page_client, url in ((client, "/filing/"), (staff, f"/review/filings/{filing.pk}/")):
+        page_client.cookies.pop("django_language", None)
+        chinese = text_of(page_client.get(url))
+        assert "未通过" in chinese and "发送失败" not in chinese
+        assert "bazs.cert" in chinese and "返回 HTTP 404" in chinese
+        english(page_client)
+        page = text_of(page_client.get(url))
+        assert "did not pass" in page and "failed" not in page
+        assert "answered HTTP 404." in page
