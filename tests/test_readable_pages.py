@@ -189,3 +189,77 @@ def test_a_failed_installation_check_is_badged_did_not_pass_with_its_reason_on_b
         page = text_of(page_client.get(url))
         assert "did not pass" in page and "failed" not in page
         assert "answered HTTP 404." in page
+
+
+# The audit log -------------------------------------------------------------------------------
+
+
+def test_the_audit_log_shows_each_changed_field_as_label_old_to_new_in_the_readers_language(
+    otp_client,
+):
+    from tests.review_support import approved
+
+    minister = MinistryFactory()
+    filing = approved(by=minister)
+    staff = otp_client(minister)
+
+    chinese = text_of(staff.get("/review/audit/"))
+    assert "状态： 待审核 → 已通过" in chinese
+    assert f"备案号： — → {filing.number}" in chinese
+    assert "pending_review" not in chinese and "{'" not in chinese
+    # Fields that stayed the same are not listed.
+    assert "拒绝原因：" not in chinese
+
+    page = text_of(english(staff).get("/review/audit/"))
+    assert "status: pending review → approved" in page
+    assert f"filing number: — → {filing.number}" in page
+
+    detail = text_of(staff.get(f"/review/filings/{filing.pk}/"))
+    assert "status: pending review → approved" in detail
+    assert "status: draft → pending review" in detail
+
+
+def test_the_audit_log_action_column_does_not_wrap_inside_a_word(otp_client):
+    from tests.review_support import approved
+
+    minister = MinistryFactory()
+    approved(by=minister)
+    html = otp_client(minister).get("/review/audit/").content.decode()
+    assert '<td class="text-nowrap" title="filing.approve">' in html
+
+
+# One word for one thing ----------------------------------------------------------------------
+
+
+def test_the_bureaus_decision_is_called_by_the_faqs_word_everywhere():
+    from pathlib import Path
+
+    import polib
+
+    po = polib.pofile(
+        str(Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po")
+    )
+    strings = [e.msgstr for e in po] + [
+        p.read_text() for p in (Path(__file__).resolve().parent.parent / "templates").rglob("*.*")
+    ]
+    # FAQ Q17: 拒绝 / 拒绝原因; never 驳回 or 退回.
+    assert not [s for s in strings if "驳回" in s or "退回" in s]
+    assert any(e.msgstr == "拒绝原因" for e in po)
+
+
+def test_the_other_location_reads_the_same_for_the_owner_and_the_reviewer(otp_client, client):
+    from tests.review_support import filing_data
+
+    data = filing_data()
+    data["websites"][0]["server_location"] = "other"
+    filing = submit(websites=data["websites"])
+    reviewer_page = text_of(otp_client(beijing_reviewer()).get(f"/review/filings/{filing.pk}/"))
+    assert "服务器放置地点 其它（中国大陆境外）" in reviewer_page
+    from filings.services import filing_create
+    from tests.factories import UserFactory
+
+    owner = UserFactory()
+    filing_create(owner=owner)
+    client.force_login(owner)
+    owner_html = client.get("/filing/websites/new/").content.decode()
+    assert "其它（中国大陆境外）" in owner_html and "其他（" not in owner_html

@@ -82,3 +82,11 @@ def audit_target(target_type: str) -> str:
     from beian.audit import target_label
 
     return target_label(target_type)
+
+
+@register.filter
+def audit_changes(entry) -> list:
+    """The fields an audit row changed, as ``label: before → after`` items."""
+    from beian.audit import audit_changes as changes
+
+    return changes(entry)
