@@ -111,3 +111,5 @@ class RevokeForm(ReasonForm):
     )
     # The filing whose conflict led here: the reviewer returns to it to re-check.
     return_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Set by the confirmation page: revoking cannot be undone, so it is asked for twice.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -263,3 +263,37 @@ def test_the_other_location_reads_the_same_for_the_owner_and_the_reviewer(otp_cl
     client.force_login(owner)
     owner_html = client.get("/filing/websites/new/").content.decode()
     assert "其它（中国大陆境外）" in owner_html and "其他（" not in owner_html
+
+
+# Revoking on the bureau's own motion --------------------------------------------------------
+
+
+def test_revoking_asks_for_confirmation_with_the_reason_shown_before_anything_happens(otp_client):
+    from django.urls import reverse
+
+    from tests.review_support import approved
+
+    filing = approved(domains=["own-motion.cn"])
+    staff = otp_client(beijing_reviewer())
+    url = reverse("review:revoke", args=[filing.pk])
+
+    asked = staff.post(url, {"revoke-reason": "网站内容与备案不符，经核查属实。"})
+    assert asked.status_code == 200
+    page = text_of(asked)
+    assert "网站内容与备案不符，经核查属实。" in page
+    assert "是，注销该备案" in page
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+
+    # Changing the reason goes back to the filing page with the reason as it was typed.
+    back = staff.post(url, {"revoke-reason": "网站内容与备案不符，经核查属实。", "edit": "1"})
+    assert "网站内容与备案不符，经核查属实。</textarea>" in back.content.decode()
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+
+    done = staff.post(
+        url, {"revoke-reason": "网站内容与备案不符，经核查属实。", "revoke-confirmed": "on"}
+    )
+    assert done.status_code == 302
+    filing.refresh_from_db()
+    assert filing.status == "revoked"
