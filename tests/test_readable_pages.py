@@ -297,3 +297,45 @@ def test_revoking_asks_for_confirmation_with_the_reason_shown_before_anything_ha
     assert done.status_code == 302
     filing.refresh_from_db()
     assert filing.status == "revoked"
+
+
+# The demo ------------------------------------------------------------------------------------
+
+
+def test_seed_demo_prints_the_logins_last_and_alone_and_keeps_the_emails_in_the_outbox(
+    settings, capsys
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = capsys.readouterr()
+    text = out.getvalue()
+
+    for stream in (text, printed.out, printed.err):
+        assert "Content-Type" not in stream and "Subject:" not in stream
+    lines = text.rstrip("\n").splitlines()
+    start = lines.index("Demo logins (demo data only — never use these passwords elsewhere):")
+    assert lines[0].startswith("Demo data ready:") and start <= 3
+    assert all(line.startswith("  ") for line in lines[start + 1 :])
+    assert any(line.split()[1] == "beijing" for line in lines[start + 1 :] if line.split())
+    assert Message.objects.filter(channel="email").exists()
+
+
+def test_make_run_serves_on_the_port_given_and_the_portal_url_follows_it():
+    import subprocess
+    from pathlib import Path
+
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8101"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    ).stdout
+    assert "runserver 127.0.0.1:8101" in plan
+    assert "PORTAL_URL=${PORTAL_URL:-http://127.0.0.1:8101}" in plan
