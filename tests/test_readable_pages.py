@@ -339,3 +339,56 @@ def test_make_run_serves_on_the_port_given_and_the_portal_url_follows_it():
     ).stdout
     assert "runserver 127.0.0.1:8101" in plan
     assert "PORTAL_URL=${PORTAL_URL:-http://127.0.0.1:8101}" in plan
+
+
+# The annual review ---------------------------------------------------------------------------
+
+
+def test_the_final_reminder_states_the_days_really_left(outbox_messages):
+    import time_machine
+
+    from public.tasks import annual_review_daily
+    from tests.public_support import approved_filing, local
+
+    filing = approved_filing(approved_at=local(2026, 6, 1))
+    with time_machine.travel(local(2027, 1, 1), tick=False):
+        annual_review_daily()
+    # The beat was down from the day the final reminder was due until 25 March.
+    with time_machine.travel(local(2027, 3, 25), tick=False):
+        annual_review_daily()
+    final = Message.objects.filter(channel="email", to=filing.owner.email).order_by("-id").first()
+    assert "还剩 7 天" in final.subject and "2027-03-31" in final.subject
+    assert "两周" not in final.subject
+
+
+def test_an_owner_overdue_for_last_year_is_told_this_years_window_is_open_too(client):
+    import time_machine
+
+    from public.tasks import annual_review_daily
+    from tests.public_support import approved_filing, local
+
+    filing = approved_filing(approved_at=local(2026, 6, 1))
+    for moment in (local(2027, 1, 1), local(2027, 4, 1), local(2028, 1, 3)):
+        with time_machine.travel(moment, tick=False):
+            annual_review_daily()
+    with time_machine.travel(local(2028, 1, 10), tick=False):
+        client.force_login(filing.owner)
+        chinese = text_of(client.get("/filing/"))
+        page = text_of(english(client).get("/filing/"))
+    assert "2027" in chinese and "2028 年度审核也已开放，截止日期为 2028-03-31" in chinese
+    assert "The annual review for 2028 is open too, until 2028-03-31" in page
+
+
+def test_an_approved_filing_with_nothing_changed_shows_nothing_in_progress(client):
+    from filings.models import Domain, Website
+    from tests.review_support import approved
+
+    filing = approved(domains=["checklist-demo.cn"])
+    # A rule tightened after approval: the stored domain would not pass today's check.
+    Domain.objects.filter(filing=filing).update(name="checklist.example.cn")
+    Website.objects.filter(filing=filing).update(homepage="http://www.checklist.example.cn/")
+    client.force_login(filing.owner)
+    html = client.get("/filing/").content.decode()
+    states = re.findall(r'data-section="(\w+)" data-state="(\w+)"', html)
+    assert states and "in_progress" not in dict(states).values()
+    assert ("websites", "completed") in states
