@@ -377,7 +377,8 @@ class FilingChanges:
 
 def filing_changes(filing: Filing) -> FilingChanges:
     """The working copy against the version before the latest submission (a resubmission
-    before the decision, Q19) and against the approved version (an amendment)."""
+    before the decision, Q19) and against the approved version (an amendment). A submission
+    already decided is not compared again."""
     from filings.serializers import filing_as_json
 
     current = filing_as_json(filing)
@@ -401,6 +402,10 @@ def filing_changes(filing: Filing) -> FilingChanges:
     )
     if previous is not None and approved is not None and previous.pk == approved.pk:
         previous = None  # the same comparison as against the approved version
+    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
+        # The latest submission was decided already (an amendment approved before this
+        # revocation application, say): its changes are history, not what is under review.
+        previous = None
     return FilingChanges(
         current=current,
         previous=previous,

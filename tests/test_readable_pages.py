@@ -392,3 +392,70 @@ def test_an_approved_filing_with_nothing_changed_shows_nothing_in_progress(clien
     states = re.findall(r'data-section="(\w+)" data-state="(\w+)"', html)
     assert states and "in_progress" not in dict(states).values()
     assert ("websites", "completed") in states
+
+
+# Amendments ----------------------------------------------------------------------------------
+
+
+def _amended(owner):
+    from filings import services
+    from tests import filings_support as fs
+
+    filing = fs.approve(fs.submitted_filing(owner))
+    number = filing.websites.get().number
+    services.filing_save_data(
+        filing=filing,
+        by=owner,
+        data=fs.data(
+            websites=[{**fs.website(), "number": number, "domains": ["example.cn", "example.net"]}]
+        ),
+    )
+    return filing
+
+
+def test_an_amendments_check_page_marks_what_changed_and_submits_as_an_amendment(client):
+    from tests.factories import UserFactory
+
+    owner = UserFactory()
+    _amended(owner)
+    client.force_login(owner)
+
+    chinese = text_of(client.get("/filing/check/"))
+    assert "本次变更的内容" in chinese
+    assert "example.cn, example.net" in chinese
+    assert "提交变更" in chinese and "提交备案" not in chinese
+
+    page = text_of(english(client).get("/filing/check/"))
+    assert "What this amendment changes" in page
+    assert "Against the version the bureau approved" in page
+    assert "Submit the amendment" in page and "Submit the filing" not in page
+
+
+def test_a_first_filings_check_page_shows_no_amendment(client):
+    from filings import services
+    from tests import filings_support as fs
+    from tests.factories import UserFactory
+
+    owner = UserFactory()
+    filing = services.filing_create(owner=owner)
+    services.filing_save_data(filing=filing, by=owner, data=fs.data())
+    client.force_login(owner)
+    page = text_of(english(client).get("/filing/check/"))
+    assert "Submit the filing" in page and "What this amendment changes" not in page
+
+
+def test_a_revocation_after_an_approved_amendment_does_not_show_that_amendment_as_what_changed(
+    otp_client,
+):
+    from filings import services
+    from tests import filings_support as fs
+    from tests.factories import UserFactory
+
+    owner = UserFactory()
+    filing = _amended(owner)
+    filing = fs.approve(services.filing_submit(filing=filing, by=owner))
+    services.filing_apply_revocation(filing=filing, by=owner, reason="网站已停止运营")
+    page = text_of(english(otp_client(MinistryFactory())).get(f"/review/filings/{filing.pk}/"))
+    changed = page.split("What changed", 1)[1].split("Decision", 1)[0]
+    assert "example.net" not in changed
+    assert "An application to revoke the filing" in changed
