@@ -1,4 +1,11 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AuditLog, CalendarDay, Message, Province
 
@@ -58,3 +65,32 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# The authenticator-app and backup-code devices (django-otp): the same admin pages, with the
+# fieldset and column names translatable (the library gives them as plain English).
+def _translated_fieldsets(fieldsets):
+    return [(gettext_lazy(name) if name else name, options) for name, options in fieldsets]
+
+
+class TranslatedTOTPDeviceAdmin(TOTPDeviceAdmin):
+    def get_fieldsets(self, request, obj=None):
+        return _translated_fieldsets(super().get_fieldsets(request, obj))
+
+    @admin.display(description=gettext_lazy("QR Code"))
+    def qrcode_link(self, device):
+        href = reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": device.pk})
+        return format_html('<a href="{}">{}</a>', href, gettext_lazy("QR Code"))
+
+
+class TranslatedStaticDeviceAdmin(StaticDeviceAdmin):
+    fieldsets = _translated_fieldsets(StaticDeviceAdmin.fieldsets)
+
+
+for _model, _admin_class in (
+    (TOTPDevice, TranslatedTOTPDeviceAdmin),
+    (StaticDevice, TranslatedStaticDeviceAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)
