@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "provider.import_upload": _("import file uploaded"),
     "provider.import_client": _("client imported"),
     "provider.import_passwords_download": _("initial passwords downloaded"),
+    "calendar.year_replace": _("holiday calendar of a year replaced"),
 }
 TARGET_LABELS = {
     "filings.filing": _("filing"),
@@ -47,6 +48,7 @@ TARGET_LABELS = {
     "providers.apitoken": _("API token"),
     "providers.importjob": _("import"),
     "providers.webhookdelivery": _("webhook delivery"),
+    "beian.calendarday": _("calendar"),
 }
 
 
@@ -83,6 +85,10 @@ FIELD_LABELS = {
     "passwords": _("initial passwords"),
     "years": _("years"),
     "late": _("confirmed late"),
+    "year": _("year"),
+    "days": _("days stored"),
+    "holidays": _("holidays"),
+    "working_days": _("adjusted working days"),
 }
 # Long texts (reasons) are cut on the log; the filing page has them whole.
 _LONGEST_VALUE = 80

@@ -185,3 +185,96 @@ def test_the_province_picker_explains_itself_in_chinese(admin_client):
     script = admin_client.get("/admin/jsi18n/").content.decode()
     # The catalog is JSON: non-ASCII text is escaped.
     assert json.dumps("选择%s：在左侧框中选中后，点击“选择”箭头按钮。")[1:-1] in script
+
+
+# The holiday calendar ------------------------------------------------------------------------
+
+YEAR_2031 = """\
+# 2031 (synthetic)
+2031-01-01 休 元旦
+2031-01-22~2031-01-28 休 春节
+2031-01-26 班 春节
+2031-10-01～2031-10-07 休 国庆节
+2031-10-11 班 国庆节
+"""
+
+
+def test_the_ministry_pastes_a_year_checks_and_previews_it_then_saves_it(admin_client):
+    import datetime as dt
+
+    from beian.models import AuditLog, CalendarDay
+    from beian.workdays import add_working_days
+
+    CalendarDay.objects.create(date=dt.date(2031, 5, 1), is_workday=False, name="旧的记录")
+    url = reverse("admin:beian_calendarday_paste_year")
+
+    preview = admin_client.post(url, {"year": 2031, "text": YEAR_2031, "preview": "1"})
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "2031-01-27" in page and "2031-10-11" in page
+    assert "删除：不在清单中" in page  # 1 May is not in the list
+    assert "2031-01-25" in page.split("以下周末放假日无需保存")[1]  # a Saturday holiday
+    assert not CalendarDay.objects.filter(date__year=2031, name="春节").exists()
+
+    digest = re.search(r'name="previewed" value="(\w+)"', page).group(1)
+    saved = admin_client.post(
+        url, {"year": 2031, "text": YEAR_2031, "confirm": "1", "previewed": digest}
+    )
+    assert saved.status_code == 302
+    days = dict(CalendarDay.objects.filter(date__year=2031).values_list("date", "is_workday"))
+    assert days[dt.date(2031, 1, 27)] is False and days[dt.date(2031, 10, 11)] is True
+    assert dt.date(2031, 5, 1) not in days and dt.date(2031, 1, 25) not in days
+    assert set(CalendarDay.objects.filter(date__year=2031).values_list("source", flat=True)) == {
+        "manual"
+    }
+    # Deadlines follow at once: Friday 24 Jan + 1 working day is Sunday 26 Jan (班).
+    assert add_working_days(dt.date(2031, 1, 24), 1) == dt.date(2031, 1, 26)
+    assert AuditLog.objects.filter(
+        action="calendar.year_replace", actor=admin_client.admin
+    ).exists()
+
+
+def test_a_pasted_year_with_mistakes_lists_every_one_with_its_line_and_saves_nothing(admin_client):
+    from beian.models import CalendarDay
+
+    text = "2031-01-01 休 元旦\n2031-13-01 休 错\n2031-01-06 班 周一\n2030-12-31 休 去年\n2031-02-01 玩\n"
+    url = reverse("admin:beian_calendarday_paste_year")
+
+    response = admin_client.post(
+        url, {"year": 2031, "text": text, "confirm": "1", "previewed": "x"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "第 2 行" in body and "第 3 行" in body and "第 4 行" in body and "第 5 行" in body
+    assert "本来就是工作日" in body
+    assert "2031-13-01 休 错" in body  # the typing is kept
+    assert not CalendarDay.objects.filter(date__year=2031).exists()
+
+
+def test_a_list_edited_after_its_preview_is_previewed_again_before_saving(admin_client):
+    from beian.models import CalendarDay
+
+    url = reverse("admin:beian_calendarday_paste_year")
+    first = admin_client.post(url, {"year": 2031, "text": YEAR_2031, "preview": "1"})
+    digest = re.search(r'name="previewed" value="(\w+)"', first.content.decode()).group(1)
+
+    again = admin_client.post(
+        url,
+        {
+            "year": 2031,
+            "text": YEAR_2031 + "2031-05-01 休 劳动节\n",
+            "confirm": "1",
+            "previewed": digest,
+        },
+    )
+
+    assert again.status_code == 200 and "2031-05-01" in again.content.decode()
+    assert not CalendarDay.objects.filter(date__year=2031).exists()
+
+
+def test_the_add_form_shows_the_source_as_it_will_be_stored(admin_client):
+    page = admin_client.get(reverse("admin:beian_calendarday_add")).content.decode()
+    # Not a choice that saving would silently replace: the value that is stored.
+    assert 'name="source"' not in page
+    assert "部级管理员录入" in page
