@@ -278,3 +278,15 @@ def test_the_add_form_shows_the_source_as_it_will_be_stored(admin_client):
     # Not a choice that saving would silently replace: the value that is stored.
     assert 'name="source"' not in page
     assert "部级管理员录入" in page
+
+
+def test_the_single_day_form_refuses_a_day_that_follows_the_weekday_rule(admin_client):
+    from beian.models import CalendarDay
+
+    url = reverse("admin:beian_calendarday_add")
+    weekday_worked = admin_client.post(url, {"date": "2031-03-04", "is_workday": "on", "name": "x"})
+    weekend_off = admin_client.post(url, {"date": "2031-03-08", "name": "y"})
+
+    assert "本来就是工作日" in weekday_worked.content.decode()
+    assert "本来就是休息日" in weekend_off.content.decode()
+    assert not CalendarDay.objects.filter(date__year=2031).exists()
