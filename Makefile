@@ -31,10 +31,15 @@ messages: install
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
 
+# `make run PORT=8101` serves on another port; links in emails (PORTAL_URL) follow it unless
+# PORTAL_URL is set.
+PORT ?= 8000
+RUN_ENV := PORTAL_URL=$${PORTAL_URL:-http://127.0.0.1:$(PORT)}
+
 run: messages
 	$(BIN)/python manage.py migrate --no-input -v1
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 services:
 ifeq ($(CI),true)

@@ -1,12 +1,78 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import SignIn, User
+from .services import identity_check, staff_create
+
+# Accounts the admin creates: owners register themselves and provider staff are added from
+# their access provider's page.
+ADMIN_CREATED_ROLES = (User.Role.BUREAU, User.Role.MINISTRY)
+
+
+class _AccountChecks:
+    """What the account services check, on the admin's account forms, each on its field."""
+
+    def _check_account(self, data: dict, *, creating: bool) -> None:
+        names = [n for n in ("username", "email", "mobile") if n in self.fields]
+        if names:
+            try:
+                cleaned = identity_check(
+                    **{
+                        n: data.get(n) if n in names else None
+                        for n in ("username", "email", "mobile")
+                    },
+                    exclude=None if creating else self.instance,
+                    staff=self.instance.role != User.Role.OWNER if not creating else True,
+                )
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    if name in names:
+                        self.add_error(name, messages)
+            else:
+                data.update(cleaned)
+        if "role" not in self.fields:
+            return
+        role, province = data.get("role"), data.get("province")
+        if creating and role and role not in ADMIN_CREATED_ROLES:
+            self.add_error(
+                "role",
+                _(
+                    "Create bureau staff and ministry administrators here. Owners register "
+                    "themselves; provider staff are added from their access provider's page."
+                ),
+            )
+        if role == User.Role.BUREAU and not province and "province" in self.fields:
+            self.add_error("province", _("Bureau staff act for one province: choose it."))
+        if role and role != User.Role.BUREAU and province and "province" in self.fields:
+            self.add_error("province", _("Only bureau staff have a province; leave it empty."))
+
+
+class AccountCreationForm(_AccountChecks, AdminUserCreationForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff sign in with a password: there is no account without one to create here.
+        self.fields.pop("usable_password", None)
+
+    def clean(self):
+        data = super().clean()
+        self._check_account(data, creating=True)
+        return data
+
+
+class AccountChangeForm(_AccountChecks, UserChangeForm):
+    def clean(self):
+        data = super().clean()
+        self._check_account(data, creating=False)
+        return data
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = AccountCreationForm
+    form = AccountChangeForm
     list_display = [
         "username",
         "role",
@@ -45,6 +111,29 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new staff account is made by the account service (its second-factor device, its
+        # admin rights for the ministry), as createstaff makes it.
+        data = form.cleaned_data
+        user, _device = staff_create(
+            username=data["username"],
+            role=data["role"],
+            email=data["email"],
+            mobile=data["mobile"],
+            password=data["password1"],
+            province=data.get("province"),
+        )
+        obj.pk = user.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
 
 
 @admin.register(SignIn)

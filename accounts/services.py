@@ -187,7 +187,12 @@ def _live_code_exists(*, user: User, purpose: str, channel: str) -> bool:
 
 
 def _clean_identity(
-    *, username: str | None, email: str | None, mobile: str | None, exclude: User | None = None
+    *,
+    username: str | None,
+    email: str | None,
+    mobile: str | None,
+    exclude: User | None = None,
+    staff: bool = False,
 ) -> dict[str, str]:
     """Validate and normalise the given fields, and refuse those another account holds."""
     errors: dict[str, list[str]] = {}
@@ -196,7 +201,9 @@ def _clean_identity(
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     checks = [
-        ("username", username, validate_username, "username__iexact"),
+        # Staff usernames are given by the ministry (e.g. a short code); only owners' follow
+        # the registration rule.
+        ("username", username, _stripped if staff else validate_username, "username__iexact"),
         ("email", email, validate_real_email, "email__iexact"),
         ("mobile", mobile, validate_mainland_mobile, "mobile"),
     ]
@@ -218,6 +225,34 @@ def _clean_identity(
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _stripped(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(_("This field is required."), code="required")
+    return value
+
+
+def identity_check(
+    *,
+    username: str | None,
+    email: str | None,
+    mobile: str | None,
+    exclude: User | None = None,
+    staff: bool = False,
+) -> dict[str, str]:
+    """The username, email and mobile an account may take, in normal form: the checks every
+    form that creates or changes an account makes (registration, staff accounts, the admin).
+
+    Raises ``ValidationError`` keyed by field (``username``, ``email``, ``mobile``) for a value
+    that is malformed or held by another account (``exclude``: the account being changed).
+    ``None`` skips a field; ``staff`` accepts any username the ministry gives (owners' follow
+    ``validate_username``).
+    """
+    return _clean_identity(
+        username=username, email=email, mobile=mobile, exclude=exclude, staff=staff
+    )
 
 
 def _validate_new_password(password: str, user: User, field_name: str = "password") -> None:
@@ -566,7 +601,9 @@ def staff_create(
 ) -> tuple[User, TOTPDevice | None]:
     """Create a staff account; bureau and ministry staff get an unconfirmed TOTP device.
 
-    The device becomes usable once the staff member confirms a first code from it.
+    The device becomes usable once the staff member confirms a first code from it. Raises
+    ``ValidationError`` keyed by field for a malformed or taken username, email or mobile
+    (``identity_check``).
     """
     if role not in {User.Role.BUREAU, User.Role.MINISTRY, User.Role.PROVIDER}:
         raise ValueError(f"not a staff role: {role}")
@@ -574,6 +611,9 @@ def staff_create(
         raise ValueError("bureau staff need a province")
     if role == User.Role.PROVIDER and provider is None:
         raise ValueError("provider staff need a provider")
+    # The same checks as registration: malformed or taken values answer on their field.
+    clean = _clean_identity(username=username, email=email, mobile=mobile, staff=True)
+    username, email, mobile = clean["username"], clean["email"], clean["mobile"]
     now = timezone.now()
     user = User(
         username=username,

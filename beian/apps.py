@@ -8,6 +8,11 @@ class BeianConfig(AppConfig):
     name = "beian"
     verbose_name = _("System")
 
+    def ready(self) -> None:
+        from .third_party_i18n import translate_library_models
+
+        translate_library_models()
+
 
 class MinistryAdminConfig(admin_apps.AdminConfig):
     default = False

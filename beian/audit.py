@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -38,6 +39,7 @@ ACTION_LABELS = {
     "provider.import_upload": _("import file uploaded"),
     "provider.import_client": _("client imported"),
     "provider.import_passwords_download": _("initial passwords downloaded"),
+    "calendar.year_replace": _("holiday calendar of a year replaced"),
 }
 TARGET_LABELS = {
     "filings.filing": _("filing"),
@@ -47,7 +49,104 @@ TARGET_LABELS = {
     "providers.apitoken": _("API token"),
     "providers.importjob": _("import"),
     "providers.webhookdelivery": _("webhook delivery"),
+    "beian.calendarday": _("calendar"),
 }
+
+
+# What each recorded field is called, for "label: old → new" on the console.
+FIELD_LABELS = {
+    "status": _("status"),
+    "number": _("filing number"),
+    "review_deadline": _("review deadline"),
+    "has_open_conflicts": _("open conflicts"),
+    "conflicts": _("open conflicts"),
+    "rejection_reason": _("rejection reason"),
+    "revocation_reason": _("revocation reason"),
+    "new_website_numbers": _("new website numbers"),
+    "version": _("version"),
+    "owner_active": _("owner account active"),
+    "password_is_initial": _("temporary password"),
+    "sms_to": _("sent by SMS to"),
+    "superseded": _("certificates replaced"),
+    "serial": _("certificate serial number"),
+    "key_id": _("signing key"),
+    "revoked": _("certificates revoked"),
+    "name": _("name"),
+    "licence_number": _("licence number"),
+    "email": _("email"),
+    "phone": _("phone"),
+    "is_active": _("active"),
+    "webhook_url": _("webhook URL"),
+    "secret_changed": _("new signing secret"),
+    "filing": _("filing"),
+    "provider": _("access provider"),
+    "username": _("username"),
+    "filename": _("file"),
+    "rows": _("rows"),
+    "passwords": _("initial passwords"),
+    "years": _("years"),
+    "late": _("confirmed late"),
+    "year": _("year"),
+    "days": _("days stored"),
+    "holidays": _("holidays"),
+    "working_days": _("adjusted working days"),
+}
+# Long texts (reasons) are cut on the log; the filing page has them whole.
+_LONGEST_VALUE = 80
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field of an audit row: ``label: before → after`` (``before`` is None when
+    the row records no earlier value)."""
+
+    label: str
+    before: str | None
+    after: str
+
+
+def _shown(key: str, value: Any) -> str:
+    from filings.models import Filing
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if key == "conflicts" and isinstance(value, list):
+        return str(len(value))
+    if key == "status":
+        try:
+            return str(Filing.Status(value).label)
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(_shown(key, v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(k, v)}" for k, v in value.items())
+    text = str(value)
+    return text if len(text) <= _LONGEST_VALUE else text[: _LONGEST_VALUE - 1] + "…"
+
+
+def audit_changes(entry: AuditLog) -> list[FieldChange]:
+    """The fields an audit row changed, each labelled in the active language and its values
+    made readable (status names, yes/no, counts). Fields whose value stayed the same are left
+    out; a row without ``before`` (a creation) lists what it recorded."""
+    before = entry.before if isinstance(entry.before, dict) else {}
+    after = entry.after if isinstance(entry.after, dict) else {}
+    changes = []
+    for key in dict.fromkeys([*after, *before]):
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after and old == new:
+            continue
+        label = str(FIELD_LABELS.get(key, key.replace("_", " ")))
+        changes.append(
+            FieldChange(
+                label=label,
+                before=_shown(key, old) if key in before else None,
+                after=_shown(key, new),
+            )
+        )
+    return changes
 
 
 def action_label(code: str) -> str:

@@ -3,6 +3,7 @@
 import uuid
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +94,27 @@ class CalendarDay(models.Model):
         result = super().delete(*args, **kwargs)
         bump_calendar_version()
         return result
+
+    def clean(self) -> None:
+        """Only days that break the Monday-to-Friday rule are stored (as the year list)."""
+        super().clean()
+        if self.date is None or self.is_workday is None:
+            return
+        weekend = self.date.weekday() >= 5
+        if self.is_workday and not weekend:
+            raise ValidationError(
+                {
+                    "is_workday": _("%(date)s is a weekday: it is a working day anyway.")
+                    % {"date": self.date}
+                }
+            )
+        if not self.is_workday and weekend:
+            raise ValidationError(
+                {
+                    "is_workday": _("%(date)s is a Saturday or Sunday: it is a day off anyway.")
+                    % {"date": self.date}
+                }
+            )
 
 
 CALENDAR_VERSION_KEY = "calendar:version"

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from filings.models import Filing
@@ -139,9 +139,12 @@ def run_check(*, filing: Filing, domain: str, trigger: str) -> ComplianceCheck |
     certificate = current_certificate(filing=filing)
     if certificate is None or domain not in certificate.domains:
         return None
-    reason, detail = check_certificate_file(domain=domain, certificate=certificate)
-    if reason == Reason.OK:
-        reason, detail = check_homepage(domain=domain, number=certificate.number)
+    # The detail is read later by the owner or the bureau in their own language: it is made
+    # in English, the message ids, and translated when shown (beian.coded).
+    with translation.override("en"):
+        reason, detail = check_certificate_file(domain=domain, certificate=certificate)
+        if reason == Reason.OK:
+            reason, detail = check_homepage(domain=domain, number=certificate.number)
     return ComplianceCheck.objects.create(
         filing=filing,
         certificate=certificate,

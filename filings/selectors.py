@@ -81,6 +81,22 @@ def check_data(filing: Filing, data: dict[str, Any]) -> dict:
     return validate_filing_data(canonical, filing=filing)[1]
 
 
+def changes_since_approved(filing: Filing, data: dict[str, Any]) -> list | None:
+    """Field-by-field changes of ``data`` (the owner's working copy, SPEC §10 shape) against
+    the filing's latest approved version, as ``review.selectors.Change`` rows (section,
+    field, before, after, labelled in the active language); None without an approved
+    version."""
+    from review.selectors import diff
+
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .only("data")
+        .first()
+    )
+    return None if approved is None else diff(approved.data, data)
+
+
 def versions(filing: Filing) -> QuerySet[FilingVersion]:
     return (
         FilingVersion.objects.filter(filing=filing)

@@ -157,6 +157,10 @@ def tasks(request):
         data = editable_data(filing)
         has_changes = selectors.has_unsubmitted_changes(filing)
         errors = selectors.check_data(filing, data)
+        # A filed record with nothing changed is the version the bureau approved: nothing is
+        # in progress, even where a rule tightened since (an amendment is checked in full).
+        if not has_changes and filing.status in Filing.FILED_STATUSES:
+            errors = {}
         context.update(
             {
                 "data": data,
@@ -588,7 +592,7 @@ def _answers_context(filing: Filing, data: dict) -> dict:
                 "location": (
                     _("Other (outside mainland China)")
                     if website.get("server_location") == OTHER
-                    else getattr(provinces.get(website.get("server_location")), "name", "")
+                    else getattr(provinces.get(website.get("server_location")), "display_name", "")
                 ),
                 "provider": (
                     _("Other")
@@ -641,10 +645,14 @@ def check(request):
             return redirect("filings:submitted")
     else:
         errors = selectors.check_data(filing, data)
+    amendment = filing.status in (Filing.Status.APPROVED, Filing.Status.AMENDMENT_PENDING)
     context = {
         "filing": filing,
         "has_changes": has_changes,
         "can_submit": "submit" in actions,
+        "amendment": amendment,
+        # An amendment shows what it changes against the version the bureau approved.
+        "amended": selectors.changes_since_approved(filing, data) if amendment else None,
         "error_summary": summary(errors, here=False),
         **_answers_context(filing, data),
     }

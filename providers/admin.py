@@ -10,8 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.services import staff_create
-from accounts.validators import validate_mainland_mobile, validate_real_email
+from accounts.services import identity_check, staff_create
 from beian.audit import audit
 
 from .models import AccessProvider, ImportJob, WebhookDelivery
@@ -38,21 +37,31 @@ class StaffCreateForm(forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=24)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
 
-    def clean_email(self):
-        return validate_real_email(self.cleaned_data["email"])
-
-    def clean_mobile(self):
-        return validate_mainland_mobile(self.cleaned_data["mobile"])
-
-    def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError(_("This username is taken."))
-        return username
-
-    def clean_password(self):
-        validate_password(self.cleaned_data["password"])
-        return self.cleaned_data["password"]
+    def clean(self):
+        """The account service's checks (format, and not held by another account), each
+        problem on its field."""
+        data = super().clean()
+        names = [n for n in ("username", "email", "mobile") if n in data]
+        try:
+            data.update(
+                identity_check(
+                    **{n: data.get(n) for n in ("username", "email", "mobile")}, staff=True
+                )
+            )
+        except ValidationError as exc:
+            for name, messages_ in exc.message_dict.items():
+                if name in names:
+                    self.add_error(name, messages_)
+        password = data.get("password")
+        if password:
+            try:
+                validate_password(
+                    password,
+                    user=User(username=data.get("username", ""), email=data.get("email", "")),
+                )
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return data
 
 
 @admin.register(AccessProvider)
@@ -96,10 +105,17 @@ class AccessProviderAdmin(admin.ModelAdmin):
     def add_staff_view(self, request, provider_id: int):
         provider = get_object_or_404(AccessProvider, pk=provider_id)
         form = StaffCreateForm(request.POST or None)
+        user = None
         if request.method == "POST" and form.is_valid():
-            user, _device = staff_create(
-                role=User.Role.PROVIDER, provider=provider, **form.cleaned_data
-            )
+            try:
+                user, _device = staff_create(
+                    role=User.Role.PROVIDER, provider=provider, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                # Taken between the form's check and the insert: shown on the field as well.
+                for name, messages_ in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, messages_)
+        if user is not None:
             audit(
                 actor=request.user,
                 action="provider.staff_create",

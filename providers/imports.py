@@ -26,12 +26,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.validators import validate_mainland_mobile, validate_real_email, validate_username
 from beian.audit import audit
+from beian.coded import encode_tree, is_coded
+from beian.coded import render as render_message
 from beian.models import AuditLog, Province
 
 from .models import AccessProvider, ImportJob, ImportRow
@@ -588,7 +591,8 @@ def import_job_process_chunk(*, job_id: int, limit: int) -> str:
     except PermissionDenied:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            failure=_("The account that uploaded this file may no longer import."),
+            # Stored as its message id, read in the reader's language (beian.coded).
+            failure=gettext_noop("The account that uploaded this file may no longer import."),
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
@@ -601,16 +605,19 @@ def import_job_process_chunk(*, job_id: int, limit: int) -> str:
             .order_by("index")[:limit]
         )
         if rows:
-            results = _import_chunk(
-                provider=job.provider,
-                by=job.created_by,
-                items=[(row.index, row.payload) for row in rows],
-            )
+            # The report is read later in its reader's language: messages are made in English
+            # (the message ids) and stored as codes with their values (beian.coded).
+            with translation.override("en"):
+                results = _import_chunk(
+                    provider=job.provider,
+                    by=job.created_by,
+                    items=[(row.index, row.payload) for row in rows],
+                )
             for row, result in zip(rows, results, strict=True):
                 row.status = result.status
                 row.username = result.username[:150]
                 row.filing = result.filing
-                row.errors = result.errors
+                row.errors = encode_tree(result.errors)
                 row.initial_password_sealed = (
                     seal(result.initial_password) if result.initial_password else ""
                 )
@@ -709,6 +716,7 @@ NATURES = {
     "社会团体": "social_org",
     "个人": "individual",
     "其他": "other",
+    "其它": "other",
 }
 ID_TYPES = {
     "统一社会信用代码": "uscc",
@@ -718,6 +726,7 @@ ID_TYPES = {
     "港澳居民来往内地通行证": "hk_macao_permit",
     "台湾居民来往大陆通行证": "taiwan_permit",
     "其他": "other",
+    "其它": "other",
 }
 SERVICES = {
     "新闻": "news",
@@ -734,6 +743,7 @@ SERVICES = {
     "门户": "portal",
     "网络社区": "community",
     "其他": "other",
+    "其它": "other",
 }
 YES = {"是", "y", "yes", "true", "1"}
 NO = {"否", "n", "no", "false", "0", ""}
@@ -785,7 +795,7 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
         elif path == "sponsor.province":
             value = provinces.get(raw, raw)
         elif last == "server_location":
-            value = "other" if raw in {"其他", "境外", "other"} else provinces.get(raw, raw)
+            value = "other" if raw in {"其它", "其他", "境外", "other"} else provinces.get(raw, raw)
         elif last in {"domains", "ips"}:
             value = _split(raw)
         elif last == "services":
@@ -856,7 +866,10 @@ def template_csv() -> bytes:
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """(field path, message) pairs from nested error dicts and lists."""
+    """(field path, message) pairs from nested error dicts and lists, each message in the
+    active language (stored rows hold coded messages, ``beian.coded``)."""
+    if is_coded(errors):
+        return [(prefix, render_message(errors))]
     if isinstance(errors, dict):
         return [
             pair
@@ -866,14 +879,14 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
             )
         ]
     if isinstance(errors, list):
-        if all(isinstance(e, str) for e in errors):
-            return [(prefix, e) for e in errors]
+        if all(isinstance(e, str) or is_coded(e) for e in errors):
+            return [(prefix, render_message(e)) for e in errors]
         return [
             pair
             for i, value in enumerate(errors)
             for pair in flatten_errors(value, f"{prefix}.{i}" if prefix else str(i))
         ]
-    return [(prefix, str(errors))]
+    return [(prefix, render_message(errors))]
 
 
 def column_for(path: str) -> str:

@@ -140,14 +140,14 @@ def _annual_review_filing(out) -> Filing:
     website = Website.objects.create(
         filing=filing,
         name="年审演示网",
-        homepage="http://www.annual-demo.example.cn/",
-        homepage_key=homepage_key("http://www.annual-demo.example.cn/"),
+        homepage="http://www.annual-demo.cn/",
+        homepage_key=homepage_key("http://www.annual-demo.cn/"),
         ips=["120.79.1.20"],
         services=[Website.Service.CORPORATE],
         server_location="11",
         access_provider_other=True,
     )
-    Domain.objects.create(website=website, filing=filing, name="annual-demo.example.cn")
+    Domain.objects.create(website=website, filing=filing, name="annual-demo.cn")
     allocate_website_numbers(filing=filing)
     publish(filing=filing)
     out.write(f"public: approved demo filing {filing.number} for the annual review")

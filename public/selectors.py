@@ -433,6 +433,13 @@ class AnnualReviewStatus:
         return [r.year for r in self.overdue]
 
     @property
+    def this_year_open(self) -> bool:
+        """This year's window is open and this year's review is still to do."""
+        return self.window_open and (
+            self.awaiting_row or any(r.year == self.window.year for r in self.pending)
+        )
+
+    @property
     def can_confirm(self) -> bool:
         return bool(self.pending) or self.awaiting_row
 

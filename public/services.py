@@ -170,6 +170,8 @@ def _send_reminder(review: AnnualReview, *, window: Window, final: bool) -> None
         "sponsor_name": review.filing.sponsor_name,
         "year": review.year,
         "ends_on": window.ends_on,
+        # Calendar days up to and including the last day of the window, as sent.
+        "days_left": max((window.ends_on - timezone.localdate()).days + 1, 0),
         "final": final,
         "path": reverse("public:annual_review"),
     }

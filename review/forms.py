@@ -46,7 +46,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if is_ministry(user):
             self.fields["province"].choices = [("", _("all provinces"))] + [
-                (p.code, p.name) for p in Province.objects.order_by("code")
+                (p.code, p.display_name) for p in Province.objects.order_by("code")
             ]
         else:
             del self.fields["province"]
@@ -111,3 +111,5 @@ class RevokeForm(ReasonForm):
     )
     # The filing whose conflict led here: the reviewer returns to it to re-check.
     return_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Set by the confirmation page: revoking cannot be undone, so it is asked for twice.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)

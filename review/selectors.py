@@ -317,12 +317,15 @@ def _text(value) -> str:
 
 def _labels() -> dict[str, dict[str, str]]:
     """Readable values for the codes a snapshot holds (one query, for the province names)."""
-    provinces = dict(Province.objects.values_list("code", "name"))
+    provinces = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
     return {
         "nature": {c.value: str(c.label) for c in Filing.Nature},
         "id_type": {c.value: str(c.label) for c in Filing.IdType},
         "province": provinces,
-        "server_location": {**provinces, Website.OTHER_LOCATION: _("other")},
+        "server_location": {
+            **provinces,
+            Website.OTHER_LOCATION: _("other (outside mainland China)"),
+        },
         "services": {c.value: str(c.label) for c in Website.Service},
         "access_provider": {"other": _("other")},
     }
@@ -395,7 +398,8 @@ class FilingChanges:
 
 def filing_changes(filing: Filing) -> FilingChanges:
     """The working copy against the version before the latest submission (a resubmission
-    before the decision, Q19) and against the approved version (an amendment)."""
+    before the decision, Q19) and against the approved version (an amendment). A submission
+    already decided is not compared again."""
     from filings.serializers import filing_as_json
 
     current = filing_as_json(filing)
@@ -419,6 +423,10 @@ def filing_changes(filing: Filing) -> FilingChanges:
     )
     if previous is not None and approved is not None and previous.pk == approved.pk:
         previous = None  # the same comparison as against the approved version
+    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
+        # The latest submission was decided already (an amendment approved before this
+        # revocation application, say): its changes are history, not what is under review.
+        previous = None
     return FilingChanges(
         current=current,
         previous=previous,

@@ -99,6 +99,21 @@ def send_province_digest(
         .only("id", "sponsor_name", "status", "review_deadline")
         .order_by("review_deadline", "id")[:LISTED_ITEMS]
     ]
+    # The overdue items are named too, the longest overdue first: a count alone sends the
+    # reader hunting for them.
+    overdue_items = [
+        {
+            "id": f.id,
+            "sponsor_name": f.sponsor_name,
+            "kind": KIND_LABELS.get(f.review_kind, ""),
+            "deadline": f.review_deadline,
+            "days_overdue": calendar.working_days_between(f.review_deadline, on),
+        }
+        for f in _open()
+        .filter(province_id=province_code, review_deadline__lt=on)
+        .only("id", "sponsor_name", "status", "review_deadline")
+        .order_by("review_deadline", "id")[:LISTED_ITEMS]
+    ]
     try:
         with transaction.atomic():
             DeadlineDigest.objects.create(
@@ -119,6 +134,8 @@ def send_province_digest(
                         "overdue": overdue,
                         "items": items,
                         "more": max(due - len(items), 0),
+                        "overdue_items": overdue_items,
+                        "more_overdue": max(overdue - len(overdue_items), 0),
                         "console_path": reverse("review:deadlines"),
                     },
                     language=member.language,
@@ -178,7 +195,7 @@ def notify_ministry_of_escalations() -> int:
         if not ministry:
             return claimed
         batch = Escalation.objects.filter(notified_at=stamp)
-        names = dict(Province.objects.values_list("code", "name"))
+        provinces = {p.code: p for p in Province.objects.all()}
         by_province = sorted(
             batch.values_list("province_id").annotate(n=Count("id")).order_by(),
             key=lambda row: (-row[1], row[0]),
@@ -187,22 +204,28 @@ def notify_ministry_of_escalations() -> int:
         items = [
             {
                 "id": e.filing_id,
-                "province": names.get(e.province_id, e.province_id),
+                "province": provinces.get(e.province_id),
                 "sponsor_name": e.filing.sponsor_name,
                 "deadline": e.review_deadline,
                 "days_overdue": calendar.working_days_between(e.review_deadline, on),
             }
             for e in batch.select_related("filing").order_by("review_deadline", "id")[:LISTED_ITEMS]
         ]
-        context = {
-            "date": on,
-            "count": claimed,
-            "provinces": [{"name": names.get(code, code), "count": n} for code, n in by_province],
-            "items": items,
-            "more": max(claimed - len(items), 0),
-            "console_path": reverse("review:deadlines"),
-        }
         for member in ministry:
+            # Province names in the reader's language.
+            def name(province, code, language=member.language):
+                return province.name_in(language) if province else code
+
+            context = {
+                "date": on,
+                "count": claimed,
+                "provinces": [
+                    {"name": name(provinces.get(code), code), "count": n} for code, n in by_province
+                ],
+                "items": [{**item, "province": name(item["province"], "")} for item in items],
+                "more": max(claimed - len(items), 0),
+                "console_path": reverse("review:deadlines"),
+            }
             queue_email(
                 to=member.email,
                 template="review_escalation",

@@ -277,6 +277,25 @@ def recheck(request, pk: int):
 def revoke(request, pk: int):
     filing = _filing_or_404(request, pk)
     form = RevokeForm(request.POST, prefix="revoke")
+    if form.is_valid() and request.POST.get("edit"):
+        # Back from the confirmation to the filing page, the reason as it was typed.
+        again = RevokeForm(
+            prefix="revoke",
+            initial={k: form.cleaned_data[k] for k in ("reason", "return_to")},
+        )
+        return _render_detail(request, filing, revoke_form=again)
+    if form.is_valid() and not form.cleaned_data["confirmed"]:
+        # Revoking cannot be undone: the reviewer confirms it with the reason in front of them.
+        return render(
+            request,
+            "review/revoke_confirm.html",
+            {
+                "filing": filing,
+                "form": form,
+                "websites": selectors.filing_websites(filing),
+                "return_to": _return_target(request, form.cleaned_data.get("return_to")),
+            },
+        )
     response = _decide_with_reason(
         request,
         filing,

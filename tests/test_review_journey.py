@@ -39,7 +39,11 @@ def test_a_beijing_reviewer_revokes_the_squatter_rechecks_and_approves_the_right
     # Revoke the squatter's approved filing, coming back to the rightful one.
     response = beijing.post(
         reverse("review:revoke", args=[squatter.pk]),
-        {"revoke-reason": f"恶意抢注 {CONFLICT_DOMAIN}", "revoke-return_to": rightful.pk},
+        {
+            "revoke-reason": f"恶意抢注 {CONFLICT_DOMAIN}",
+            "revoke-return_to": rightful.pk,
+            "revoke-confirmed": "on",
+        },
     )
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("review:detail", args=[rightful.pk]))

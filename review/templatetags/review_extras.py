@@ -63,8 +63,8 @@ def location_label(context, code: str) -> str:
         return _("other (outside mainland China)")
     names = context.get("_province_names")
     if names is None:
-        # One query per page, however many websites it shows.
-        names = dict(Province.objects.values_list("code", "name"))
+        # One query per page, however many websites it shows, in the page's language.
+        names = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
         context.dicts[0]["_province_names"] = names
     return names.get(code, code)
 
@@ -82,3 +82,11 @@ def audit_target(target_type: str) -> str:
     from beian.audit import target_label
 
     return target_label(target_type)
+
+
+@register.filter
+def audit_changes(entry) -> list:
+    """The fields an audit row changed, as ``label: before → after`` items."""
+    from beian.audit import audit_changes as changes
+
+    return changes(entry)

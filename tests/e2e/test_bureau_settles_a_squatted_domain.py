@@ -96,6 +96,10 @@ def test_a_beijing_reviewer_revokes_a_squatter_and_approves_the_rightful_owner(
     )
     journey.shot(reviewer, "revoke-the-squatter")
     reviewer.get_by_role("button", name=t("Revoke"), exact=True).click()
+    # Revoking cannot be undone: the reviewer confirms it with the reason in front of them.
+    expect(reviewer.get_by_role("main")).to_contain_text("抢注方无法提供域名证书")
+    journey.shot(reviewer, "confirm-the-revocation")
+    reviewer.get_by_role("button", name=t("Yes, revoke the filing")).click()
     expect(reviewer.get_by_role("heading", name=SPONSOR, exact=True)).to_be_visible()
     journey.shot(reviewer, "squatter-revoked")
     reviewer.get_by_role("button", name=t("Re-check conflicts")).click()
