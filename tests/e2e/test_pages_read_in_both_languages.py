@@ -1,4 +1,4 @@
-"""Journey 4: pages a person can read (issue 14 §4), in Chinese and in English.
+"""Journey 7: pages a person can read, in Chinese and in English.
 
 An owner checks an amendment (what it changes against the approved version, 'Submit the
 amendment') and sees a failed installation check badged 'did not pass' with its reason; a
