@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import AuditLog, CalendarDay, Message, Province
+from .models import AuditLog, CalendarDay, Message, Province, TopLevelDomain
 
 
 @admin.register(Province)
@@ -58,3 +60,35 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class TopLevelDomainForm(forms.ModelForm):
+    class Meta:
+        model = TopLevelDomain
+        fields = ["name", "source", "listed_on"]
+
+    def clean_name(self) -> str:
+        from .normalforms.domains import normalize_domain
+
+        try:
+            name = normalize_domain(self.cleaned_data["name"].lstrip(".").lstrip("。"))
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter a top-level domain such as cn, com or 中国, without the dot.")
+            ) from None
+        if "." in name:
+            raise forms.ValidationError(
+                _("A top-level domain is one label, such as cn or 中国, without dots.")
+            )
+        return name
+
+
+@admin.register(TopLevelDomain)
+class TopLevelDomainAdmin(admin.ModelAdmin):
+    form = TopLevelDomainForm
+    list_display = ["name", "shown", "source", "listed_on"]
+    search_fields = ["name"]
+
+    @admin.display(description=_("as people read it"))
+    def shown(self, obj) -> str:
+        return str(obj)

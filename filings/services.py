@@ -28,11 +28,13 @@ from django.utils.translation import gettext as _
 from beian.audit import audit
 from beian.delivery import queue_email, queue_sms
 from beian.models import Province
+from beian.normalforms.domains import homepage_key
+from beian.normalforms.filing_numbers import parse_filing_number
+from beian.normalforms.names import name_key
 from beian.workdays import add_working_days
 
 from .conflicts import detect_conflicts
 from .models import Document, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
-from .normalize import homepage_key, sponsor_name_key
 from .serializers import filing_as_json, working_copy_data
 from .validation import OTHER, StructureError, coerce_data, validate_filing_data
 
@@ -169,7 +171,7 @@ def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) ->
     principal = sponsor["principal"]
     filing.sponsor_nature = sponsor["nature"]
     filing.sponsor_name = sponsor["name"]
-    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
+    filing.sponsor_name_key = name_key(sponsor["name"])
     filing.sponsor_id_type = sponsor["id_type"]
     filing.sponsor_id_number = sponsor["id_number"]
     filing.province = province
@@ -497,9 +499,10 @@ def username_reminder_send(*, number: str) -> None:
     Answers nothing: the caller tells everyone the same, whether or not the number exists.
     For an account imported by an access provider the message also names that provider.
     """
-    number = "".join((number or "").split())
-    if not number:
+    parsed = parse_filing_number(number)
+    if parsed is None:
         return
+    number = parsed.text
     filing = (
         Filing.objects.select_related("owner", "owner__imported_by", "filed_by_provider")
         .filter(number=number)

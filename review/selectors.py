@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from beian.models import AuditLog, Province
+from beian.normalforms.domains import domain_for_lookup
+from beian.normalforms.filing_numbers import parse_filing_number
+from beian.normalforms.names import name_key
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
-from filings.normalize import domain_for_lookup, sponsor_name_key
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -78,11 +80,13 @@ def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
     text = text.strip()
     if not text:
         return qs
+    parsed = parse_filing_number(text)
+    number = parsed.text if parsed else text
     match = (
-        Q(number=text)
-        | Q(id__in=Website.objects.filter(number=text).values("filing_id"))
+        Q(number=number)
+        | Q(id__in=Website.objects.filter(number=number).values("filing_id"))
         | Q(owner__username=text)
-        | Q(sponsor_name_key=sponsor_name_key(text))
+        | Q(sponsor_name_key=name_key(text))
     )
     domain = domain_for_lookup(text)
     if domain:
