@@ -108,8 +108,11 @@ def _status_label(status: str) -> str:
 
 
 @transaction.atomic
-def filing_create(*, owner, provider=None) -> Filing:
-    """The owner's filing record, in draft (an account holds at most one, SPEC §3)."""
+@transaction.atomic
+def filing_create(*, owner, provider=None, data: dict | None = None) -> Filing:
+    """The owner's filing record, in draft (an account holds at most one, SPEC §3), with
+    ``data`` (the SPEC §10 shape) saved as its unsubmitted changes. ``FilingInvalid`` when
+    ``data`` is not that shape: then nothing is created, so the corrected request can."""
     if owner.role != owner.Role.OWNER:
         raise FilingError(_("Only website owner accounts hold a filing record."), code="role")
     if Filing.objects.filter(owner=owner).exists():
@@ -117,7 +120,10 @@ def filing_create(*, owner, provider=None) -> Filing:
             _("This account already holds a filing record: add websites to it instead."),
             code="exists",
         )
-    return Filing.objects.create(owner=owner, filed_by_provider=provider)
+    filing = Filing.objects.create(owner=owner, filed_by_provider=provider)
+    if data:
+        filing = filing_save_data(filing=filing, by=owner, data=data)
+    return filing
 
 
 def _known_numbers(filing: Filing, data: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from beian.normalforms.domains import (  # noqa: F401 - the filing rules' public
 from beian.normalforms.emails import normalize_email
 from beian.normalforms.mobiles import normalize_mobile
 from beian.normalforms.names import clean_name
-from beian.normalforms.text import folded, has_lone_surrogate
+from beian.normalforms.text import folded, has_lone_surrogate, lone_surrogate_message
 from beian.tlds import approved_top_level_domains
 
 from .models import Filing, Website
@@ -260,13 +260,6 @@ def empty_data() -> dict[str, Any]:
     return {"sponsor": empty_sponsor(), "websites": []}
 
 
-def _unreadable() -> str:
-    return _(
-        "This text holds a broken character (half of a UTF-16 surrogate pair, often what is "
-        "left of a cut-off emoji): type it again."
-    )
-
-
 def _text(value: Any, limit: int, errors: dict, key: str) -> str:
     if value is None:
         return ""
@@ -275,7 +268,7 @@ def _text(value: Any, limit: int, errors: dict, key: str) -> str:
         return ""
     text = str(value).strip()
     if has_lone_surrogate(text):
-        errors[key] = [_unreadable()]
+        errors[key] = [lone_surrogate_message()]
         return ""
     if len(text) > limit:
         errors[key] = [
@@ -296,7 +289,7 @@ def _text_list(value: Any, limit: int, max_items: int, errors: dict, key: str) -
         errors[key] = [_("Enter a list of text values.")]
         return []
     if any(has_lone_surrogate(v) for v in value):
-        errors[key] = [_unreadable()]
+        errors[key] = [lone_surrogate_message()]
         return []
     items = [v.strip() for v in value if v.strip()]
     if len(items) > max_items:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 
 def drop_format_characters(value: str) -> str:
     """``value`` without its Unicode format characters (general category Cf)."""
@@ -40,3 +42,11 @@ def has_lone_surrogate(value: str) -> bool:
     encoded as UTF-8 and so can be neither stored nor shown.
     """
     return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def lone_surrogate_message() -> str:
+    """What a person is told about a field holding a lone surrogate."""
+    return _(
+        "This text holds a broken character (half of a UTF-16 surrogate pair, often what is "
+        "left of a cut-off emoji): type it again."
+    )
