@@ -107,6 +107,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Domains and URLs shown in Unicode, in every template.
+            "builtins": ["beian.templatetags.normalforms"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

@@ -125,8 +125,7 @@ def validate_domain(value: str, *, approved_tlds: frozenset[str] | None = None) 
                 "“%(value)s” is under .%(tld)s, which is not a top-level domain approved by the "
                 "Ministry of Industry and Information Technology: under the Internet Domain "
                 "Name Regulations (互联网域名管理办法) a website served in mainland China uses "
-                "a domain under an approved top-level domain, such as .cn, .中国 or .com. "
-                "The public query's bulletin lists them."
+                "a domain under an approved top-level domain, such as .cn, .中国 or .com."
             )
             % {"value": shown, "tld": domain_unicode(tld)},
             code="domain_tld_not_approved",

@@ -774,7 +774,14 @@ SERVICE_SEPARATORS = ";；、\t\n"
 # apart. A few older spellings stay accepted.
 ALIASES = {
     "sponsor.nature": {},
-    "id_type": {"身份证": "resident_id"},
+    # Residence permits of Hong Kong, Macao and Taiwan residents carry resident identity
+    # numbers (starting 81, 82, 83) and are filed as such.
+    "id_type": {
+        "身份证": "resident_id",
+        "港澳居民居住证": "resident_id",
+        "台湾居民居住证": "resident_id",
+        "港澳台居民居住证": "resident_id",
+    },
     "websites.0.services": {"博客": "blog", "个人空间": "blog", "门户": "portal"},
 }
 OTHER_LOCATION = ("其他", "境外", "other")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from beian.models import AuditLog, Province
 from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
-from beian.normalforms.names import name_key
+from beian.normalforms.names import name_key, written_in_other_script
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
 
@@ -209,6 +209,32 @@ class ConflictView:
     # The other filing is approved and the caller may revoke it (its province, or the ministry).
     can_revoke: bool
     can_open: bool
+    # Why two writings matched when they differ, for the reviewer; empty when they are equal.
+    reason: str = ""
+
+
+def conflict_reason(filing: Filing, conflict: Conflict) -> str:
+    """Why ``conflict``'s value matched ``filing`` although it is written differently: the
+    names' normal form (``beian.normalforms.names``) sets aside spacing, width, middle dots
+    and case, and reads Traditional characters as Simplified."""
+    if conflict.field != Conflict.Field.SPONSOR_NAME or conflict.value == filing.sponsor_name:
+        return ""
+    values = {"this": filing.sponsor_name, "other": conflict.value}
+    if written_in_other_script(filing.sponsor_name, conflict.value):
+        return (
+            _(
+                "“%(this)s” and “%(other)s” are the same name in Traditional and Simplified "
+                "characters."
+            )
+            % values
+        )
+    return (
+        _(
+            "“%(this)s” and “%(other)s” differ only in spacing, full-width or half-width "
+            "characters, the middle dot or letter case, so they are the same name."
+        )
+        % values
+    )
 
 
 def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Conflict]]:
@@ -235,6 +261,7 @@ def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Con
                 contacts=other_party_contacts(conflict),
                 can_revoke=in_scope and other.status in Filing.FILED_STATUSES,
                 can_open=in_scope,
+                reason=conflict_reason(filing, conflict),
             )
         )
     return open_views, resolved
