@@ -512,3 +512,80 @@ def test_the_data_migration_brings_stored_filings_to_the_new_forms():
     assert website.homepage_key == "www.huawei-migrate.cn"
     published = PublishedWebsite.objects.get(filing=filing)
     assert published.sponsor_name_search == "华为(北京)科技有限公司"
+
+
+# The wizard's pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser(tmp_path, settings):
+    from django.test import Client
+
+    settings.MEDIA_ROOT = tmp_path
+    client = Client()
+    client.force_login(UserFactory())
+    return client
+
+
+SPONSOR_FORM = {
+    "nature": "individual",
+    "name": "阿卜杜•热合曼",
+    "id_type": "foreign_permanent_resident",
+    "id_number": FPR,
+    "province": "11",
+    "address": "北京市海淀区中关村大街1号",
+    "principal_name": "阿卜杜•热合曼",
+    "principal_id_type": "foreign_permanent_resident",
+    "principal_id_number": FPR,
+    "principal_mobile": IOS_WRAPPED_MOBILE,
+    "principal_email": "ｚｈａｎｇ＠example.cn",
+    "action": "continue",
+}
+
+
+def test_the_wizard_takes_pasted_values_and_submits_them_in_their_normal_forms(browser):
+    assert browser.post(reverse("filings:sponsor"), SPONSOR_FORM).status_code == 302
+    website = {
+        "name": "阿卜杜的博客",
+        "domains": "abdu-blog.cn。",
+        "homepage": "www.abdu-blog.cn。",
+        "ips": "::ffff:120.79.1.10",
+        "services": ["blog"],
+        "commercial": "no",
+        "server_location": "11",
+        "access_provider": "other",
+        "action": "continue",
+    }
+    assert browser.post(reverse("filings:website-new"), website).status_code == 302
+    answer = browser.post(reverse("filings:check"), {"action": "submit"})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    filing = Filing.objects.get()
+    assert filing.status == Filing.Status.PENDING_REVIEW
+    assert filing.sponsor_name == "阿卜杜·热合曼"
+    assert (filing.principal_mobile, filing.principal_email) == ("13800138000", "zhang@example.cn")
+    assert filing.sponsor_id_type == "foreign_permanent_resident"
+    stored = filing.websites.get()
+    assert (stored.homepage, stored.ips) == ("http://www.abdu-blog.cn/", ["120.79.1.10"])
+    assert list(filing.domains.values_list("name", flat=True)) == ["abdu-blog.cn"]
+
+
+def test_the_wizard_refuses_an_unapproved_top_level_domain_on_the_domains_field(browser):
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    answer = browser.post(
+        reverse("filings:website-new"),
+        {
+            "name": "博客",
+            "domains": "example.io",
+            "homepage": "http://example.io/",
+            "ips": "120.79.1.10",
+            "services": ["blog"],
+            "commercial": "no",
+            "server_location": "11",
+            "access_provider": "other",
+            "action": "continue",
+        },
+    )
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'href="#f-w-domains"' in page
+    assert "不在工业和信息化部批准的顶级域之列" in page
