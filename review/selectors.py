@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from beian.models import AuditLog, Province
-from beian.normalforms.domains import domain_for_lookup
+from beian.normalforms.domains import domain_for_lookup, domain_unicode, url_unicode
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.workdays import WorkingCalendar, working_calendar
@@ -343,6 +343,11 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
         return {}
 
     def show(key, value):
+        # Domains and homepages as people read them (the snapshot keeps A-labels).
+        if key == "domains" and isinstance(value, list):
+            value = [domain_unicode(str(v)) for v in value]
+        elif key == "homepage" and isinstance(value, str):
+            value = url_unicode(value)
         names = labels.get(key)
         if names and isinstance(value, list):
             value = [names.get(v, v) for v in value]

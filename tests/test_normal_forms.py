@@ -589,3 +589,23 @@ def test_the_wizard_refuses_an_unapproved_top_level_domain_on_the_domains_field(
     page = answer.content.decode()
     assert 'href="#f-w-domains"' in page
     assert "不在工业和信息化部批准的顶级域之列" in page
+
+
+def test_an_amendment_shows_its_internationalised_domains_in_unicode(otp_client):
+    from filings.services import filing_save_data, filing_submit
+
+    filing = rs.approved(domains=["新手测试.中国"], homepage="http://新手测试.中国/")
+    data = rs.filing_data(
+        name=filing.sponsor_name,
+        domains=["新手测试.中国", "例子.中国"],
+        homepage="http://新手测试.中国/",
+    )
+    data["sponsor"]["principal"]["mobile"] = filing.principal_mobile
+    data["sponsor"]["principal"]["email"] = filing.principal_email
+    filing_save_data(filing=filing, by=filing.owner, data=data)
+    filing = filing_submit(filing=filing, by=filing.owner)
+    assert filing.status == Filing.Status.AMENDMENT_PENDING
+    page = otp_client(rs.beijing_reviewer()).get(reverse("review:detail", args=[filing.pk]))
+    text = page.content.decode()
+    assert "新手测试.中国, 例子.中国" in text
+    assert "xn--" not in text
