@@ -35,7 +35,9 @@ def approved_top_level_domains() -> frozenset[str]:
     if version is None:
         version = "initial"
         cache.add(TOP_LEVEL_DOMAINS_VERSION_KEY, version, timeout=None)
-    if _loaded is None or version != _loaded_version:
+    # An empty list is never the ministry's: it is a database being loaded (or emptied by a
+    # test), so it is read again rather than kept.
+    if not _loaded or version != _loaded_version:
         _loaded = frozenset(TopLevelDomain.objects.values_list("name", flat=True))
         _loaded_version = version
     return _loaded

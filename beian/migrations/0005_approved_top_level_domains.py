@@ -15,6 +15,9 @@ def load_shipped_list(apps, schema_editor):
         ],
         ignore_conflicts=True,
     )
+    from beian.models import bump_top_level_domains_version
+
+    bump_top_level_domains_version()
 
 
 class Migration(migrations.Migration):
