@@ -255,6 +255,35 @@ def identity_check(
     )
 
 
+def account_registration_problems(
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+    password: str | None = None,
+) -> dict[str, list[str]]:
+    """Every problem of the registration fields given (None: not checked), by field, without
+    creating anything: identity fields in their normal form and not held by another account,
+    the password by the password validators."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    try:
+        cleaned = _clean_identity(username=username, email=email, mobile=mobile)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if password:
+        probe = User(
+            username=cleaned.get("username", username or ""),
+            email=cleaned.get("email", email or ""),
+            mobile=cleaned.get("mobile", mobile or ""),
+        )
+        try:
+            _validate_new_password(password, probe)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    return errors
+
+
 def _validate_new_password(password: str, user: User, field_name: str = "password") -> None:
     try:
         password_validation.validate_password(password, user=user)
@@ -266,7 +295,14 @@ def _validate_new_password(password: str, user: User, field_name: str = "passwor
 def account_register(
     *, username: str, password: str, email: str, mobile: str, language: str, ip: str | None
 ) -> User:
-    """Create a self-registered owner account and send its SMS and email codes (Q18)."""
+    """Create a self-registered owner account and send its SMS and email codes (Q18).
+
+    ``ValidationError`` keyed by field with every problem of the fields at once."""
+    problems = account_registration_problems(
+        username=username, email=email, mobile=mobile, password=password
+    )
+    if problems:
+        raise ValidationError(problems)
     cleaned = _clean_identity(username=username, email=email, mobile=mobile)
     user = User(
         username=cleaned["username"],
@@ -276,7 +312,6 @@ def account_register(
         origin=User.Origin.SELF,
         language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     )
-    _validate_new_password(password, user)
     code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
     user.set_password(password)
     try:

@@ -182,6 +182,17 @@ def register(request):
                     ),
                 )
                 return redirect("accounts:verify")
+        else:
+            # The form's own problems (a mismatched confirmation, say) come with those of
+            # the fields it could not judge, so that everything is said at once.
+            checked = {
+                name: form.data.get(name)
+                for name in ("username", "email", "mobile", "password")
+                if name not in form.errors and form.data.get(name)
+            }
+            form.add_service_errors(
+                ValidationError(services.account_registration_problems(**checked) or {})
+            )
         if status == 200:
             status = 400
     return render(request, "accounts/register.html", {"form": form}, status=status)

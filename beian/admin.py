@@ -13,7 +13,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import AuditLog, CalendarDay, Message, Province
+from .models import AuditLog, CalendarDay, Message, Province, TopLevelDomain
+from .normalforms.domains import normalize_domain
 from .workdays import calendar_year_replace, plan_calendar_year
 
 
@@ -32,12 +33,12 @@ class ProvinceAdmin(admin.ModelAdmin):
 
 
 class CalendarYearForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
     text = forms.CharField(
-        label=_("Holidays and adjusted working days"),
+        label=gettext_lazy("Holidays and adjusted working days"),
         widget=forms.Textarea(attrs={"rows": 18, "cols": 60}),
         max_length=20000,
-        help_text=_(
+        help_text=gettext_lazy(
             "One line each: the date (or a range of holidays, 2027-02-10~2027-02-16), then 休 "
             "for a holiday or 班 for an adjusted working day, then the holiday's name. "
             "Holidays on a weekend may be listed; they need no row."
@@ -71,7 +72,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     readonly_fields = ["stored_source"]
     change_list_template = "admin/beian/calendarday/change_list.html"
 
-    @admin.display(description=_("source"))
+    @admin.display(description=gettext_lazy("source"))
     def stored_source(self, obj):
         # A day saved here is the ministry's, whatever it was before: show what is stored.
         return CalendarDay.Source.MANUAL.label
@@ -185,3 +186,33 @@ for _model, _admin_class in (
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _admin_class)
+
+
+class TopLevelDomainForm(forms.ModelForm):
+    class Meta:
+        model = TopLevelDomain
+        fields = ["name", "source", "listed_on"]
+
+    def clean_name(self) -> str:
+        try:
+            name = normalize_domain(self.cleaned_data["name"].lstrip(".").lstrip("。"))
+        except ValueError:
+            raise forms.ValidationError(
+                gettext_lazy("Enter a top-level domain such as cn, com or 中国, without the dot.")
+            ) from None
+        if "." in name:
+            raise forms.ValidationError(
+                gettext_lazy("A top-level domain is one label, such as cn or 中国, without dots.")
+            )
+        return name
+
+
+@admin.register(TopLevelDomain)
+class TopLevelDomainAdmin(admin.ModelAdmin):
+    form = TopLevelDomainForm
+    list_display = ["name", "shown", "source", "listed_on"]
+    search_fields = ["name"]
+
+    @admin.display(description=gettext_lazy("as people read it"))
+    def shown(self, obj) -> str:
+        return str(obj)

@@ -223,3 +223,48 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class TopLevelDomain(models.Model):
+    """A top-level domain the ministry approved for filing (reference data, SPEC §3).
+
+    Only domains under these can be filed; the ministry keeps the list in the admin, as it
+    keeps the holiday calendar. Stored as the lower-case A-label (``xn--fiqs8s``), shown in
+    Unicode (``中国``).
+    """
+
+    name = models.CharField(
+        _("top-level domain"),
+        max_length=63,
+        primary_key=True,
+        help_text=_("Without the dot, e.g. cn, com or 中国."),
+    )
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    listed_on = models.DateField(_("as of"), help_text=_("The date of the list it comes from."))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("approved top-level domain")
+        verbose_name_plural = _("approved top-level domains")
+
+    def __str__(self) -> str:
+        from .normalforms.domains import domain_unicode
+
+        return f".{domain_unicode(self.name)}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        bump_top_level_domains_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        bump_top_level_domains_version()
+        return result
+
+
+TOP_LEVEL_DOMAINS_VERSION_KEY = "tlds:version"
+
+
+def bump_top_level_domains_version() -> None:
+    """Tell every process that its in-memory copy of the approved top-level domains is stale."""
+    cache.set(TOP_LEVEL_DOMAINS_VERSION_KEY, uuid.uuid4().hex, timeout=None)

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from beian.models import Province
+from beian.normalforms.domains import homepage_key
+from beian.normalforms.names import name_key
 from filings.models import (
     Conflict,
     Domain,
@@ -30,7 +32,6 @@ from filings.models import (
     PublishedWebsite,
     Website,
 )
-from filings.normalize import homepage_key, sponsor_name_key
 from providers.models import AccessProvider
 from review import tally
 
@@ -230,7 +231,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 "status": status,
                 "sponsor_nature": "enterprise" if i % 5 else "individual",
                 "sponsor_name": name,
-                "sponsor_name_key": sponsor_name_key(name),
+                "sponsor_name_key": name_key(name),
                 "sponsor_id_type": "uscc",
                 "sponsor_id_number": "91350100M000100Y43",
                 "province_id": code,
@@ -359,16 +360,20 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
         for website_offset, (i, n, domain) in enumerate(website_homes):
             if plan.status_of[i] not in FILED:
                 continue
+            sponsor_name = f"{plan.provinces[plan.province_of[i]].name}基准{i}科技有限公司"
+            website_name = f"基准网站{i}-{n}"
             yield {
                 "id": 1_000_000 + website_offset,
                 "filing_id": 1_000_000 + i,
                 "website_id": 1_000_000 + website_offset,
                 "province_id": plan.province_of[i],
                 "sponsor_number": filing_numbers[i],
-                "sponsor_name": f"{plan.provinces[plan.province_of[i]].name}基准{i}科技有限公司",
+                "sponsor_name": sponsor_name,
+                "sponsor_name_search": name_key(sponsor_name),
                 "sponsor_nature": "enterprise" if i % 5 else "individual",
                 "website_number": f"{filing_numbers[i]}-{n + 1}",
-                "website_name": f"基准网站{i}-{n}",
+                "website_name": website_name,
+                "website_name_search": name_key(website_name),
                 "homepage": f"http://www.{domain}/",
                 "domains": [domain],
                 "access_provider_id": filed_by[i],

@@ -35,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from beian.normalforms.domains import domain_unicode, url_unicode
+
 FORMAT = "bazs-cert/1"
 PAYLOAD_BEGIN = "-----BEGIN BAZS PAYLOAD-----"
 PAYLOAD_END = "-----END BAZS PAYLOAD-----"
@@ -77,6 +79,13 @@ def signed_extent(data: bytes) -> bytes:
     return data if end < 0 else data[: end + len(SIGNATURE_END)]
 
 
+def _readable(domain: str) -> str:
+    """A domain as people read it, and as stored when that differs: the payload keeps the
+    A-labels (``新手测试.中国 (xn--kpu98e64ir97a.xn--fiqs8s)``)."""
+    shown = domain_unicode(domain)
+    return shown if shown == domain else f"{shown} ({domain})"
+
+
 def render_header(payload: dict[str, Any]) -> str:
     lines = [
         "网站备案电子证书 ICP Filing Certificate",
@@ -93,8 +102,8 @@ def render_header(payload: dict[str, Any]) -> str:
             "",
             f"网站 Website {index}: {website['name']}",
             f"  网站备案号 Website number: {website['number']}",
-            f"  首页 Homepage: {website['homepage']}",
-            f"  域名 Domains: {', '.join(website['domains'])}",
+            f"  首页 Homepage: {url_unicode(website['homepage'])}",
+            f"  域名 Domains: {', '.join(_readable(d) for d in website['domains'])}",
         ]
     lines += [
         "",

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from filings.normalize import domain_for_lookup
+from beian.normalforms.domains import domain_for_lookup
 
 from . import format as cert_format
 

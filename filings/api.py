@@ -15,11 +15,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsVerifiedOwner
+from beian.parsers import JSONParser
 
 from . import services
 from .selectors import filing_for_owner_or_404, owner_filings
@@ -134,9 +135,7 @@ class FilingListView(APIView):
     )
     def post(self, request):
         try:
-            filing = services.filing_create(owner=request.user)
-            if request.data:
-                services.filing_save_data(filing=filing, by=request.user, data=request.data)
+            filing = services.filing_create(owner=request.user, data=request.data or None)
         except services.FilingError as exc:
             return _refused(exc)
         return Response(filing_owner_json(filing), status=status.HTTP_201_CREATED)

@@ -27,9 +27,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from beian import rawsql
+from beian.normalforms.names import name_key
 
 from .models import Conflict, Domain, Filing, PublishedDomain, Website
-from .normalize import sponsor_name_key
 
 
 def _lock_key(value: str) -> int:
@@ -81,7 +81,7 @@ class Keys:
 
 def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
     """The domains, homepage keys and sponsor name key of each filing (one query)."""
-    keys = {f.pk: Keys(name=sponsor_name_key(f.sponsor_name)) for f in filings}
+    keys = {f.pk: Keys(name=name_key(f.sponsor_name)) for f in filings}
     if not keys:
         return keys
     ids = list(keys)

@@ -53,6 +53,10 @@ class Filing(models.Model):
             _("Mainland travel permit for Hong Kong and Macao residents"),
         )
         TAIWAN_PERMIT = "taiwan_permit", _("Mainland travel permit for Taiwan residents")
+        FOREIGN_PERMANENT_RESIDENT = (
+            "foreign_permanent_resident",
+            _("Foreign Permanent Resident ID Card"),
+        )
         OTHER = "other", _("other")
 
     owner = models.OneToOneField(
@@ -82,10 +86,10 @@ class Filing(models.Model):
         _("sponsor nature"), max_length=16, choices=Nature.choices, blank=True
     )
     sponsor_name = models.CharField(_("sponsor full name"), max_length=128, blank=True)
-    # Normalised for conflict checks: trimmed, full-width to half-width, case-folded.
+    # The name's key (``beian.normalforms.names.name_key``): what conflict checks compare.
     sponsor_name_key = models.CharField(max_length=128, blank=True, db_index=True, editable=False)
     sponsor_id_type = models.CharField(
-        _("certificate type"), max_length=20, choices=IdType.choices, blank=True
+        _("certificate type"), max_length=32, choices=IdType.choices, blank=True
     )
     sponsor_id_number = models.CharField(_("certificate number"), max_length=64, blank=True)
     province = models.ForeignKey(
@@ -100,7 +104,7 @@ class Filing(models.Model):
     principal_name = models.CharField(_("responsible person"), max_length=64, blank=True)
     principal_id_type = models.CharField(
         _("responsible person's certificate type"),
-        max_length=20,
+        max_length=32,
         choices=IdType.choices,
         blank=True,
     )
@@ -409,6 +413,10 @@ class PublishedWebsite(models.Model):
     sponsor_nature = models.CharField(max_length=16)
     website_number = models.CharField(max_length=40, unique=True)
     website_name = models.CharField(max_length=128, db_index=True)
+    # The names' keys (``beian.normalforms.names.name_key``): what the public query searches,
+    # with trigram indexes on PostgreSQL (public/migrations).
+    sponsor_name_search = models.CharField(max_length=128, blank=True, editable=False)
+    website_name_search = models.CharField(max_length=128, blank=True, editable=False)
     homepage = models.CharField(max_length=255)
     domains = models.JSONField(default=list)
     access_provider = models.ForeignKey(

@@ -29,11 +29,13 @@ from django.utils.translation import gettext as _
 from beian.audit import audit
 from beian.delivery import queue_email, queue_sms
 from beian.models import Province
+from beian.normalforms.domains import homepage_key
+from beian.normalforms.filing_numbers import parse_filing_number
+from beian.normalforms.names import name_key
 from beian.workdays import add_working_days
 
 from .conflicts import detect_conflicts
 from .models import Document, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
-from .normalize import homepage_key, sponsor_name_key
 from .serializers import filing_as_json, working_copy_data
 from .validation import OTHER, StructureError, coerce_data, validate_filing_data
 
@@ -107,8 +109,11 @@ def _status_label(status: str) -> str:
 
 
 @transaction.atomic
-def filing_create(*, owner, provider=None) -> Filing:
-    """The owner's filing record, in draft (an account holds at most one, SPEC §3)."""
+@transaction.atomic
+def filing_create(*, owner, provider=None, data: dict | None = None) -> Filing:
+    """The owner's filing record, in draft (an account holds at most one, SPEC §3), with
+    ``data`` (the SPEC §10 shape) saved as its unsubmitted changes. ``FilingInvalid`` when
+    ``data`` is not that shape: then nothing is created, so the corrected request can."""
     if owner.role != owner.Role.OWNER:
         raise FilingError(_("Only website owner accounts hold a filing record."), code="role")
     if Filing.objects.filter(owner=owner).exists():
@@ -116,7 +121,10 @@ def filing_create(*, owner, provider=None) -> Filing:
             _("This account already holds a filing record: add websites to it instead."),
             code="exists",
         )
-    return Filing.objects.create(owner=owner, filed_by_provider=provider)
+    filing = Filing.objects.create(owner=owner, filed_by_provider=provider)
+    if data:
+        filing = filing_save_data(filing=filing, by=owner, data=data)
+    return filing
 
 
 def _known_numbers(filing: Filing, data: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +178,7 @@ def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) ->
     principal = sponsor["principal"]
     filing.sponsor_nature = sponsor["nature"]
     filing.sponsor_name = sponsor["name"]
-    filing.sponsor_name_key = sponsor_name_key(sponsor["name"])
+    filing.sponsor_name_key = name_key(sponsor["name"])
     filing.sponsor_id_type = sponsor["id_type"]
     filing.sponsor_id_number = sponsor["id_number"]
     filing.province = province
@@ -578,9 +586,10 @@ def username_reminder_send(*, number: str) -> None:
     Answers nothing: the caller tells everyone the same, whether or not the number exists.
     For an account imported by an access provider the message also names that provider.
     """
-    number = "".join((number or "").split())
-    if not number:
+    parsed = parse_filing_number(number)
+    if parsed is None:
         return
+    number = parsed.text
     filing = (
         Filing.objects.select_related("owner", "owner__imported_by", "filed_by_provider")
         .filter(number=number)

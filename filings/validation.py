@@ -15,22 +15,41 @@ once, keyed like DRF's nested field errors: ``{"sponsor": {"id_number": [...]},
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+
+from beian.normalforms import certificates
+from beian.normalforms.addresses import normalize_ip
+from beian.normalforms.certificates import (  # noqa: F401 - the filing rules' public names
+    resident_id_check_digit,
+    uscc_check_character,
+    validate_certificate,
+    validate_foreign_permanent_resident,
+    validate_resident_id,
+    validate_uscc,
+)
+from beian.normalforms.domains import (  # noqa: F401 - the filing rules' public names
+    domain_unicode,
+    homepage_url,
+    normalize_domain,
+    registrable_domain,
+    split_domain,
+    top_level_domain,
+)
+from beian.normalforms.emails import normalize_email
+from beian.normalforms.mobiles import normalize_mobile
+from beian.normalforms.names import clean_name
+from beian.normalforms.text import folded, has_lone_surrogate, lone_surrogate_message
+from beian.tlds import approved_top_level_domains
 
 from .models import Filing, Website
-from .normalize import normalize_domain
 
 # Structure limits: far above any real filing, low enough to keep one record small.
 MAX_WEBSITES = 50
@@ -53,181 +72,19 @@ MAX_TEXT = {
 
 OTHER = "other"
 
-# --- Check characters -------------------------------------------------------------------
-
-# GB 32100-2015: 31 characters, without I, O, S, V and Z.
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+# --- Certificates, domains, homepages, IP addresses -------------------------------------
+# The normal forms and their checks live in ``beian.normalforms``; what follows applies them
+# to a filing and words the problems.
 
 
-def uscc_check_character(first17: str) -> str:
-    """The 18th character of a Unified Social Credit Code (GB 32100-2015)."""
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+def validate_domain(value: str, *, approved_tlds: frozenset[str] | None = None) -> str:
+    """A registrable domain under a public suffix whose top-level domain the ministry
+    approved for filing, returned as lower-case A-labels (RFC 5890); ``ValidationError``
+    saying what is wrong and how to correct it.
 
-
-# GB 11643-1999: ISO 7064 MOD 11-2.
-RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-RESIDENT_ID_CHECK = "10X98765432"
-_RESIDENT_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
-# First two digits: a province (GB/T 2260), or 81/82/83 for the residence permits of Hong
-# Kong, Macao and Taiwan residents.
-_RESIDENT_ID_REGIONS = {
-    *(str(n) for n in range(11, 16)),
-    *(str(n) for n in range(21, 24)),
-    *(str(n) for n in range(31, 38)),
-    *(str(n) for n in range(41, 47)),
-    *(str(n) for n in range(50, 55)),
-    *(str(n) for n in range(61, 66)),
-    "71",
-    "81",
-    "82",
-    "83",
-}
-
-
-def resident_id_check_digit(first17: str) -> str:
-    """The 18th character of a resident identity number (GB 11643-1999)."""
-    total = sum(int(c) * w for c, w in zip(first17, RESIDENT_ID_WEIGHTS, strict=True))
-    return RESIDENT_ID_CHECK[total % 11]
-
-
-def _id_text(value: str) -> str:
-    return re.sub(r"[\s-]", "", value or "").upper()
-
-
-def validate_uscc(value: str) -> str:
-    code = _id_text(value)
-    if not _USCC_SHAPE.fullmatch(code):
-        raise ValidationError(
-            _(
-                "A unified social credit code has 18 characters: digits and capital letters "
-                "other than I, O, S, V and Z, with digits in places 3 to 8."
-            ),
-            code="uscc_format",
-        )
-    if uscc_check_character(code[:17]) != code[17]:
-        raise ValidationError(
-            _(
-                "The 18th character (the check character) of the unified social credit code "
-                "is wrong: compare the code with the business licence or registration "
-                "certificate."
-            ),
-            code="uscc_check",
-        )
-    return code
-
-
-def validate_resident_id(value: str, *, today: dt.date | None = None) -> str:
-    number = _id_text(value)
-    if len(number) == 15 and number.isdigit():
-        raise ValidationError(
-            _("15-digit identity numbers are no longer valid: enter the 18-character number."),
-            code="resident_id_old",
-        )
-    if not _RESIDENT_ID_SHAPE.fullmatch(number):
-        raise ValidationError(
-            _("A resident identity number has 18 characters: 17 digits and a last digit or X."),
-            code="resident_id_format",
-        )
-    if number[:2] not in _RESIDENT_ID_REGIONS:
-        raise ValidationError(
-            _("The first two digits of the identity number are not a province code."),
-            code="resident_id_region",
-        )
-    try:
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        birth = None
-    today = today or timezone.localdate()
-    if birth is None or birth.year < 1900 or birth > today:
-        raise ValidationError(
-            _(
-                "Digits 7 to 14 of the identity number are the date of birth "
-                "(YYYYMMDD) and are not a real date."
-            ),
-            code="resident_id_birth",
-        )
-    if resident_id_check_digit(number[:17]) != number[17]:
-        raise ValidationError(
-            _(
-                "The last character (the check digit) of the identity number is wrong: "
-                "compare it with the identity card."
-            ),
-            code="resident_id_check",
-        )
-    return number
-
-
-_OTHER_ID_SHAPES = {
-    # Passports: Chinese ones are a letter and 8 digits; foreign ones vary.
-    Filing.IdType.PASSPORT: (
-        re.compile(r"[A-Z0-9]{5,20}"),
-        gettext_noop("A passport number has 5 to 20 letters and digits, like E12345678."),
-    ),
-    # 港澳居民来往内地通行证: H (Hong Kong) or M (Macao) and 8 or 10 digits.
-    Filing.IdType.HK_MACAO_PERMIT: (
-        re.compile(r"[HM][0-9]{8}([0-9]{2})?"),
-        gettext_noop(
-            "A Mainland travel permit for Hong Kong and Macao residents is H or M and 8 or "
-            "10 digits, like H12345678."
-        ),
-    ),
-    # 台湾居民来往大陆通行证: 8 digits (older permits 10, with the issue count).
-    Filing.IdType.TAIWAN_PERMIT: (
-        re.compile(r"[0-9]{8}([0-9]{2})?"),
-        gettext_noop(
-            "A Mainland travel permit for Taiwan residents has 8 or 10 digits, like 12345678."
-        ),
-    ),
-    Filing.IdType.OTHER: (
-        re.compile(r"[A-Z0-9()（）]{4,64}"),
-        gettext_noop("Enter the certificate number as printed: 4 to 64 letters and digits."),
-    ),
-}
-
-
-def validate_certificate(id_type: str, value: str) -> str:
-    """The normalised number of a certificate of ``id_type``; ``ValidationError`` if wrong."""
-    if id_type == Filing.IdType.USCC:
-        return validate_uscc(value)
-    if id_type == Filing.IdType.RESIDENT_ID:
-        return validate_resident_id(value)
-    number = _id_text(value)
-    shape, message = _OTHER_ID_SHAPES[id_type]
-    if not shape.fullmatch(number):
-        raise ValidationError(_(message), code="id_format")
-    return number
-
-
-# --- Domains, homepages, IP addresses -------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _extractor():
-    import tldextract
-
-    # The snapshot bundled with the package, never a download; private suffixes included so
-    # that platform suffixes such as github.io are recognised (and refused).
-    return tldextract.TLDExtract(
-        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
-    )
-
-
-@lru_cache(maxsize=65536)
-def registrable_domain(name: str) -> str | None:
-    """The registrable domain that ``name`` (a normalised domain) belongs to — the only form a
-    domain is filed in — or None for a bare suffix."""
-    parts = _extractor()(name)
-    if not parts.domain or not parts.suffix:
-        return None
-    return f"{parts.domain}.{parts.suffix}"
-
-
-def validate_domain(value: str) -> str:
-    """A registrable domain under a public suffix, returned as a lower-case A-label."""
-    shown = (value or "").strip()
+    ``approved_tlds`` are A-labels (``beian.tlds.approved_top_level_domains``); read here
+    when not given."""
+    shown = folded(value)
     try:
         domain = normalize_domain(shown)
     except ValueError:
@@ -236,7 +93,7 @@ def validate_domain(value: str) -> str:
             % {"value": shown},
             code="domain_format",
         ) from None
-    parts = _extractor()(domain)
+    parts = split_domain(domain)
     if not parts.suffix:
         raise ValidationError(
             _("“%(value)s” does not end in a public suffix such as .cn, .com or .中国.")
@@ -259,6 +116,20 @@ def validate_domain(value: str) -> str:
             % {"value": shown, "suffix": parts.suffix},
             code="domain_private_suffix",
         )
+    if approved_tlds is None:
+        approved_tlds = approved_top_level_domains()
+    tld = top_level_domain(domain)
+    if tld not in approved_tlds:
+        raise ValidationError(
+            _(
+                "“%(value)s” is under .%(tld)s, which is not a top-level domain approved by the "
+                "Ministry of Industry and Information Technology: under the Internet Domain "
+                "Name Regulations (互联网域名管理办法) a website served in mainland China uses "
+                "a domain under an approved top-level domain, such as .cn, .中国 or .com."
+            )
+            % {"value": shown, "tld": domain_unicode(tld)},
+            code="domain_tld_not_approved",
+        )
     if not parts.domain:
         raise ValidationError(
             _("“%(value)s” is a public suffix, not a domain: enter your domain under it.")
@@ -272,7 +143,7 @@ def validate_domain(value: str) -> str:
                 "“%(value)s” is a subdomain: enter the registrable domain %(registrable)s "
                 "instead; it covers its subdomains."
             )
-            % {"value": shown, "registrable": registrable},
+            % {"value": shown, "registrable": domain_unicode(registrable)},
             code="domain_subdomain",
         )
     return registrable
@@ -281,7 +152,7 @@ def validate_domain(value: str) -> str:
 def homepage_host(url: str) -> str | None:
     """The A-label host of an http(s) URL, or None when it is not one."""
     try:
-        parts = urlsplit((url or "").strip())
+        parts = urlsplit(homepage_url(url))
         port = parts.port  # noqa: F841 - raises ValueError for a malformed port
     except ValueError:
         return None
@@ -295,8 +166,11 @@ def homepage_host(url: str) -> str | None:
         return None
 
 
-def validate_homepage(url: str, domains: Iterable[str]) -> str:
-    text = (url or "").strip()
+def validate_homepage(url: str, domains: Iterable[str] | None) -> str:
+    """The homepage as a URL (``http://`` when no scheme was typed, RFC 3490 separators in
+    the host made full stops). Its host must be one of ``domains`` or under one; with
+    ``domains`` None (none of the website's domains is valid yet) that is not checked."""
+    text = homepage_url(url)
     if not re.match(r"(?i)https?://", text):
         raise ValidationError(
             _("The homepage URL starts with http:// or https://, like http://www.example.cn/."),
@@ -308,22 +182,24 @@ def validate_homepage(url: str, domains: Iterable[str]) -> str:
             _("Enter the full homepage URL, like http://www.example.cn/."),
             code="homepage_format",
         )
-    if not any(host == d or host.endswith("." + d) for d in domains):
+    if domains is not None and not any(host == d or host.endswith("." + d) for d in domains):
         raise ValidationError(
             _(
                 "The homepage's host %(host)s is not one of this website's domains or a "
                 "subdomain of one: add its domain to the domain list or correct the URL."
             )
-            % {"host": host},
+            % {"host": domain_unicode(host)},
             code="homepage_host",
         )
     return text
 
 
 def validate_ip(value: str) -> str:
-    shown = (value or "").strip()
+    """A public IPv4 or IPv6 address in its short form; an IPv4-mapped IPv6 address is the
+    IPv4 address (``beian.normalforms.addresses``)."""
+    shown = folded(value)
     try:
-        address = ipaddress.ip_address(shown)
+        address = normalize_ip(shown)
     except ValueError:
         raise ValidationError(
             _("“%(value)s” is not an IPv4 or IPv6 address.") % {"value": shown},
@@ -390,6 +266,9 @@ def _text(value: Any, limit: int, errors: dict, key: str) -> str:
         errors[key] = [_("Enter text.")]
         return ""
     text = str(value).strip()
+    if has_lone_surrogate(text):
+        errors[key] = [lone_surrogate_message()]
+        return ""
     if len(text) > limit:
         errors[key] = [
             _("Use at most %(limit)d characters (now %(count)d).")
@@ -407,6 +286,9 @@ def _text_list(value: Any, limit: int, max_items: int, errors: dict, key: str) -
         value = [v for v in re.split(r"[\s,，;；]+", value) if v]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors[key] = [_("Enter a list of text values.")]
+        return []
+    if any(has_lone_surrogate(v) for v in value):
+        errors[key] = [lone_surrogate_message()]
         return []
     items = [v.strip() for v in value if v.strip()]
     if len(items) > max_items:
@@ -592,6 +474,7 @@ INDIVIDUAL_ID_TYPES = (
     Filing.IdType.PASSPORT,
     Filing.IdType.HK_MACAO_PERMIT,
     Filing.IdType.TAIWAN_PERMIT,
+    Filing.IdType.FOREIGN_PERMANENT_RESIDENT,
     Filing.IdType.OTHER,
 )
 ORGANISATION_ID_TYPES = (Filing.IdType.USCC, Filing.IdType.OTHER)
@@ -629,6 +512,8 @@ def _check_certificate(
 def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tuple[dict, dict]:
     errors: dict = {}
     out = {**sponsor, "principal": {**sponsor["principal"]}}
+    out["name"] = clean_name(sponsor["name"])
+    out["principal"]["name"] = clean_name(sponsor["principal"]["name"])
     nature = sponsor["nature"]
     if (
         _required(nature, _("Choose the nature of the sponsor."), errors, "nature")
@@ -636,7 +521,7 @@ def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tu
     ):
         errors["nature"] = [_("Choose one of the natures in the list.")]
     _required(
-        sponsor["name"],
+        out["name"],
         _("Enter the sponsor's full name as on its certificate (a person's name for individuals)."),
         errors,
         "name",
@@ -658,7 +543,7 @@ def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tu
             if nature == Filing.Nature.INDIVIDUAL
             else _("An organisation files with its unified social credit code (or “other”).")
         ]
-        out["id_number"] = _id_text(sponsor["id_number"]) if sponsor["id_number"] else ""
+        out["id_number"] = certificates.compact(sponsor["id_number"])
         if not sponsor["id_number"]:
             errors["id_number"] = [_("Enter the certificate number.")]
     else:
@@ -679,7 +564,7 @@ def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tu
 
     principal = sponsor["principal"]
     p_errors: dict = {}
-    _required(principal["name"], _("Enter the responsible person's name."), p_errors, "name")
+    _required(out["principal"]["name"], _("Enter the responsible person's name."), p_errors, "name")
     out["principal"]["id_number"] = _check_certificate(
         principal["id_type"],
         principal["id_number"],
@@ -691,19 +576,15 @@ def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tu
     if _required(
         principal["mobile"], _("Enter the responsible person's mobile number."), p_errors, "mobile"
     ):
-        from accounts.validators import validate_mainland_mobile
-
         try:
-            out["principal"]["mobile"] = validate_mainland_mobile(principal["mobile"])
+            out["principal"]["mobile"] = normalize_mobile(principal["mobile"])
         except ValidationError as exc:
             p_errors["mobile"] = _message(exc)
     if _required(
         principal["email"], _("Enter the responsible person's email address."), p_errors, "email"
     ):
-        from accounts.validators import validate_real_email
-
         try:
-            out["principal"]["email"] = validate_real_email(principal["email"])
+            out["principal"]["email"] = normalize_email(principal["email"])
         except ValidationError as exc:
             p_errors["email"] = _message(exc)
     if p_errors:
@@ -719,16 +600,23 @@ def validate_website(
     province_codes: set[str],
     provider_ids: set[int],
     document_ids: set[int],
+    approved_tlds: frozenset[str] | None = None,
 ) -> tuple[dict, dict]:
     errors: dict = {}
     out = {**website}
-    _required(website["name"], _("Enter the website's name."), errors, "name")
+    out["name"] = clean_name(website["name"])
+    _required(out["name"], _("Enter the website's name."), errors, "name")
 
     domains: list[str] = []
     domain_errors: list[str] = []
+    # Every domain typed that reads as one, valid or not: the homepage's host is checked
+    # against these too, so that its problem is reported with the domains' own.
+    typed: list[str] = []
     for value in website["domains"]:
+        with contextlib.suppress(ValueError):
+            typed.append(normalize_domain(value))
         try:
-            domain = validate_domain(value)
+            domain = validate_domain(value, approved_tlds=approved_tlds)
         except ValidationError as exc:
             domain_errors.extend(_message(exc))
             continue
@@ -756,12 +644,9 @@ def validate_website(
         "homepage",
     ):
         try:
-            out["homepage"] = validate_homepage(website["homepage"], domains)
+            out["homepage"] = validate_homepage(website["homepage"], [*domains, *typed])
         except ValidationError as exc:
-            # The host is checked against the valid domains only; when some domain is wrong,
-            # that message is the one to fix first.
-            if not (exc.code == "homepage_host" and domain_errors):
-                errors["homepage"] = _message(exc)
+            errors["homepage"] = _message(exc)
 
     ips: list[str] = []
     ip_errors: list[str] = []
@@ -865,6 +750,7 @@ class ReferenceData:
     province_codes: frozenset[str]
     provider_ids: frozenset[int]
     document_ids: frozenset[int]
+    approved_tlds: frozenset[str] = frozenset()
 
 
 def load_reference_data(
@@ -897,6 +783,7 @@ def load_reference_data(
         province_codes=frozenset(Province.objects.values_list("code", flat=True)),
         provider_ids=frozenset(provider_ids),
         document_ids=frozenset(document_ids),
+        approved_tlds=approved_top_level_domains(),
     )
 
 
@@ -928,6 +815,7 @@ def validate_filing_data(
             province_codes=province_codes,
             provider_ids=provider_ids,
             document_ids=document_ids,
+            approved_tlds=reference.approved_tlds,
         )
         websites.append(cleaned)
         website_errors.append(errs)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_required
 from beian.models import Province
+from beian.normalforms.filing_numbers import parse_filing_number
 from beian.workdays import working_days_between
 
 from . import selectors, services
@@ -770,7 +771,8 @@ def forgot_username(request):
     if request.method == "POST":
         if form.is_valid():
             ip = request.META.get("REMOTE_ADDR") or "unknown"
-            number = "".join(form.cleaned_data["number"].split())
+            parsed = parse_filing_number(form.cleaned_data["number"])
+            number = parsed.text if parsed else "".join(form.cleaned_data["number"].split())
             rates = ratelimit.parse_rates(settings.USERNAME_REMINDER_RATE)
             try:
                 ratelimit.check("username-reminder-ip", ip, rates)

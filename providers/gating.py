@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.db import connection
 
 from beian import rawsql
+from beian.normalforms.domains import domain_for_lookup, parent_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
-from filings.normalize import domain_for_lookup, parent_domains
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ from beian.audit import audit
 from beian.coded import encode_tree, is_coded
 from beian.coded import render as render_message
 from beian.models import AuditLog, Province
+from beian.normalforms.text import folded
 
 from .models import AccessProvider, ImportJob, ImportRow
 from .services import _check_provider_staff, initial_password, set_initial_password
@@ -136,6 +139,9 @@ class _Batch:
     a few per row: usernames imported before or taken, emails and mobiles in use."""
 
     def __init__(self, provider: AccessProvider, payloads: list[Any]) -> None:
+        self.provider = provider
+        # The filings' reference data, when the caller has read it already.
+        self.reference = None
         names = _client_values(payloads, "username", lambda v: v.strip().lower())
         emails = _client_values(payloads, "email", lambda v: validate_real_email(v).lower())
         mobiles = _client_values(payloads, "mobile", validate_mainland_mobile)
@@ -172,11 +178,61 @@ class _Batch:
         self.mobiles.add(user.mobile)
 
 
+def _put(errors: dict, path: str, messages: list[str]) -> None:
+    """Set the messages of a field path (``filing.websites.0.ips``) in nested errors shaped
+    as the validation's, replacing what was there."""
+    keys = path.split(".")
+    node: Any = errors
+    for key, following in zip(keys, keys[1:], strict=False):
+        if isinstance(node, list):
+            index = int(key)
+            while len(node) <= index:
+                node.append({})
+            node = node[index]
+            continue
+        child = node.get(key)
+        wanted = list if following.isdigit() else dict
+        if not isinstance(child, wanted):
+            child = node[key] = wanted()
+        node = child
+    if isinstance(node, dict):
+        node[keys[-1]] = messages
+
+
+def _with_cell_errors(payload: Any, errors: dict) -> dict:
+    """``errors`` with the problems of the CSV cells themselves, which say better than the
+    validation what happened to the value (a number a spreadsheet rounded, say)."""
+    cells = payload.get("cell_errors") if isinstance(payload, dict) else None
+    if not isinstance(cells, dict):
+        return errors
+    for path, messages in cells.items():
+        _put(errors, path if path.startswith("client.") else f"filing.{path}", messages)
+    return errors
+
+
+def _filing_problems(payload: Any, provider: AccessProvider, reference=None) -> dict:
+    """The filing's problems of a row, ``{"filing": …}`` or empty, found without writing."""
+    from filings.models import Filing
+    from filings.services import FilingInvalid
+    from filings.validation import validate_filing_data
+
+    if not isinstance(payload, dict) or not isinstance(payload.get("filing"), dict):
+        return {}
+    data, errors = _submitted_data(_with_provider_defaults(payload["filing"], provider))
+    if data is None:
+        return errors
+    _cleaned, problems = validate_filing_data(
+        data, filing=Filing(filed_by_provider=provider), reference=reference
+    )
+    return {"filing": _error_dict(FilingInvalid(problems))} if problems else {}
+
+
 def _check_client(
     *, index: int, payload: Any, batch: _Batch
 ) -> tuple[RowResult | None, dict, str, str]:
     """The row's answer when its client part settles it (a repeat, or errors), else None;
-    with the clean client, the username as given and its lookup key."""
+    with the clean client, the username as given and its lookup key. A row with errors in
+    its client part is answered with every problem of its filing too, and of its cells."""
     if not isinstance(payload, dict):
         return (
             RowResult(index, ImportRow.Status.ERROR, errors={"": [_("Not an object.")]}),
@@ -212,6 +268,9 @@ def _check_client(
         ]
     if not isinstance(payload.get("filing"), dict):
         errors["filing"] = [_("Give the filing as an object in the filing API shape.")]
+    elif errors or payload.get("cell_errors"):
+        errors.update(_filing_problems(payload, batch.provider, batch.reference))
+    _with_cell_errors(payload, errors)
     if errors:
         return (
             RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors),
@@ -354,13 +413,14 @@ def _import_batch(
     from filings.services import FilingInvalid, _status_label, submission_deadline
     from filings.validation import load_reference_data, validate_filing_data
 
-    batch = _Batch(provider, [payload for _index, payload in items])
     submitted: dict[int, tuple[dict | None, dict]] = {
         index: _submitted_data(_with_provider_defaults(payload["filing"], provider))
         for index, payload in items
         if isinstance(payload, dict) and isinstance(payload.get("filing"), dict)
     }
     reference = load_reference_data(data for data, _errors in submitted.values() if data)
+    batch = _Batch(provider, [payload for _index, payload in items])
+    batch.reference = reference
     provinces = {p.pk: p for p in Province.objects.all()}
     now = timezone.now()
     deadline = submission_deadline(now)
@@ -509,6 +569,11 @@ def _import_chunk(
 def import_rows(*, provider: AccessProvider, by: User, rows: list[Any]) -> list[RowResult]:
     """Import a batch given by the API; each row is created whole or not at all."""
     _check_provider_staff(by, provider)
+    # ``cell_errors`` is what a CSV file's parsing found; an API row has no cells.
+    rows = [
+        {k: v for k, v in row.items() if k != "cell_errors"} if isinstance(row, dict) else row
+        for row in rows
+    ]
     return _import_chunk(provider=provider, by=by, items=list(enumerate(rows)))
 
 
@@ -708,50 +773,80 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 HEADERS = [h for h, _path in COLUMNS]
 LIST_SEPARATORS = ";；,，、 \t\n"
+# Service labels hold spaces in English ("corporate website"): only punctuation separates.
+SERVICE_SEPARATORS = ";；、\t\n"
 
-NATURES = {
-    "企业": "enterprise",
-    "政府机关": "government",
-    "事业单位": "institution",
-    "社会团体": "social_org",
-    "个人": "individual",
-    "其他": "other",
-    "其它": "other",
+# The coded columns take the code, the Chinese label or the English label of a value: the
+# labels the wizard shows (``filings.models``), so the file and the pages can never drift
+# apart. A few older spellings stay accepted.
+ALIASES = {
+    "sponsor.nature": {"其他": "other"},
+    # Residence permits of Hong Kong, Macao and Taiwan residents carry resident identity
+    # numbers (starting 81, 82, 83) and are filed as such.
+    "id_type": {
+        "身份证": "resident_id",
+        "港澳居民居住证": "resident_id",
+        "台湾居民居住证": "resident_id",
+        "港澳台居民居住证": "resident_id",
+        "其他": "other",
+    },
+    "websites.0.services": {"博客": "blog", "个人空间": "blog", "门户": "portal", "其他": "other"},
 }
-ID_TYPES = {
-    "统一社会信用代码": "uscc",
-    "居民身份证": "resident_id",
-    "身份证": "resident_id",
-    "护照": "passport",
-    "港澳居民来往内地通行证": "hk_macao_permit",
-    "台湾居民来往大陆通行证": "taiwan_permit",
-    "其他": "other",
-    "其它": "other",
-}
-SERVICES = {
-    "新闻": "news",
-    "出版": "publishing",
-    "教育": "education",
-    "医疗保健": "medical",
-    "药品和医疗器械": "drugs_devices",
-    "文化": "culture",
-    "广播电影电视节目": "broadcasting",
-    "企业网站": "corporate",
-    "博客": "blog",
-    "个人空间": "blog",
-    "综合门户": "portal",
-    "门户": "portal",
-    "网络社区": "community",
-    "其他": "other",
-    "其它": "other",
-}
+OTHER_LOCATION = ("其它", "其他", "境外", "other")
 YES = {"是", "y", "yes", "true", "1"}
 NO = {"否", "n", "no", "false", "0", ""}
+# What a spreadsheet may write around a value it was told to keep as text: a leading
+# apostrophe ('110105…), or a formula ="0101…".
+_KEPT_AS_TEXT = re.compile(r'^(?:\'(?P<quoted>.*)|="(?P<formula>.*)")$', re.DOTALL)
+# A number a spreadsheet showed in scientific notation (1.10105E+17) and saved so.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 
 
-def _split(value: str) -> list[str]:
+def _choices(path: str):
+    from filings.models import Filing, Website
+
+    if path == "sponsor.nature":
+        return Filing.Nature.choices
+    if path.endswith("id_type"):
+        return Filing.IdType.choices
+    return Website.Service.choices
+
+
+def vocabulary(path: str) -> list[tuple[str, str, str]]:
+    """(code, Chinese label, English label) of each value of a coded column."""
+    out = []
+    for code, label in _choices(path):
+        with translation.override("zh-hans"):
+            zh = str(label)
+        with translation.override("en"):
+            en = str(label)
+        out.append((code, zh, en))
+    return out
+
+
+def _vocabulary_key(text: str) -> str:
+    return "".join(folded(text).split()).casefold()
+
+
+@functools.lru_cache(maxsize=8)
+def _lookup(path: str) -> dict[str, str]:
+    kind = "id_type" if path.endswith("id_type") else path
+    table = {_vocabulary_key(k): v for k, v in ALIASES.get(kind, {}).items()}
+    for code, zh, en in vocabulary(path):
+        for text in (code, zh, en):
+            table[_vocabulary_key(text)] = code
+    return table
+
+
+def coded(path: str, text: str) -> str:
+    """The code a coded column's cell names; the cell as it is when it names none, for the
+    filing validation to refuse with the list."""
+    return _lookup(path).get(_vocabulary_key(text), text)
+
+
+def _split(value: str, separators: str = LIST_SEPARATORS) -> list[str]:
     parts = [value]
-    for sep in LIST_SEPARATORS:
+    for sep in separators:
         parts = [p for chunk in parts for p in chunk.split(sep)]
     return [p.strip() for p in parts if p.strip()]
 
@@ -780,32 +875,66 @@ def _set(target: dict, path: str, value: Any) -> None:
     node[keys[-1]] = value
 
 
+def _cell(raw: str, path: str, cell_errors: dict) -> str:
+    """A cell as the person meant it: what a spreadsheet adds to keep a value as text
+    removed, and a number it turned into scientific notation reported."""
+    text = (raw or "").strip()
+    kept = _KEPT_AS_TEXT.match(text)
+    if kept:
+        text = (kept["quoted"] if kept["quoted"] is not None else kept["formula"]).strip()
+    elif _SCIENTIFIC.match(text):
+        cell_errors[path] = [
+            _(
+                "“%(value)s” is how a spreadsheet shows a long number it has rounded: the "
+                "digits after the first few are lost. Format the column as text (or type an "
+                "apostrophe before the number), enter the whole number again and save the "
+                "file as CSV."
+            )
+            % {"value": text}
+        ]
+    return text
+
+
+def _services(path: str, raw: str) -> list[str]:
+    """The service codes of a cell. A label may hold a comma ("radio, film and television
+    programmes"), so a piece is split at commas only when it is not a label as a whole."""
+    codes = []
+    for piece in _split(raw, SERVICE_SEPARATORS):
+        if _vocabulary_key(piece) in _lookup(path):
+            codes.append(coded(path, piece))
+        else:
+            codes.extend(coded(path, p) for p in _split(piece, ",，"))
+    return codes
+
+
 def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
-    """One CSV row in the import API shape; codes or the Chinese labels are both accepted and
-    anything unknown is passed on as it is, for the filing validation to name."""
+    """One CSV row in the import API shape. Coded columns take codes or the labels in
+    either language; anything unknown is passed on as it is, for the filing validation to
+    name. Problems of the cells themselves go into ``cell_errors`` (field path → messages)."""
     payload: dict = {}
+    cell_errors: dict[str, list[str]] = {}
     for header, path in COLUMNS:
-        raw = (cells.get(header) or "").strip()
+        raw = _cell(cells.get(header) or "", path, cell_errors)
         value: Any = raw
         last = path.rsplit(".", 1)[-1]
-        if path == "sponsor.nature":
-            value = NATURES.get(raw, raw)
-        elif last == "id_type":
-            value = ID_TYPES.get(raw, raw)
+        if path == "sponsor.nature" or last == "id_type":
+            value = coded(path, raw)
         elif path == "sponsor.province":
             value = provinces.get(raw, raw)
         elif last == "server_location":
-            value = "other" if raw in {"其它", "其他", "境外", "other"} else provinces.get(raw, raw)
+            value = "other" if raw.casefold() in OTHER_LOCATION else provinces.get(raw, raw)
         elif last in {"domains", "ips"}:
             value = _split(raw)
         elif last == "services":
-            value = [SERVICES.get(s, s) for s in _split(raw)]
+            value = _services(path, raw)
         elif last == "commercial":
             value = True if raw.lower() in YES else (False if raw.lower() in NO else raw)
         if path.startswith("client."):
             payload.setdefault("client", {})[last] = value
         else:
             _set(payload.setdefault("filing", {}), path, value)
+    if cell_errors:
+        payload["cell_errors"] = cell_errors
     return payload
 
 
@@ -840,8 +969,8 @@ def parse_csv(data: bytes) -> list[tuple[int, dict]]:
     rows = []
     try:
         for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue  # empty, or the template's example and notes
             if len(rows) >= settings.PROVIDER_IMPORT_MAX_FILE_ROWS:
                 raise ValidationError(
                     _("A file may hold at most %(count)s rows. Split it into several files.")
@@ -858,10 +987,84 @@ def parse_csv(data: bytes) -> list[tuple[int, dict]]:
     return rows
 
 
+EXAMPLE_ROW = {
+    "用户名": "#example_client",
+    "电子邮箱": "client@example.cn",
+    "手机号码": "13800138000",
+    "主办单位性质": "企业",
+    "主办单位名称": "示例科技（北京）有限公司",
+    "主办单位证件类型": "统一社会信用代码",
+    "主办单位证件号码": "91110108MA00000000",
+    "主办单位所在省份": "北京",
+    "主办单位通讯地址": "北京市海淀区示例路1号",
+    "负责人姓名": "张三",
+    "负责人证件类型": "居民身份证",
+    "负责人证件号码": "110105199003070000",
+    "负责人手机号码": "13900139000",
+    "负责人电子邮箱": "zhangsan@example.cn",
+    "网站名称": "示例科技官网",
+    "网站首页网址": "http://www.example.cn/",
+    "网站域名": "example.cn",
+    "网站IP地址": "120.79.1.10",
+    "网站服务内容": "企业网站",
+    "服务器放置地点": "北京",
+    "是否经营性": "否",
+}
+
+
+def _example_row() -> list[str]:
+    """The example row, its certificate numbers given their real check characters."""
+    from beian.normalforms.certificates import resident_id_check_digit, uscc_check_character
+
+    row = dict(EXAMPLE_ROW)
+    uscc = row["主办单位证件号码"][:17]
+    row["主办单位证件号码"] = uscc + uscc_check_character(uscc)
+    person = row["负责人证件号码"][:17]
+    row["负责人证件号码"] = person + resident_id_check_digit(person)
+    return [row[h] for h in HEADERS]
+
+
 def template_csv() -> bytes:
-    """The empty template: a UTF-8 BOM so that spreadsheet programs read the Chinese."""
+    """The template: the header, an example row and the values of each coded column, in
+    both languages. Rows whose first cell starts with # are not imported, so the file can be
+    uploaded as it is and the example becomes a client by deleting its #. A UTF-8 BOM so
+    that spreadsheet programs read the Chinese."""
     out = io.StringIO()
-    csv.writer(out).writerow(HEADERS)
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    writer.writerow(_example_row())
+    writer.writerow(
+        [
+            "# 以 # 开头的行不会导入：删去示例行用户名前的 #，它就会作为一个客户导入。"
+            " Rows starting with # are not imported: delete the # before the example's "
+            "username to import it as a client."
+        ]
+    )
+    for header, path in COLUMNS:
+        if path == "sponsor.nature" or path.endswith(("id_type", "services")):
+            writer.writerow(
+                [f"# {header}"] + [f"{zh} / {en} / {code}" for code, zh, en in vocabulary(path)]
+            )
+    writer.writerow(
+        [
+            "# 主办单位所在省份、服务器放置地点",
+            "省份名称或 GB/T 2260 代码，如 北京 或 11 / a province's name or code",
+            "服务器在境外填 其他 / other outside mainland China",
+        ]
+    )
+    writer.writerow(
+        [
+            "# 网站域名、网站IP地址、网站服务内容",
+            "多个值用分号、顿号或逗号分隔 / separate several values with ; or ,",
+        ]
+    )
+    writer.writerow(["# 是否经营性", "否 / no", "是 / yes（经营性网站需办理许可证，不能备案）"])
+    writer.writerow(
+        [
+            "# 证件号码 / certificate numbers",
+            "在电子表格中把该列设为文本，以免长数字被改写 / format the column as text",
+        ]
+    )
     return ("\ufeff" + out.getvalue()).encode()
 
 

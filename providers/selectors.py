@@ -5,6 +5,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from beian.normalforms.domains import domain_for_lookup
+from beian.normalforms.filing_numbers import parse_filing_number
+from beian.normalforms.names import name_key
+from beian.normalforms.text import folded
 from filings.models import Filing, Website
 
 from .models import AccessProvider, ApiToken, ImportJob, WebhookDelivery
@@ -50,13 +54,17 @@ def client_filings(
     if conflicts is not None:
         rows = rows.filter(has_open_conflicts=conflicts)
     if q:
-        q = q.strip()
-        rows = rows.filter(
+        q = folded(q)
+        number = parse_filing_number(q)
+        match = (
             Q(owner__username__iexact=q)
-            | Q(number__iexact=q)
-            | Q(sponsor_name__icontains=q)
-            | Q(domains__name=q.lower())
-        ).distinct()
+            | Q(number=number.sponsor if number else q)
+            | Q(sponsor_name_key__contains=name_key(q))
+        )
+        domain = domain_for_lookup(q)
+        if domain:
+            match |= Q(domains__name=domain)
+        rows = rows.filter(match).distinct()
     return rows
 
 

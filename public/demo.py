@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from beian.models import Province
+from beian.normalforms.domains import homepage_key
+from beian.normalforms.names import name_key
 from filings.models import Domain, Filing, Website
-from filings.normalize import homepage_key, sponsor_name_key
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish
 
@@ -121,7 +122,7 @@ def _annual_review_filing(out) -> Filing:
         number=allocate_sponsor_number(province=beijing, year=approved_year),
         sponsor_nature=Filing.Nature.ENTERPRISE,
         sponsor_name=SPONSOR_NAME,
-        sponsor_name_key=sponsor_name_key(SPONSOR_NAME),
+        sponsor_name_key=name_key(SPONSOR_NAME),
         sponsor_id_type=Filing.IdType.USCC,
         sponsor_id_number="91110108MA0000001D",
         province=beijing,

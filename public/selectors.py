@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,8 +23,11 @@ from django.utils.translation import gettext as _
 from beian import rawsql
 from beian.cache import Stamp
 from beian.models import Province
+from beian.normalforms.domains import LABEL_SEPARATORS, domain_for_lookup, parent_domains
+from beian.normalforms.filing_numbers import parse_filing_number
+from beian.normalforms.names import name_key
+from beian.normalforms.text import folded
 from filings.models import Filing, PublishedDomain, PublishedWebsite
-from filings.normalize import domain_for_lookup, parent_domains
 
 from .apps import parse_month_day
 from .models import Announcement, AnnualReview, AnnualReviewWindow
@@ -47,11 +48,6 @@ MIN_NAME_LENGTH = 2
 MAX_QUERY_LENGTH = 255
 PUBLISHED_VERSION_KEY = "public:published-version"
 
-# 京ICP备2026000001号, 京ICP备2026000001号-2; the 号 is often left out when typed.
-_NUMBER_RE = re.compile(
-    r"^(?P<abbr>[^\W\d_])ICP备(?P<digits>\d{10})号?(?:-(?P<n>[1-9]\d{0,4}))?$", re.IGNORECASE
-)
-
 
 class QueryInvalid(Exception):
     """The query cannot be searched as typed; ``message`` says how to fix it."""
@@ -69,28 +65,29 @@ class ParsedQuery:
 
 @functools.lru_cache(maxsize=4096)
 def parse_query(text: str | None) -> ParsedQuery:
-    """What the visitor is looking for: a filing number, a domain (or URL), or a name."""
-    raw = unicodedata.normalize("NFKC", text or "").strip()
+    """What the visitor is looking for: a filing number, a domain (or URL), or a name.
+
+    Each is read in its normal form (``beian.normalforms``): a name's ``value`` is its key,
+    which is what the published names' search columns hold."""
+    raw = folded(text)
     if not raw:
         raise QueryInvalid(
             _("Enter a domain, a filing number, or part of the sponsor's or website's name.")
         )
     if len(raw) > MAX_QUERY_LENGTH:
         raise QueryInvalid(_("Enter at most %(max)d characters.") % {"max": MAX_QUERY_LENGTH})
-    compact = "".join(raw.split())
-    match = _NUMBER_RE.match(compact)
-    if match:
-        sponsor = f"{match['abbr']}ICP备{match['digits']}号"
-        if match["n"]:
-            return ParsedQuery("website_number", f"{sponsor}-{match['n']}")
-        return ParsedQuery("sponsor_number", sponsor)
+    number = parse_filing_number(raw)
+    if number is not None:
+        if number.website:
+            return ParsedQuery("website_number", number.website)
+        return ParsedQuery("sponsor_number", number.sponsor)
     if _looks_like_domain(raw):
         domain = domain_for_lookup(raw)
         if domain and "." in domain:
             return ParsedQuery("domain", domain)
         if "://" in raw:
             raise QueryInvalid(_("That address has no valid domain name in it."))
-    name = " ".join(raw.split())
+    name = name_key(raw)
     if len(name) < MIN_NAME_LENGTH:
         raise QueryInvalid(
             _("Enter at least %(min)d characters of the name.") % {"min": MIN_NAME_LENGTH}
@@ -103,7 +100,7 @@ def _looks_like_domain(text: str) -> bool:
         return True
     if any(ch.isspace() for ch in text):
         return False
-    host = text.split("/", 1)[0].replace("。", ".")
+    host = LABEL_SEPARATORS.sub(".", text.split("/", 1)[0])
     return "." in host.strip(".")
 
 
@@ -143,7 +140,7 @@ STAMP_PREFIX = "public:stamp:"
 
 
 def domain_stamp_key(domain: str) -> str:
-    from filings.validation import registrable_domain
+    from beian.normalforms.domains import registrable_domain
 
     registrable = registrable_domain(domain)
     return f"{STAMP_PREFIX}d:{registrable}" if registrable else PUBLISHED_VERSION_KEY
@@ -307,9 +304,10 @@ def _matching(query: ParsedQuery) -> QuerySet[PublishedWebsite]:
         # Any subdomain finds the filing of the domain it belongs to.
         owning = PublishedDomain.objects.filter(name__in=parent_domains(query.value))
         return websites.filter(id__in=owning.values("website_id"))
-    # On PostgreSQL both lookups use the trigram indexes of public/migrations/0002.
+    # The names' keys (``value`` is one too); on PostgreSQL both lookups use the trigram
+    # indexes of public/migrations/0003.
     return websites.filter(
-        Q(sponsor_name__icontains=query.value) | Q(website_name__icontains=query.value)
+        Q(sponsor_name_search__contains=query.value) | Q(website_name_search__contains=query.value)
     )
 
 

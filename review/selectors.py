@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from beian.models import AuditLog, Province
+from beian.normalforms.domains import domain_for_lookup, domain_unicode, url_unicode
+from beian.normalforms.filing_numbers import parse_filing_number
+from beian.normalforms.names import name_key, written_in_other_script
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
-from filings.normalize import domain_for_lookup, sponsor_name_key
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -78,11 +80,13 @@ def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
     text = text.strip()
     if not text:
         return qs
+    parsed = parse_filing_number(text)
+    number = parsed.text if parsed else text
     match = (
-        Q(number=text)
-        | Q(id__in=Website.objects.filter(number=text).values("filing_id"))
+        Q(number=number)
+        | Q(id__in=Website.objects.filter(number=number).values("filing_id"))
         | Q(owner__username=text)
-        | Q(sponsor_name_key=sponsor_name_key(text))
+        | Q(sponsor_name_key=name_key(text))
     )
     domain = domain_for_lookup(text)
     if domain:
@@ -205,6 +209,32 @@ class ConflictView:
     # The other filing is approved and the caller may revoke it (its province, or the ministry).
     can_revoke: bool
     can_open: bool
+    # Why two writings matched when they differ, for the reviewer; empty when they are equal.
+    reason: str = ""
+
+
+def conflict_reason(filing: Filing, conflict: Conflict) -> str:
+    """Why ``conflict``'s value matched ``filing`` although it is written differently: the
+    names' normal form (``beian.normalforms.names``) sets aside spacing, width, middle dots
+    and case, and reads Traditional characters as Simplified."""
+    if conflict.field != Conflict.Field.SPONSOR_NAME or conflict.value == filing.sponsor_name:
+        return ""
+    values = {"this": filing.sponsor_name, "other": conflict.value}
+    if written_in_other_script(filing.sponsor_name, conflict.value):
+        return (
+            _(
+                "“%(this)s” and “%(other)s” are the same name in Traditional and Simplified "
+                "characters."
+            )
+            % values
+        )
+    return (
+        _(
+            "“%(this)s” and “%(other)s” differ only in spacing, full-width or half-width "
+            "characters, the middle dot or letter case, so they are the same name."
+        )
+        % values
+    )
 
 
 def _conflict_views(user, conflicts: list[Conflict]) -> list[ConflictView]:
@@ -221,6 +251,7 @@ def _conflict_views(user, conflicts: list[Conflict]) -> list[ConflictView]:
                 contacts=other_party_contacts(conflict),
                 can_revoke=in_scope and other.status in Filing.FILED_STATUSES,
                 can_open=in_scope,
+                reason=conflict_reason(filing, conflict),
             )
         )
     return views
@@ -336,6 +367,11 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
         return {}
 
     def show(key, value):
+        # Domains and homepages as people read them (the snapshot keeps A-labels).
+        if key == "domains" and isinstance(value, list):
+            value = [domain_unicode(str(v)) for v in value]
+        elif key == "homepage" and isinstance(value, str):
+            value = url_unicode(value)
         names = labels.get(key)
         if names and isinstance(value, list):
             value = [names.get(v, v) for v in value]

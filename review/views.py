@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import staff_required
+from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
 from filings.models import Document, Filing
 
@@ -124,7 +125,7 @@ def export(request):
                         "1" if row.overdue else "0",
                         "1" if f.has_open_conflicts else "0",
                         "1" if f.has_preapproval else "0",
-                        " ".join(row.domains),
+                        " ".join(domain_unicode(d) for d in row.domains),
                     ]
                 )
 

@@ -106,8 +106,8 @@ def english():
 
 
 def ensure_reference_data() -> None:
-    """The provinces and calendar of the data migration, if a transactional test's flush
-    emptied them (pytest-django runs transactional tests after the others)."""
+    """The provinces, calendar and approved top-level domains of the data migrations, if a
+    transactional test's flush emptied them (pytest-django runs transactional tests after the others)."""
     import importlib
 
     from django.apps import apps
@@ -118,6 +118,11 @@ def ensure_reference_data() -> None:
         migration = importlib.import_module("beian.migrations.0002_reference_data")
         migration.load_provinces(apps, None)
         migration.load_calendar(apps, None)
+    from beian.models import TopLevelDomain
+
+    if not TopLevelDomain.objects.exists():
+        tlds = importlib.import_module("beian.migrations.0005_approved_top_level_domains")
+        tlds.load_shipped_list(apps, None)
 
 
 @pytest.fixture(autouse=True)

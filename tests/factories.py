@@ -101,12 +101,12 @@ class WebsiteFactory(factory.django.DjangoModelFactory):
 
 
 def _sponsor_key(name):
-    from filings.normalize import sponsor_name_key
+    from beian.normalforms.names import name_key as sponsor_name_key
 
     return sponsor_name_key(name)
 
 
 def _homepage_key(url):
-    from filings.normalize import homepage_key
+    from beian.normalforms.domains import homepage_key
 
     return homepage_key(url)

@@ -267,3 +267,21 @@ def test_verify_page_asks_for_a_file_when_nothing_was_given(client):
     assert page.status_code == 200
     assert "error-summary" in body
     assert "bazs.cert" in body
+
+
+def test_an_internationalised_domain_is_read_in_unicode_in_the_file_and_on_the_verify_page(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    filing = approved_filing(domains=("xn--kpu98e64ir97a.xn--fiqs8s",))
+    certificate = current(filing)
+    assert "域名 Domains: 新手测试.中国 (xn--kpu98e64ir97a.xn--fiqs8s)" in certificate.content
+    assert "首页 Homepage: http://新手测试.中国/" in certificate.content
+    # Programs read the A-labels of the payload.
+    assert verify_certificate_file(certificate.file_bytes).domains == [
+        "xn--kpu98e64ir97a.xn--fiqs8s"
+    ]
+    page = client.post(
+        "/certificates/verify/",
+        {"file": SimpleUploadedFile("bazs.cert", certificate.file_bytes)},
+    ).content.decode()
+    assert "新手测试.中国" in page and "xn--kpu98e64ir97a" not in page

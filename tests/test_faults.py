@@ -91,14 +91,9 @@ def test_the_faults_proven_elsewhere_keep_their_tests(fault):
 def reference_data(transactional_db):
     """The provinces and the calendar of the data migration, which an earlier transactional
     test's flush emptied (cheaper than ``serialized_rollback``, which reloads every row)."""
-    from django.apps import apps
+    from tests.conftest import ensure_reference_data
 
-    from beian.models import Province
-
-    if not Province.objects.exists():
-        migration = importlib.import_module("beian.migrations.0002_reference_data")
-        migration.load_provinces(apps, None)
-        migration.load_calendar(apps, None)
+    ensure_reference_data()
 
 
 def run_at_once(*calls):

@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from beian.normalforms.certificates import ID_CHECK_CHARACTERS, USCC_ALPHABET
+from beian.normalforms.domains import normalize_domain
 from filings.models import Filing
-from filings.normalize import normalize_domain
 from filings.validation import (
-    RESIDENT_ID_CHECK,
-    USCC_ALPHABET,
     coerce_data,
     flatten_errors,
     resident_id_check_digit,
@@ -105,7 +104,7 @@ def test_an_id_with_a_real_birth_date_and_its_check_digit_passes(region, birth, 
 def test_any_other_check_digit_is_refused(birth, sequence):
     first17 = f"110105{birth:%Y%m%d}{sequence}"
     right = resident_id_check_digit(first17)
-    for wrong in RESIDENT_ID_CHECK:
+    for wrong in ID_CHECK_CHARACTERS:
         if wrong != right:
             with pytest.raises(ValidationError) as exc:
                 validate_resident_id(first17 + wrong)
@@ -225,7 +224,6 @@ def test_a_homepage_on_a_domain_or_its_subdomain_passes(url):
     ("url", "code"),
     [
         ("ftp://example.cn/", "homepage_scheme"),
-        ("www.example.cn", "homepage_scheme"),
         ("http://other.cn/", "homepage_host"),
         ("http://notexample.cn/", "homepage_host"),
         ("http://user:pw@example.cn/", "homepage_format"),
@@ -301,8 +299,9 @@ def test_every_problem_is_returned_at_once_keyed_by_its_json_path():
     assert set(errors["sponsor"]) == {"id_number", "principal"}
     assert set(errors["sponsor"]["principal"]) == {"id_number"}
     assert errors["websites"][0] == {}
-    assert set(errors["websites"][1]) == {"domains", "ips", "commercial"}
-    assert len(flatten_errors(errors)) == 5
+    # The homepage is on neither the valid domains nor those typed: said with the rest.
+    assert set(errors["websites"][1]) == {"domains", "homepage", "ips", "commercial"}
+    assert len(flatten_errors(errors)) == 6
 
 
 @pytest.mark.django_db

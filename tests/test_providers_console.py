@@ -304,3 +304,13 @@ def test_imported_clients_certificates_are_linked_for_approved_filings(console, 
     filing = Filing.objects.get(owner=client_user)
     page = console.get(reverse("providers:console")).content.decode()
     assert reverse("certificates:download", args=[filing.pk]) in page
+
+
+def test_the_client_search_reads_names_and_numbers_in_their_normal_forms(console, staff):
+    branch = imported_client(staff.provider, sponsor_name="華為（北京）科技有限公司")
+    numbered = imported_client(staff.provider, status="approved", number="京ICP备2026000002号")
+    other = imported_client(staff.provider)
+    page = console.get(reverse("providers:console"), {"q": "华为(北京)"}).content.decode()
+    assert branch.username in page and other.username not in page
+    page = console.get(reverse("providers:console"), {"q": "京icp备2026000002"}).content.decode()
+    assert numbered.username in page and other.username not in page

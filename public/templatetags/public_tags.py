@@ -1,6 +1,5 @@
 from urllib.parse import urlencode
 
-import idna
 from django import template
 
 from filings.models import Filing
@@ -17,17 +16,6 @@ def nature_label(code: str) -> str:
         return Filing.Nature(code).label
     except ValueError:
         return code
-
-
-@register.filter
-def domain_display(name: str) -> str:
-    """An internationalised domain as people read it: ``xn--fsqu00a.xn--fiqs8s`` → 例子.中国."""
-    if "xn--" not in name:
-        return name
-    try:
-        return idna.decode(name)
-    except idna.IDNAError:
-        return name
 
 
 @register.simple_tag

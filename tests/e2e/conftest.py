@@ -7,7 +7,6 @@ database and Redis, sends the codes and runs the imports.
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from pathlib import Path
@@ -70,14 +69,9 @@ def browser_context_args(browser_context_args):
 def reference_data(transactional_db):
     """The provinces and working-day calendar of the data migration, which the flush after an
     earlier transactional test emptied."""
-    from django.apps import apps
+    from tests.conftest import ensure_reference_data
 
-    from beian.models import Province
-
-    if not Province.objects.exists():
-        migration = importlib.import_module("beian.migrations.0002_reference_data")
-        migration.load_provinces(apps, None)
-        migration.load_calendar(apps, None)
+    ensure_reference_data()
 
 
 @pytest.fixture
