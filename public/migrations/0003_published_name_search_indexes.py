@@ -47,7 +47,7 @@ def drop_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("public", "0002_published_trigram_indexes"),
-        ("filings", "0004_normal_forms"),
+        ("filings", "0005_normal_forms"),
     ]
 
     operations = [migrations.RunPython(create_indexes, drop_indexes, elidable=False)]

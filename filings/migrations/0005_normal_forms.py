@@ -71,7 +71,7 @@ def to_normal_forms(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('filings', '0003_filing_decided_index'),
+        ('filings', '0004_conflict_kind_later_claim'),
     ]
 
     operations = [
