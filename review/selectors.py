@@ -237,7 +237,7 @@ def conflict_reason(filing: Filing, conflict: Conflict) -> str:
     )
 
 
-def _conflict_views(user, conflicts: list[Conflict]) -> list[ConflictView]:
+def _conflict_views(user, filing: Filing, conflicts: list[Conflict]) -> list[ConflictView]:
     from .services import other_party_contacts
 
     views = []
@@ -270,7 +270,7 @@ def filing_conflicts(user, filing: Filing) -> tuple[list[ConflictView], list[Con
     )
     open_conflicts = [c for c in conflicts if c.resolved_at is None]
     resolved = [c for c in conflicts if c.resolved_at is not None]
-    return _conflict_views(user, open_conflicts), resolved
+    return _conflict_views(user, filing, open_conflicts), resolved
 
 
 def filing_later_claims(user, filing: Filing) -> list[ConflictView]:
@@ -278,6 +278,7 @@ def filing_later_claims(user, filing: Filing) -> list[ConflictView]:
     and how to reach them. They never block a decision on this filing."""
     return _conflict_views(
         user,
+        filing,
         list(
             Conflict.objects.filter(
                 filing=filing, kind=Conflict.Kind.LATER_CLAIM, resolved_at__isnull=True
