@@ -503,7 +503,7 @@ def test_the_data_migration_brings_stored_filings_to_the_new_forms():
     PublishedWebsite.objects.filter(filing=filing).update(
         sponsor_name_search="", website_name_search=""
     )
-    migration = importlib.import_module("filings.migrations.0004_normal_forms")
+    migration = importlib.import_module("filings.migrations.0005_normal_forms")
     migration.to_normal_forms(apps, None)
     filing.refresh_from_db()
     website.refresh_from_db()

@@ -110,7 +110,10 @@ def test_on_the_console_the_first_filers_reviewer_sees_the_later_claim_and_appro
     assert [c.other.pk for c in later_page.context["open_conflicts"]] == [first]
     assert reverse("review:approve", args=[second]) not in later_page.content.decode()
 
-    console.post(reverse("review:revoke", args=[first]), {"revoke-reason": "恶意抢注 a.cn"})
+    console.post(
+        reverse("review:revoke", args=[first]),
+        {"revoke-reason": "恶意抢注 a.cn", "revoke-confirmed": "on"},
+    )
     assert Filing.objects.get(pk=first).status == "revoked"
     console.post(reverse("review:recheck", args=[second]))
     console.post(reverse("review:approve", args=[second]))
