@@ -157,6 +157,9 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
         "request": {"reason": "网站已停止运营，申请注销备案。"},
         "responses": {"200": {**APPROVED, "status": "revocation_pending"}},
     },
+    ("post", "/api/v1/filings/{id}/withdraw/"): {
+        "responses": {"200": APPROVED},
+    },
     ("get", "/api/v1/review/queue/"): {
         "summary": "The open items of the caller's province, earliest deadline first",
         "responses": {"200": _page(QUEUE_ITEM)},

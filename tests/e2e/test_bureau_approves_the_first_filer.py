@@ -91,6 +91,8 @@ def test_the_first_filer_is_approved_and_a_squatter_among_them_is_settled_as_q17
     )
     journey.shot(reviewer, "revoke-the-squatter")
     reviewer.get_by_role("button", name=t("Revoke"), exact=True).click()
+    journey.shot(reviewer, "confirm-the-revocation")
+    reviewer.get_by_role("button", name=t("Yes, revoke the filing")).click()
     expect(reviewer.get_by_role("heading", name=LATER, exact=True)).to_be_visible()
     reviewer.get_by_role("button", name=t("Re-check conflicts")).click()
     expect(reviewer.locator("#conflicts")).to_contain_text(t("No open conflicts."))
