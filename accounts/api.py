@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from beian.throttling import CountingScopedRateThrottle
+from beian.limits import CountingScopedRateThrottle
 
 from . import services
 from .models import SignIn, User

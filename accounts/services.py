@@ -23,11 +23,11 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
+from beian import limits
 from beian.delivery import queue_email, queue_sms
 from beian.models import Province
 from providers.models import AccessProvider
 
-from . import ratelimit
 from .models import SignIn, User, VerificationCode
 from .validators import validate_mainland_mobile, validate_real_email, validate_username
 
@@ -68,34 +68,31 @@ def _code_lifetime(purpose: str, channel: str) -> dt.timedelta:
     return dt.timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS)
 
 
-def code_send_allowed(*, destinations: list[str], ip: str | None) -> None:
-    """Raise ``CodeRateLimited`` unless one more code may go to each destination from ``ip``."""
-    try:
-        per_recipient = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT)
-        for destination in destinations:
-            ratelimit.check("code-to", destination.lower(), per_recipient)
-        if ip:
-            per_ip = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_IP)
-            ratelimit.check("code-from", ip, per_ip, cost=len(destinations))
-    except ratelimit.RateLimited as exc:
-        raise CodeRateLimited(exc.retry_after) from exc
-
-
-def _count_code_sent(destination: str, ip: str | None) -> None:
-    ratelimit.hit(
-        "code-to",
-        destination.lower(),
-        ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT),
-    )
+def code_send_take(
+    *, destinations: list[str], ip: str | None, also: tuple[limits.Charge, ...] = ()
+) -> None:
+    """Count one code to each destination (and as many from ``ip``) in one atomic step, or
+    raise ``CodeRateLimited`` and count nothing (``ACCOUNTS_CODE_RATE_PER_RECIPIENT``,
+    ``ACCOUNTS_CODE_RATE_PER_IP``), with the charges ``also`` given in the same step. Call it
+    right before sending: parallel requests for one recipient then send exactly as many codes
+    as the limit allows."""
+    charges = [limits.Charge("code-to", destination.lower()) for destination in destinations]
+    charges.extend(also)
     if ip:
-        ratelimit.hit("code-from", ip, ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_IP))
+        charges.append(limits.Charge("code-from", ip, cost=len(destinations)))
+    try:
+        limits.take(*charges)
+    except limits.RateLimited as exc:
+        raise CodeRateLimited(exc.retry_after) from exc
 
 
 def _send_code(*, user: User, purpose: str, channel: str, destination: str, ip: str | None) -> None:
     """Replace any live code of this purpose and channel with a new one and send it.
 
-    The caller has checked the rate limits (``code_send_allowed``) for every code it sends.
+    The caller has counted it under the rate limits (``code_send_take``). The account row is
+    locked first, so two requests at once leave one live code, never two.
     """
+    User.objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
     VerificationCode.objects.filter(
         user=user, purpose=purpose, channel=channel, used_at__isnull=True
@@ -126,7 +123,6 @@ def _send_code(*, user: User, purpose: str, channel: str, destination: str, ip: 
         queue_email(
             to=destination, template="account_code", context=context, language=user.language
         )
-    _count_code_sent(destination, ip)
 
 
 def _live_code(*, user: User, purpose: str, channel: str) -> VerificationCode | None:
@@ -242,7 +238,7 @@ def account_register(
         language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     )
     _validate_new_password(password, user)
-    code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
+    code_send_take(destinations=[user.mobile, user.email], ip=ip)
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -277,7 +273,7 @@ def identity_codes_send_missing(*, user: User, ip: str | None) -> list[str]:
             if done or _live_code_exists(user=user, purpose=Purpose.VERIFY, channel=channel):
                 continue
             try:
-                code_send_allowed(destinations=[destination], ip=ip)
+                code_send_take(destinations=[destination], ip=ip)
             except CodeRateLimited:
                 continue
             _send_code(
@@ -339,7 +335,7 @@ def verification_code_resend(
             return
         destination = user.email
     with transaction.atomic():
-        code_send_allowed(destinations=[destination], ip=ip)
+        code_send_take(destinations=[destination], ip=ip)
         _send_code(
             user=user, purpose=Purpose.VERIFY, channel=channel, destination=destination, ip=ip
         )
@@ -370,12 +366,9 @@ def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> Us
         raise ValidationError({"new_email": exc.message_dict["email"]}) from exc
     # Anyone who knows the username may ask for this, and each change is an SMS to the same
     # phone: so few a day per account, whichever addresses and client addresses are used.
-    changes = ratelimit.parse_rates(settings.ACCOUNTS_EMAIL_CHANGE_RATE)
-    try:
-        ratelimit.check("email-change", str(user.pk), changes)
-    except ratelimit.RateLimited as exc:
-        raise CodeRateLimited(exc.retry_after) from exc
-    code_send_allowed(destinations=[cleaned["email"]], ip=ip)
+    code_send_take(
+        destinations=[cleaned["email"]], ip=ip, also=(limits.Charge("email-change", str(user.pk)),)
+    )
     user.email = cleaned["email"]
     user.save(update_fields=["email"])
     _send_code(
@@ -387,7 +380,6 @@ def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> Us
         context={"username": user.username, "email": user.email},
         language=user.language,
     )
-    ratelimit.hit("email-change", str(user.pk), changes)
     return user
 
 
@@ -433,7 +425,7 @@ def password_reset_request(*, username: str, ip: str | None) -> ResetAnswer:
         return ResetAnswer()
     try:
         with transaction.atomic():
-            code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
+            code_send_take(destinations=[user.mobile, user.email], ip=ip)
             for channel, destination in ((Channel.SMS, user.mobile), (Channel.EMAIL, user.email)):
                 _send_code(
                     user=user,
@@ -517,7 +509,7 @@ def contact_change_request(*, user: User, channel: str, new_value: str, ip: str 
         destination, purpose = cleaned["email"], Purpose.CHANGE_EMAIL
         if destination.lower() == user.email.lower():
             raise ValidationError({"email": [_("This is your current email address.")]})
-    code_send_allowed(destinations=[destination], ip=ip)
+    code_send_take(destinations=[destination], ip=ip)
     _send_code(user=user, purpose=purpose, channel=channel, destination=destination, ip=ip)
     return destination
 

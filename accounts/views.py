@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from beian.clientaddress import client_address_or_none
 from beian.delivery import delivery_delayed
 
 from . import services
@@ -54,7 +55,8 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address behind the trusted proxies (``beian.clientaddress``)."""
+    return client_address_or_none(request)
 
 
 def _first_url(*names: str) -> str | None:

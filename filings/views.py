@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_required
+from beian import limits
+from beian.clientaddress import client_address
 from beian.models import Province
 from beian.workdays import working_days_between
 
@@ -706,23 +708,19 @@ def version(request, seq: int):
 
 def forgot_username(request):
     """Public: the username goes to the account's verified contacts, never to the screen."""
-    from accounts import ratelimit
-
     form = ForgotUsernameForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            ip = request.META.get("REMOTE_ADDR") or "unknown"
             number = "".join(form.cleaned_data["number"].split())
-            rates = ratelimit.parse_rates(settings.USERNAME_REMINDER_RATE)
             try:
-                ratelimit.check("username-reminder-ip", ip, rates)
-                ratelimit.check("username-reminder-number", number, rates)
-            except ratelimit.RateLimited:
+                limits.take(
+                    limits.Charge("username-reminder-from", client_address(request)),
+                    limits.Charge("username-reminder-number", number),
+                )
+            except limits.RateLimited:
                 pass  # the same answer, so the page tells nothing; nothing more is sent
             else:
-                ratelimit.hit("username-reminder-ip", ip, rates)
-                ratelimit.hit("username-reminder-number", number, rates)
                 services.username_reminder_send(number=number)
             return render(request, "filings/forgot_username_sent.html")
         status = 400
