@@ -154,7 +154,11 @@ class TokenView(_AnonymousAuthView):
                 status=status.HTTP_403_FORBIDDEN,
             )
         if needs_otp(user):
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            # The enrolment createstaff printed is confirmed by its first valid code, on
+            # whichever path it is used first (this call or the portal's sign-in).
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or (
+                TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+            )
             if device is None:
                 return Response(
                     {"detail": _("Set up your authenticator app on the portal first.")},
@@ -172,7 +176,11 @@ class TokenView(_AnonymousAuthView):
                     },
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            if not device.verify_token(otp):
+            if device.confirmed:
+                proved = device.verify_token(otp)
+            else:
+                proved = services.totp_device_confirm(device=device, token=otp)
+            if not proved:
                 user_login_failed.send(
                     sender=__name__,
                     credentials={"username": values["username"]},

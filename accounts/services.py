@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from beian.models import Province
 from providers.models import AccessProvider
 
 from .models import SignIn, User, VerificationCode
+from .permissions import needs_otp
 from .validators import validate_mainland_mobile, validate_real_email, validate_username
 
 Purpose = VerificationCode.Purpose
@@ -617,6 +619,54 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
     return True
 
 
+def _credentials_fingerprint(user: User) -> str:
+    """16 hex digits bound to the password, the confirmed TOTP devices and the sign-out
+    generation of ``user``: any change of them changes it."""
+    devices = (
+        TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").values_list("pk", "key")
+    )
+    value = ":".join(
+        [str(user.pk), user.password, str(user.session_generation)]
+        + [f"{pk}={key}" for pk, key in devices]
+    )
+    return salted_hmac("accounts.api-token", value, algorithm="sha256").hexdigest()[:16]
+
+
 def api_token_issue(*, user: User) -> Token:
+    """The API token (SPEC §10 ``POST /api/v1/auth/token/``) for an account that proved its
+    password and, where it has one, its second factor.
+
+    An account with a second factor (bureau and ministry staff always) gets a new key on
+    every call, bound to its credentials (``api_token_valid``): a password change, a new or
+    removed TOTP device, or "sign out everywhere" revokes it. Other accounts keep one key.
+    """
+    if needs_otp(user):
+        Token.objects.filter(user=user).delete()
+        key = secrets.token_hex(12) + _credentials_fingerprint(user)
+        return Token.objects.create(user=user, key=key)
     token, _created = Token.objects.get_or_create(user=user)
     return token
+
+
+def api_token_valid(*, token: Token) -> bool:
+    """False for a token that no longer stands for its account's credentials: of an account
+    with a second factor, issued before a change of password, TOTP device or sign-out
+    generation (or not bound to them at all); of bureau and ministry staff, also older than
+    ``STAFF_TOKEN_HOURS``."""
+    user = token.user
+    if user.is_staff_role:
+        age = timezone.now() - token.created
+        if age > dt.timedelta(hours=settings.STAFF_TOKEN_HOURS):
+            return False
+    if needs_otp(user):
+        return constant_time_compare(token.key[24:], _credentials_fingerprint(user))
+    return True
+
+
+@transaction.atomic
+def account_sign_out_everywhere(*, user: User) -> None:
+    """End every session and revoke the API token of ``user`` (the account page's button).
+    Provider console tokens are named and revoked one by one in the console."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    Token.objects.filter(user=user).delete()
+    user.refresh_from_db(fields=["session_generation"])

@@ -15,7 +15,13 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import (
+    authenticate,
+    login,
+    logout,
+    update_session_auth_hash,
+    user_login_failed,
+)
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -372,6 +378,19 @@ def sign_out(request):
     return render(request, "accounts/logout.html")
 
 
+@account_required
+@require_POST
+def sign_out_everywhere(request):
+    """End every session of the account (this one too) and revoke its API token."""
+    services.account_sign_out_everywhere(user=request.user)
+    logout(request)
+    messages.info(
+        request,
+        _("You have signed out everywhere: every session and the API token of your account ended."),
+    )
+    return redirect("home")
+
+
 # Passwords -------------------------------------------------------------------------------------
 
 
@@ -589,6 +608,10 @@ def otp_setup(request):
                 otp_login(request, device)
                 messages.success(request, _("Your authenticator is set up."))
                 return redirect(_otp_next(request))
+            # A wrong code counts towards the sign-in lockout, as on the token API.
+            user_login_failed.send(
+                sender=__name__, credentials={"username": user.username}, request=request
+            )
             form.add_error(
                 "otp_token",
                 _(

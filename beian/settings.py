@@ -285,7 +285,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Named provider tokens ("bp_…") first; any other key falls through to DRF's tokens.
         "providers.authentication.ProviderTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.AccountTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

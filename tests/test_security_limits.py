@@ -159,7 +159,7 @@ NO_SECRETS: dict[str, str] = {
             "started)",
         ),
         (
-            "accounts:logout accounts:account accounts:password-initial",
+            "accounts:logout accounts:logout-everywhere accounts:account accounts:password-initial",
             "signed in (or a pending sign-in past its password and codes); sends nothing",
         ),
         (

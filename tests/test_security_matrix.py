@@ -128,6 +128,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "dev-outbox": page(NOBODY, refusal="404", expect={"anonymous": "404"}),
     # accounts
     "accounts:account": page(SIGNED_IN),
+    "accounts:logout-everywhere": page(SIGNED_IN, method="post"),
     "accounts:register": page(EVERYONE),
     "accounts:verify": pending(),
     "accounts:verify-resend": pending(method="post", data={"channel": "sms"}),
