@@ -133,12 +133,19 @@ class TokenView(_AnonymousAuthView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         django_request = request._request
+        try:
+            services.sign_in_gate(username=values["username"])
+        except services.SignInSlowed as exc:
+            response = Response({"detail": exc.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         user = authenticate(
             django_request, username=values["username"], password=values["password"]
         )
         if getattr(django_request, "axes_locked_out", False):
             return self._locked()
         if user is None:
+            services.sign_in_failure_count(username=values["username"])
             return Response(
                 {"non_field_errors": [_("The username or password is not correct.")]},
                 status=status.HTTP_400_BAD_REQUEST,
@@ -181,6 +188,7 @@ class TokenView(_AnonymousAuthView):
             else:
                 proved = services.totp_device_confirm(device=device, token=otp)
             if not proved:
+                services.sign_in_failure_count(username=values["username"])
                 user_login_failed.send(
                     sender=__name__,
                     credentials={"username": values["username"]},

@@ -594,6 +594,59 @@ def staff_create(
 # Sign-in, tokens and staff second factor -------------------------------------------------------
 
 
+class SignInSlowed(Exception):
+    """This username had too many failed sign-ins: it may try again in ``retry_after`` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        return ngettext(
+            "This username had many failed sign-ins, so it may try only now and then. Try again "
+            "in %(seconds)d second.",
+            "This username had many failed sign-ins, so it may try only now and then. Try again "
+            "in %(seconds)d seconds.",
+            self.retry_after,
+        ) % {"seconds": self.retry_after}
+
+
+def _failure_window() -> tuple[int, int]:
+    rates = limits.rates_of("sign-in-failures")
+    rate = min(rates, key=lambda r: r.count) if rates else limits.Rate(0, 0)
+    return rate.count, rate.seconds
+
+
+def sign_in_gate(*, username: str) -> None:
+    """Before a password is checked (sign-in page and token API alike): past
+    ``ACCOUNTS_USERNAME_FAILURE_RATE`` failures of this username from any addresses, one try
+    per ``ACCOUNTS_USERNAME_SLOW_RATE``, whoever asks; raises ``SignInSlowed`` otherwise.
+
+    Guesses spread over many addresses thus slow down to that pace, while no address (nor
+    any number of them) can lock the account holder out: they wait seconds, not hours. The
+    lockout of one username and address pair is django-axes' (``AXES_FAILURE_LIMIT``).
+    """
+    ident = (username or "").strip().lower()
+    threshold, _seconds = _failure_window()
+    if not ident or not threshold or limits.current(f"sign-in-failures:{ident}") < threshold:
+        return
+    try:
+        limits.take(limits.Charge("sign-in-slow", ident))
+    except limits.RateLimited as exc:
+        raise SignInSlowed(exc.retry_after) from exc
+
+
+def sign_in_failure_count(*, username: str) -> int:
+    """Count a failed sign-in (wrong password or second-factor code) of ``username`` over every
+    address; the count in the current window."""
+    ident = (username or "").strip().lower()
+    threshold, seconds = _failure_window()
+    if not ident or not seconds:
+        return 0
+    return limits.count(f"sign-in-failures:{ident}", seconds)[0]
+
+
 def sign_in_record(*, user: User, method: str, ip: str | None, user_agent: str = "") -> SignIn:
     return SignIn.objects.create(
         user=user, method=method, ip_address=ip or None, user_agent=(user_agent or "")[:255]

@@ -318,6 +318,15 @@ def sign_in(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            try:
+                services.sign_in_gate(username=form.cleaned_data["username"])
+            except services.SignInSlowed as exc:
+                form.add_error(None, exc.message)
+                response = render(
+                    request, "accounts/login.html", {"form": form, "next": next_url}, status=429
+                )
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             user = authenticate(
                 request,
                 username=form.cleaned_data["username"],
@@ -331,6 +340,7 @@ def sign_in(request):
                 response.axes_handled = True
                 return response
             if user is None:
+                services.sign_in_failure_count(username=form.cleaned_data["username"])
                 form.add_error(None, _("The username or password is not correct."))
             elif user.identity_verified and not user.password_is_initial:
                 return _complete_sign_in(request, user, next_url)
