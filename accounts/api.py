@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from beian import limits
 from beian.limits import CountingScopedRateThrottle
 
 from . import services
@@ -72,16 +73,18 @@ class VerifyView(_AnonymousAuthView):
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        user = User.objects.filter(username__iexact=values["username"], is_active=True).first()
-        if user is None:
-            # The same answer as for codes that were never sent.
-            missing = _("No code is waiting for this. Request a new code.")
-            raise ApiValidationError({"sms_code": [missing], "email_code": [missing]})
-        result = services.account_verify(
-            user=user,
-            sms_code=values.get("sms_code", "").strip(),
-            email_code=values.get("email_code", "").strip(),
-        )
+        try:
+            user, result = services.account_verify_anonymous(
+                username=values["username"],
+                sms_code=values.get("sms_code", "").strip(),
+                email_code=values.get("email_code", "").strip(),
+                ip=client_ip(request),
+            )
+        except limits.RateLimited as exc:
+            raise Throttled(
+                wait=exc.retry_after,
+                detail=_("Too many tries from your address. Try again later."),
+            ) from exc
         if not result.verified:
             raise ApiValidationError({k: [v] for k, v in result.errors.items()})
         return Response({"username": user.username, "verified": True})

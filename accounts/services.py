@@ -136,8 +136,11 @@ def _live_code(*, user: User, purpose: str, channel: str) -> VerificationCode | 
     )
 
 
-def _check_code(*, user: User, purpose: str, channel: str, code: str) -> str | None:
-    """Use the live code if ``code`` matches it; otherwise count a wrong try.
+def _check_code(
+    *, user: User, purpose: str, channel: str, code: str, count_try: bool = True
+) -> str | None:
+    """Use the live code if ``code`` matches it; otherwise count a wrong try on the code
+    (unless ``count_try`` is False: the anonymous API counts its tries per address instead).
 
     Returns ``None`` on success, else the message to show beside the field. The caller runs
     this inside a transaction that it commits either way, so wrong tries are kept.
@@ -158,6 +161,8 @@ def _check_code(*, user: User, purpose: str, channel: str, code: str) -> str | N
         record.used_at = timezone.now()
         record.save(update_fields=["used_at"])
         return None
+    if not count_try:
+        return _("The code is not correct.")
     record.attempts += 1
     record.save(update_fields=["attempts"])
     left = max_tries - record.attempts
@@ -291,11 +296,14 @@ class VerifyResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def account_verify(*, user: User, sms_code: str | None, email_code: str | None) -> VerifyResult:
+def account_verify(
+    *, user: User, sms_code: str | None, email_code: str | None, count_tries: bool = True
+) -> VerifyResult:
     """Confirm the mobile and/or the email with their codes.
 
     Each correct code confirms its channel on its own, so a user whose email never arrived
-    keeps the confirmed mobile (Q16). The account is usable once both are confirmed.
+    keeps the confirmed mobile (Q16). The account is usable once both are confirmed. With
+    ``count_tries`` False a wrong code does not use up the code's own tries.
     """
     errors: dict[str, str] = {}
     with transaction.atomic():
@@ -310,13 +318,48 @@ def account_verify(*, user: User, sms_code: str | None, email_code: str | None) 
             if not value:
                 errors[field_name] = _("Enter the 6-digit code.")
                 continue
-            problem = _check_code(user=user, purpose=Purpose.VERIFY, channel=channel, code=value)
+            problem = _check_code(
+                user=user,
+                purpose=Purpose.VERIFY,
+                channel=channel,
+                code=value,
+                count_try=count_tries,
+            )
             if problem:
                 errors[field_name] = problem
             else:
                 setattr(user, attr, now)
         user.save(update_fields=["mobile_verified_at", "email_verified_at"])
     return VerifyResult(verified=user.identity_verified, errors=errors)
+
+
+def account_verify_anonymous(
+    *, username: str, sms_code: str, email_code: str, ip: str | None
+) -> tuple[User | None, VerifyResult]:
+    """``POST /api/v1/accounts/verify/`` (SPEC §10), which anyone may call with a username.
+
+    A confirmed account answers exactly as an unknown one (no code is waiting), so the call
+    does not tell which accounts exist. Every try counts per client address
+    (``ACCOUNTS_VERIFY_FAILURES_PER_IP``) and per live code over every address
+    (``ACCOUNTS_VERIFY_FAILURES_PER_CODE``) and never uses up the code's own tries, which
+    belong to its holder signing in: a stranger's guesses lock out the stranger's address,
+    not the new user. Raises ``limits.RateLimited`` past either limit.
+    """
+    missing = _("No code is waiting for this. Request a new code.")
+    nothing = VerifyResult(verified=False, errors={"sms_code": missing, "email_code": missing})
+    user = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    tried = {Channel.SMS: bool(sms_code), Channel.EMAIL: bool(email_code)}
+    charges = [limits.Charge("verify-wrong-from", ip or "unknown")]
+    if user is not None and not user.identity_verified:
+        codes = VerificationCode.objects.filter(
+            user=user, purpose=Purpose.VERIFY, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).values_list("pk", "channel")
+        charges += [limits.Charge("verify-wrong-code", str(pk)) for pk, ch in codes if tried[ch]]
+    limits.take(*charges)
+    if user is None or user.identity_verified:
+        return None, nothing
+    result = account_verify(user=user, sms_code=sms_code, email_code=email_code, count_tries=False)
+    return user, result
 
 
 def verification_code_resend(

@@ -73,8 +73,9 @@ LIMITED: dict[str, tuple[str, str]] = {
         f"{HERE}::test_the_verify_page_refuses_the_right_code_after_five_wrong_ones",
     ),
     "api-verify": (
-        "5 wrong tries per code; DRF 'auth' throttle",
-        "tests/test_accounts_register.py::test_the_sixth_try_is_refused_even_with_the_right_code",
+        "tries per client address and per code over every address; DRF 'auth' throttle",
+        "tests/test_security_verify.py::"
+        "test_a_strangers_wrong_tries_lock_out_the_strangers_address_not_the_code",
     ),
     "accounts:password-reset": (
         "5 wrong tries per code",
