@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (django-csp; Django 5.2 has none built in).
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -218,8 +220,29 @@ MEDIA_URL = "/media/"
 # Uploaded pre-approval documents are never served as public media; views stream them after
 # a permission check.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The request body apart from files: Django answers 400 above it (nginx and gunicorn limits
+# in front are in deploy/README.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Content-Security-Policy (django-csp): scripts only from the portal's own static files (the
+# templates have no inline script; htmx and Bootstrap are vendored), no plugins, no framing.
+# Inline style attributes stay allowed: the templates use a few, and styles cannot run code.
+# A response that sets its own policy (private documents: a sandbox) keeps it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Security headers; the HTTPS ones are on in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -311,6 +334,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CAPTCHA_TEST_MODE = flag("CAPTCHA_TEST_MODE", default=False)
+if PRODUCTION and CAPTCHA_TEST_MODE:
+    raise ImproperlyConfigured("CAPTCHA_TEST_MODE must stay off in production")
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 5
 CAPTCHA_IMAGE_SIZE = (120, 40)

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from beian.workdays import working_days_between
 from . import selectors, services
 from .forms import ForgotUsernameForm
 from .models import Document, Filing, FilingVersion, Website
+from .responses import document_response
 from .serializers import editable_data
 from .validation import (
     INDIVIDUAL_ID_TYPES,
@@ -529,23 +530,6 @@ def documents(request):
 def document_download(request, pk: int):
     document = selectors.document_for_user(user=request.user, document_id=pk)
     return document_response(document)
-
-
-def document_response(document: Document) -> FileResponse:
-    """Stream a private document (for the owner here, and for the review console)."""
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=document.content_type,
-        as_attachment=document.content_type == "application/pdf",
-        filename=document.original_name,
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 # --- Check and submit -----------------------------------------------------------------------
