@@ -107,3 +107,21 @@ def test_a_refused_take_counts_nowhere_on_the_database(settings):
     code_windows = limits._windows([limits.Charge("code-to", ident)])
     assert limits._db_take(code_windows)[0] == 0
     assert limits._db_take(code_windows)[0] > 0
+
+
+def test_closed_windows_on_the_database_are_forgotten_by_the_hourly_task(settings):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from beian.models import RateCounter
+    from beian.tasks import forget_expired_rate_counters
+
+    settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT = "1/min"
+    windows = limits._windows([limits.Charge("code-to", "13900002222")])
+    limits._db_take(windows)
+    assert forget_expired_rate_counters() == 0
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
+        assert forget_expired_rate_counters() == 1
+    assert not RateCounter.objects.exists()
