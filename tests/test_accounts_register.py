@@ -70,7 +70,7 @@ def test_a_wrong_code_is_refused_and_the_right_code_of_the_other_channel_stands(
         client, username="lilei", sms_code=wrong(last_code(MOBILE)), email_code=last_code(EMAIL)
     )
     assert response.status_code == 400
-    assert "not correct" in response.json()["sms_code"][0]
+    assert response.json()["sms_code"][0] in ("The code is not correct.", "验证码不正确。")
     user = User.objects.get(username="lilei")
     assert user.email_verified_at and not user.mobile_verified_at
 
