@@ -670,7 +670,7 @@ def sign_in_gate(*, username: str) -> None:
     any number of them) can lock the account holder out: they wait seconds, not hours. The
     lockout of one username and address pair is django-axes' (``AXES_FAILURE_LIMIT``).
     """
-    ident = (username or "").strip().lower()
+    ident = limits.key_part(username)
     threshold, _seconds = _failure_window()
     if not ident or not threshold or limits.current(f"sign-in-failures:{ident}") < threshold:
         return
@@ -683,7 +683,7 @@ def sign_in_gate(*, username: str) -> None:
 def sign_in_failure_count(*, username: str) -> int:
     """Count a failed sign-in (wrong password or second-factor code) of ``username`` over every
     address; the count in the current window."""
-    ident = (username or "").strip().lower()
+    ident = limits.key_part(username)
     threshold, seconds = _failure_window()
     if not ident or not seconds:
         return 0

@@ -16,6 +16,7 @@ less than a minute apart. A refused caller is told how long its fullest window h
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 import time
@@ -122,11 +123,20 @@ class _Window:
     cost: int
 
 
+def key_part(ident: str) -> str:
+    """``ident`` as part of a counter's key: lower case, and a SHA-256 digest instead when it
+    is long or holds anything but printable ASCII (usernames and addresses come from anyone)."""
+    text = (ident or "").strip().lower()
+    if len(text) <= 80 and text.isascii() and text.isprintable() and " " not in text:
+        return text
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
 def _windows(charges: list[Charge]) -> list[_Window]:
     windows = []
     for charge in charges:
         for rate in rates_of(charge.limit):
-            key = f"rl:{charge.limit}:{rate.seconds}:{charge.ident.lower()}"
+            key = f"rl:{charge.limit}:{rate.seconds}:{key_part(charge.ident)}"
             windows.append(_Window(key, rate.count, rate.seconds, charge.cost))
     return windows
 

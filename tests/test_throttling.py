@@ -125,3 +125,11 @@ def test_closed_windows_on_the_database_are_forgotten_by_the_hourly_task(setting
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
         assert forget_expired_rate_counters() == 1
     assert not RateCounter.objects.exists()
+
+
+def test_idents_from_anyone_make_safe_bounded_keys():
+    assert limits.key_part(" Owner-1 ") == "owner-1"
+    for odd in ("用户名", "a b", "x" * 300, "tab\there"):
+        part = limits.key_part(odd)
+        assert part.startswith("h:") and len(part) == 42
+    assert limits.key_part("用户名") != limits.key_part("用户")
