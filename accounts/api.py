@@ -12,7 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from beian.throttling import CountingScopedRateThrottle
+from beian import limits
+from beian.limits import CountingScopedRateThrottle
 
 from . import services
 from .models import SignIn, User
@@ -72,16 +73,18 @@ class VerifyView(_AnonymousAuthView):
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        user = User.objects.filter(username__iexact=values["username"], is_active=True).first()
-        if user is None:
-            # The same answer as for codes that were never sent.
-            missing = _("No code is waiting for this. Request a new code.")
-            raise ApiValidationError({"sms_code": [missing], "email_code": [missing]})
-        result = services.account_verify(
-            user=user,
-            sms_code=values.get("sms_code", "").strip(),
-            email_code=values.get("email_code", "").strip(),
-        )
+        try:
+            user, result = services.account_verify_anonymous(
+                username=values["username"],
+                sms_code=values.get("sms_code", "").strip(),
+                email_code=values.get("email_code", "").strip(),
+                ip=client_ip(request),
+            )
+        except limits.RateLimited as exc:
+            raise Throttled(
+                wait=exc.retry_after,
+                detail=_("Too many tries from your address. Try again later."),
+            ) from exc
         if not result.verified:
             raise ApiValidationError({k: [v] for k, v in result.errors.items()})
         return Response({"username": user.username, "verified": True})
@@ -133,12 +136,19 @@ class TokenView(_AnonymousAuthView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         django_request = request._request
+        try:
+            services.sign_in_gate(username=values["username"])
+        except services.SignInSlowed as exc:
+            response = Response({"detail": exc.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         user = authenticate(
             django_request, username=values["username"], password=values["password"]
         )
         if getattr(django_request, "axes_locked_out", False):
             return self._locked()
         if user is None:
+            services.sign_in_failure_count(username=values["username"])
             return Response(
                 {"non_field_errors": [_("The username or password is not correct.")]},
                 status=status.HTTP_400_BAD_REQUEST,
@@ -154,7 +164,11 @@ class TokenView(_AnonymousAuthView):
                 status=status.HTTP_403_FORBIDDEN,
             )
         if needs_otp(user):
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            # The enrolment createstaff printed is confirmed by its first valid code, on
+            # whichever path it is used first (this call or the portal's sign-in).
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or (
+                TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+            )
             if device is None:
                 return Response(
                     {"detail": _("Set up your authenticator app on the portal first.")},
@@ -172,7 +186,12 @@ class TokenView(_AnonymousAuthView):
                     },
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            if not device.verify_token(otp):
+            if device.confirmed:
+                proved = device.verify_token(otp)
+            else:
+                proved = services.totp_device_confirm(device=device, token=otp)
+            if not proved:
+                services.sign_in_failure_count(username=values["username"])
                 user_login_failed.send(
                     sender=__name__,
                     credentials={"username": values["username"]},

@@ -57,6 +57,9 @@ class User(AbstractUser):
     # An initial password (set by an import or a reset) must be changed at the next login.
     password_is_initial = models.BooleanField(_("initial password"), default=False)
     language = models.CharField(_("language"), max_length=16, default="zh-hans")
+    # Raised by "sign out everywhere": every session and second-factor token issued before
+    # no longer matches (see ``_get_session_auth_hash`` and ``accounts.services``).
+    session_generation = models.PositiveIntegerField(_("sign-out generation"), default=0)
 
     objects = UserManager()
 
@@ -73,6 +76,18 @@ class User(AbstractUser):
             # Usernames are looked up whatever their case (sign-in hints, provider imports).
             models.Index(Lower("username"), name="user_username_lower_idx"),
         ]
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password, with the sign-out generation: changing either ends
+        # every session of the account.
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def identity_verified(self) -> bool:

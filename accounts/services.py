@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -23,12 +24,13 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
+from beian import limits
 from beian.delivery import queue_email, queue_sms
 from beian.models import Province
 from providers.models import AccessProvider
 
-from . import ratelimit
 from .models import SignIn, User, VerificationCode
+from .permissions import needs_otp
 from .validators import validate_mainland_mobile, validate_real_email, validate_username
 
 Purpose = VerificationCode.Purpose
@@ -68,34 +70,31 @@ def _code_lifetime(purpose: str, channel: str) -> dt.timedelta:
     return dt.timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS)
 
 
-def code_send_allowed(*, destinations: list[str], ip: str | None) -> None:
-    """Raise ``CodeRateLimited`` unless one more code may go to each destination from ``ip``."""
-    try:
-        per_recipient = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT)
-        for destination in destinations:
-            ratelimit.check("code-to", destination.lower(), per_recipient)
-        if ip:
-            per_ip = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_IP)
-            ratelimit.check("code-from", ip, per_ip, cost=len(destinations))
-    except ratelimit.RateLimited as exc:
-        raise CodeRateLimited(exc.retry_after) from exc
-
-
-def _count_code_sent(destination: str, ip: str | None) -> None:
-    ratelimit.hit(
-        "code-to",
-        destination.lower(),
-        ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT),
-    )
+def code_send_take(
+    *, destinations: list[str], ip: str | None, also: tuple[limits.Charge, ...] = ()
+) -> None:
+    """Count one code to each destination (and as many from ``ip``) in one atomic step, or
+    raise ``CodeRateLimited`` and count nothing (``ACCOUNTS_CODE_RATE_PER_RECIPIENT``,
+    ``ACCOUNTS_CODE_RATE_PER_IP``), with the charges ``also`` given in the same step. Call it
+    right before sending: parallel requests for one recipient then send exactly as many codes
+    as the limit allows."""
+    charges = [limits.Charge("code-to", destination.lower()) for destination in destinations]
+    charges.extend(also)
     if ip:
-        ratelimit.hit("code-from", ip, ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_IP))
+        charges.append(limits.Charge("code-from", ip, cost=len(destinations)))
+    try:
+        limits.take(*charges)
+    except limits.RateLimited as exc:
+        raise CodeRateLimited(exc.retry_after) from exc
 
 
 def _send_code(*, user: User, purpose: str, channel: str, destination: str, ip: str | None) -> None:
     """Replace any live code of this purpose and channel with a new one and send it.
 
-    The caller has checked the rate limits (``code_send_allowed``) for every code it sends.
+    The caller has counted it under the rate limits (``code_send_take``). The account row is
+    locked first, so two requests at once leave one live code, never two.
     """
+    User.objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
     VerificationCode.objects.filter(
         user=user, purpose=purpose, channel=channel, used_at__isnull=True
@@ -126,7 +125,6 @@ def _send_code(*, user: User, purpose: str, channel: str, destination: str, ip: 
         queue_email(
             to=destination, template="account_code", context=context, language=user.language
         )
-    _count_code_sent(destination, ip)
 
 
 def _live_code(*, user: User, purpose: str, channel: str) -> VerificationCode | None:
@@ -138,8 +136,11 @@ def _live_code(*, user: User, purpose: str, channel: str) -> VerificationCode | 
     )
 
 
-def _check_code(*, user: User, purpose: str, channel: str, code: str) -> str | None:
-    """Use the live code if ``code`` matches it; otherwise count a wrong try.
+def _check_code(
+    *, user: User, purpose: str, channel: str, code: str, count_try: bool = True
+) -> str | None:
+    """Use the live code if ``code`` matches it; otherwise count a wrong try on the code
+    (unless ``count_try`` is False: the anonymous API counts its tries per address instead).
 
     Returns ``None`` on success, else the message to show beside the field. The caller runs
     this inside a transaction that it commits either way, so wrong tries are kept.
@@ -160,6 +161,8 @@ def _check_code(*, user: User, purpose: str, channel: str, code: str) -> str | N
         record.used_at = timezone.now()
         record.save(update_fields=["used_at"])
         return None
+    if not count_try:
+        return _("The code is not correct.")
     record.attempts += 1
     record.save(update_fields=["attempts"])
     left = max_tries - record.attempts
@@ -312,7 +315,7 @@ def account_register(
         origin=User.Origin.SELF,
         language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     )
-    code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
+    code_send_take(destinations=[user.mobile, user.email], ip=ip)
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -347,7 +350,7 @@ def identity_codes_send_missing(*, user: User, ip: str | None) -> list[str]:
             if done or _live_code_exists(user=user, purpose=Purpose.VERIFY, channel=channel):
                 continue
             try:
-                code_send_allowed(destinations=[destination], ip=ip)
+                code_send_take(destinations=[destination], ip=ip)
             except CodeRateLimited:
                 continue
             _send_code(
@@ -363,11 +366,14 @@ class VerifyResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def account_verify(*, user: User, sms_code: str | None, email_code: str | None) -> VerifyResult:
+def account_verify(
+    *, user: User, sms_code: str | None, email_code: str | None, count_tries: bool = True
+) -> VerifyResult:
     """Confirm the mobile and/or the email with their codes.
 
     Each correct code confirms its channel on its own, so a user whose email never arrived
-    keeps the confirmed mobile (Q16). The account is usable once both are confirmed.
+    keeps the confirmed mobile (Q16). The account is usable once both are confirmed. With
+    ``count_tries`` False a wrong code does not use up the code's own tries.
     """
     errors: dict[str, str] = {}
     with transaction.atomic():
@@ -382,13 +388,48 @@ def account_verify(*, user: User, sms_code: str | None, email_code: str | None) 
             if not value:
                 errors[field_name] = _("Enter the 6-digit code.")
                 continue
-            problem = _check_code(user=user, purpose=Purpose.VERIFY, channel=channel, code=value)
+            problem = _check_code(
+                user=user,
+                purpose=Purpose.VERIFY,
+                channel=channel,
+                code=value,
+                count_try=count_tries,
+            )
             if problem:
                 errors[field_name] = problem
             else:
                 setattr(user, attr, now)
         user.save(update_fields=["mobile_verified_at", "email_verified_at"])
     return VerifyResult(verified=user.identity_verified, errors=errors)
+
+
+def account_verify_anonymous(
+    *, username: str, sms_code: str, email_code: str, ip: str | None
+) -> tuple[User | None, VerifyResult]:
+    """``POST /api/v1/accounts/verify/`` (SPEC §10), which anyone may call with a username.
+
+    A confirmed account answers exactly as an unknown one (no code is waiting), so the call
+    does not tell which accounts exist. Every try counts per client address
+    (``ACCOUNTS_VERIFY_FAILURES_PER_IP``) and per live code over every address
+    (``ACCOUNTS_VERIFY_FAILURES_PER_CODE``) and never uses up the code's own tries, which
+    belong to its holder signing in: a stranger's guesses lock out the stranger's address,
+    not the new user. Raises ``limits.RateLimited`` past either limit.
+    """
+    missing = _("No code is waiting for this. Request a new code.")
+    nothing = VerifyResult(verified=False, errors={"sms_code": missing, "email_code": missing})
+    user = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    tried = {Channel.SMS: bool(sms_code), Channel.EMAIL: bool(email_code)}
+    charges = [limits.Charge("verify-wrong-from", ip or "unknown")]
+    if user is not None and not user.identity_verified:
+        codes = VerificationCode.objects.filter(
+            user=user, purpose=Purpose.VERIFY, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).values_list("pk", "channel")
+        charges += [limits.Charge("verify-wrong-code", str(pk)) for pk, ch in codes if tried[ch]]
+    limits.take(*charges)
+    if user is None or user.identity_verified:
+        return None, nothing
+    result = account_verify(user=user, sms_code=sms_code, email_code=email_code, count_tries=False)
+    return user, result
 
 
 def verification_code_resend(
@@ -409,7 +450,7 @@ def verification_code_resend(
             return
         destination = user.email
     with transaction.atomic():
-        code_send_allowed(destinations=[destination], ip=ip)
+        code_send_take(destinations=[destination], ip=ip)
         _send_code(
             user=user, purpose=Purpose.VERIFY, channel=channel, destination=destination, ip=ip
         )
@@ -440,12 +481,9 @@ def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> Us
         raise ValidationError({"new_email": exc.message_dict["email"]}) from exc
     # Anyone who knows the username may ask for this, and each change is an SMS to the same
     # phone: so few a day per account, whichever addresses and client addresses are used.
-    changes = ratelimit.parse_rates(settings.ACCOUNTS_EMAIL_CHANGE_RATE)
-    try:
-        ratelimit.check("email-change", str(user.pk), changes)
-    except ratelimit.RateLimited as exc:
-        raise CodeRateLimited(exc.retry_after) from exc
-    code_send_allowed(destinations=[cleaned["email"]], ip=ip)
+    code_send_take(
+        destinations=[cleaned["email"]], ip=ip, also=(limits.Charge("email-change", str(user.pk)),)
+    )
     user.email = cleaned["email"]
     user.save(update_fields=["email"])
     _send_code(
@@ -457,7 +495,6 @@ def unverified_email_change(*, user: User, new_email: str, ip: str | None) -> Us
         context={"username": user.username, "email": user.email},
         language=user.language,
     )
-    ratelimit.hit("email-change", str(user.pk), changes)
     return user
 
 
@@ -503,7 +540,7 @@ def password_reset_request(*, username: str, ip: str | None) -> ResetAnswer:
         return ResetAnswer()
     try:
         with transaction.atomic():
-            code_send_allowed(destinations=[user.mobile, user.email], ip=ip)
+            code_send_take(destinations=[user.mobile, user.email], ip=ip)
             for channel, destination in ((Channel.SMS, user.mobile), (Channel.EMAIL, user.email)):
                 _send_code(
                     user=user,
@@ -587,7 +624,7 @@ def contact_change_request(*, user: User, channel: str, new_value: str, ip: str 
         destination, purpose = cleaned["email"], Purpose.CHANGE_EMAIL
         if destination.lower() == user.email.lower():
             raise ValidationError({"email": [_("This is your current email address.")]})
-    code_send_allowed(destinations=[destination], ip=ip)
+    code_send_take(destinations=[destination], ip=ip)
     _send_code(user=user, purpose=purpose, channel=channel, destination=destination, ip=ip)
     return destination
 
@@ -675,6 +712,59 @@ def staff_create(
 # Sign-in, tokens and staff second factor -------------------------------------------------------
 
 
+class SignInSlowed(Exception):
+    """This username had too many failed sign-ins: it may try again in ``retry_after`` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        return ngettext(
+            "This username had many failed sign-ins, so it may try only now and then. Try again "
+            "in %(seconds)d second.",
+            "This username had many failed sign-ins, so it may try only now and then. Try again "
+            "in %(seconds)d seconds.",
+            self.retry_after,
+        ) % {"seconds": self.retry_after}
+
+
+def _failure_window() -> tuple[int, int]:
+    rates = limits.rates_of("sign-in-failures")
+    rate = min(rates, key=lambda r: r.count) if rates else limits.Rate(0, 0)
+    return rate.count, rate.seconds
+
+
+def sign_in_gate(*, username: str) -> None:
+    """Before a password is checked (sign-in page and token API alike): past
+    ``ACCOUNTS_USERNAME_FAILURE_RATE`` failures of this username from any addresses, one try
+    per ``ACCOUNTS_USERNAME_SLOW_RATE``, whoever asks; raises ``SignInSlowed`` otherwise.
+
+    Guesses spread over many addresses thus slow down to that pace, while no address (nor
+    any number of them) can lock the account holder out: they wait seconds, not hours. The
+    lockout of one username and address pair is django-axes' (``AXES_FAILURE_LIMIT``).
+    """
+    ident = limits.key_part(username)
+    threshold, _seconds = _failure_window()
+    if not ident or not threshold or limits.current(f"sign-in-failures:{ident}") < threshold:
+        return
+    try:
+        limits.take(limits.Charge("sign-in-slow", ident))
+    except limits.RateLimited as exc:
+        raise SignInSlowed(exc.retry_after) from exc
+
+
+def sign_in_failure_count(*, username: str) -> int:
+    """Count a failed sign-in (wrong password or second-factor code) of ``username`` over every
+    address; the count in the current window."""
+    ident = limits.key_part(username)
+    threshold, seconds = _failure_window()
+    if not ident or not seconds:
+        return 0
+    return limits.count(f"sign-in-failures:{ident}", seconds)[0]
+
+
 def sign_in_record(*, user: User, method: str, ip: str | None, user_agent: str = "") -> SignIn:
     return SignIn.objects.create(
         user=user, method=method, ip_address=ip or None, user_agent=(user_agent or "")[:255]
@@ -700,6 +790,54 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
     return True
 
 
+def _credentials_fingerprint(user: User) -> str:
+    """16 hex digits bound to the password, the confirmed TOTP devices and the sign-out
+    generation of ``user``: any change of them changes it."""
+    devices = (
+        TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").values_list("pk", "key")
+    )
+    value = ":".join(
+        [str(user.pk), user.password, str(user.session_generation)]
+        + [f"{pk}={key}" for pk, key in devices]
+    )
+    return salted_hmac("accounts.api-token", value, algorithm="sha256").hexdigest()[:16]
+
+
 def api_token_issue(*, user: User) -> Token:
+    """The API token (SPEC §10 ``POST /api/v1/auth/token/``) for an account that proved its
+    password and, where it has one, its second factor.
+
+    An account with a second factor (bureau and ministry staff always) gets a new key on
+    every call, bound to its credentials (``api_token_valid``): a password change, a new or
+    removed TOTP device, or "sign out everywhere" revokes it. Other accounts keep one key.
+    """
+    if needs_otp(user):
+        Token.objects.filter(user=user).delete()
+        key = secrets.token_hex(12) + _credentials_fingerprint(user)
+        return Token.objects.create(user=user, key=key)
     token, _created = Token.objects.get_or_create(user=user)
     return token
+
+
+def api_token_valid(*, token: Token) -> bool:
+    """False for a token that no longer stands for its account's credentials: of an account
+    with a second factor, issued before a change of password, TOTP device or sign-out
+    generation (or not bound to them at all); of bureau and ministry staff, also older than
+    ``STAFF_TOKEN_HOURS``."""
+    user = token.user
+    if user.is_staff_role:
+        age = timezone.now() - token.created
+        if age > dt.timedelta(hours=settings.STAFF_TOKEN_HOURS):
+            return False
+    if needs_otp(user):
+        return constant_time_compare(token.key[24:], _credentials_fingerprint(user))
+    return True
+
+
+@transaction.atomic
+def account_sign_out_everywhere(*, user: User) -> None:
+    """End every session and revoke the API token of ``user`` (the account page's button).
+    Provider console tokens are named and revoked one by one in the console."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    Token.objects.filter(user=user).delete()
+    user.refresh_from_db(fields=["session_generation"])

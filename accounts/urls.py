@@ -12,6 +12,7 @@ urlpatterns = [
     path("verify/email/", views.verify_change_email, name="verify-change-email"),
     path("login/", views.sign_in, name="login"),
     path("logout/", views.sign_out, name="logout"),
+    path("logout/everywhere/", views.sign_out_everywhere, name="logout-everywhere"),
     path("password/initial/", views.password_initial, name="password-initial"),
     path("password/forgot/", views.password_forgot, name="password-forgot"),
     path("password/reset/", views.password_reset, name="password-reset"),

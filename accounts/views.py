@@ -15,7 +15,13 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import (
+    authenticate,
+    login,
+    logout,
+    update_session_auth_hash,
+    user_login_failed,
+)
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -28,6 +34,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from beian.clientaddress import client_address_or_none
 from beian.delivery import delivery_delayed
 
 from . import services
@@ -55,7 +62,8 @@ MODEL_BACKEND = "accounts.backends.PortalModelBackend"
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address behind the trusted proxies (``beian.clientaddress``)."""
+    return client_address_or_none(request)
 
 
 def _first_url(*names: str) -> str | None:
@@ -346,6 +354,15 @@ def sign_in(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            try:
+                services.sign_in_gate(username=form.cleaned_data["username"])
+            except services.SignInSlowed as exc:
+                form.add_error(None, exc.message)
+                response = render(
+                    request, "accounts/login.html", {"form": form, "next": next_url}, status=429
+                )
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             user = authenticate(
                 request,
                 username=form.cleaned_data["username"],
@@ -374,6 +391,7 @@ def sign_in(request):
                     status=400,
                 )
             if user is None:
+                services.sign_in_failure_count(username=form.cleaned_data["username"])
                 form.add_error(None, _("The username or password is not correct."))
             elif user.identity_verified and not user.password_is_initial:
                 return _complete_sign_in(request, user, next_url)
@@ -419,6 +437,19 @@ def sign_out(request):
         messages.info(request, _("You have signed out."))
         return redirect("home")
     return render(request, "accounts/logout.html")
+
+
+@account_required
+@require_POST
+def sign_out_everywhere(request):
+    """End every session of the account (this one too) and revoke its API token."""
+    services.account_sign_out_everywhere(user=request.user)
+    logout(request)
+    messages.info(
+        request,
+        _("You have signed out everywhere: every session and the API token of your account ended."),
+    )
+    return redirect("home")
 
 
 # Passwords -------------------------------------------------------------------------------------
@@ -638,6 +669,10 @@ def otp_setup(request):
                 otp_login(request, device)
                 messages.success(request, _("Your authenticator is set up."))
                 return redirect(_otp_next(request))
+            # A wrong code counts towards the sign-in lockout, as on the token API.
+            user_login_failed.send(
+                sender=__name__, credentials={"username": user.username}, request=request
+            )
             form.add_error(
                 "otp_token",
                 _(

@@ -3,8 +3,8 @@
 Django's ``RedisCache`` raises on a connection error, so an outage of Redis would turn every
 page that counts a rate limit or reads a cached answer into a server error. This backend
 answers from a memory cache of its own process instead, for as long as Redis is unreachable:
-rate limits keep being counted (per process rather than shared), cached answers are computed
-again, and nothing a request needs is lost. After a failure Redis is not asked again for
+cached answers are computed again, and nothing a request needs is lost (rate limits are
+counted on the database meanwhile, ``beian/limits.py``). After a failure Redis is not asked again for
 ``FALLBACK_RETRY_SECONDS`` (an OPTIONS key, default 5), so a request during the outage does
 not wait for one connection timeout per cache call. See docs/decisions.md.
 """
@@ -38,7 +38,7 @@ def redis_is_down() -> bool:
     return time.monotonic() < _down_until
 
 
-def _trip(retry_after: float, exc: Exception) -> None:
+def trip(retry_after: float, exc: Exception) -> None:
     global _down_until
     with _state_lock:
         was_up = not redis_is_down()
@@ -117,35 +117,21 @@ class ResilientRedisCache(RedisCache):
             try:
                 return getattr(super(), name)(*args, **kwargs)
             except UNREACHABLE as exc:
-                _trip(self.retry_after, exc)
+                trip(self.retry_after, exc)
         return getattr(self.fallback, name)(*args, **kwargs)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("add", key, value, timeout, version)
 
-    def hit(self, key: str, window: int) -> tuple[int, int]:
-        """Count one hit on ``key`` in one round trip: (hits so far, seconds until the count
-        starts again). The window opens at the first hit and lasts ``window`` seconds."""
-        if not redis_is_down():
-            try:
-                name = self.make_and_validate_key(key)
-                pipe = self._cache.get_client(name, write=True).pipeline(transaction=False)
-                pipe.incr(name)
-                pipe.expire(name, window, nx=True)
-                pipe.ttl(name)
-                count, _set, ttl = pipe.execute()
-                return int(count), max(int(ttl), 0)
-            except UNREACHABLE as exc:
-                _trip(self.retry_after, exc)
-        return _count_hit(self.fallback, key, window)
-
     def hit_and_get_stamped(
         self, key: str, window: int, stamp: Stamp, prefix: str, suffix: str
-    ) -> tuple[int, int, Any, Any]:
-        """``hit(key, window)``, the stamp at ``stamp.key`` (set to ``stamp.fresh`` when
-        missing) and the value at ``prefix + stamp + suffix``, in one round trip (a Lua
-        script): (hits, seconds left, stamp or None, value or None). Stamps are integers,
-        which the cache stores as text."""
+    ) -> tuple[int, int, Any, Any] | None:
+        """A counter on ``key`` (the window opens at the first hit and lasts ``window``
+        seconds), the stamp at ``stamp.key`` (set to ``stamp.fresh`` when missing) and the
+        value at ``prefix + stamp + suffix``, in one round trip (a Lua script): (hits, seconds
+        left, stamp or None, value or None). Stamps are integers, which the cache stores as
+        text. None while Redis is away: ``beian.limits.count_and_get_stamped`` then counts on
+        the database."""
         if not redis_is_down():
             try:
                 name = self.make_and_validate_key(key)
@@ -170,8 +156,8 @@ class ResilientRedisCache(RedisCache):
                     value = self._cache._serializer.loads(value)
                 return int(count), max(int(ttl), 0), found, value or None
             except UNREACHABLE as exc:
-                _trip(self.retry_after, exc)
-        return _hit_and_get_stamped(self.fallback, key, window, stamp, prefix, suffix)
+                trip(self.retry_after, exc)
+        return None
 
     def get(self, key, default=None, version=None):
         return self._call("get", key, default, version)
@@ -205,31 +191,6 @@ class ResilientRedisCache(RedisCache):
         return self._call("clear")
 
 
-def _count_hit(cache, key: str, window: int) -> tuple[int, int]:
-    """``hit`` for any cache: a counter, and the time its window opened beside it."""
-    now = time.time()
-    if cache.add(key, 1, timeout=window):
-        cache.set(f"{key}:opened", now, timeout=window)
-        return 1, window
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, timeout=window)
-        cache.set(f"{key}:opened", now, timeout=window)
-        return 1, window
-    opened = cache.get(f"{key}:opened", now)
-    return count, max(int(round(window - (now - opened))), 0)
-
-
-def count_hit(key: str, window: int) -> tuple[int, int]:
-    """(hits on ``key`` in its current window, seconds left in the window, at most
-    ``window``): the counter behind the rate limits, one Redis round trip a call."""
-    hit = getattr(default_cache, "hit", None)
-    if hit is not None:
-        return hit(key, window)
-    return _count_hit(default_cache, key, window)
-
-
 @dataclass(frozen=True)
 class Stamp:
     """Where a stamp is kept, the value to start it with, and how long it lives (None: for
@@ -240,23 +201,13 @@ class Stamp:
     lifetime: int | None = None
 
 
-def _hit_and_get_stamped(cache, key, window, stamp: Stamp, prefix, suffix):
-    count, left = _count_hit(cache, key, window)
-    found = cache.get(stamp.key)
+def get_stamped(stamp: Stamp, prefix: str, suffix: str) -> tuple[Any, Any]:
+    """The integer stamp at ``stamp.key`` (started when missing) and the cached value at
+    ``prefix + stamp + suffix``, read with ordinary cache calls (where Redis is away)."""
+    found = default_cache.get(stamp.key)
     if found is None:
-        cache.add(stamp.key, stamp.fresh, timeout=stamp.lifetime)
-        return count, left, cache.get(stamp.key), None
+        default_cache.add(stamp.key, stamp.fresh, timeout=stamp.lifetime)
+        return default_cache.get(stamp.key), None
     if not isinstance(found, int):
-        return count, left, None, None
-    return count, left, found, cache.get(f"{prefix}{found}{suffix}")
-
-
-def count_hit_and_get_stamped(
-    key: str, window: int, stamp: Stamp, prefix: str, suffix: str
-) -> tuple[int, int, Any, Any]:
-    """``count_hit(key, window)``, the integer stamp at ``stamp.key`` (started when missing)
-    and the cached value at ``prefix + stamp + suffix``, in one Redis round trip."""
-    both = getattr(default_cache, "hit_and_get_stamped", None)
-    if both is not None:
-        return both(key, window, stamp, prefix, suffix)
-    return _hit_and_get_stamped(default_cache, key, window, stamp, prefix, suffix)
+        return None, None
+    return found, default_cache.get(f"{prefix}{found}{suffix}")

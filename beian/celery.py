@@ -52,6 +52,11 @@ app.conf.update(
             "task": "review.tally.compact",
             "schedule": 300.0,
         },
+        # Windows the limiter counted on the database while Redis was away (beian/limits.py).
+        "rate-counters-forget": {
+            "task": "beian.limits.forget_expired",
+            "schedule": 3600.0,
+        },
         "calendar-sync": {
             "task": "beian.calendar.sync",
             "schedule": crontab(hour=3, minute=17),

@@ -268,3 +268,19 @@ TOP_LEVEL_DOMAINS_VERSION_KEY = "tlds:version"
 def bump_top_level_domains_version() -> None:
     """Tell every process that its in-memory copy of the approved top-level domains is stale."""
     cache.set(TOP_LEVEL_DOMAINS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+class RateCounter(models.Model):
+    """A window of a rate limit, kept on the database while Redis is away (``beian.limits``):
+    its count and when the window closes. Rows are locked in key order while counted."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.count}"

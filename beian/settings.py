@@ -6,6 +6,7 @@ email and SMS kept in the outbox. ``DATABASE_URL`` and ``REDIS_URL`` switch to P
 Redis; ``DJANGO_ENV=production`` turns on the production safeguards.
 """
 
+import ipaddress
 import shutil
 from pathlib import Path
 
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (django-csp; Django 5.2 has none built in).
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -170,12 +173,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
+# The portal's own reverse proxies (addresses or networks): only behind one of them is
+# X-Forwarded-For read to find the client's address (beian/clientaddress.py). Empty: the
+# direct peer is the client, and the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or network"
+        ) from _exc
+
 # Login lockout (django-axes): the username and address pair is locked after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = flag("AXES_ENABLED", default=True)
+AXES_CLIENT_IP_CALLABLE = "beian.clientaddress.client_address_or_none"
+# Failures per username over every address (beian/limits.py): past this many, every sign-in
+# of that username (page and API) waits for ACCOUNTS_USERNAME_SLOW_RATE, so guesses spread
+# over many addresses gain nothing, while no address can lock the account holder out.
+ACCOUNTS_USERNAME_FAILURE_RATE = env.str("ACCOUNTS_USERNAME_FAILURE_RATE", default="20/hour")
+ACCOUNTS_USERNAME_SLOW_RATE = env.str("ACCOUNTS_USERNAME_SLOW_RATE", default="1/30s")
 # The lockout answer is the sign-in page (or the API's JSON), in the portal's layout.
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 
@@ -204,8 +225,29 @@ MEDIA_URL = "/media/"
 # Uploaded pre-approval documents are never served as public media; views stream them after
 # a permission check.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The request body apart from files: Django answers 400 above it (nginx and gunicorn limits
+# in front are in deploy/README.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Content-Security-Policy (django-csp): scripts only from the portal's own static files (the
+# templates have no inline script; htmx and Bootstrap are vendored), no plugins, no framing.
+# Inline style attributes stay allowed: the templates use a few, and styles cannot run code.
+# A response that sets its own policy (private documents: a sandbox) keeps it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Security headers; the HTTPS ones are on in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -271,7 +313,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Named provider tokens ("bp_…") first; any other key falls through to DRF's tokens.
         "providers.authentication.ProviderTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.AccountTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -309,6 +351,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CAPTCHA_TEST_MODE = flag("CAPTCHA_TEST_MODE", default=False)
+if PRODUCTION and CAPTCHA_TEST_MODE:
+    raise ImproperlyConfigured("CAPTCHA_TEST_MODE must stay off in production")
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 5
 CAPTCHA_IMAGE_SIZE = (120, 40)
@@ -336,6 +380,15 @@ ACCOUNTS_CODE_RATE_PER_RECIPIENT = env.str(
 ACCOUNTS_CODE_RATE_PER_IP = env.str("ACCOUNTS_CODE_RATE_PER_IP", default="10/min,50/hour,200/day")
 # Q16's change of an unconfirmed email, per account: each one also tells the confirmed mobile.
 ACCOUNTS_EMAIL_CHANGE_RATE = env.str("ACCOUNTS_EMAIL_CHANGE_RATE", default="3/hour,5/day")
+# Wrong codes on the anonymous confirmation API (POST /api/v1/accounts/verify/): per client
+# address, and per code over every address. They never use up the code's own tries, which
+# belong to its holder signing in (ACCOUNTS_CODE_MAX_TRIES).
+ACCOUNTS_VERIFY_FAILURES_PER_IP = env.str("ACCOUNTS_VERIFY_FAILURES_PER_IP", default="10/hour")
+ACCOUNTS_VERIFY_FAILURES_PER_CODE = env.str(
+    "ACCOUNTS_VERIFY_FAILURES_PER_CODE", default="20/hour,50/day"
+)
+# Staff API tokens (bureau and ministry) expire this many hours after they were issued.
+STAFF_TOKEN_HOURS = env.float("STAFF_TOKEN_HOURS", default=8.0)
 # How long a password-checked sign-in may wait for its codes or new password.
 ACCOUNTS_PENDING_SIGN_IN_SECONDS = env.int("ACCOUNTS_PENDING_SIGN_IN_SECONDS", default=1800)
 # Forgotten username by filing number (Q11): requests per client address and per number.
@@ -354,6 +407,8 @@ COMPLIANCE_MAX_CERT_BYTES = env.int("COMPLIANCE_MAX_CERT_BYTES", default=64 * 10
 COMPLIANCE_MAX_PAGE_BYTES = env.int("COMPLIANCE_MAX_PAGE_BYTES", default=2 * 1024 * 1024)
 COMPLIANCE_HOST_INTERVAL_SECONDS = env.float("COMPLIANCE_HOST_INTERVAL_SECONDS", default=2.0)
 COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS = env.int("COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS", default=60)
+# The public "is the certificate installed?" check makes a worker fetch a page: per address.
+CERT_DOMAIN_CHECK_RATE = env.str("CERT_DOMAIN_CHECK_RATE", default="5/min,60/day")
 # Private, loopback and link-local targets are refused; only the test suite (or a local
 # trial) may allow them. COMPLIANCE_RESOLVE works like curl --resolve: "host=ip:port,…".
 COMPLIANCE_ALLOW_PRIVATE_TARGETS = flag("COMPLIANCE_ALLOW_PRIVATE_TARGETS", default=False)
@@ -369,6 +424,14 @@ PROVIDER_WEBHOOK_TIMEOUT = env.float("PROVIDER_WEBHOOK_TIMEOUT", default=5.0)
 PROVIDER_WEBHOOK_ALLOW_PRIVATE = flag("PROVIDER_WEBHOOK_ALLOW_PRIVATE", default=False)
 if PRODUCTION and PROVIDER_WEBHOOK_ALLOW_PRIVATE:
     raise ImproperlyConfigured("PROVIDER_WEBHOOK_ALLOW_PRIVATE must stay off in production")
+# Like curl --resolve, "host=ip:port,…": lets a local trial's receiver listen on another port.
+PROVIDER_WEBHOOK_RESOLVE = dict(
+    item.strip().split("=", 1) for item in env.list("PROVIDER_WEBHOOK_RESOLVE", default=[]) if item
+)
+if PRODUCTION and (PROVIDER_WEBHOOK_RESOLVE or COMPLIANCE_RESOLVE):
+    raise ImproperlyConfigured(
+        "PROVIDER_WEBHOOK_RESOLVE and COMPLIANCE_RESOLVE are for local trials, not production"
+    )
 PROVIDER_IMPORT_MAX_API_ROWS = env.int("PROVIDER_IMPORT_MAX_API_ROWS", default=500)
 PROVIDER_IMPORT_MAX_FILE_ROWS = env.int("PROVIDER_IMPORT_MAX_FILE_ROWS", default=20000)
 # Rows an import task writes in one transaction of bulk inserts: the chunk's fixed queries

@@ -84,3 +84,11 @@ def sync_calendar() -> int:
     from .workdays import sync_from_package
 
     return sync_from_package()
+
+
+@shared_task(name="beian.limits.forget_expired", acks_late=True)
+def forget_expired_rate_counters() -> int:
+    """Delete the rate-limit windows the database kept while Redis was away, once closed."""
+    from .limits import forget_expired
+
+    return forget_expired()

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsSignedInPastSecondFactor
-from beian.throttling import CountingScopedRateThrottle
+from beian.limits import CountingScopedRateThrottle
 
 from . import format as cert_format
 from .models import Certificate

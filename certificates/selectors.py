@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.cache import cache
 
 from accounts.models import User
 from filings.models import Filing
@@ -137,3 +138,26 @@ def latest_checks(*, filing: Filing, limit: int = 200) -> list[ComplianceCheck]:
     for check in checks:
         seen.setdefault(check.domain, check)
     return list(seen.values())
+
+
+PUBLIC_CHECK_SECONDS = 15 * 60
+
+
+def public_check_key(check_id: str) -> str:
+    """Where the public domain check ``check_id`` keeps its state in the cache."""
+    return f"certificates:public-check:{check_id}"
+
+
+def public_domain_check(check_id: str) -> dict | None:
+    """The public domain check ``check_id``: ``{"state": "pending"|"done", "domain", and when
+    done "answer", "certificate" (or None), "detail"}``; None when unknown or expired."""
+    found = cache.get(public_check_key(check_id))
+    if not isinstance(found, dict):
+        return None
+    if found.get("state") == "done":
+        found["certificate"] = (
+            Certificate.objects.filter(pk=found["certificate_id"]).first()
+            if found.get("certificate_id")
+            else None
+        )
+    return found

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
+from beian import limits
 from beian.audit import audit
 from beian.delivery import Attachment, queue_email
 from beian.queueing import enqueue
@@ -23,6 +24,7 @@ from filings.models import Filing, PublishedWebsite
 from . import format as cert_format
 from .keys import active_signing_key
 from .models import Certificate, ComplianceCheck
+from .selectors import PUBLIC_CHECK_SECONDS, public_check_key
 
 CERT_FILENAME = "bazs.cert"
 
@@ -203,16 +205,60 @@ def compliance_request_check(*, filing: Filing, by: User) -> int:
     certificate = current_certificate(filing=filing)
     if certificate is None:
         raise CertificateError("the filing has no valid certificate")
-    cooldown = settings.COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS
-    if cooldown > 0:
-        key = f"compliance:demand:{filing.pk}"
-        if not cache.add(key, timezone.now().timestamp(), timeout=cooldown):
-            since = timezone.now().timestamp() - float(cache.get(key) or 0)
-            raise CheckTooSoon(max(1, int(cooldown - since)))
+    charge = limits.Charge("compliance-on-demand", str(filing.pk))
+    try:
+        limits.take(charge)
+    except limits.RateLimited as exc:
+        raise CheckTooSoon(exc.retry_after) from exc
     domains = list(dict.fromkeys(certificate.domains))
     # Nothing is written here, so the checks can be handed over at once; when the broker is
     # down the owner is told so (the daily run checks every domain anyway).
     if not all(enqueue(check_domain, filing.pk, domain, trigger) for domain in domains):
-        cache.delete(f"compliance:demand:{filing.pk}")
+        limits.give_back(charge)
         raise CheckUnavailable
     return len(domains)
+
+
+def public_domain_check_start(*, domain: str, address: str) -> str:
+    """Start the public "is the certificate installed?" check of ``domain`` (a normalised
+    domain name) on the ``checks`` queue for the client at ``address``; the check's id, whose
+    answer ``selectors.public_domain_check`` reads once a worker wrote it.
+
+    The web request never waits on the website's server. Raises ``limits.RateLimited`` past
+    ``CERT_DOMAIN_CHECK_RATE`` per address, and ``CheckUnavailable`` when the queue cannot
+    take the check.
+    """
+    from .tasks import check_public_domain
+
+    limits.take(limits.Charge("cert-domain-check", address))
+    check_id = secrets.token_urlsafe(16)
+    cache.set(
+        public_check_key(check_id),
+        {"state": "pending", "domain": domain},
+        timeout=PUBLIC_CHECK_SECONDS,
+    )
+    if not enqueue(check_public_domain, check_id, domain):
+        cache.delete(public_check_key(check_id))
+        raise CheckUnavailable
+    return check_id
+
+
+def public_domain_check_record(*, check_id: str, domain: str) -> None:
+    """Run the check (``compliance.domain_certificate_status``, the SSRF-guarded fetch with
+    its socket deadlines) and keep its answer for the page for ``PUBLIC_CHECK_SECONDS``."""
+    from .compliance import domain_certificate_status
+
+    # Made in English (the message ids) and read in the visitor's language (beian.coded).
+    with translation.override("en"):
+        answer, certificate, detail = domain_certificate_status(domain=domain)
+    cache.set(
+        public_check_key(check_id),
+        {
+            "state": "done",
+            "domain": domain,
+            "answer": answer,
+            "certificate_id": certificate.pk if certificate else None,
+            "detail": detail,
+        },
+        timeout=PUBLIC_CHECK_SECONDS,
+    )

@@ -23,6 +23,16 @@ def check_domain(filing_id: int, domain: str, trigger: str) -> str:
     return "skipped" if check is None else check.reason
 
 
+@shared_task(name="certificates.check.public_domain", acks_late=True, soft_time_limit=90)
+def check_public_domain(check_id: str, domain: str) -> str:
+    """The public page's check of one domain; its answer is kept for the page to show."""
+    from .services import public_domain_check_record
+
+    with translation.override("zh-hans"):
+        public_domain_check_record(check_id=check_id, domain=domain)
+    return "done"
+
+
 @shared_task(name="certificates.check.all", acks_late=True)
 def check_all() -> int:
     """Queue a check of every domain of every valid certificate (beat, daily)."""

@@ -7,6 +7,11 @@ app_name = "certificates"
 urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/domain/", views.verify_domain, name="verify-domain"),
+    path(
+        "verify/domain/<str:check_id>/",
+        views.verify_domain_result,
+        name="verify-domain-result",
+    ),
     path("keys.json", views.keys_json, name="keys"),
     re_path(
         r"^keys/(?P<key_id>[0-9A-Za-z_-]{1,40})\.(?P<ext>json|pem)$",

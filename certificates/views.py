@@ -13,13 +13,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import account_required, staff_required
-from accounts.ratelimit import RateLimited, parse_rates
-from accounts.ratelimit import check as rate_check
-from accounts.ratelimit import hit as rate_hit
+from beian import limits
+from beian.clientaddress import client_address
 from filings.models import Filing
 
 from . import services
-from .compliance import domain_certificate_status
 from .forms import DomainCheckForm, VerifyForm
 from .keys import public_key_pem
 from .models import Certificate, ComplianceCheck, SigningKey
@@ -29,11 +27,9 @@ from .selectors import (
     filing_for_owner_actions,
     filing_for_staff,
     latest_checks,
+    public_domain_check,
     verify_certificate_file,
 )
-
-# The public domain check makes the server fetch a page: a few per client address.
-DOMAIN_CHECK_RATES = parse_rates("5/min,60/day")
 
 
 def certificate_response(certificate: Certificate) -> HttpResponse:
@@ -154,36 +150,61 @@ def verify(request):
 
 @require_http_methods(["GET", "POST"])
 def verify_domain(request):
+    """Start the check of a domain's installed certificate on the ``checks`` queue and show
+    the page that waits for it: the web request never waits on the website's server."""
     form = DomainCheckForm(request.POST if request.method == "POST" else None)
-    answer = certificate = detail = None
     if request.method == "POST" and form.is_valid():
-        ident = request.META.get("REMOTE_ADDR") or "unknown"
         try:
-            rate_check("cert-domain-check", ident, DOMAIN_CHECK_RATES)
-        except RateLimited as exc:
+            check_id = services.public_domain_check_start(
+                domain=form.cleaned_data["domain"], address=client_address(request)
+            )
+        except limits.RateLimited as exc:
             form.add_error(
                 "domain",
                 _("Too many checks from your address; try again in %(seconds)s seconds.")
                 % {"seconds": exc.retry_after},
             )
-        else:
-            rate_hit("cert-domain-check", ident, DOMAIN_CHECK_RATES)
-            answer, certificate, detail = domain_certificate_status(
-                domain=form.cleaned_data["domain"]
+        except services.CheckUnavailable:
+            form.add_error(
+                "domain", _("The check cannot be started just now. Try again in a few minutes.")
             )
+        else:
+            return redirect("certificates:verify-domain-result", check_id=check_id)
+    return _verify_page(request, domain_form=form, status=400 if form.is_bound else 200)
+
+
+@require_GET
+def verify_domain_result(request, check_id: str):
+    """The public domain check's answer once the worker wrote it; until then a panel that
+    asks again every two seconds (htmx) and a link that does the same without JavaScript."""
+    check = public_domain_check(check_id)
+    if check is None:
+        raise Http404
+    context = {
+        "domain_check": check,
+        "domain_answer": check.get("answer"),
+        "domain_certificate": check.get("certificate"),
+        "domain_detail": check.get("detail", ""),
+        "domain_reason_label": (
+            dict(ComplianceCheck.Reason.choices).get(check["answer"])
+            if check.get("answer")
+            else None
+        ),
+        "check_id": check_id,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "certificates/includes/domain_check.html", context)
+    return _verify_page(
+        request, domain_form=DomainCheckForm(initial={"domain": check["domain"]}), **context
+    )
+
+
+def _verify_page(request, *, domain_form, status: int = 200, **context):
     return render(
         request,
         "certificates/verify.html",
-        {
-            "form": VerifyForm(),
-            "domain_form": form,
-            "domain_answer": answer,
-            "domain_certificate": certificate,
-            "domain_detail": detail,
-            "domain_reason_label": (
-                dict(ComplianceCheck.Reason.choices).get(answer) if answer else None
-            ),
-        },
+        {"form": VerifyForm(), "domain_form": domain_form, **context},
+        status=status,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from datetime import date
 from typing import Any
 
@@ -505,11 +506,28 @@ def _sniff(file) -> tuple[str, str] | None:
 
     file.seek(0)
     try:
-        with Image.open(file) as image:
-            image.verify()
-            found = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        # An image is decoded whole before it is kept: ``verify`` reads only the structure, so
+        # a truncated or corrupt picture (or one that unpacks into billions of pixels) would
+        # otherwise pass. Above Pillow's MAX_IMAGE_PIXELS its warning is an error here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                image.verify()
+                found = image.format
+            file.seek(0)
+            with Image.open(file) as image:
+                image.load()
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         return None
+    finally:
+        file.seek(0)
     if (found, content_type) not in (("JPEG", "image/jpeg"), ("PNG", "image/png")):
         return None
     return content_type, extension

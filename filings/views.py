@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_required
+from beian import limits
+from beian.clientaddress import client_address
 from beian.models import Province
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.workdays import working_days_between
@@ -31,6 +33,7 @@ from beian.workdays import working_days_between
 from . import selectors, services
 from .forms import ForgotUsernameForm
 from .models import Conflict, Document, Filing, FilingVersion, Website
+from .responses import document_response
 from .serializers import editable_data
 from .validation import (
     INDIVIDUAL_ID_TYPES,
@@ -552,23 +555,6 @@ def document_download(request, pk: int):
     return document_response(document)
 
 
-def document_response(document: Document) -> FileResponse:
-    """Stream a private document (for the owner here, and for the review console)."""
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=document.content_type,
-        as_attachment=document.content_type == "application/pdf",
-        filename=document.original_name,
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
-
-
 # --- Check and submit -----------------------------------------------------------------------
 
 
@@ -764,24 +750,20 @@ def version(request, seq: int):
 
 def forgot_username(request):
     """Public: the username goes to the account's verified contacts, never to the screen."""
-    from accounts import ratelimit
-
     form = ForgotUsernameForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            ip = request.META.get("REMOTE_ADDR") or "unknown"
             parsed = parse_filing_number(form.cleaned_data["number"])
             number = parsed.text if parsed else "".join(form.cleaned_data["number"].split())
-            rates = ratelimit.parse_rates(settings.USERNAME_REMINDER_RATE)
             try:
-                ratelimit.check("username-reminder-ip", ip, rates)
-                ratelimit.check("username-reminder-number", number, rates)
-            except ratelimit.RateLimited:
+                limits.take(
+                    limits.Charge("username-reminder-from", client_address(request)),
+                    limits.Charge("username-reminder-number", number),
+                )
+            except limits.RateLimited:
                 pass  # the same answer, so the page tells nothing; nothing more is sent
             else:
-                ratelimit.hit("username-reminder-ip", ip, rates)
-                ratelimit.hit("username-reminder-number", number, rates)
                 services.username_reminder_send(number=number)
             return render(request, "filings/forgot_username_sent.html")
         status = 400

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from beian.throttling import CountingScopedRateThrottle
+from beian.limits import CountingScopedRateThrottle
 
 from .gating import check_domains
 from .imports import import_rows

@@ -11,6 +11,7 @@ import secrets
 import string
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -183,6 +184,15 @@ def webhook_settings_update(
         if settings.PRODUCTION and not url.startswith("https://"):
             raise ValidationError(
                 {"webhook_url": _("Use an https:// address: the body carries filing data.")}
+            )
+        if urlsplit(url).port not in (None, 80, 443):
+            raise ValidationError(
+                {
+                    "webhook_url": _(
+                        "Webhooks are sent to ports 80 and 443 only: leave the port out of the "
+                        "address."
+                    )
+                }
             )
     provider = AccessProvider.objects.select_for_update().get(pk=provider.pk)
     before = {"webhook_url": provider.webhook_url}

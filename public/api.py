@@ -11,10 +11,67 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
+from beian import limits
+from beian.clientaddress import client_address
 from filings.models import PublishedWebsite
 
-from .selectors import QueryInvalid, cached_search, filing_search, keep_body, parse_query
-from .throttling import PublicQueryThrottle
+from .selectors import (
+    ANSWER_PREFIX,
+    ParsedQuery,
+    QueryInvalid,
+    answer_suffix,
+    cached_search,
+    filing_search,
+    keep_body,
+    parse_query,
+    stamp_for,
+)
+
+
+class PublicQueryThrottle(limits.CountingRateThrottle):
+    """The ``public`` rate (``THROTTLE_PUBLIC``) per client address, for the query API. The
+    same Redis round trip that counts the request reads the stamp of the published data and
+    the cached answer to the query the view is about to search for (see
+    ``public.selectors.cached_search``)."""
+
+    scope = "public"
+    cache_format = "throttle_public_query_%(ident)s"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"ident": client_address(request)}
+
+    def count(self, key: str) -> tuple[int, int]:
+        query = self.query
+        found, seconds_left, self.stamp, self.answer = limits.count_and_get_stamped(
+            key,
+            self.duration,
+            stamp_for(query if query is not None else ParsedQuery("name", "")),
+            ANSWER_PREFIX,
+            answer_suffix(query) if query is not None else ":",
+        )
+        if query is None:
+            self.answer = None
+        return found, seconds_left
+
+    def allow_request(self, request, view) -> bool:
+        # The view may have counted this request already, before DRF took it up.
+        counted = getattr(request, "public_throttle", None)
+        if counted is not None:
+            allowed, self.seconds_left = counted
+            return allowed
+        params = getattr(request, "query_params", None) or request.GET
+        try:
+            self.query = parse_query(params.get("q"))
+        except QueryInvalid:
+            self.query = None
+        allowed = super().allow_request(request, view)
+        request.public_query = (
+            self.query,
+            getattr(self, "stamp", None),
+            getattr(self, "answer", None),
+        )
+        request.public_throttle = (allowed, getattr(self, "seconds_left", self.duration))
+        return allowed
 
 
 class PublicFilingSerializer(serializers.Serializer):

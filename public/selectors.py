@@ -20,7 +20,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from beian import rawsql
+from beian import limits, rawsql
 from beian.cache import Stamp
 from beian.models import Province
 from beian.normalforms.domains import LABEL_SEPARATORS, domain_for_lookup, parent_domains
@@ -496,3 +496,16 @@ def annual_overdue_counts(province: Province | str | None = None) -> dict[str, i
         .order_by("filing__province_id")
     )
     return {row["filing__province_id"]: row["n"] for row in rows}
+
+
+QUERY_COUNT_WINDOW = 3600
+
+
+def query_count_key(address: str) -> str:
+    """The counter of page queries from ``address`` in its hour (``beian.limits.count``)."""
+    return f"public-query-page:{address}"
+
+
+def captcha_needed(address: str) -> bool:
+    """True once ``address`` made ``PUBLIC_QUERY_CAPTCHA_AFTER`` page queries in its hour."""
+    return limits.current(query_count_key(address)) >= settings.PUBLIC_QUERY_CAPTCHA_AFTER

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from beian import limits
 from beian.audit import audit
 from beian.delivery import queue_email, queue_sms
 from filings.models import Filing
@@ -21,6 +22,7 @@ from filings.models import Filing
 from .models import AnnualReview
 from .selectors import (
     PUBLISHED_VERSION_KEY,
+    QUERY_COUNT_WINDOW,
     REVIEWED_STATUSES,
     Window,
     annual_review_window,
@@ -29,6 +31,7 @@ from .selectors import (
     key_stamp_lifetime,
     new_published_version,
     number_stamp_key,
+    query_count_key,
 )
 
 
@@ -239,3 +242,8 @@ def _id_batches(queryset) -> Iterator[list[int]]:
             return
         yield batch
         last = batch[-1]
+
+
+def query_count_add(address: str) -> int:
+    """Count one page query from ``address`` in its hour's window; the new count."""
+    return limits.count(query_count_key(address), QUERY_COUNT_WINDOW)[0]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from accounts.permissions import account_required, staff_required
+from beian.clientaddress import client_address
 from beian.models import Province
 from filings.models import Filing
 
@@ -25,11 +26,11 @@ from .selectors import (
     annual_overdue_counts,
     annual_review_status,
     bureau_directory,
+    captcha_needed,
     filing_search,
     published_announcements,
 )
-from .services import AnnualReviewError, annual_review_confirm
-from .throttling import captcha_needed, client_address, count_query
+from .services import AnnualReviewError, annual_review_confirm, query_count_add
 
 RESULTS_PER_PAGE = 20
 # Queries this session may still make after solving the captcha.
@@ -54,7 +55,7 @@ def query(request):
         if over_threshold:
             solved = settings.PUBLIC_QUERY_CAPTCHA_AFTER if require_captcha else credit
             request.session[CAPTCHA_CREDIT_KEY] = solved - 1
-        count_query(address)
+        query_count_add(address)
         result = filing_search(form.cleaned_data["parsed"])
         page = Paginator(result.ids, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
         context.update(

@@ -13,14 +13,13 @@ import secrets
 import string
 
 import idna
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import ratelimit
 from accounts.models import User
+from beian import limits
 from beian.audit import audit
 from beian.delivery import queue_email, queue_sms
 from filings.conflicts import close_own_conflicts, detect_conflicts
@@ -487,10 +486,9 @@ def bureau_password_reset(*, account: User, by: User) -> User:
     # A temporary password is a secret sent by SMS like a code, so it is sent no more often
     # than codes are to one number: a repeated click (or a stolen staff session) cannot flood
     # the owner's phone.
-    rates = ratelimit.parse_rates(settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT)
     try:
-        ratelimit.check("temporary-password", str(locked.pk), rates)
-    except ratelimit.RateLimited as exc:
+        limits.take(limits.Charge("temporary-password", str(locked.pk)))
+    except limits.RateLimited as exc:
         raise _refuse(
             _(
                 "A temporary password was sent to this account a moment ago; try again in "
@@ -516,7 +514,6 @@ def bureau_password_reset(*, account: User, by: User) -> User:
         context={"username": locked.username, "password": password},
         language=locked.language,
     )
-    ratelimit.hit("temporary-password", str(locked.pk), rates)
     account.password = locked.password
     account.password_is_initial = True
     return locked

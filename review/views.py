@@ -8,7 +8,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from accounts.permissions import staff_required
 from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
 from filings.models import Document, Filing
+from filings.responses import document_response
 
 from . import selectors, services
 from .forms import OptionalReasonForm, QueueFilterForm, RefuseForm, RejectForm, RevokeForm
@@ -365,16 +366,7 @@ def password_reset(request, pk: int):
 def document(request, pk: int, document_id: int):
     filing = _filing_or_404(request, pk)
     doc = get_object_or_404(Document, pk=document_id, filing=filing)
-    try:
-        handle = doc.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle,
-        content_type=doc.content_type or "application/octet-stream",
-        filename=doc.original_name,
-        as_attachment=request.GET.get("download") == "1",
-    )
+    return document_response(doc, download=True if request.GET.get("download") == "1" else None)
 
 
 # Deadlines, statistics, audit log ------------------------------------------------------------

@@ -52,6 +52,10 @@ def revoke(filing: Filing) -> Filing:
     return filing
 
 
+# Set as settings.PROVIDER_WEBHOOK_RESOLVE by tests that send webhooks to a Receiver.
+RECEIVERS: dict[str, str] = {}
+
+
 class Receiver:
     """A webhook receiver on 127.0.0.1 that records requests and answers scripted statuses."""
 
@@ -77,10 +81,17 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def host(self) -> str:
+        return f"receiver-{self.server.server_address[1]}.hooks.test"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/beian"
+        # Webhooks go to ports 80 and 443 only; the test's name is mapped to the receiver's
+        # port the way PROVIDER_WEBHOOK_RESOLVE maps a local trial's (``RECEIVERS``).
+        return f"http://{self.host}/hooks/beian"
 
     def __enter__(self) -> Receiver:
+        RECEIVERS[self.host] = f"127.0.0.1:{self.server.server_address[1]}"
         self.thread.start()
         return self
 

@@ -199,10 +199,10 @@ def test_a_name_that_also_resolves_inside_is_refused_whole(settings, monkeypatch
 
 def test_a_redirect_to_a_private_address_is_refused(site, filing, settings, monkeypatch):
     """The local test site stands in for a public host; its redirect inside is refused."""
-    real = fetch_module._ip_is_public
-    monkeypatch.setattr(
-        fetch_module, "_ip_is_public", lambda ip: str(ip) == "127.0.0.1" or real(ip)
-    )
+    from beian import outbound
+
+    real = outbound.is_public
+    monkeypatch.setattr(outbound, "is_public", lambda ip: str(ip) == "127.0.0.1" or real(ip))
     settings.COMPLIANCE_ALLOW_PRIVATE_TARGETS = False
     site.serve(
         "/cert/bazs.cert",

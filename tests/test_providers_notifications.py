@@ -12,7 +12,7 @@ from providers.services import notify_filing_event, webhook_redeliver
 from providers.tasks import send_webhook, sweep_queued_webhooks
 from providers.webhooks import sign, verify
 from tests.factories import AccessProviderFactory
-from tests.providers_support import Receiver, approved_filing, provider_staff
+from tests.providers_support import RECEIVERS, Receiver, approved_filing, provider_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _local_receivers(settings):
     settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE = True
+    settings.PROVIDER_WEBHOOK_RESOLVE = RECEIVERS
     settings.DELIVERY_MAX_ATTEMPTS = 3
 
 
@@ -150,12 +151,41 @@ def test_a_webhook_to_a_private_address_is_refused_outside_trials(
     settings, django_capture_on_commit_callbacks
 ):
     settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE = False
-    host = AccessProviderFactory(webhook_url="http://127.0.0.1:9/hook", webhook_secret="s")
+    host = AccessProviderFactory(webhook_url="http://127.0.0.1/hook", webhook_secret="s")
     filing = approved_filing(domains=["example-h.cn"], provider=host)
     (delivery,) = _notify(filing, "approved", django_capture_on_commit_callbacks)
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert "non-public" in delivery.last_error
+
+
+def test_a_webhook_goes_only_to_ports_80_and_443(settings, django_capture_on_commit_callbacks):
+    """A provider's URL naming another port would let the portal knock on any service."""
+    settings.PROVIDER_WEBHOOK_RESOLVE = {}
+    with Receiver() as receiver:
+        port = receiver.server.server_address[1]
+        host = AccessProviderFactory(
+            webhook_url=f"http://127.0.0.1:{port}/hooks/beian", webhook_secret="s"
+        )
+        filing = approved_filing(domains=["example-p.cn"], provider=host)
+        (delivery,) = _notify(filing, "approved", django_capture_on_commit_callbacks)
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert "ports 80 and 443" in delivery.last_error
+    assert receiver.requests == []
+
+
+def test_a_webhook_url_with_another_port_is_refused_when_saved(settings):
+    from django.core.exceptions import ValidationError
+
+    from providers.services import webhook_settings_update
+
+    staff = provider_staff()
+    with pytest.raises(ValidationError) as refused:
+        webhook_settings_update(
+            provider=staff.provider, by=staff, url="https://hooks.example.cn:8443/beian"
+        )
+    assert "80" in refused.value.message_dict["webhook_url"][0]
 
 
 def test_a_delivery_lost_before_its_task_is_picked_up_by_the_sweeper(settings):

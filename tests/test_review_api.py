@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_issue
 from filings.models import Filing
 from tests.factories import MinistryFactory, UserFactory
 from tests.review_support import approved, beijing_reviewer, overdue, shanghai_reviewer, submit
@@ -18,7 +18,7 @@ QUEUE = "/api/v1/review/queue/"
 def api(user):
     """A client with the staff token (issued only with a valid OTP, so it counts as verified)."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
+    token = api_token_issue(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 

@@ -73,8 +73,9 @@ LIMITED: dict[str, tuple[str, str]] = {
         f"{HERE}::test_the_verify_page_refuses_the_right_code_after_five_wrong_ones",
     ),
     "api-verify": (
-        "5 wrong tries per code; DRF 'auth' throttle",
-        "tests/test_accounts_register.py::test_the_sixth_try_is_refused_even_with_the_right_code",
+        "tries per client address and per code over every address; DRF 'auth' throttle",
+        "tests/test_security_verify.py::"
+        "test_a_strangers_wrong_tries_lock_out_the_strangers_address_not_the_code",
     ),
     "accounts:password-reset": (
         "5 wrong tries per code",
@@ -152,11 +153,14 @@ NO_SECRETS: dict[str, str] = {
     for names, reason in (
         (
             "home bureau-directory health dev-outbox public:bulletin public:announcement "
-            "certificates:keys certificates:key certificates:verify",
-            "public reading: sends nothing, checks no secret (verify only checks a signature)",
+            "certificates:keys certificates:key certificates:verify "
+            "certificates:verify-domain-result",
+            "public reading: sends nothing, checks no secret (verify only checks a signature; "
+            "a domain check's answer is read by its random id, the check was counted when it "
+            "started)",
         ),
         (
-            "accounts:logout accounts:account accounts:password-initial",
+            "accounts:logout accounts:logout-everywhere accounts:account accounts:password-initial",
             "signed in (or a pending sign-in past its password and codes); sends nothing",
         ),
         (
@@ -498,11 +502,11 @@ def test_the_forgotten_username_form_stops_sending_without_saying_so(client, set
 
 
 def test_the_public_domain_check_stops_fetching_at_its_limit(client, monkeypatch):
-    from certificates import views as certificate_views
+    from certificates import compliance
 
     fetched = []
     monkeypatch.setattr(
-        certificate_views,
+        compliance,
         "domain_certificate_status",
         lambda *, domain: fetched.append(domain) or ("not_filed", None, ""),
     )

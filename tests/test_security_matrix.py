@@ -104,6 +104,16 @@ def client_filing(w):
     return {"filing_id": w.client_filing.pk}
 
 
+def public_check() -> dict:
+    from django.core.cache import cache
+
+    from certificates.selectors import public_check_key
+
+    pending = {"state": "pending", "domain": "example.cn"}
+    cache.set(public_check_key("matrix-check"), pending, timeout=600)
+    return {"check_id": "matrix-check"}
+
+
 def own_pk(w):
     return {"pk": w.own.pk}
 
@@ -118,6 +128,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "dev-outbox": page(NOBODY, refusal="404", expect={"anonymous": "404"}),
     # accounts
     "accounts:account": page(SIGNED_IN),
+    "accounts:logout-everywhere": page(SIGNED_IN, method="post"),
     "accounts:register": page(EVERYONE),
     "accounts:verify": pending(),
     "accounts:verify-resend": pending(method="post", data={"channel": "sms"}),
@@ -147,6 +158,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     # certificates: the submitting account, and the provider of an imported client (Q23, Q25)
     "certificates:verify": page(EVERYONE),
     "certificates:verify-domain": page(EVERYONE),
+    "certificates:verify-domain-result": page(EVERYONE, kwargs=lambda w: public_check()),
     "certificates:keys": page(EVERYONE),
     "certificates:key": page(EVERYONE, kwargs=lambda w: {"key_id": w.key_id, "ext": "json"}),
     "certificates:download": [

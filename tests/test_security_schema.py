@@ -92,9 +92,8 @@ def _keep_the_test_connection():
 @pytest.fixture
 def callers(_keep_the_test_connection, db, fast_password_hashing, settings, tmp_path):
     """The accounts that call, their tokens, and the filing each acts on."""
-    from rest_framework.authtoken.models import Token
-
     from accounts.models import User
+    from accounts.services import api_token_issue
     from tests.factories import MinistryFactory, UserFactory
     from tests.providers_support import provider_staff
     from tests.review_support import approved, submit
@@ -106,7 +105,7 @@ def callers(_keep_the_test_connection, db, fast_password_hashing, settings, tmp_
     ministry = MinistryFactory(username="schema-ministry")
     under_review = submit(domains=["schema-review.cn"])
     approved(domains=["schema-filed.cn"])
-    tokens = {u.role: Token.objects.create(user=u).key for u in (owner, provider, ministry)}
+    tokens = {u.role: api_token_issue(user=u).key for u in (owner, provider, ministry)}
     return {
         "/api/v1/filings/": (tokens[User.Role.OWNER], owner_filing.pk),
         "/api/v1/provider/": (tokens[User.Role.PROVIDER], None),

@@ -176,7 +176,9 @@ def test_the_public_domain_check_goes_through_the_same_guard(client, settings):
     settings.COMPLIANCE_HOST_INTERVAL_SECONDS = 0
     approved_filing(domains=("rebound.cn",))
     settings.COMPLIANCE_RESOLVE = {"rebound.cn": "127.0.0.1:80"}
-    answer = client.post(reverse("certificates:verify-domain"), {"domain": "rebound.cn"})
+    answer = client.post(
+        reverse("certificates:verify-domain"), {"domain": "rebound.cn"}, follow=True
+    )
     assert answer.status_code == 200
     assert answer.context["domain_answer"] == "refused"
 
@@ -212,17 +214,29 @@ def test_a_webhook_goes_to_the_address_that_was_checked_not_a_later_dns_answer(
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     monkeypatch.setattr(webhooks, "_is_public", lambda a: a == "127.0.0.1" or real_rule(a))
+    from beian import outbound
+
+    connected = []
+    real_connect = outbound._DeadlineSocket.connect
     with Receiver() as receiver:
         port = receiver.server.server_address[1]
+
+        def connect(self, address):
+            # Port 80 stands for the receiver's port; the address is the one that was checked.
+            connected.append(address)
+            return real_connect(self, (address[0], port))
+
+        monkeypatch.setattr(outbound._DeadlineSocket, "connect", connect)
         delivery = WebhookDelivery.objects.create(
             provider=AccessProviderFactory(),
             event="approved",
-            url=f"http://hooks.example.cn:{port}/hooks/beian",
+            url="http://hooks.example.cn/hooks/beian",
             body=b"{}",
         )
         assert webhooks.post(delivery, "secret") == 204
+        assert connected == [("127.0.0.1", 80)]
         assert len(receiver.requests) == 1
-        assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.cn:{port}"
+        assert receiver.requests[0]["headers"]["Host"] == "hooks.example.cn"
     with pytest.raises(webhooks.PermanentDeliveryError):
         webhooks.check_target(delivery.url)  # the later answer, 127.0.0.2, is refused
 
@@ -302,7 +316,7 @@ def test_no_public_answer_shows_an_id_number_a_contact_an_address_or_an_ip(
         content_type="application/octet-stream",
     )
     answers["domain check"] = client.post(
-        reverse("certificates:verify-domain"), {"domain": "secret-site.cn"}
+        reverse("certificates:verify-domain"), {"domain": "secret-site.cn"}, follow=True
     )
     answers["keys"] = client.get(reverse("certificates:keys"))
     for ext in ("json", "pem"):

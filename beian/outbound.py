@@ -1,0 +1,313 @@
+"""Every HTTP request the portal makes to a server someone else names (a website's server for
+the certificate checker, a provider's webhook receiver): one function, with the SSRF guard and
+a deadline no server can stretch (healthchecks' ``hc/lib/curl.py`` idea).
+
+- Only http and https, only ports 80 and 443 (a host mapped by ``resolve``, like curl
+  ``--resolve``, may name another port: tests and local trials).
+- The host is resolved once; every answer must be a global address (not private, loopback,
+  link-local, shared, reserved, multicast, unspecified, nor an IPv6 address carrying such an
+  IPv4 address), unless ``allow_private``; the connection goes to exactly the address checked,
+  so a DNS answer that changes afterwards (rebinding) cannot steer it inside. TLS verifies the
+  certificate of the named host.
+- Deadlines are enforced on the socket: before every connect, send and read the socket's
+  timeout is set to what is left of the whole exchange (at most the read timeout), so a server
+  that sends one byte a second is cut off at ``total_timeout``, not between chunks.
+- At most ``max_bytes`` of the body are read; redirects are followed only when asked, each hop
+  checked afresh.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class OutboundError(Exception):
+    """The request was not made or not answered. ``reason``: ``"refused"`` (the guard said no:
+    scheme, port or address), ``"unresolved"`` (the name does not resolve), ``"unreachable"``
+    (no connection, a broken answer, or the deadline passed) or ``"too_large"``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Answer:
+    url: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for a global unicast address; an IPv6 address that carries an IPv4 one (mapped,
+    6to4, Teredo) must carry a public one."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not is_public(embedded):
+            return False
+        if ip.ipv4_mapped is not None:
+            return True
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def resolve(
+    host: str,
+    port: int,
+    *,
+    allow_private: bool,
+    overrides: dict[str, str],
+    is_allowed: Callable[[str], bool] | None = None,
+) -> tuple[str, int]:
+    """The one (address, port) a request for ``host`` connects to; raises ``OutboundError``
+    when the name does not resolve or any of its addresses is not public (``is_allowed``, an
+    address's text → bool, replaces ``is_public`` where given)."""
+    override = overrides.get(host)
+    if override:
+        ip_text, _, port_text = override.rpartition(":")
+        candidates = [(ip_text.strip("[]"), int(port_text))]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise OutboundError("unresolved", f"{host}: the name does not resolve") from exc
+        candidates = [(info[4][0], port) for info in infos]
+    if not candidates:
+        raise OutboundError("unresolved", f"{host}: the name does not resolve")
+    for ip_text, _port in candidates:
+        ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
+        allowed = is_allowed(ip_text) if is_allowed is not None else is_public(ip)
+        # All answers must be public: a name that also points inside is refused whole.
+        if not allow_private and not allowed:
+            raise OutboundError("refused", f"{host} resolves to a non-public address {ip}")
+    return candidates[0]
+
+
+def resolve_target(
+    url: str,
+    *,
+    allow_private: bool,
+    overrides: dict[str, str],
+    is_allowed: Callable[[str], bool] | None = None,
+) -> tuple[str, int]:
+    """Check ``url``'s scheme (http, https) and port (80, 443; any for a host in
+    ``overrides``) and resolve its host with ``resolve``: the (address, port) to connect to."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in DEFAULT_PORTS or not host:
+        raise OutboundError("refused", f"{url}: only http and https addresses are used")
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError as exc:
+        raise OutboundError("refused", f"{url}: not a valid port") from exc
+    if port not in DEFAULT_PORTS.values() and host not in overrides:
+        raise OutboundError("refused", f"{url}: only ports 80 and 443 are used")
+    return resolve(
+        host, port, allow_private=allow_private, overrides=overrides, is_allowed=is_allowed
+    )
+
+
+class _Deadline:
+    """Every send and receive may take only what is left before ``deadline_at`` (and at most
+    ``step`` seconds): the socket's timeout is set again before each call."""
+
+    deadline_at: float | None = None
+    step: float = 0.0
+
+    def _arm(self) -> None:
+        if self.deadline_at is None:
+            return
+        left = self.deadline_at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline passed")
+        self.settimeout(min(self.step, left))
+
+    def recv_into(self, *args, **kwargs):
+        self._arm()
+        return super().recv_into(*args, **kwargs)
+
+    def recv(self, *args, **kwargs):
+        self._arm()
+        return super().recv(*args, **kwargs)
+
+    def send(self, *args, **kwargs):
+        self._arm()
+        return super().send(*args, **kwargs)
+
+    def sendall(self, *args, **kwargs):
+        self._arm()
+        return super().sendall(*args, **kwargs)
+
+
+class _DeadlineSocket(_Deadline, socket.socket):
+    pass
+
+
+class _DeadlineSSLSocket(_Deadline, ssl.SSLSocket):
+    pass
+
+
+class _Connection(http.client.HTTPConnection):
+    def __init__(
+        self,
+        *,
+        scheme: str,
+        host: str,
+        ip: str,
+        port: int,
+        deadline: float,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> None:
+        super().__init__(ip, port)
+        self._scheme = scheme
+        self._named_host = host
+        self._ip = ip
+        self._deadline = deadline
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+
+    def _left(self) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline passed")
+        return left
+
+    def connect(self) -> None:
+        family = socket.AF_INET6 if ":" in self._ip else socket.AF_INET
+        sock = _DeadlineSocket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(min(self._connect_timeout, self._left()))
+            sock.connect((self._ip, self.port))
+            sock.deadline_at, sock.step = self._deadline, self._read_timeout
+            if self._scheme == "https":
+                context = ssl.create_default_context()
+                context.sslsocket_class = _DeadlineSSLSocket
+                sock.settimeout(min(self._read_timeout, self._left()))
+                sock = context.wrap_socket(sock, server_hostname=self._named_host)
+                sock.deadline_at, sock.step = self._deadline, self._read_timeout
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def _one(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    allow_private: bool,
+    overrides: dict[str, str],
+    deadline: float,
+    connect_timeout: float,
+    read_timeout: float,
+    max_bytes: int,
+    before_connect: Callable[[str, float], None] | None,
+) -> Answer:
+    ip, connect_port = resolve_target(url, allow_private=allow_private, overrides=overrides)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port or DEFAULT_PORTS[scheme]
+    if before_connect is not None:
+        before_connect(host, deadline)
+    named = f"[{host}]" if ":" in host else host
+    host_header = named if port == DEFAULT_PORTS[scheme] else f"{named}:{port}"
+    connection = _Connection(
+        scheme=scheme,
+        host=host,
+        ip=ip,
+        port=connect_port,
+        deadline=deadline,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request(method, path, body=body, headers={"Host": host_header, **headers})
+        response = connection.getresponse()
+        data = response.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise OutboundError("too_large", f"{url}: larger than {max_bytes} bytes")
+        return Answer(
+            url=url,
+            status=response.status,
+            headers={k.lower(): v for k, v in response.getheaders()},
+            body=data,
+        )
+    except OutboundError:
+        raise
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
+            raise OutboundError("unreachable", f"{url}: took too long") from exc
+        raise OutboundError("unreachable", f"{url}: {type(exc).__name__}") from exc
+    finally:
+        connection.close()
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    allow_private: bool = False,
+    resolve_overrides: dict[str, str] | None = None,
+    connect_timeout: float,
+    read_timeout: float,
+    total_timeout: float,
+    max_bytes: int,
+    max_redirects: int = 0,
+    before_connect: Callable[[str, float], None] | None = None,
+) -> Answer:
+    """Make one request (and follow up to ``max_redirects`` redirects, each hop checked
+    afresh) within ``total_timeout`` seconds in all; timeouts in seconds, ``max_bytes`` of
+    body at most. ``before_connect(host, deadline)`` runs before each connection (the
+    checker's politeness wait). Raises ``OutboundError``; any status is an ``Answer``."""
+    deadline = time.monotonic() + total_timeout
+    for _hop in range(max_redirects + 1):
+        answer = _one(
+            method,
+            url,
+            body=body,
+            headers=headers or {},
+            allow_private=allow_private,
+            overrides=resolve_overrides or {},
+            deadline=deadline,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_bytes=max_bytes,
+            before_connect=before_connect,
+        )
+        location = answer.headers.get("location")
+        if max_redirects and answer.status in REDIRECTS and location:
+            url = urljoin(url, location)
+            method, body = "GET", None
+            continue
+        return answer
+    raise OutboundError("unreachable", f"more than {max_redirects} redirects")
