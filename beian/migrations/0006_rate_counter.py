@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('beian', '0004_audit_decision_index'),
+        ('beian', '0005_approved_top_level_domains'),
     ]
 
     operations = [
