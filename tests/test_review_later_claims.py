@@ -5,9 +5,9 @@ all, the bureau revokes A, re-checks B and approves B."""
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_issue
 from filings.models import Filing
 from tests.review_support import beijing_reviewer, filing_data
 
@@ -22,7 +22,7 @@ def owner_api(owner):
 
 def staff_api(user):
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
+    token = api_token_issue(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
