@@ -5,7 +5,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from beian.clientaddress import client_address
+from beian.clientaddress import client_address, client_address_or_none
 from tests.accounts_support import PASSWORD
 from tests.factories import UserFactory
 
@@ -43,6 +43,31 @@ def test_behind_a_trusted_proxy_the_hop_it_saw_is_the_client(settings):
 def test_a_malformed_hop_stops_the_walk_at_the_proxy(settings):
     settings.TRUSTED_PROXIES = [PROXY]
     assert address(PROXY, "198.51.100.1, not-an-address") == PROXY
+
+
+def test_a_forged_proxy_hop_from_an_untrusted_peer_is_ignored(settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    assert address("203.0.113.5", f"1.2.3.4, {PROXY}") == "203.0.113.5"
+
+
+def test_every_listed_proxy_network_is_skipped_in_any_order(settings):
+    settings.TRUSTED_PROXIES = ["10.20.0.0/24", "192.168.7.1", "fd00::/8"]
+    assert address(PROXY, "198.51.100.1, 10.20.0.9, 192.168.7.1, fd00::5") == "198.51.100.1"
+    assert address("fd00::1", "198.51.100.1, 192.168.7.1") == "198.51.100.1"
+    assert address("fd00::1", "198.51.100.1, 192.168.7.2") == "192.168.7.2"
+
+
+def test_ipv4_mapped_ipv6_addresses_are_read_as_ipv4(settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    assert address("::ffff:203.0.113.5") == "203.0.113.5"
+    assert address(f"::ffff:{PROXY}", "::ffff:198.51.100.1") == "198.51.100.1"
+
+
+def test_a_request_without_an_address_is_unknown(settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    assert address("") == "unknown"
+    assert address("not-an-address", "198.51.100.1") == "unknown"
+    assert client_address_or_none(RequestFactory().get("/", REMOTE_ADDR="")) is None
 
 
 def register(client, n: int, **extra):
