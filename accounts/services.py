@@ -597,7 +597,7 @@ def password_reset_complete(
                 )
         password_set(user=user, new_password=new_password)
     # Whoever proved both codes may sign in again at once, even after a lockout.
-    axes_reset(username=user.username)
+    axes_reset(username=user.username.lower())
     return user
 
 
