@@ -16,6 +16,7 @@ from beian import limits
 from beian.limits import CountingScopedRateThrottle
 
 from . import services
+from .backends import CLOSED_WITH_FILING
 from .models import SignIn, User
 from .permissions import needs_otp
 from .serializers import (
@@ -28,7 +29,7 @@ from .serializers import (
     VerifiedSerializer,
     VerifySerializer,
 )
-from .views import client_ip, lockout_message
+from .views import client_ip, closed_with_filing_message, lockout_message
 
 
 def _api_errors(exc: ValidationError) -> ApiValidationError:
@@ -147,6 +148,12 @@ class TokenView(_AnonymousAuthView):
         )
         if getattr(django_request, "axes_locked_out", False):
             return self._locked()
+        if user is None and getattr(django_request, CLOSED_WITH_FILING, False):
+            # Only after the right password (Q21), as on the sign-in page.
+            return Response(
+                {"detail": closed_with_filing_message()},
+                status=status.HTTP_403_FORBIDDEN,
+            )
         if user is None:
             services.sign_in_failure_count(username=values["username"])
             return Response(
@@ -199,6 +206,11 @@ class TokenView(_AnonymousAuthView):
                 )
                 if getattr(django_request, "axes_locked_out", False):
                     return self._locked()
+                if device.confirmed and services.totp_code_already_used(device=device, token=otp):
+                    return Response(
+                        {"otp": [services.totp_code_used_message()]},
+                        status=status.HTTP_400_BAD_REQUEST,
+                    )
                 return Response(
                     {
                         "otp": [

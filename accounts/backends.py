@@ -48,3 +48,16 @@ class PortalModelBackend(ModelBackend):
         if request is not None and closed_with_revoked_filing(user):
             setattr(request, CLOSED_WITH_FILING, True)
         return None
+
+
+def lockout_username(request, credentials) -> str | None:
+    """The username django-axes counts failed sign-ins under (``AXES_USERNAME_CALLABLE``): in
+    lower case, since sign-in finds a username in any case, so ``OWNER`` and ``owner`` share
+    one lockout. ``credentials`` as axes gives them, else the posted form or API body."""
+    if credentials:
+        value = credentials.get("username")
+    else:
+        value = getattr(request, "data", request.POST).get("username")
+    if value is None:
+        return None
+    return str(value).strip().lower()

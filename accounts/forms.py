@@ -7,6 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .validators import code_normal_form
+
 
 class ServiceErrorsMixin:
     """Put a service's ``ValidationError`` beside the fields it names."""
@@ -19,8 +21,16 @@ class ServiceErrorsMixin:
             self.add_error(None, exc.messages)
 
 
+class CodeField(forms.CharField):
+    """A 6-digit code, checked in its normal form (``code_normal_form``): full-width digits
+    and invisible characters pasted or typed with it do not count."""
+
+    def to_python(self, value):
+        return super().to_python(code_normal_form(value) if isinstance(value, str) else value)
+
+
 def _code_field(label) -> forms.CharField:
-    return forms.CharField(
+    return CodeField(
         label=label,
         max_length=6,
         min_length=6,

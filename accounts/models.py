@@ -6,6 +6,20 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+class PortalUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        """The account whose username is ``username`` in any case (``OWNER`` is ``owner``), as
+        registration treats them; an exact match first, for staff names given before that rule.
+        Raises ``User.DoesNotExist``."""
+        matches = list(self.filter(username__iexact=(username or "").strip()).order_by("pk")[:10])
+        for user in matches:
+            if user.username == username:
+                return user
+        if not matches:
+            raise self.model.DoesNotExist
+        return matches[0]
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         OWNER = "owner", _("website owner")
@@ -61,16 +75,27 @@ class User(AbstractUser):
     # no longer matches (see ``_get_session_auth_hash`` and ``accounts.services``).
     session_generation = models.PositiveIntegerField(_("sign-out generation"), default=0)
 
-    objects = UserManager()
+    objects = PortalUserManager()
 
     REQUIRED_FIELDS = ["email", "mobile"]
 
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        # A closed account (deactivated, as when its filing is revoked: Q21) is kept for the
+        # record but no longer holds its mobile and email: its owner registers again with them.
+        # Its username stays taken.
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
-            models.UniqueConstraint(fields=["mobile"], name="user_mobile_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(is_active=True),
+                name="user_email_unique_ci_live",
+            ),
+            models.UniqueConstraint(
+                fields=["mobile"],
+                condition=models.Q(is_active=True),
+                name="user_mobile_unique_live",
+            ),
         ]
         indexes = [
             # Usernames are looked up whatever their case (sign-in hints, provider imports).

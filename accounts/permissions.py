@@ -19,6 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.permissions import BasePermission
 
@@ -106,7 +107,7 @@ def request_is_otp_verified(request) -> bool:
 
 class _RolePermission(BasePermission):
     roles: tuple[str, ...] = ()
-    message = "This call is for staff accounts that have passed the second factor (otp)."
+    message = _("This call is for staff accounts that have passed the second factor (otp).")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -137,14 +138,14 @@ class IsProviderStaff(_RolePermission):
     """Access-provider staff (``request.user.provider``); the second factor if they enrolled."""
 
     roles = (User.Role.PROVIDER,)
-    message = "This call is for access-provider staff."
+    message = _("This call is for access-provider staff.")
 
 
 class IsVerifiedOwner(BasePermission):
     """A website owner whose mobile and email are confirmed and who chose their own password
     (and, having enrolled a second factor, passed it)."""
 
-    message = "This call is for website owners who have confirmed their mobile and email."
+    message = _("This call is for website owners who have confirmed their mobile and email.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from axes.utils import reset as axes_reset
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
@@ -31,7 +33,12 @@ from providers.models import AccessProvider
 
 from .models import SignIn, User, VerificationCode
 from .permissions import needs_otp
-from .validators import validate_mainland_mobile, validate_real_email, validate_username
+from .validators import (
+    code_normal_form,
+    validate_mainland_mobile,
+    validate_real_email,
+    validate_username,
+)
 
 Purpose = VerificationCode.Purpose
 Channel = VerificationCode.Channel
@@ -146,7 +153,7 @@ def _check_code(
     this inside a transaction that it commits either way, so wrong tries are kept.
     """
     record = _live_code(user=user, purpose=purpose, channel=channel)
-    code = (code or "").strip()
+    code = code_normal_form(code)
     if record is None:
         return _("No code is waiting for this. Request a new code.")
     if record.expires_at <= timezone.now():
@@ -197,7 +204,8 @@ def _clean_identity(
     exclude: User | None = None,
     staff: bool = False,
 ) -> dict[str, str]:
-    """Validate and normalise the given fields, and refuse those another account holds."""
+    """Validate and normalise the given fields, and refuse those another account holds: a
+    username any account, a mobile or email a live (not closed) account."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, str] = {}
     others = User.objects.all()
@@ -223,7 +231,9 @@ def _clean_identity(
         except ValidationError as exc:
             errors[name] = exc.messages
             continue
-        if others.filter(**{lookup: cleaned[name]}).exists():
+        # A closed account keeps its username but frees its mobile and email (Q21).
+        holders = others if name == "username" else others.filter(is_active=True)
+        if holders.filter(**{lookup: cleaned[name]}).exists():
             errors[name] = [taken[name]]
     if errors:
         raise ValidationError(errors)
@@ -249,7 +259,8 @@ def identity_check(
     form that creates or changes an account makes (registration, staff accounts, the admin).
 
     Raises ``ValidationError`` keyed by field (``username``, ``email``, ``mobile``) for a value
-    that is malformed or held by another account (``exclude``: the account being changed).
+    that is malformed or held by another account (``exclude``: the account being changed); a
+    closed account (deactivated, as with its revoked filing, Q21) holds only its username.
     ``None`` skips a field; ``staff`` accepts any username the ministry gives (owners' follow
     ``validate_username``).
     """
@@ -586,14 +597,14 @@ def password_reset_complete(
                 )
         password_set(user=user, new_password=new_password)
     # Whoever proved both codes may sign in again at once, even after a lockout.
-    axes_reset(username=user.username)
+    axes_reset(username=user.username.lower())
     return user
 
 
 def _check_code_peek(*, user: User, purpose: str, channel: str, code: str) -> str | None:
     """Like ``_check_code`` but leaves a matching code unused (a wrong one still counts)."""
     record = _live_code(user=user, purpose=purpose, channel=channel)
-    code = (code or "").strip()
+    code = code_normal_form(code)
     if record is None:
         return _("No code is waiting for this. Request a new code.")
     if record.expires_at <= timezone.now():
@@ -782,12 +793,35 @@ def totp_device_for_enrolment(*, user: User) -> TOTPDevice:
 @transaction.atomic
 def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
     """Confirm a device with a first code from it; other devices of the account are removed."""
-    if not device.verify_token((token or "").strip()):
+    if not device.verify_token(code_normal_form(token)):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     return True
+
+
+def totp_code_already_used(*, device: TOTPDevice, token: str) -> bool:
+    """Whether ``token``, just refused by ``device.verify_token``, is a right code of the
+    current window (RFC 6238 time steps within the device's tolerance) that was used already:
+    a TOTP code works once, so the person must wait for the next one (动态码已使用)."""
+    try:
+        value = int(code_normal_form(token))
+    except ValueError:
+        return False
+    if device.last_t < 0:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return bool(totp.verify(value, device.tolerance))
+
+
+def totp_code_used_message() -> str:
+    """What a person who typed an authenticator code a second time is told."""
+    return _(
+        "This code was used already. Wait for your authenticator app to show the next code "
+        "(a new one every 30 seconds) and type that."
+    )
 
 
 def _credentials_fingerprint(user: User) -> str:

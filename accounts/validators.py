@@ -45,3 +45,11 @@ def validate_username(value: str) -> str:
             code="invalid_username",
         )
     return username
+
+
+def code_normal_form(value: str | None) -> str:
+    """A typed verification or authenticator code (验证码, 动态码) as it is checked: format
+    characters dropped, full-width digits folded (``"３３４４１２"`` and ``"508765\\u200b"``
+    become ``"334412"`` and ``"508765"``), surrounding spaces trimmed. Every entrance that
+    takes a code (pages, API, services) checks this form."""
+    return folded(value)

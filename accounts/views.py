@@ -377,13 +377,7 @@ def sign_in(request):
                 return response
             if user is None and getattr(request, CLOSED_WITH_FILING, False):
                 # Only after the right password (Q21): nothing is told to anyone else.
-                form.add_error(
-                    None,
-                    _(
-                        "This account was closed when its filing was revoked. To file again, "
-                        "register a new account and submit a new filing."
-                    ),
-                )
+                form.add_error(None, closed_with_filing_message())
                 return render(
                     request,
                     "accounts/login.html",
@@ -406,6 +400,15 @@ def sign_in(request):
                 return _next_step(request, user)
         status = 400
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def closed_with_filing_message() -> str:
+    """What the right password of an account closed with its revoked filing gets (Q21), on the
+    sign-in page and from the token API."""
+    return _(
+        "This account was closed when its filing was revoked. To file again, "
+        "register a new account and submit a new filing."
+    )
 
 
 def lockout_message() -> str:
@@ -716,6 +719,10 @@ def otp_verify(request):
                 return redirect(_otp_next(request))
             if not device.verify_is_allowed()[0]:
                 form.add_error("otp_token", _("Too many wrong codes. Wait a minute and try again."))
+            elif services.totp_code_already_used(
+                device=device, token=form.cleaned_data["otp_token"]
+            ):
+                form.add_error("otp_token", services.totp_code_used_message())
             else:
                 form.add_error(
                     "otp_token",

@@ -192,6 +192,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = flag("AXES_ENABLED", default=True)
 AXES_CLIENT_IP_CALLABLE = "beian.clientaddress.client_address_or_none"
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 # Failures per username over every address (beian/limits.py): past this many, every sign-in
 # of that username (page and API) waits for ACCOUNTS_USERNAME_SLOW_RATE, so guesses spread
 # over many addresses gain nothing, while no address can lock the account holder out.

@@ -160,14 +160,18 @@ class _Batch:
         self.emails = (
             set(
                 User.objects.annotate(lemail=Lower("email"))
-                .filter(lemail__in=emails)
+                .filter(lemail__in=emails, is_active=True)
                 .values_list("lemail", flat=True)
             )
             if emails
             else set()
         )
         self.mobiles = (
-            set(User.objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
+            set(
+                User.objects.filter(mobile__in=mobiles, is_active=True).values_list(
+                    "mobile", flat=True
+                )
+            )
             if mobiles
             else set()
         )

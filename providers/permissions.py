@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 
@@ -50,7 +51,7 @@ class IsActiveProviderStaff(BasePermission):
     """API: staff of an active provider. A token counts as the second factor (a console token
     is created in a session that passed it); a browser session must have passed it."""
 
-    message = "This call is for staff of an active access provider."
+    message = _("This call is for staff of an active access provider.")
 
     def has_permission(self, request, view) -> bool:
         if not is_provider_staff(request.user):

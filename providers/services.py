@@ -283,12 +283,24 @@ def set_initial_password(user: User, raw: str) -> None:
 @transaction.atomic
 def client_password_reset(*, client: User, by: User) -> str:
     """The provider that imported an account resets it while it still has its initial
-    password (Q12); afterwards only the bureau can. Returns the new initial password."""
+    password (Q12); afterwards only the bureau can. Returns the new initial password.
+
+    Raises ``PermissionDenied`` for an account the provider did not import, and
+    ``ValidationError`` for a closed (deactivated) account or one past its initial password.
+    """
     provider = by.provider
     _check_provider_staff(by, provider)
     client = User.objects.select_for_update().get(pk=client.pk)
     if client.imported_by_id != provider.pk or client.role != User.Role.OWNER:
         raise PermissionDenied
+    if not client.is_active:
+        raise ValidationError(
+            _(
+                "This client's account is closed (deactivated, as when its filing is revoked), "
+                "so it has no password to reset. To file again the client registers a new "
+                "account or is imported again."
+            )
+        )
     if not client.password_is_initial:
         raise ValidationError(
             _(

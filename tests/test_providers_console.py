@@ -114,6 +114,27 @@ def test_no_reset_once_the_client_chose_a_password(console, staff):
     assert not AuditLog.objects.filter(action="provider.client_password_reset").exists()
 
 
+def test_no_reset_of_a_closed_client_and_no_button_for_it(console, staff):
+    client_user = imported_client(staff.provider, status="revoked")
+    User.objects.filter(pk=client_user.pk).update(is_active=False)
+    client_user.refresh_from_db()
+    before = client_user.password
+    reset_url = reverse("providers:client-password-reset", args=[client_user.pk])
+
+    console.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    listing = console.get(reverse("providers:console"))
+    response = console.post(reset_url, follow=True)
+
+    assert client_user.username in listing.content.decode()
+    assert reset_url not in listing.content.decode()
+    assert "account is closed" in response.content.decode()
+    with pytest.raises(ValidationError, match="closed"):
+        client_password_reset(client=client_user, by=staff)
+    client_user.refresh_from_db()
+    assert client_user.password == before
+    assert not AuditLog.objects.filter(action="provider.client_password_reset").exists()
+
+
 def test_no_reset_of_another_providers_client(console):
     other = imported_client(AccessProviderFactory())
     response = console.post(reverse("providers:client-password-reset", args=[other.pk]))
