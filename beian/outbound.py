@@ -27,6 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.translation import gettext_noop
+
+from beian.normalforms.domains import domain_unicode, url_unicode
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -34,12 +38,27 @@ REDIRECTS = (301, 302, 303, 307, 308)
 class OutboundError(Exception):
     """The request was not made or not answered. ``reason``: ``"refused"`` (the guard said no:
     scheme, port or address), ``"unresolved"`` (the name does not resolve), ``"unreachable"``
-    (no connection, a broken answer, or the deadline passed) or ``"too_large"``."""
+    (no connection, a broken answer, or the deadline passed) or ``"too_large"``.
 
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
+    ``message`` is a coded message (``beian.coded``: an English message id and its values,
+    hosts and URLs in Unicode) for whoever reads it later in their own language; ``detail``
+    is its English text, which ``beian.coded.encode`` turns back into the coded message.
+    """
+
+    def __init__(self, reason: str, code: str, **params) -> None:
         self.reason = reason
-        self.detail = detail
+        self.message = {"code": code, "params": params}
+        self.detail = code % params if params else code
+        super().__init__(self.detail)
+
+
+def _host(host: str) -> str:
+    """A host as people read it (Unicode, not the A-label) for a message."""
+    return domain_unicode(host)
+
+
+def _url(url: str) -> str:
+    return url_unicode(url)
 
 
 @dataclass(frozen=True)
@@ -92,16 +111,25 @@ def resolve(
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
-            raise OutboundError("unresolved", f"{host}: the name does not resolve") from exc
+            raise OutboundError(
+                "unresolved", gettext_noop("%(host)s: the name does not resolve."), host=_host(host)
+            ) from exc
         candidates = [(info[4][0], port) for info in infos]
     if not candidates:
-        raise OutboundError("unresolved", f"{host}: the name does not resolve")
+        raise OutboundError(
+            "unresolved", gettext_noop("%(host)s: the name does not resolve."), host=_host(host)
+        )
     for ip_text, _port in candidates:
         ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
         allowed = is_allowed(ip_text) if is_allowed is not None else is_public(ip)
         # All answers must be public: a name that also points inside is refused whole.
         if not allow_private and not allowed:
-            raise OutboundError("refused", f"{host} resolves to a non-public address {ip}")
+            raise OutboundError(
+                "refused",
+                gettext_noop("%(host)s resolves to a non-public address, %(address)s."),
+                host=_host(host),
+                address=str(ip),
+            )
     return candidates[0]
 
 
@@ -118,13 +146,21 @@ def resolve_target(
     scheme = (parts.scheme or "").lower()
     host = (parts.hostname or "").lower()
     if scheme not in DEFAULT_PORTS or not host:
-        raise OutboundError("refused", f"{url}: only http and https addresses are used")
+        raise OutboundError(
+            "refused",
+            gettext_noop("%(url)s: only http:// and https:// addresses are used."),
+            url=_url(url),
+        )
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as exc:
-        raise OutboundError("refused", f"{url}: not a valid port") from exc
+        raise OutboundError(
+            "refused", gettext_noop("%(url)s: the port is not valid."), url=_url(url)
+        ) from exc
     if port not in DEFAULT_PORTS.values() and host not in overrides:
-        raise OutboundError("refused", f"{url}: only ports 80 and 443 are used")
+        raise OutboundError(
+            "refused", gettext_noop("%(url)s: only ports 80 and 443 are used."), url=_url(url)
+        )
     return resolve(
         host, port, allow_private=allow_private, overrides=overrides, is_allowed=is_allowed
     )
@@ -253,7 +289,12 @@ def _one(
         response = connection.getresponse()
         data = response.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise OutboundError("too_large", f"{url}: larger than {max_bytes} bytes")
+            raise OutboundError(
+                "too_large",
+                gettext_noop("%(url)s: the answer is larger than %(limit)s bytes."),
+                url=_url(url),
+                limit=max_bytes,
+            )
         return Answer(
             url=url,
             status=response.status,
@@ -264,8 +305,15 @@ def _one(
         raise
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
-            raise OutboundError("unreachable", f"{url}: took too long") from exc
-        raise OutboundError("unreachable", f"{url}: {type(exc).__name__}") from exc
+            raise OutboundError(
+                "unreachable", gettext_noop("%(url)s: no answer in time."), url=_url(url)
+            ) from exc
+        raise OutboundError(
+            "unreachable",
+            gettext_noop("%(url)s: the connection failed (%(error)s)."),
+            url=_url(url),
+            error=type(exc).__name__,
+        ) from exc
     finally:
         connection.close()
 
@@ -310,4 +358,9 @@ def request(
             method, body = "GET", None
             continue
         return answer
-    raise OutboundError("unreachable", f"more than {max_redirects} redirects")
+    raise OutboundError(
+        "unreachable",
+        gettext_noop("%(url)s: more than %(count)s redirects."),
+        url=_url(url),
+        count=max_redirects,
+    )

@@ -45,3 +45,5 @@ urlpatterns = [
     # Answers 404 unless DEBUG is on and the outbox is enabled.
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
 ]
+
+handler404 = "beian.views.not_found"

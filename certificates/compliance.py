@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from beian.normalforms.domains import url_unicode
 from filings.models import Filing
 
 from . import format as cert_format
@@ -41,7 +42,7 @@ def check_certificate_file(*, domain: str, certificate: Certificate) -> tuple[st
         return exc.reason, exc.detail
     if result.status != 200:
         return Reason.CERT_MISSING, _("%(url)s answered HTTP %(status)s.") % {
-            "url": cert_url(domain),
+            "url": url_unicode(cert_url(domain)),
             "status": result.status,
         }
     if cert_format.signed_extent(result.body) == cert_format.signed_extent(certificate.file_bytes):
@@ -112,7 +113,7 @@ def check_homepage(*, domain: str, number: str) -> tuple[str, str]:
         return exc.reason, exc.detail
     if result.status != 200:
         return Reason.UNREACHABLE, _("%(url)s answered HTTP %(status)s.") % {
-            "url": homepage_url(domain),
+            "url": url_unicode(homepage_url(domain)),
             "status": result.status,
         }
     parser = _LinkCollector()

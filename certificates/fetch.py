@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from beian import outbound
+from beian.normalforms.domains import domain_unicode
 
 MAX_REDIRECTS = 3
 USER_AGENT = "BeianComplianceChecker/1.0 (+ICP filing system)"
@@ -66,7 +68,9 @@ def _polite_wait(host: str, deadline: float) -> None:
     while not cache.add(key, 1, timeout=max(1, round(interval))):
         if time.monotonic() + 0.2 > deadline:
             raise outbound.OutboundError(
-                "unreachable", f"{host}: busy with other checks, try again later"
+                "unreachable",
+                gettext_noop("%(host)s: busy with other checks; try again later."),
+                host=domain_unicode(host),
             )
         time.sleep(0.2)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import account_required, staff_required
 from beian import limits
 from beian.clientaddress import client_address
+from beian.normalforms.domains import domain_unicode
 from filings.models import Filing
 
 from . import services
@@ -195,7 +196,10 @@ def verify_domain_result(request, check_id: str):
     if request.headers.get("HX-Request"):
         return render(request, "certificates/includes/domain_check.html", context)
     return _verify_page(
-        request, domain_form=DomainCheckForm(initial={"domain": check["domain"]}), **context
+        request,
+        # The domain is kept as its A-label; the box shows it as it was typed (Unicode).
+        domain_form=DomainCheckForm(initial={"domain": domain_unicode(check["domain"])}),
+        **context,
     )
 
 

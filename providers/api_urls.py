@@ -4,6 +4,8 @@ from . import api
 
 urlpatterns = [
     path("provider/domains/check/", api.DomainCheckView.as_view(), name="api-provider-check"),
-    path("provider/domains/<str:domain>/", api.DomainView.as_view(), name="api-provider-domain"),
+    # ``path``: a URL asked about (its ``/`` escaped as %2F arrives decoded) is looked up by
+    # its host, as the batch call does.
+    path("provider/domains/<path:domain>/", api.DomainView.as_view(), name="api-provider-domain"),
     path("provider/imports/", api.ImportView.as_view(), name="api-provider-imports"),
 ]

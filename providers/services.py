@@ -173,11 +173,14 @@ def webhook_settings_update(
     A secret is generated the first time a URL is set, or on request; it is shown once.
     """
     _check_provider_staff(by, provider)
+    from .webhooks import literal_address_refused, normal_url
+
     url = (url or "").strip()
     if url:
         try:
+            url = normal_url(url)
             URLValidator(schemes=["http", "https"])(url)
-        except ValidationError as exc:
+        except (ValueError, ValidationError) as exc:
             raise ValidationError(
                 {"webhook_url": _("Enter a full http:// or https:// address.")}
             ) from exc
@@ -192,6 +195,16 @@ def webhook_settings_update(
                         "Webhooks are sent to ports 80 and 443 only: leave the port out of the "
                         "address."
                     )
+                }
+            )
+        refused = literal_address_refused(url)
+        if refused is not None:
+            raise ValidationError(
+                {
+                    "webhook_url": _(
+                        "Webhooks are sent to public addresses only: %(address)s is not one."
+                    )
+                    % {"address": refused}
                 }
             )
     provider = AccessProvider.objects.select_for_update().get(pk=provider.pk)

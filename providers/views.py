@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
+from beian.normalforms.domains import url_unicode
 from beian.workdays import working_calendar
 
 from . import imports, selectors, services
@@ -220,7 +221,9 @@ def signin_token_revoke(request):
 @provider_staff_required
 def webhooks(request):
     provider = request.user.provider
-    form = WebhookForm(request.POST or None, initial={"webhook_url": provider.webhook_url})
+    form = WebhookForm(
+        request.POST or None, initial={"webhook_url": url_unicode(provider.webhook_url)}
+    )
     new_secret = None
     status = 200
     if request.method == "POST":
@@ -240,7 +243,7 @@ def webhooks(request):
                 messages.success(request, _("The webhook settings are saved."))
                 if new_secret is None:
                     return redirect("providers:webhooks")
-                form = WebhookForm(initial={"webhook_url": provider.webhook_url})
+                form = WebhookForm(initial={"webhook_url": url_unicode(provider.webhook_url)})
         else:
             status = 400
     return render(

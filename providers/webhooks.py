@@ -21,9 +21,11 @@ import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from beian import outbound
 from beian.delivery import PermanentDeliveryError, TemporaryDeliveryError
+from beian.normalforms.domains import normalize_domain
 
 from .models import WebhookDelivery
 
@@ -55,6 +57,52 @@ def _is_public(address: str) -> bool:
 def _rule(address: str) -> bool:
     # Looked up at call time, so that a test may stand a local receiver in for a public one.
     return _is_public(address)
+
+
+def normal_url(url: str) -> str:
+    """``url`` with its host in the domain normal form (``beian.normalforms.domains``: the
+    RFC 3490 separators ``。．｡`` are full stops, stored as lower-case A-labels); an IP
+    literal is kept as written. Raises ``ValueError`` when the host is no domain or address.
+    ``normal_url("http://例子。中国/h") == "http://xn--fsqu00a.xn--fiqs8s/h"``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("no scheme")
+    authority, path = rest, ""
+    for mark in "/?#":
+        if mark in authority:
+            authority, tail = authority.split(mark, 1)
+            path = mark + tail + path
+            break
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):
+        host, bracket, port = hostport.partition("]")
+        host, port = host + bracket, port
+    else:
+        host, colon, port = hostport.partition(":")
+        port = colon + port
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            host = normalize_domain(host)
+    return f"{scheme.lower()}://{userinfo}{at}{host}{port}{path}"
+
+
+def literal_address_refused(url: str) -> str | None:
+    """The address written in ``url``'s host when it is an IP literal the sender would refuse
+    (the same rule as ``check_target``), else None. Host names are checked when sending,
+    since what they resolve to can change."""
+    host = (urlsplit(url).hostname or "").strip("[]")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if (
+        settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE
+        or host in settings.PROVIDER_WEBHOOK_RESOLVE
+        or _rule(host)
+    ):
+        return None
+    return host
 
 
 def check_target(url: str) -> tuple[str, int]:
@@ -114,11 +162,15 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
             max_bytes=64 * 1024,
         )
     except outbound.OutboundError as exc:
-        raise TemporaryDeliveryError(f"unreachable: {exc.detail}") from exc
+        raise TemporaryDeliveryError(exc.detail) from exc
     if 200 <= answer.status < 300:
         return answer.status
     text = answer.body[:1024].decode("utf-8", "replace")[:200]
-    error = TemporaryDeliveryError(f"answered {answer.status}: {text}")
+    # Kept in English, the message id, and read in the provider's language (beian.coded).
+    error = TemporaryDeliveryError(
+        gettext_noop("The receiver answered HTTP %(status)s: %(text)s")
+        % {"status": answer.status, "text": text}
+    )
     error.status_code = answer.status
     raise error
 

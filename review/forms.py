@@ -19,11 +19,20 @@ KIND_CHOICES = [
 ]
 
 
+# In the queue's filter a new filing's status is told apart from "everything waiting", which
+# reads the same ("待审核") in Chinese when both are called "pending".
+_QUEUE_LABELS = {Filing.Status.PENDING_REVIEW: _("new filing pending review")}
+
+
 def status_choices():
     return [
-        ("open", _("waiting for a decision")),
+        ("open", _("all waiting for a decision (new, amendment, revocation)")),
         ("all", _("any status")),
-        *[(s.value, s.label) for s in Filing.Status if s != Filing.Status.DRAFT],
+        *[
+            (s.value, _QUEUE_LABELS.get(s, s.label))
+            for s in Filing.Status
+            if s != Filing.Status.DRAFT
+        ],
     ]
 
 

@@ -335,3 +335,50 @@ def test_the_client_search_reads_names_and_numbers_in_their_normal_forms(console
     assert branch.username in page and other.username not in page
     page = console.get(reverse("providers:console"), {"q": "京icp备2026000002"}).content.decode()
     assert numbered.username in page and other.username not in page
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://169.254.169.254/latest/", "169.254.169.254"),
+        ("http://127.0.0.1/", "127.0.0.1"),
+        ("http://[::1]/", "::1"),
+        ("http://0.0.0.0/", "0.0.0.0"),
+        ("http://[fd00::1]/", "fd00::1"),
+        ("https://10.1.2.3/hook", "10.1.2.3"),
+        ("http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1"),
+    ],
+)
+def test_a_webhook_url_naming_a_non_public_address_is_refused_on_the_field(
+    console, staff, settings, url, address
+):
+    settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE = False
+
+    response = console.post(reverse("providers:webhooks"), {"webhook_url": url})
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors["webhook_url"]
+    assert errors == [f"回调只发送到公网地址，{address} 不是公网地址。"]
+    assert AccessProvider.objects.get(pk=staff.provider_id).webhook_url == ""
+
+
+def test_a_webhook_url_at_a_public_address_is_saved(console, staff, settings):
+    settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE = False
+
+    response = console.post(reverse("providers:webhooks"), {"webhook_url": "https://1.1.1.1/h"})
+
+    assert response.status_code == 200
+    assert AccessProvider.objects.get(pk=staff.provider_id).webhook_url == "https://1.1.1.1/h"
+
+
+@pytest.mark.parametrize(
+    "typed", ["http://例子。中国/hook", "http://例子.中国/hook", "http://例子．中国/hook"]
+)
+def test_a_webhook_host_is_taken_in_the_domain_normal_form(console, staff, typed):
+    response = console.post(reverse("providers:webhooks"), {"webhook_url": typed})
+
+    assert response.status_code == 200
+    provider = AccessProvider.objects.get(pk=staff.provider_id)
+    assert provider.webhook_url == "http://xn--fsqu00a.xn--fiqs8s/hook"
+    page = console.get(reverse("providers:webhooks")).content.decode()
+    assert 'value="http://例子.中国/hook"' in page

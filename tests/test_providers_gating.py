@@ -223,3 +223,26 @@ def test_tokens_are_for_provider_staff_only():
     owner = UserFactory(role=User.Role.OWNER)
     with pytest.raises(PermissionDenied):
         api_token_issue(user=owner, name="x")
+
+
+@pytest.mark.parametrize(
+    "asked",
+    ["http%3A%2F%2Fgated-url.cn%2Fp", "https%3A%2F%2Fwww.gated-url.cn%3A443%2Fa%2Fb%3Fq%3D1"],
+)
+def test_a_url_asked_about_one_by_one_is_looked_up_by_its_host(api, asked):
+    approved_filing(domains=["gated-url.cn"])
+
+    response = api.get(one(asked))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["filed"] is True
+
+
+@pytest.mark.parametrize("path", ["/api/v1/provider/nothing-here/", "/api/v1/provider/domains/"])
+def test_an_unknown_api_address_answers_json_not_a_page(api, path):
+    response = api.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["detail"] == "未找到。"

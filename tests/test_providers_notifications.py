@@ -210,3 +210,24 @@ def test_a_revoked_filing_still_reaches_its_provider(django_capture_on_commit_ca
     filing.save()
     _notify(filing, "revoked", django_capture_on_commit_callbacks)
     assert Message.objects.filter(to=host.email, subject__contains=filing.number).exists()
+
+
+def test_a_failed_delivery_reads_in_the_providers_language(
+    settings, django_capture_on_commit_callbacks, client
+):
+    settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE = False
+    staff = provider_staff()
+    staff.provider.webhook_url = "http://127.0.0.1/hook"
+    staff.provider.webhook_secret = "s"
+    staff.provider.save()
+    filing = approved_filing(domains=["example-lang.cn"], provider=staff.provider)
+    _notify(filing, "approved", django_capture_on_commit_callbacks)
+    client.force_login(staff)
+    from django.urls import reverse
+
+    chinese = client.get(reverse("providers:webhooks"))
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("providers:webhooks"))
+
+    assert "127.0.0.1 解析到非公网地址 127.0.0.1。" in chinese.content.decode()
+    assert "127.0.0.1 resolves to a non-public address, 127.0.0.1." in english.content.decode()

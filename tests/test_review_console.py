@@ -432,3 +432,17 @@ def test_every_recorded_action_has_a_name_on_the_console():
         codes |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"\)', path.read_text()))
     assert {"filing.submit", "filing.reject", "provider.import_client"} <= codes
     assert codes - set(ACTION_LABELS) == set()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_status_in_the_queue_filter_has_its_own_label(otp_client, language):
+    import re
+
+    client = otp_client(beijing_reviewer())
+    client.cookies["django_language"] = language
+    page = client.get(reverse("review:queue")).content.decode()
+
+    select = re.search(r'<select[^>]*name="status".*?</select>', page, re.S).group(0)
+    labels = [label.strip() for label in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
+    assert len(labels) == len(set(labels)) >= 7, labels
+    assert ("新备案待审核" if language == "zh-hans" else "new filing pending review") in labels
