@@ -860,3 +860,12 @@ def test_the_bureau_search_finds_a_username_in_any_case_and_a_certificate_number
 def test_the_sponsor_certificate_number_is_indexed_for_the_bureau_search():
     indexed = [tuple(index.fields) for index in Filing._meta.indexes]
     assert ("sponsor_id_number",) in indexed
+
+
+def test_the_provider_console_search_with_a_null_character_finds_nothing_without_an_error():
+    from providers.selectors import client_filings
+
+    staff = provider_staff()
+    approved_filing(domains=["provider-search.cn"], provider=staff.provider)
+    assert client_filings(provider=staff.provider).exists()
+    assert not client_filings(provider=staff.provider, q=f"provider{NUL}").exists()
