@@ -866,6 +866,6 @@ def test_the_provider_console_search_with_a_null_character_finds_nothing_without
     from providers.selectors import client_filings
 
     staff = provider_staff()
-    approved_filing(domains=["provider-search.cn"], provider=staff.provider)
+    approved_filing(domains=["provider-search.cn"], filed_by=staff.provider)
     assert client_filings(provider=staff.provider).exists()
     assert not client_filings(provider=staff.provider, q=f"provider{NUL}").exists()
