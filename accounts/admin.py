@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from beian.normalforms.emails import normalize_email
 
 from .models import SignIn, User
 from .services import identity_check, staff_create
@@ -12,8 +15,30 @@ from .services import identity_check, staff_create
 ADMIN_CREATED_ROLES = (User.Role.BUREAU, User.Role.MINISTRY)
 
 
+class _NormalEmailField(forms.EmailField):
+    """The admin's email field reads an address in its normal form
+    (``beian.normalforms.emails``), as the API and the pages do: a full-width
+    ``ｏｗｎｅｒ@example.cn`` is ``owner@example.cn``; an address that is none is refused, on
+    the field, with the services' message."""
+
+    default_validators = []
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return text
+        return normalize_email(text)
+
+
 class _AccountChecks:
     """What the account services check, on the admin's account forms, each on its field."""
+
+    def _use_normal_email(self) -> None:
+        field = self.fields.get("email")
+        if field is not None:
+            self.fields["email"] = _NormalEmailField(
+                label=field.label, required=field.required, help_text=field.help_text
+            )
 
     def _check_account(self, data: dict, *, creating: bool) -> None:
         names = [n for n in ("username", "email", "mobile") if n in self.fields]
@@ -55,6 +80,7 @@ class AccountCreationForm(_AccountChecks, AdminUserCreationForm):
         super().__init__(*args, **kwargs)
         # Staff sign in with a password: there is no account without one to create here.
         self.fields.pop("usable_password", None)
+        self._use_normal_email()
 
     def clean(self):
         data = super().clean()
@@ -63,6 +89,10 @@ class AccountCreationForm(_AccountChecks, AdminUserCreationForm):
 
 
 class AccountChangeForm(_AccountChecks, UserChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._use_normal_email()
+
     def clean(self):
         data = super().clean()
         self._check_account(data, creating=False)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import User
 from beian.models import Province
 from beian.normalforms.domains import homepage_key
-from beian.normalforms.names import name_key
+from beian.normalforms.names import name_key, name_search_key
 from filings.models import (
     Conflict,
     Domain,
@@ -369,11 +369,11 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 "province_id": plan.province_of[i],
                 "sponsor_number": filing_numbers[i],
                 "sponsor_name": sponsor_name,
-                "sponsor_name_search": name_key(sponsor_name),
+                "sponsor_name_search": name_search_key(sponsor_name),
                 "sponsor_nature": "enterprise" if i % 5 else "individual",
                 "website_number": f"{filing_numbers[i]}-{n + 1}",
                 "website_name": website_name,
-                "website_name_search": name_key(website_name),
+                "website_name_search": name_search_key(website_name),
                 "homepage": f"http://www.{domain}/",
                 "domains": [domain],
                 "access_provider_id": filed_by[i],

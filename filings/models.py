@@ -149,6 +149,8 @@ class Filing(models.Model):
                 ),
             ),
             models.Index(fields=["province", "status"], name="filing_province_status_idx"),
+            # The bureau's search by the sponsor's certificate number (compact, capitals).
+            models.Index(fields=["sponsor_id_number"], name="filing_sponsor_id_number_idx"),
             models.Index(fields=["filed_by_provider", "status"], name="filing_provider_idx"),
             # The statistics: decisions of the last 90 days, read from the index alone.
             models.Index(
@@ -413,10 +415,11 @@ class PublishedWebsite(models.Model):
     sponsor_nature = models.CharField(max_length=16)
     website_number = models.CharField(max_length=40, unique=True)
     website_name = models.CharField(max_length=128, db_index=True)
-    # The names' keys (``beian.normalforms.names.name_key``): what the public query searches,
-    # with trigram indexes on PostgreSQL (public/migrations).
-    sponsor_name_search = models.CharField(max_length=128, blank=True, editable=False)
-    website_name_search = models.CharField(max_length=128, blank=True, editable=False)
+    # The names' whole keys (``beian.normalforms.names.name_search_key``, of any length since
+    # NFKC can lengthen a name): what the public query searches, with trigram indexes on
+    # PostgreSQL (public/migrations).
+    sponsor_name_search = models.TextField(blank=True, editable=False)
+    website_name_search = models.TextField(blank=True, editable=False)
     homepage = models.CharField(max_length=255)
     domains = models.JSONField(default=list)
     access_provider = models.ForeignKey(

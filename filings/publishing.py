@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from beian.normalforms.names import name_key
+from beian.normalforms.names import name_search_key
 
 from .models import Domain, Filing, PublishedDomain, PublishedWebsite, Website
 
@@ -29,11 +29,11 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
                 province_id=filing.province_id,
                 sponsor_number=filing.number,
                 sponsor_name=filing.sponsor_name,
-                sponsor_name_search=name_key(filing.sponsor_name),
+                sponsor_name_search=name_search_key(filing.sponsor_name),
                 sponsor_nature=filing.sponsor_nature,
                 website_number=w.number,
                 website_name=w.name,
-                website_name_search=name_key(w.name),
+                website_name_search=name_search_key(w.name),
                 homepage=w.homepage,
                 domains=domains.get(w.id, []),
                 access_provider_id=w.access_provider_id,

@@ -46,7 +46,7 @@ from beian.normalforms.domains import (  # noqa: F401 - the filing rules' public
 from beian.normalforms.emails import normalize_email
 from beian.normalforms.mobiles import normalize_mobile
 from beian.normalforms.names import clean_name
-from beian.normalforms.text import folded, has_lone_surrogate, lone_surrogate_message
+from beian.normalforms.text import folded, unreadable_text_message
 from beian.tlds import approved_top_level_domains
 
 from .models import Filing, Website
@@ -265,10 +265,11 @@ def _text(value: Any, limit: int, errors: dict, key: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         errors[key] = [_("Enter text.")]
         return ""
-    text = str(value).strip()
-    if has_lone_surrogate(text):
-        errors[key] = [lone_surrogate_message()]
+    text = str(value)
+    if message := unreadable_text_message(text):
+        errors[key] = [message]
         return ""
+    text = text.strip()
     if len(text) > limit:
         errors[key] = [
             _("Use at most %(limit)d characters (now %(count)d).")
@@ -287,8 +288,9 @@ def _text_list(value: Any, limit: int, max_items: int, errors: dict, key: str) -
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors[key] = [_("Enter a list of text values.")]
         return []
-    if any(has_lone_surrogate(v) for v in value):
-        errors[key] = [lone_surrogate_message()]
+    unreadable = [m for v in value if (m := unreadable_text_message(v))]
+    if unreadable:
+        errors[key] = [unreadable[0]]
         return []
     items = [v.strip() for v in value if v.strip()]
     if len(items) > max_items:

@@ -38,7 +38,7 @@ from beian.audit import audit
 from beian.coded import encode_tree, is_coded
 from beian.coded import render as render_message
 from beian.models import AuditLog, Province
-from beian.normalforms.text import folded
+from beian.normalforms.text import folded, unreadable_text_code, unreadable_text_message
 
 from .models import AccessProvider, ImportJob, ImportRow
 from .services import _check_provider_staff, initial_password, set_initial_password
@@ -74,6 +74,9 @@ def _clean_client(client: Any) -> tuple[dict, dict]:
         value = client.get(name)
         if not isinstance(value, str) or not value.strip():
             errors[name] = [_("This field is required.")]
+            continue
+        if message := unreadable_text_message(value):
+            errors[name] = [message]
             continue
         try:
             clean[name] = validator(value)
@@ -796,6 +799,7 @@ ALIASES = {
     },
     "websites.0.services": {"博客": "blog", "个人空间": "blog", "门户": "portal", "其他": "other"},
 }
+# The pages' term is 其它; 其他, as often typed, is taken too.
 OTHER_LOCATION = ("其它", "其他", "境外", "other")
 YES = {"是", "y", "yes", "true", "1"}
 NO = {"否", "n", "no", "false", "0", ""}
@@ -856,14 +860,25 @@ def _split(value: str, separators: str = LIST_SEPARATORS) -> list[str]:
 
 
 def _province_codes() -> dict[str, str]:
+    """Province code by every way a cell may name it: the code, the Chinese name with or
+    without its 省/市/自治区, and the English name the pages show (in any case, as
+    ``_province``'s look-up casefolds)."""
     codes = {}
-    for code, name in Province.objects.values_list("code", "name"):
+    for code, name, name_en in Province.objects.values_list("code", "name", "name_en"):
         codes[code] = code
         codes[name] = code
+        if name_en:
+            codes.setdefault(" ".join(name_en.split()).casefold(), code)
         for suffix in ("省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区"):
             if name.endswith(suffix):
                 codes.setdefault(name.removesuffix(suffix), code)
     return codes
+
+
+def _province(raw: str, provinces: dict[str, str]) -> str:
+    """The code of the province a cell names, or the cell as it is for the validation to
+    name the problem."""
+    return provinces.get(raw) or provinces.get(" ".join(raw.split()).casefold(), raw)
 
 
 def _set(target: dict, path: str, value: Any) -> None:
@@ -879,23 +894,30 @@ def _set(target: dict, path: str, value: Any) -> None:
     node[keys[-1]] = value
 
 
+SCIENTIFIC_NOTATION_MESSAGE = gettext_noop(
+    "“%(value)s” is how a spreadsheet shows a long number it has rounded: the "
+    "digits after the first few are lost. Format the column as text (or type an "
+    "apostrophe before the number), enter the whole number again and save the "
+    "file as CSV."
+)
+
+
 def _cell(raw: str, path: str, cell_errors: dict) -> str:
     """A cell as the person meant it: what a spreadsheet adds to keep a value as text
-    removed, and a number it turned into scientific notation reported."""
+    removed, and a number it turned into scientific notation reported.
+
+    A cell's problems are kept as coded messages (``beian.coded``): the file is read in
+    the uploader's language, the report in its reader's."""
     text = (raw or "").strip()
+    if code := unreadable_text_code(text):
+        # Reported on its cell; the rest of the row and of the file are still read.
+        cell_errors[path] = [{"code": code, "params": {}}]
+        return ""
     kept = _KEPT_AS_TEXT.match(text)
     if kept:
         text = (kept["quoted"] if kept["quoted"] is not None else kept["formula"]).strip()
     elif _SCIENTIFIC.match(text):
-        cell_errors[path] = [
-            _(
-                "“%(value)s” is how a spreadsheet shows a long number it has rounded: the "
-                "digits after the first few are lost. Format the column as text (or type an "
-                "apostrophe before the number), enter the whole number again and save the "
-                "file as CSV."
-            )
-            % {"value": text}
-        ]
+        cell_errors[path] = [{"code": SCIENTIFIC_NOTATION_MESSAGE, "params": {"value": text}}]
     return text
 
 
@@ -916,7 +938,7 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
     either language; anything unknown is passed on as it is, for the filing validation to
     name. Problems of the cells themselves go into ``cell_errors`` (field path → messages)."""
     payload: dict = {}
-    cell_errors: dict[str, list[str]] = {}
+    cell_errors: dict[str, list[dict]] = {}
     for header, path in COLUMNS:
         raw = _cell(cells.get(header) or "", path, cell_errors)
         value: Any = raw
@@ -924,9 +946,9 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
         if path == "sponsor.nature" or last == "id_type":
             value = coded(path, raw)
         elif path == "sponsor.province":
-            value = provinces.get(raw, raw)
+            value = _province(raw, provinces)
         elif last == "server_location":
-            value = "other" if raw.casefold() in OTHER_LOCATION else provinces.get(raw, raw)
+            value = "other" if raw.casefold() in OTHER_LOCATION else _province(raw, provinces)
         elif last in {"domains", "ips"}:
             value = _split(raw)
         elif last == "services":
@@ -1052,8 +1074,8 @@ def template_csv() -> bytes:
     writer.writerow(
         [
             "# 主办单位所在省份、服务器放置地点",
-            "省份名称或 GB/T 2260 代码，如 北京 或 11 / a province's name or code",
-            "服务器在境外填 其他 / other outside mainland China",
+            "省份名称（中文或英文）或 GB/T 2260 代码，如 北京、Beijing 或 11 / a province's name (Chinese or English) or code",
+            "服务器在境外填 其它 / other outside mainland China",
         ]
     )
     writer.writerow(

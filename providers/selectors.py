@@ -8,7 +8,7 @@ from accounts.models import User
 from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key
-from beian.normalforms.text import folded
+from beian.normalforms.text import folded, unreadable_text_code
 from filings.models import Filing, Website
 
 from .models import AccessProvider, ApiToken, ImportJob, WebhookDelivery
@@ -53,6 +53,8 @@ def client_filings(
         rows = rows.filter(status=status)
     if conflicts is not None:
         rows = rows.filter(has_open_conflicts=conflicts)
+    if q and unreadable_text_code(q):
+        return rows.none()  # text no record can hold (a control character) finds nothing
     if q:
         q = folded(q)
         number = parse_filing_number(q)

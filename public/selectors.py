@@ -23,10 +23,16 @@ from django.utils.translation import gettext as _
 from beian import limits, rawsql
 from beian.cache import Stamp
 from beian.models import Province
-from beian.normalforms.domains import LABEL_SEPARATORS, domain_for_lookup, parent_domains
+from beian.normalforms.domains import (
+    LABEL_SEPARATORS,
+    domain_for_lookup,
+    parent_domains,
+    top_level_domain,
+)
 from beian.normalforms.filing_numbers import parse_filing_number
-from beian.normalforms.names import name_key
-from beian.normalforms.text import folded
+from beian.normalforms.names import name_search_key
+from beian.normalforms.text import folded, unreadable_text_message
+from beian.tlds import approved_top_level_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 
 from .apps import parse_month_day
@@ -69,6 +75,8 @@ def parse_query(text: str | None) -> ParsedQuery:
 
     Each is read in its normal form (``beian.normalforms``): a name's ``value`` is its key,
     which is what the published names' search columns hold."""
+    if text and (message := unreadable_text_message(text)):
+        raise QueryInvalid(message)
     raw = folded(text)
     if not raw:
         raise QueryInvalid(
@@ -83,16 +91,27 @@ def parse_query(text: str | None) -> ParsedQuery:
         return ParsedQuery("sponsor_number", number.sponsor)
     if _looks_like_domain(raw):
         domain = domain_for_lookup(raw)
-        if domain and "." in domain:
+        if domain and "." in domain and not _dotted_name(raw, domain):
             return ParsedQuery("domain", domain)
         if "://" in raw:
             raise QueryInvalid(_("That address has no valid domain name in it."))
-    name = name_key(raw)
+    # The name is read from the text as typed: NFKC would split a dot above (U+02D9) into a
+    # space and a combining mark before the name key folds it into the middle dot.
+    name = name_search_key(text)
     if len(name) < MIN_NAME_LENGTH:
         raise QueryInvalid(
             _("Enter at least %(min)d characters of the name.") % {"min": MIN_NAME_LENGTH}
         )
     return ParsedQuery("name", name)
+
+
+def _dotted_name(text: str, domain: str) -> bool:
+    """True when ``text`` is a name written with a full stop for its middle dot
+    (``阿卜杜.热合曼``) rather than a domain: no Latin letter or digit in it, and its last
+    label no approved top-level domain (an IDN such as ``例子.中国`` is still a domain)."""
+    if any(ch.isascii() and ch.isalnum() for ch in text):
+        return False
+    return top_level_domain(domain) not in approved_top_level_domains()
 
 
 def _looks_like_domain(text: str) -> bool:

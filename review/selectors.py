@@ -15,15 +15,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models.functions import Lower, TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from beian.models import AuditLog, Province
+from beian.normalforms import certificates
 from beian.normalforms.domains import domain_for_lookup, domain_unicode, url_unicode
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
+from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
 
@@ -76,18 +79,31 @@ class QueueFilters:
 
 
 def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
-    """Exact, indexed matches only: filing or website number, domain, username, sponsor name."""
+    """Exact, indexed matches only: filing or website number, domain, username (in its normal
+    form, any case), the sponsor's certificate number (compact, capitals) or name.
+
+    Text no record can hold (a control character, a lone surrogate) finds nothing."""
     text = text.strip()
     if not text:
         return qs
+    if unreadable_text_code(text):
+        return qs.none()
     parsed = parse_filing_number(text)
     number = parsed.text if parsed else text
+    username = folded(text).lower()
     match = (
         Q(number=number)
         | Q(id__in=Website.objects.filter(number=number).values("filing_id"))
-        | Q(owner__username=text)
+        | Q(
+            owner_id__in=User.objects.annotate(username_lower=Lower("username"))
+            .filter(username_lower=username)
+            .values("pk")
+        )
         | Q(sponsor_name_key=name_key(text))
     )
+    certificate = certificates.compact(text)
+    if certificate:
+        match |= Q(sponsor_id_number=certificate)
     domain = domain_for_lookup(text)
     if domain:
         match |= Q(id__in=Domain.objects.filter(name=domain).values("filing_id"))

@@ -290,3 +290,18 @@ def test_the_single_day_form_refuses_a_day_that_follows_the_weekday_rule(admin_c
     assert "本来就是工作日" in weekday_worked.content.decode()
     assert "本来就是休息日" in weekend_off.content.decode()
     assert not CalendarDay.objects.filter(date__year=2031).exists()
+
+
+def test_the_admin_account_form_takes_a_full_width_email_in_its_normal_form(admin_client):
+    response = _add_account(admin_client, email="ｒｅｖｉｅｗｅｒ＠ｂｊ．example．cn")
+
+    assert response.status_code == 302
+    assert User.objects.get(username="bj-reviewer").email == "reviewer@bj.example.cn"
+
+
+def test_the_admin_account_form_still_refuses_what_is_no_email_on_its_field(admin_client):
+    response = _add_account(admin_client, email="ｒｅｖｉｅｗｅｒ")
+
+    assert response.status_code == 200
+    assert "请输入能够收信的电子邮箱" in field_errors(response, "email")
+    assert not User.objects.filter(username="bj-reviewer").exists()

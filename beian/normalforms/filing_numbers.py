@@ -3,14 +3,28 @@
 A sponsor number is ``{abbr}ICP备{YYYY}{NNNNNN}号`` and a website number that and ``-n``.
 Typed, the 号 is often left out, ICP may be in lower case or full width, spaces and
 invisible characters come with a paste: ``京icp备 2026000001-2`` is ``京ICP备2026000001号-2``.
+Every dash is the hyphen-minus: the full-width ``－`` through NFKC, and every character of
+Unicode's dash punctuation (category Pd: ‐ ‑ ‒ – — ― ⸺ 〜 …) and the minus signs (− ➖ ﹣),
+which word processors and input methods put in place of the one typed.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .text import folded
+
+# Every dash a typed number may hold, with the hyphen-minus it stands for.
+_DASHES = str.maketrans(
+    {
+        ch: "-"
+        # Every dash of category Pd is in the Basic Multilingual Plane but U+10EAD.
+        for ch in [*map(chr, range(0x10000)), "\U00010ead"]
+        if unicodedata.category(ch) == "Pd" or ch in "\u2212\u2796\ufe63\uff0d"
+    }
+)
 
 _NUMBER = re.compile(
     r"^(?P<abbr>[^\W\d_])ICP备(?P<digits>\d{10})号?(?:-(?P<n>[1-9]\d{0,4}))?$", re.IGNORECASE
@@ -29,7 +43,7 @@ class FilingNumber:
 
 def parse_filing_number(value: str | None) -> FilingNumber | None:
     """The number typed in ``value`` in its written form, or None when it is not one."""
-    compact = "".join(folded(value).split())
+    compact = "".join(folded(value).translate(_DASHES).split())
     match = _NUMBER.match(compact)
     if not match:
         return None

@@ -7,13 +7,20 @@ hyphen, …) into what they copy. A person cannot see them, so no check may coun
 are dropped first. Full-width letters, digits and punctuation (Ａ１２，（）) typed with a
 Chinese input method are folded to their ordinary forms by NFKC (Unicode Standard Annex #15)
 wherever the kind of value has no meaning in width (numbers, codes, domains, addresses).
+
+Control characters (Unicode category Cc in the C0 range, U+0000–U+001F, other than tab, line
+feed and carriage return) are never text a person typed: U+0000 NUL in particular cannot be
+stored by PostgreSQL at all. A value holding one is refused, with a message on its field, at
+every entrance (``has_control_character``).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 
 def drop_format_characters(value: str) -> str:
@@ -44,9 +51,48 @@ def has_lone_surrogate(value: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
+# C0 controls but tab, line feed and carriage return (CR LF is how a form sends a new line).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def has_control_character(value: str) -> bool:
+    """True when ``value`` holds a C0 control character other than tab, line feed or carriage
+    return (U+0000 NUL, U+001B ESC, …): no person types one, and PostgreSQL cannot store NUL."""
+    return _CONTROL.search(value) is not None
+
+
+CONTROL_CHARACTER_MESSAGE = gettext_noop(
+    "This text holds an invisible control character (such as a null character): "
+    "type it again rather than pasting it."
+)
+LONE_SURROGATE_MESSAGE = gettext_noop(
+    "This text holds a broken character (half of a UTF-16 surrogate pair, often what is "
+    "left of a cut-off emoji): type it again."
+)
+
+
+def control_character_message() -> str:
+    """What a person is told about a field holding a control character."""
+    return _(CONTROL_CHARACTER_MESSAGE)
+
+
+def unreadable_text_code(value: str) -> str | None:
+    """The message id (English, untranslated) for a string no record may hold (a lone
+    surrogate or a control character), or None when ``value`` is ordinary text. Stored
+    messages keep this id (``beian.coded``) and are translated when read."""
+    if has_lone_surrogate(value):
+        return LONE_SURROGATE_MESSAGE
+    if has_control_character(value):
+        return CONTROL_CHARACTER_MESSAGE
+    return None
+
+
+def unreadable_text_message(value: str) -> str | None:
+    """``unreadable_text_code`` translated into the active language."""
+    code = unreadable_text_code(value)
+    return _(code) if code else None
+
+
 def lone_surrogate_message() -> str:
     """What a person is told about a field holding a lone surrogate."""
-    return _(
-        "This text holds a broken character (half of a UTF-16 surrogate pair, often what is "
-        "left of a cut-off emoji): type it again."
-    )
+    return _(LONE_SURROGATE_MESSAGE)
