@@ -22,8 +22,8 @@ _loaded_version: str | None = None
 # ``beian.0005_approved_top_level_domains``), with its source and date.
 SHIPPED_LIST = Path(__file__).with_name("approved_tlds.csv")
 SHIPPED_SOURCE = (
-    "工业和信息化部公布的境内顶级域名及域名注册管理机构许可信息 "
-    "(MIIT list of approved top-level domains)"
+    "据工业和信息化部公布的顶级域名许可信息整理，请以最新公告核对 "
+    "(compiled from MIIT's published top-level domain approvals; check against the latest notice)"
 )
 SHIPPED_DATE = dt.date(2026, 11, 30)
 

@@ -27,6 +27,9 @@ from filings.validation import (
 )
 from tests import filings_support as fs
 
+# Domains are checked against the approved top-level domains, which live in the database.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture(autouse=True)
 def _messages_in_english(english):
