@@ -44,12 +44,8 @@ Purpose = VerificationCode.Purpose
 Channel = VerificationCode.Channel
 
 
-class CodeRateLimited(Exception):
+class CodeRateLimited(limits.RateLimited):
     """A code may not be sent to this recipient, or from this address, yet."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
 
     @property
     def message(self) -> str:
@@ -723,12 +719,8 @@ def staff_create(
 # Sign-in, tokens and staff second factor -------------------------------------------------------
 
 
-class SignInSlowed(Exception):
+class SignInSlowed(limits.RateLimited):
     """This username had too many failed sign-ins: it may try again in ``retry_after`` s."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
 
     @property
     def message(self) -> str:

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,12 @@ from filings.models import Filing
 from . import format as cert_format
 from .fetch import FetchError, fetch
 from .models import Certificate, ComplianceCheck
-from .selectors import current_certificate, verify_certificate_file
+from .selectors import (
+    PUBLIC_CHECK_SECONDS,
+    current_certificate,
+    public_check_key,
+    verify_certificate_file,
+)
 
 Reason = ComplianceCheck.Reason
 
@@ -177,3 +183,22 @@ def domain_certificate_status(*, domain: str) -> tuple[str, Certificate | None, 
         return "not_filed", None, ""
     reason, detail = check_certificate_file(domain=domain, certificate=certificate)
     return ("valid" if reason == Reason.OK else reason), certificate, detail
+
+
+def public_domain_check_record(*, check_id: str, domain: str) -> None:
+    """Run the check (``domain_certificate_status``, the SSRF-guarded fetch with
+    its socket deadlines) and keep its answer for the page for ``PUBLIC_CHECK_SECONDS``."""
+    # Made in English (the message ids) and read in the visitor's language (beian.coded).
+    with translation.override("en"):
+        answer, certificate, detail = domain_certificate_status(domain=domain)
+    cache.set(
+        public_check_key(check_id),
+        {
+            "state": "done",
+            "domain": domain,
+            "answer": answer,
+            "certificate_id": certificate.pk if certificate else None,
+            "detail": detail,
+        },
+        timeout=PUBLIC_CHECK_SECONDS,
+    )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import User
 from beian import limits
@@ -241,24 +241,3 @@ def public_domain_check_start(*, domain: str, address: str) -> str:
         cache.delete(public_check_key(check_id))
         raise CheckUnavailable
     return check_id
-
-
-def public_domain_check_record(*, check_id: str, domain: str) -> None:
-    """Run the check (``compliance.domain_certificate_status``, the SSRF-guarded fetch with
-    its socket deadlines) and keep its answer for the page for ``PUBLIC_CHECK_SECONDS``."""
-    from .compliance import domain_certificate_status
-
-    # Made in English (the message ids) and read in the visitor's language (beian.coded).
-    with translation.override("en"):
-        answer, certificate, detail = domain_certificate_status(domain=domain)
-    cache.set(
-        public_check_key(check_id),
-        {
-            "state": "done",
-            "domain": domain,
-            "answer": answer,
-            "certificate_id": certificate.pk if certificate else None,
-            "detail": detail,
-        },
-        timeout=PUBLIC_CHECK_SECONDS,
-    )

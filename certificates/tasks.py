@@ -8,13 +8,12 @@ from django.utils import translation
 
 from filings.models import Filing
 
+from .compliance import public_domain_check_record, run_check
 from .models import Certificate, ComplianceCheck
 
 
 @shared_task(name="certificates.check.domain", acks_late=True, soft_time_limit=90)
 def check_domain(filing_id: int, domain: str, trigger: str) -> str:
-    from .compliance import run_check
-
     filing = Filing.objects.filter(pk=filing_id, status__in=Filing.FILED_STATUSES).first()
     if filing is None:
         return "skipped"
@@ -26,8 +25,6 @@ def check_domain(filing_id: int, domain: str, trigger: str) -> str:
 @shared_task(name="certificates.check.public_domain", acks_late=True, soft_time_limit=90)
 def check_public_domain(check_id: str, domain: str) -> str:
     """The public page's check of one domain; its answer is kept for the page to show."""
-    from .services import public_domain_check_record
-
     with translation.override("zh-hans"):
         public_domain_check_record(check_id=check_id, domain=domain)
     return "done"
