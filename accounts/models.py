@@ -6,6 +6,35 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+class AccessProvider(models.Model):
+    """An access provider (接入服务提供商, SPEC §6): a hosting or cloud company that files for
+    its clients. It stands beside the accounts because its staff accounts, the owners it
+    imported, and the filings and websites it hosts all point at it; its table keeps the name
+    it was created with (``providers_accessprovider``)."""
+
+    name = models.CharField(_("name"), max_length=128, unique=True)
+    licence_number = models.CharField(_("licence number"), max_length=64, unique=True)
+    contact_name = models.CharField(_("contact person"), max_length=64, blank=True)
+    email = models.EmailField(_("contact email"))
+    phone = models.CharField(_("contact phone"), max_length=32)
+    provinces = models.ManyToManyField(
+        "beian.Province", verbose_name=_("provinces served"), blank=True
+    )
+    webhook_url = models.URLField(_("webhook URL"), blank=True)
+    webhook_secret = models.CharField(_("webhook secret"), max_length=128, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        db_table = "providers_accessprovider"
+        ordering = ["name"]
+        verbose_name = _("access provider")
+        verbose_name_plural = _("access providers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
         """The account whose username is ``username`` in any case (``OWNER`` is ``owner``), as
@@ -51,7 +80,7 @@ class User(AbstractUser):
     )
     # Provider staff belong to their provider; imported owners remember who imported them.
     provider = models.ForeignKey(
-        "providers.AccessProvider",
+        AccessProvider,
         verbose_name=_("access provider"),
         null=True,
         blank=True,
@@ -59,7 +88,7 @@ class User(AbstractUser):
         related_name="staff",
     )
     imported_by = models.ForeignKey(
-        "providers.AccessProvider",
+        AccessProvider,
         verbose_name=_("imported by"),
         null=True,
         blank=True,

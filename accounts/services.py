@@ -29,9 +29,8 @@ from rest_framework.authtoken.models import Token
 from beian import limits
 from beian.delivery import queue_email, queue_sms
 from beian.models import Province
-from providers.models import AccessProvider
 
-from .models import SignIn, User, VerificationCode
+from .models import AccessProvider, SignIn, User, VerificationCode
 from .permissions import needs_otp
 from .validators import (
     code_normal_form,

@@ -45,6 +45,8 @@ TARGET_LABELS = {
     "filings.filing": _("filing"),
     "accounts.user": _("account"),
     "certificates.certificate": _("certificate"),
+    "accounts.accessprovider": _("access provider"),
+    # Older audit rows name the organisation by its former app label.
     "providers.accessprovider": _("access provider"),
     "providers.apitoken": _("API token"),
     "providers.importjob": _("import"),

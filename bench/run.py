@@ -85,10 +85,9 @@ def bench_accounts() -> dict[str, Any]:
     """A provider staff member and a Guangdong reviewer with tokens (created once)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import User
+    from accounts.models import AccessProvider, User
     from accounts.services import api_token_issue, staff_create
     from beian.models import Province
-    from providers.models import AccessProvider
 
     provider = AccessProvider.objects.order_by("id").first()
     logins = {}

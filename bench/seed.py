@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from beian.models import Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key, name_search_key
@@ -32,7 +32,6 @@ from filings.models import (
     PublishedWebsite,
     Website,
 )
-from providers.models import AccessProvider
 from review import tally
 
 # Relative weight of each province in the national total (larger economies file more).

@@ -67,7 +67,7 @@ class Filing(models.Model):
     )
     # The access provider that filed on the owner's behalf (imported clients), if any.
     filed_by_provider = models.ForeignKey(
-        "providers.AccessProvider",
+        "accounts.AccessProvider",
         verbose_name=_("filed by access provider"),
         null=True,
         blank=True,
@@ -216,7 +216,7 @@ class Website(models.Model):
     # A GB/T 2260 province code, or "other" for outside mainland China (Q10).
     server_location = models.CharField(_("server location"), max_length=8, blank=True)
     access_provider = models.ForeignKey(
-        "providers.AccessProvider",
+        "accounts.AccessProvider",
         verbose_name=_("access provider"),
         null=True,
         blank=True,
@@ -423,7 +423,7 @@ class PublishedWebsite(models.Model):
     homepage = models.CharField(max_length=255)
     domains = models.JSONField(default=list)
     access_provider = models.ForeignKey(
-        "providers.AccessProvider", null=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.AccessProvider", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField()
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from providers.models import AccessProvider
+from accounts.models import AccessProvider
 
 from .models import Document, Filing, FilingDraft, FilingVersion, Website
 from .validation import StructureError, coerce_data, validate_filing_data

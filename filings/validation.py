@@ -760,8 +760,8 @@ def load_reference_data(
 ) -> ReferenceData:
     """The reference data of one or more canonical filings in three queries (two when
     ``filing`` is new, which holds no documents yet)."""
+    from accounts.models import AccessProvider
     from beian.models import Province
-    from providers.models import AccessProvider
 
     wanted_providers = {
         w["access_provider"]

@@ -9,11 +9,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from accounts.services import identity_check, staff_create
 from beian.audit import audit
 
-from .models import AccessProvider, ImportJob, WebhookDelivery
+from .models import ImportJob, WebhookDelivery
 
 
 class StaffInline(admin.TabularInline):
@@ -125,7 +125,7 @@ class AccessProviderAdmin(admin.ModelAdmin):
             messages.success(
                 request, _("Staff account %(username)s created.") % {"username": user.username}
             )
-            return redirect("admin:providers_accessprovider_change", provider.pk)
+            return redirect("admin:accounts_accessprovider_change", provider.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Add a staff account to %(provider)s") % {"provider": provider.name},

@@ -42,9 +42,7 @@ class ProviderTokenAuthentication(TokenAuthentication):
 
 @lru_cache(maxsize=1)
 def _token_query() -> tuple[str, list[rawsql.Columns]]:
-    from accounts.models import User
-
-    from .models import AccessProvider
+    from accounts.models import AccessProvider, User
 
     parts = [
         rawsql.columns(ApiToken, "t"),
@@ -69,9 +67,7 @@ def live_token(key_hash: str) -> ApiToken | None:
     once from the models' fields rather than a query the ORM builds on each call; the rows
     become model instances as the ORM would make them.
     """
-    from accounts.models import User
-
-    from .models import AccessProvider
+    from accounts.models import AccessProvider, User
 
     sql, (token_columns, user_columns, provider_columns) = _token_query()
     with connection.cursor() as cursor:

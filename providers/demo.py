@@ -7,12 +7,11 @@ password (Q22). Re-running changes nothing: the rows answer "exists".
 
 from __future__ import annotations
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from accounts.services import staff_create
 from beian.models import Province
 
 from .imports import import_rows
-from .models import AccessProvider
 from .services import set_initial_password
 
 PROVIDER_NAME = "示例云计算有限公司"

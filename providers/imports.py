@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from accounts.validators import validate_mainland_mobile, validate_real_email, validate_username
 from beian.audit import audit
 from beian.coded import encode_tree, is_coded
@@ -40,7 +40,7 @@ from beian.coded import render as render_message
 from beian.models import AuditLog, Province
 from beian.normalforms.text import folded, unreadable_text_code, unreadable_text_message
 
-from .models import AccessProvider, ImportJob, ImportRow
+from .models import ImportJob, ImportRow
 from .services import _check_provider_staff, initial_password, set_initial_password
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key
 from beian.normalforms.text import folded, unreadable_text_code
 from filings.models import Filing, Website
 
-from .models import AccessProvider, ApiToken, ImportJob, WebhookDelivery
+from .models import ApiToken, ImportJob, WebhookDelivery
 
 
 def providers_of_filing(filing: Filing) -> list[AccessProvider]:

@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from beian.audit import audit
 from beian.delivery import queue_email
 from filings.models import Domain, Filing, Website
 
-from .models import AccessProvider, ApiToken, WebhookDelivery
+from .models import ApiToken, WebhookDelivery
 from .selectors import providers_of_filing
 
 EVENTS = tuple(WebhookDelivery.Event.values)

@@ -1,9 +1,8 @@
 import factory
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from beian.models import Province
-from providers.models import AccessProvider
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from beian.models import AuditLog
 from filings.models import Filing
-from providers.models import AccessProvider, ApiToken, ImportJob, WebhookDelivery
+from providers.models import ApiToken, ImportJob, WebhookDelivery
 from providers.selectors import provider_for_initial_password_account
 from providers.services import (
     api_token_issue,
@@ -315,7 +315,7 @@ def test_the_ministry_adds_provider_staff_in_the_admin(client):
     assert user.role == User.Role.PROVIDER and user.provider == provider
     assert AuditLog.objects.filter(action="provider.staff_create", actor=admin).exists()
     assert (
-        client.get(reverse("admin:providers_accessprovider_change", args=[provider.pk])).status_code
+        client.get(reverse("admin:accounts_accessprovider_change", args=[provider.pk])).status_code
         == 200
     )
 

@@ -3,10 +3,9 @@ import getpass
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from accounts.services import staff_create
 from beian.models import Province
-from providers.models import AccessProvider
 
 
 class Command(BaseCommand):
