@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from beian.normalforms.names import name_search_key
 
 from .models import Domain, Filing, PublishedDomain, PublishedWebsite, Website
+
+# Sent once the transaction that changed the published copy has committed, with keyword
+# arguments ``domains`` (the domain names whose answers changed, list[str]) and ``numbers``
+# (the filing numbers, list[str]); whoever caches answers about published data (the public
+# query, SPEC §7) listens and drops them.
+published_data_changed = Signal()
 
 
 @transaction.atomic
@@ -63,9 +70,8 @@ def unpublish(*, filing: Filing) -> None:
 
 
 def _after_commit_changed(*, domains: list[str], numbers: list[str | None]) -> None:
-    # The public query caches its answers; they are stale once the published copy changes.
-    from public.services import published_data_changed
-
     transaction.on_commit(
-        lambda: published_data_changed(domains=domains, numbers=[n for n in numbers if n])
+        lambda: published_data_changed.send(
+            sender=Filing, domains=domains, numbers=[n for n in numbers if n]
+        )
     )

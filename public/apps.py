@@ -28,3 +28,11 @@ class PublicConfig(AppConfig):
         end = parse_month_day("ANNUAL_REVIEW_END", settings.ANNUAL_REVIEW_END)
         if end <= start:
             raise ImproperlyConfigured("ANNUAL_REVIEW_END must come after ANNUAL_REVIEW_START")
+        # Models (which these modules import) can be imported only once the apps are ready.
+        from filings.publishing import published_data_changed
+
+        from .services import on_published_data_changed
+
+        published_data_changed.connect(
+            on_published_data_changed, dispatch_uid="public.query_cache_invalidation"
+        )

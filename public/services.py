@@ -49,6 +49,12 @@ def published_data_changed(*, domains: Iterable[str] = (), numbers: Iterable[str
         )
 
 
+def on_published_data_changed(sender, *, domains: list[str], numbers: list[str], **kwargs) -> None:
+    """Receiver of ``filings.publishing.published_data_changed`` (connected in
+    ``PublicConfig.ready``): drops the cached answers as ``published_data_changed`` does."""
+    published_data_changed(domains=domains, numbers=numbers)
+
+
 # Annual review ------------------------------------------------------------------------------------
 
 OPENING = "opening"
