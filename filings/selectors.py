@@ -7,8 +7,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import AccessProvider
+from beian.models import Province
+from beian.normalforms.domains import domain_unicode, url_unicode
 
 from .models import Document, Filing, FilingDraft, FilingVersion, Website
 from .validation import StructureError, coerce_data, validate_filing_data
@@ -81,13 +85,129 @@ def check_data(filing: Filing, data: dict[str, Any]) -> dict:
     return validate_filing_data(canonical, filing=filing)[1]
 
 
+FIELD_LABELS = {
+    "nature": gettext_lazy("sponsor nature"),
+    "name": gettext_lazy("name"),
+    "id_type": gettext_lazy("certificate type"),
+    "id_number": gettext_lazy("certificate number"),
+    "province": gettext_lazy("residence province"),
+    "address": gettext_lazy("address"),
+    "mobile": gettext_lazy("mobile"),
+    "email": gettext_lazy("email"),
+    "homepage": gettext_lazy("homepage URL"),
+    "domains": gettext_lazy("domains"),
+    "ips": gettext_lazy("IP addresses"),
+    "services": gettext_lazy("service content"),
+    "commercial": gettext_lazy("commercial service"),
+    "preapprovals": gettext_lazy("pre-approval"),
+    "server_location": gettext_lazy("server location"),
+    "access_provider": gettext_lazy("access provider"),
+}
+
+
+def _text(value) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                parts.append(" ".join(str(v) for v in item.values() if v not in (None, "")))
+            else:
+                parts.append(str(item))
+        return ", ".join(parts)
+    return str(value)
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Readable values for the codes a snapshot holds (one query, for the province names)."""
+    provinces = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
+    return {
+        "nature": {c.value: str(c.label) for c in Filing.Nature},
+        "id_type": {c.value: str(c.label) for c in Filing.IdType},
+        "province": provinces,
+        "server_location": {
+            **provinces,
+            Website.OTHER_LOCATION: _("other (outside mainland China)"),
+        },
+        "services": {c.value: str(c.label) for c in Website.Service},
+        "access_provider": {"other": _("other")},
+    }
+
+
+def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple[str, str], str]:
+    if not data:
+        return {}
+
+    def show(key, value):
+        # Domains and homepages as people read them (the snapshot keeps A-labels).
+        if key == "domains" and isinstance(value, list):
+            value = [domain_unicode(str(v)) for v in value]
+        elif key == "homepage" and isinstance(value, str):
+            value = url_unicode(value)
+        names = labels.get(key)
+        if names and isinstance(value, list):
+            value = [names.get(v, v) for v in value]
+        elif names and isinstance(value, str):
+            value = names.get(value, value)
+        return _text(value)
+
+    out: dict[tuple[str, str], str] = {}
+    sponsor = data.get("sponsor") or {}
+    for key, value in sponsor.items():
+        if key != "principal":
+            out[(_("Sponsor"), key)] = show(key, value)
+    for key, value in (sponsor.get("principal") or {}).items():
+        out[(_("Responsible person"), key)] = show(key, value)
+    for index, website in enumerate(data.get("websites") or [], start=1):
+        # A website is known by its number once approved, before that by its homepage.
+        ident = website.get("number") or website.get("homepage") or f"#{index}"
+        section = _("Website %(website)s") % {"website": ident}
+        for key, value in website.items():
+            if key != "number":
+                out[(section, key)] = show(key, value)
+    return out
+
+
+@dataclass
+class Change:
+    """One changed field of a filing snapshot, as shown to a reviewer or owner."""
+
+    section: str
+    field: str
+    before: str
+    after: str
+
+
+def diff(before: dict | None, after: dict | None) -> list[Change]:
+    """Field-by-field changes between two filing snapshots in the SPEC §10 shape (either may
+    be None, read as empty): one ``Change`` per field whose shown value differs, in the order
+    the fields appear, with sections, field names and coded values (natures, provinces,
+    services) in the active language and domains in Unicode. One query (province names)."""
+    labels = _labels()
+    old, new = _flatten(before, labels), _flatten(after, labels)
+    changes = []
+    for key in list(dict.fromkeys([*old, *new])):
+        if old.get(key, "") != new.get(key, ""):
+            section, name = key
+            changes.append(
+                Change(
+                    section=section,
+                    field=str(FIELD_LABELS.get(name, name)),
+                    before=old.get(key, ""),
+                    after=new.get(key, ""),
+                )
+            )
+    return changes
+
+
 def changes_since_approved(filing: Filing, data: dict[str, Any]) -> list | None:
     """Field-by-field changes of ``data`` (the owner's working copy, SPEC §10 shape) against
-    the filing's latest approved version, as ``review.selectors.Change`` rows (section,
+    the filing's latest approved version, as ``Change`` rows (section,
     field, before, after, labelled in the active language); None without an approved
     version."""
-    from review.selectors import diff
-
     approved = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
         .order_by("-seq")

@@ -23,12 +23,13 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from beian.models import AuditLog, Province
 from beian.normalforms import certificates
-from beian.normalforms.domains import domain_for_lookup, domain_unicode, url_unicode
+from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
+from filings.selectors import Change, diff
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -326,118 +327,6 @@ def filing_audit_trail(filing: Filing) -> list[AuditLog]:
 
 
 # What changed --------------------------------------------------------------------------------
-
-FIELD_LABELS = {
-    "nature": gettext_lazy("sponsor nature"),
-    "name": gettext_lazy("name"),
-    "id_type": gettext_lazy("certificate type"),
-    "id_number": gettext_lazy("certificate number"),
-    "province": gettext_lazy("residence province"),
-    "address": gettext_lazy("address"),
-    "mobile": gettext_lazy("mobile"),
-    "email": gettext_lazy("email"),
-    "homepage": gettext_lazy("homepage URL"),
-    "domains": gettext_lazy("domains"),
-    "ips": gettext_lazy("IP addresses"),
-    "services": gettext_lazy("service content"),
-    "commercial": gettext_lazy("commercial service"),
-    "preapprovals": gettext_lazy("pre-approval"),
-    "server_location": gettext_lazy("server location"),
-    "access_provider": gettext_lazy("access provider"),
-}
-
-
-def _text(value) -> str:
-    if value is None or value == "" or value == []:
-        return ""
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list):
-        parts = []
-        for item in value:
-            if isinstance(item, dict):
-                parts.append(" ".join(str(v) for v in item.values() if v not in (None, "")))
-            else:
-                parts.append(str(item))
-        return ", ".join(parts)
-    return str(value)
-
-
-def _labels() -> dict[str, dict[str, str]]:
-    """Readable values for the codes a snapshot holds (one query, for the province names)."""
-    provinces = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
-    return {
-        "nature": {c.value: str(c.label) for c in Filing.Nature},
-        "id_type": {c.value: str(c.label) for c in Filing.IdType},
-        "province": provinces,
-        "server_location": {
-            **provinces,
-            Website.OTHER_LOCATION: _("other (outside mainland China)"),
-        },
-        "services": {c.value: str(c.label) for c in Website.Service},
-        "access_provider": {"other": _("other")},
-    }
-
-
-def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple[str, str], str]:
-    if not data:
-        return {}
-
-    def show(key, value):
-        # Domains and homepages as people read them (the snapshot keeps A-labels).
-        if key == "domains" and isinstance(value, list):
-            value = [domain_unicode(str(v)) for v in value]
-        elif key == "homepage" and isinstance(value, str):
-            value = url_unicode(value)
-        names = labels.get(key)
-        if names and isinstance(value, list):
-            value = [names.get(v, v) for v in value]
-        elif names and isinstance(value, str):
-            value = names.get(value, value)
-        return _text(value)
-
-    out: dict[tuple[str, str], str] = {}
-    sponsor = data.get("sponsor") or {}
-    for key, value in sponsor.items():
-        if key != "principal":
-            out[(_("Sponsor"), key)] = show(key, value)
-    for key, value in (sponsor.get("principal") or {}).items():
-        out[(_("Responsible person"), key)] = show(key, value)
-    for index, website in enumerate(data.get("websites") or [], start=1):
-        # A website is known by its number once approved, before that by its homepage.
-        ident = website.get("number") or website.get("homepage") or f"#{index}"
-        section = _("Website %(website)s") % {"website": ident}
-        for key, value in website.items():
-            if key != "number":
-                out[(section, key)] = show(key, value)
-    return out
-
-
-@dataclass
-class Change:
-    section: str
-    field: str
-    before: str
-    after: str
-
-
-def diff(before: dict | None, after: dict | None) -> list[Change]:
-    """Field-by-field changes between two filing snapshots in the SPEC §10 shape."""
-    labels = _labels()
-    old, new = _flatten(before, labels), _flatten(after, labels)
-    changes = []
-    for key in list(dict.fromkeys([*old, *new])):
-        if old.get(key, "") != new.get(key, ""):
-            section, name = key
-            changes.append(
-                Change(
-                    section=section,
-                    field=str(FIELD_LABELS.get(name, name)),
-                    before=old.get(key, ""),
-                    after=new.get(key, ""),
-                )
-            )
-    return changes
 
 
 @dataclass
