@@ -8,16 +8,18 @@ from django.contrib.auth.backends import ModelBackend
 # Set on the request when the right password was given for an account that was closed
 # because its filing was revoked; the sign-in page then says so instead of "not correct".
 CLOSED_WITH_FILING = "account_closed_with_filing"
+# A revoked filing's status name (SPEC §3). Accounts stand below filings, so the owner's
+# filing is reached through its reverse relation (``User.filing``), not by importing it.
+FILING_REVOKED = "revoked"
 
 
 def closed_with_revoked_filing(user) -> bool:
-    """Whether ``user`` is an owner account deactivated because its filing was revoked."""
-    from filings.models import Filing
-
+    """Whether ``user`` is an owner account deactivated because its filing was revoked
+    (one query, and none for an active account)."""
     return (
         not user.is_active
         and user.role == user.Role.OWNER
-        and Filing.objects.filter(owner=user, status=Filing.Status.REVOKED).exists()
+        and type(user)._default_manager.filter(pk=user.pk, filing__status=FILING_REVOKED).exists()
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,32 +109,31 @@ class FieldChange:
     after: str
 
 
-def _shown(key: str, value: Any) -> str:
-    from filings.models import Filing
-
+def _shown(key: str, value: Any, value_labels: Mapping[str, Callable[[Any], str]]) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if key == "conflicts" and isinstance(value, list):
         return str(len(value))
-    if key == "status":
-        try:
-            return str(Filing.Status(value).label)
-        except ValueError:
-            return str(value)
+    if key in value_labels:
+        return str(value_labels[key](value))
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, list):
-        return ", ".join(_shown(key, v) for v in value)
+        return ", ".join(_shown(key, v, value_labels) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_shown(k, v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {_shown(k, v, value_labels)}" for k, v in value.items())
     text = str(value)
     return text if len(text) <= _LONGEST_VALUE else text[: _LONGEST_VALUE - 1] + "…"
 
 
-def audit_changes(entry: AuditLog) -> list[FieldChange]:
+def audit_changes(
+    entry: AuditLog, *, value_labels: Mapping[str, Callable[[Any], str]] | None = None
+) -> list[FieldChange]:
     """The fields an audit row changed, each labelled in the active language and its values
-    made readable (status names, yes/no, counts). Fields whose value stayed the same are left
-    out; a row without ``before`` (a creation) lists what it recorded."""
+    made readable (yes/no, counts, and through ``value_labels`` the codes of the apps that
+    recorded them: ``{"status": label_of_a_status_code}``). Fields whose value stayed the same
+    are left out; a row without ``before`` (a creation) lists what it recorded."""
+    value_labels = value_labels or {}
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
     changes = []
@@ -144,8 +145,8 @@ def audit_changes(entry: AuditLog) -> list[FieldChange]:
         changes.append(
             FieldChange(
                 label=label,
-                before=_shown(key, old) if key in before else None,
-                after=_shown(key, new),
+                before=_shown(key, old, value_labels) if key in before else None,
+                after=_shown(key, new, value_labels),
             )
         )
     return changes
@@ -160,8 +161,6 @@ def target_label(target_type: str) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    import json
-
     return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from beian.audit import action_label, target_label
+from beian.audit import audit_changes as recorded_changes
 from beian.models import Province
 from filings.models import Conflict, Filing, Website
 
@@ -72,21 +74,16 @@ def location_label(context, code: str) -> str:
 @register.filter
 def audit_action(code: str) -> str:
     """The console's name for a recorded action code."""
-    from beian.audit import action_label
-
     return action_label(code)
 
 
 @register.filter
 def audit_target(target_type: str) -> str:
-    from beian.audit import target_label
-
     return target_label(target_type)
 
 
 @register.filter
 def audit_changes(entry) -> list:
-    """The fields an audit row changed, as ``label: before → after`` items."""
-    from beian.audit import audit_changes as changes
-
-    return changes(entry)
+    """The fields an audit row changed, as ``label: before → after`` items, filing statuses
+    by their names."""
+    return recorded_changes(entry, value_labels={"status": status_label})
