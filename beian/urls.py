@@ -3,8 +3,6 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from certificates import api as certificate_api
-
 from . import views
 
 urlpatterns = [
@@ -20,16 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
     # Before the filings and public API includes, so these two exact paths are ours.
-    path(
-        "api/v1/filings/<int:pk>/certificate/",
-        certificate_api.FilingCertificateView.as_view(),
-        name="api-filing-certificate",
-    ),
-    path(
-        "api/v1/public/certificates/verify/",
-        certificate_api.VerifyCertificateView.as_view(),
-        name="api-certificate-verify",
-    ),
+    path("api/v1/", include("certificates.api_urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("filing/", include("filings.urls")),
     path("api/v1/filings/", include("filings.api_urls")),
