@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -35,7 +36,6 @@ from beian.normalforms.text import folded, unreadable_text_message
 from beian.tlds import approved_top_level_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 
-from .apps import parse_month_day
 from .models import Announcement, AnnualReview, AnnualReviewWindow
 
 # The is-it-filed query (Q20) ------------------------------------------------------------------
@@ -398,6 +398,20 @@ class Window:
 
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def parse_month_day(name: str, value: str) -> tuple[int, int]:
+    """``"03-31"`` → (3, 31). A malformed value raises ``ImproperlyConfigured`` naming the
+    setting ``name``, which stops the process at start-up."""
+    try:
+        month, day = (int(part) for part in value.split("-"))
+        # A leap year accepts every real month-day, 29 February included.
+        dt.date(2024, month, day)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be a month and day like 03-31, not {value!r}"
+        ) from exc
+    return month, day
 
 
 def annual_review_window(year: int) -> Window:

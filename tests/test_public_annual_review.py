@@ -73,7 +73,7 @@ def test_a_window_lies_within_its_year_and_closes_after_it_opens(starts_on, ends
 def test_a_malformed_default_window_stops_the_process():
     from django.core.exceptions import ImproperlyConfigured
 
-    from public.apps import parse_month_day
+    from public.selectors import parse_month_day
 
     with pytest.raises(ImproperlyConfigured, match="ANNUAL_REVIEW_END"):
         parse_month_day("ANNUAL_REVIEW_END", "31-03")
