@@ -23,7 +23,6 @@ urlpatterns = [
     path("filing/", include("filings.urls")),
     path("api/v1/filings/", include("filings.api_urls")),
     path("provider/", include("providers.urls")),
-    # Before review.urls: /review/annual-overdue/ is the public app's bureau page.
     path("", include("public.urls")),
     path("review/", include("review.urls")),
     path("api/v1/review/", include("review.api_urls")),

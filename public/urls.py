@@ -10,5 +10,4 @@ urlpatterns = [
     path("bulletin/<int:pk>/", views.announcement, name="announcement"),
     path("annual-review/", views.annual_review, name="annual_review"),
     path("annual-review/confirm/", views.annual_review_confirm_view, name="annual_review_confirm"),
-    path("review/annual-overdue/", views.annual_overdue_list, name="annual_overdue"),
 ]

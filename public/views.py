@@ -1,5 +1,4 @@
-"""Pages: the is-it-filed query, the bulletin board, the owner's annual review, the bureau's
-list of overdue annual reviews."""
+"""Pages: the is-it-filed query, the bulletin board, the owner's annual review."""
 
 from __future__ import annotations
 
@@ -15,15 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from accounts.permissions import account_required, staff_required
+from accounts.permissions import account_required
 from beian.clientaddress import client_address
-from beian.models import Province
 from filings.models import Filing
 
 from .forms import QueryCaptchaForm, QueryForm
 from .selectors import (
-    annual_overdue,
-    annual_overdue_counts,
     annual_review_status,
     bureau_directory,
     captcha_needed,
@@ -132,36 +128,3 @@ def _next_url(request) -> str:
         return reverse("filings:tasks")
     except NoReverseMatch:
         return reverse("public:annual_review")
-
-
-@staff_required
-@require_GET
-def annual_overdue_list(request):
-    """The bureau's overdue annual reviews (its own province; the ministry sees every one)."""
-    from review.scope import is_reviewer, province_code_of
-
-    if not is_reviewer(request.user):
-        raise PermissionDenied
-    scope = province_code_of(request.user)
-    province = scope
-    if scope is None and request.GET.get("province"):
-        province = get_object_or_404(Province, code=request.GET["province"]).code
-    reviews = (
-        annual_overdue(province=province)
-        .select_related("filing", "filing__province", "filing__owner")
-        .order_by("year", "filing__number", "id")
-    )
-    page = Paginator(reviews, 50).get_page(request.GET.get("page"))
-    counts = annual_overdue_counts(province=scope)
-    provinces = {p.code: p for p in bureau_directory()}
-    return render(
-        request,
-        "public/annual_overdue.html",
-        {
-            "page": page,
-            "province": provinces.get(province) if province else None,
-            "is_ministry": scope is None,
-            "counts": [(provinces[code], n) for code, n in counts.items() if code in provinces],
-            "total": sum(counts.values()),
-        },
-    )

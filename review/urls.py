@@ -10,6 +10,7 @@ urlpatterns = [
     path("deadlines/", views.deadlines, name="deadlines"),
     path("statistics/", views.statistics, name="statistics"),
     path("audit/", views.audit_log, name="audit"),
+    path("annual-overdue/", views.annual_overdue_list, name="annual-overdue"),
     path("filings/<int:pk>/", views.detail, name="detail"),
     path("filings/<int:pk>/approve/", views.approve, name="approve"),
     path("filings/<int:pk>/reject/", views.reject, name="reject"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,14 +17,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import staff_required
+from beian.models import Province
 from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
 from filings.models import Document, Filing
 from filings.responses import document_response
+from public.selectors import annual_overdue, annual_overdue_counts, bureau_directory
 
 from . import selectors, services
 from .forms import OptionalReasonForm, QueueFilterForm, RefuseForm, RejectForm, RevokeForm
-from .scope import OutOfScope, filings_in_scope, is_ministry
+from .scope import OutOfScope, filings_in_scope, is_ministry, is_reviewer, province_code_of
 
 PAGE_SIZE = 50
 
@@ -420,5 +422,37 @@ def audit_log(request):
             "ministry": is_ministry(request.user),
             "provinces": selectors.provinces_for_filter(request.user),
             "query": _query_without_page(request),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def annual_overdue_list(request):
+    """The bureau's overdue annual reviews (SPEC §8: its own province; the ministry sees every
+    one and may pick a province). Answers 403 to anyone but a reviewer."""
+    if not is_reviewer(request.user):
+        raise PermissionDenied
+    scope = province_code_of(request.user)
+    province = scope
+    if scope is None and request.GET.get("province"):
+        province = get_object_or_404(Province, code=request.GET["province"]).code
+    reviews = (
+        annual_overdue(province=province)
+        .select_related("filing", "filing__province", "filing__owner")
+        .order_by("year", "filing__number", "id")
+    )
+    page = Paginator(reviews, 50).get_page(request.GET.get("page"))
+    counts = annual_overdue_counts(province=scope)
+    provinces = {p.code: p for p in bureau_directory()}
+    return render(
+        request,
+        "review/annual_overdue.html",
+        {
+            "page": page,
+            "province": provinces.get(province) if province else None,
+            "is_ministry": scope is None,
+            "counts": [(provinces[code], n) for code, n in counts.items() if code in provinces],
+            "total": sum(counts.values()),
         },
     )

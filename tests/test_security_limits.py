@@ -190,7 +190,7 @@ NO_SECRETS: dict[str, str] = {
         (
             "review:queue review:export review:deadlines review:statistics review:audit "
             "review:detail review:approve review:reject review:recheck review:revoke "
-            "review:revocation review:document public:annual_overdue api-review-queue "
+            "review:revocation review:document review:annual-overdue api-review-queue "
             "api-review-filing api-review-decision api-review-recheck api-review-revoke",
             "verified staff: each message follows a decision that changes the filing's state",
         ),

@@ -238,7 +238,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "public:announcement": page(EVERYONE, kwargs=lambda w: {"pk": w.announcement.pk}),
     "public:annual_review": page(OWNERS),
     "public:annual_review_confirm": page(OWNERS, method="post"),
-    "public:annual_overdue": page(REVIEWERS),
+    "review:annual-overdue": page(REVIEWERS),
     "public-filings": api(EVERYONE, query="?q=matrix-own.cn"),
     # review: the bureau of the filing's province and the ministry
     "review:queue": page(REVIEWERS),
