@@ -29,6 +29,7 @@ from rest_framework.authtoken.models import Token
 from beian import limits
 from beian.delivery import queue_email, queue_sms
 from beian.models import Province
+from beian.normalforms.filing_numbers import parse_filing_number
 
 from .models import AccessProvider, SignIn, User, VerificationCode
 from .permissions import needs_otp
@@ -866,3 +867,47 @@ def account_sign_out_everywhere(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     Token.objects.filter(user=user).delete()
     user.refresh_from_db(fields=["session_generation"])
+
+
+# --- Forgotten username (Q11) ---------------------------------------------------------------
+
+
+def username_reminder_send(*, number: str) -> None:
+    """Send the username of the account that holds filing ``number`` (a sponsor's or a
+    website's filing number, in any writing ``parse_filing_number`` reads) to its verified
+    contacts, by email and SMS.
+
+    Answers nothing and raises nothing: the caller tells everyone the same, whether or not the
+    number exists. For an account imported by an access provider the message also names that
+    provider. The account is found through its filing (``User.filing``) and that filing's
+    websites, so accounts needs nothing of the filings app.
+    """
+    parsed = parse_filing_number(number)
+    if parsed is None:
+        return
+    number = parsed.text
+    accounts = User.objects.select_related("imported_by", "filing__filed_by_provider")
+    owner = accounts.filter(filing__number=number).first()
+    if owner is None:
+        owner = accounts.filter(filing__websites__number=number).first()
+    if owner is None or not owner.is_active:
+        return
+    provider = owner.imported_by or (
+        owner.filing.filed_by_provider if owner.origin == owner.Origin.IMPORT else None
+    )
+    context = {"username": owner.username, "number": number, "provider": provider}
+    with transaction.atomic():
+        if owner.email_verified_at:
+            queue_email(
+                to=owner.email,
+                template="username_reminder",
+                context=context,
+                language=owner.language,
+            )
+        if owner.mobile_verified_at:
+            queue_sms(
+                to=owner.mobile,
+                template="username_reminder",
+                context=context,
+                language=owner.language,
+            )

@@ -34,8 +34,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from beian.clientaddress import client_address_or_none
+from beian import limits
+from beian.clientaddress import client_address, client_address_or_none
 from beian.delivery import delivery_delayed
+from beian.normalforms.filing_numbers import parse_filing_number
 
 from . import services
 from .backends import CLOSED_WITH_FILING
@@ -44,6 +46,7 @@ from .forms import (
     CodeForm,
     ContactChangeForm,
     ForgotPasswordForm,
+    ForgotUsernameForm,
     LoginForm,
     NewEmailForm,
     OtpForm,
@@ -737,3 +740,28 @@ def otp_verify(request):
         {"form": form, "next": _otp_next(request)},
         status=status,
     )
+
+
+# --- Forgotten username (Q11) ---------------------------------------------------------------
+
+
+def forgot_username(request):
+    """Public: the username goes to the account's verified contacts, never to the screen."""
+    form = ForgotUsernameForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            parsed = parse_filing_number(form.cleaned_data["number"])
+            number = parsed.text if parsed else "".join(form.cleaned_data["number"].split())
+            try:
+                limits.take(
+                    limits.Charge("username-reminder-from", client_address(request)),
+                    limits.Charge("username-reminder-number", number),
+                )
+            except limits.RateLimited:
+                pass  # the same answer, so the page tells nothing; nothing more is sent
+            else:
+                services.username_reminder_send(number=number)
+            return render(request, "filings/forgot_username_sent.html")
+        status = 400
+    return render(request, "filings/forgot_username.html", {"form": form}, status=status)

@@ -28,10 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beian.audit import audit
-from beian.delivery import queue_email, queue_sms
+from beian.delivery import queue_email
 from beian.models import Province
 from beian.normalforms.domains import homepage_key
-from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key
 from beian.workdays import add_working_days
 
@@ -593,54 +592,3 @@ def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
-
-
-# --- Forgotten username (Q11) ---------------------------------------------------------------
-
-
-def username_reminder_send(*, number: str) -> None:
-    """Send the username of the account that holds filing ``number`` to its verified contacts.
-
-    Answers nothing: the caller tells everyone the same, whether or not the number exists.
-    For an account imported by an access provider the message also names that provider.
-    """
-    parsed = parse_filing_number(number)
-    if parsed is None:
-        return
-    number = parsed.text
-    filing = (
-        Filing.objects.select_related("owner", "owner__imported_by", "filed_by_provider")
-        .filter(number=number)
-        .first()
-    )
-    if filing is None:
-        website = Website.objects.select_related("filing").filter(number=number).first()
-        filing = (
-            Filing.objects.select_related("owner", "owner__imported_by", "filed_by_provider").get(
-                pk=website.filing_id
-            )
-            if website
-            else None
-        )
-    if filing is None or not filing.owner.is_active:
-        return
-    owner = filing.owner
-    provider = owner.imported_by or (
-        filing.filed_by_provider if owner.origin == owner.Origin.IMPORT else None
-    )
-    context = {"username": owner.username, "number": number, "provider": provider}
-    with transaction.atomic():
-        if owner.email_verified_at:
-            queue_email(
-                to=owner.email,
-                template="username_reminder",
-                context=context,
-                language=owner.language,
-            )
-        if owner.mobile_verified_at:
-            queue_sms(
-                to=owner.mobile,
-                template="username_reminder",
-                context=context,
-                language=owner.language,
-            )

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from accounts import views as account_views
+
 from . import views
 
 app_name = "filings"
@@ -20,5 +22,6 @@ urlpatterns = [
     path("revocation/", views.revocation, name="revocation"),
     path("withdraw/", views.withdraw, name="withdraw"),
     path("versions/<int:seq>/", views.version, name="version"),
-    path("forgot-username/", views.forgot_username, name="forgot-username"),
+    # An account page (SPEC §2, Q11) under /filing/: the owner knows the filing number.
+    path("forgot-username/", account_views.forgot_username, name="forgot-username"),
 ]

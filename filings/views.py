@@ -1,5 +1,5 @@
 """The owner's pages: task list (Q24) and the filing wizard (sponsor → websites → documents →
-check and submit), the forgotten-username form (Q11) and private document downloads.
+check and submit) and private document downloads.
 
 Every step saves the owner's changes through ``services.filing_save_data`` before anything
 else, so leaving a page — or failing a rule — never loses what was typed. The rules are those
@@ -24,14 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_required
-from beian import limits
-from beian.clientaddress import client_address
 from beian.models import Province
-from beian.normalforms.filing_numbers import parse_filing_number
 from beian.workdays import working_days_between
 
 from . import selectors, services
-from .forms import ForgotUsernameForm
 from .models import Conflict, Document, Filing, FilingVersion, Website
 from .responses import document_response
 from .serializers import editable_data
@@ -743,28 +739,3 @@ def version(request, seq: int):
     data = {"sponsor": item.data.get("sponsor") or {}, "websites": item.data.get("websites") or []}
     context = {"filing": filing, "version": item, **_answers_context(filing, data)}
     return render(request, "filings/version.html", context)
-
-
-# --- Forgotten username (Q11) ---------------------------------------------------------------
-
-
-def forgot_username(request):
-    """Public: the username goes to the account's verified contacts, never to the screen."""
-    form = ForgotUsernameForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            parsed = parse_filing_number(form.cleaned_data["number"])
-            number = parsed.text if parsed else "".join(form.cleaned_data["number"].split())
-            try:
-                limits.take(
-                    limits.Charge("username-reminder-from", client_address(request)),
-                    limits.Charge("username-reminder-number", number),
-                )
-            except limits.RateLimited:
-                pass  # the same answer, so the page tells nothing; nothing more is sent
-            else:
-                services.username_reminder_send(number=number)
-            return render(request, "filings/forgot_username_sent.html")
-        status = 400
-    return render(request, "filings/forgot_username.html", {"form": form}, status=status)

@@ -8,6 +8,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.services import username_reminder_send
 from beian.audit import AuditLog
 from beian.workdays import add_working_days
 from filings import services
@@ -409,7 +410,7 @@ def test_a_submitted_preapproval_links_its_document():
 def test_the_username_goes_to_the_verified_contacts_of_the_filing_account(outbox_messages):
     owner = UserFactory()
     filing = fs.approve(fs.submitted_filing(owner))
-    services.username_reminder_send(number=filing.number)
+    username_reminder_send(number=filing.number)
     sent = outbox_messages(to=owner.email) + outbox_messages(to=owner.mobile)
     reminders = [m for m in sent if owner.username in m["body"] and filing.number in m["body"]]
     assert {m["channel"] for m in reminders} == {"email", "sms"}
@@ -422,21 +423,21 @@ def test_a_website_number_also_finds_the_account_and_an_import_names_the_provide
     owner = UserFactory(origin="import", imported_by=provider)
     filing = FilingFactory(owner=owner, status="approved", number="京ICP备2026000123号")
     website = WebsiteFactory(filing=filing, number="京ICP备2026000123号-1")
-    services.username_reminder_send(number=website.number)
+    username_reminder_send(number=website.number)
     emails = [m for m in outbox_messages(to=owner.email) if owner.username in m["body"]]
     assert emails and "示例云" in emails[0]["body"]
 
 
 def test_an_unknown_number_sends_nothing(outbox_messages):
     before = len(outbox_messages())
-    services.username_reminder_send(number="京ICP备2099999999号")
+    username_reminder_send(number="京ICP备2099999999号")
     assert len(outbox_messages()) == before
 
 
 def test_unverified_contacts_receive_nothing(outbox_messages):
     owner = UserFactory(email_verified_at=None, mobile_verified_at=None)
     FilingFactory(owner=owner, status="approved", number="京ICP备2026000124号")
-    services.username_reminder_send(number="京ICP备2026000124号")
+    username_reminder_send(number="京ICP备2026000124号")
     assert outbox_messages(to=owner.email) == [] and outbox_messages(to=owner.mobile) == []
 
 
