@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -134,8 +135,6 @@ class User(AbstractUser):
     def _get_session_auth_hash(self, secret=None):
         # Django's hash of the password, with the sign-out generation: changing either ends
         # every session of the account.
-        from django.utils.crypto import salted_hmac
-
         return salted_hmac(
             "accounts.User.session_auth_hash",
             f"{self.password}:{self.session_generation}",

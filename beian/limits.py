@@ -26,10 +26,13 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 from .cache import UNREACHABLE, ResilientRedisCache, Stamp, get_stamped, redis_is_down, trip
+from .clientaddress import client_address
+from .models import RateCounter
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +222,6 @@ def _redis_take(backend: ResilientRedisCache, windows: list[_Window]) -> int | N
 
 def _db_take(windows: list[_Window], *, refuse: bool = True) -> tuple[int, list[tuple[int, int]]]:
     """The database's take: (seconds to wait or 0, [(count, seconds left)] per window)."""
-    from .models import RateCounter
-
     now = timezone.now()
     keys = sorted({w.key for w in windows})
     with transaction.atomic():
@@ -284,9 +285,6 @@ def give_back(*charges: Charge) -> None:
             return
         except UNREACHABLE as exc:
             trip(backend.retry_after, exc)
-    from django.db.models import F
-
-    from .models import RateCounter
 
     for w in windows:
         RateCounter.objects.filter(key=w.key, count__gte=w.cost).update(count=F("count") - w.cost)
@@ -335,7 +333,6 @@ def current(key: str) -> int:
             return int(client.get(backend.make_and_validate_key(f"rl:{key}")) or 0)
         except UNREACHABLE as exc:
             trip(backend.retry_after, exc)
-    from .models import RateCounter
 
     row = RateCounter.objects.filter(key=f"rl:{key}", expires_at__gt=timezone.now()).first()
     return row.count if row else 0
@@ -343,8 +340,6 @@ def current(key: str) -> int:
 
 def forget_expired() -> int:
     """Delete the database's expired counters (beat, hourly); the number deleted."""
-    from .models import RateCounter
-
     deleted, _ = RateCounter.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
 
@@ -365,8 +360,6 @@ class CountingRateThrottle(SimpleRateThrottle):
         return found <= self.num_requests
 
     def get_ident(self, request) -> str:
-        from .clientaddress import client_address
-
         return client_address(request)
 
     def count(self, key: str) -> tuple[int, int]:

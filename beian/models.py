@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .normalforms.domains import domain_unicode
+
 
 class Province(models.Model):
     """One of the 31 mainland provinces, and its communications administration (通信管理局)."""
@@ -248,8 +250,6 @@ class TopLevelDomain(models.Model):
         verbose_name_plural = _("approved top-level domains")
 
     def __str__(self) -> str:
-        from .normalforms.domains import domain_unicode
-
         return f".{domain_unicode(self.name)}"
 
     def save(self, *args, **kwargs):

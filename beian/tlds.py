@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.cache import cache
 
 from .models import TOP_LEVEL_DOMAINS_VERSION_KEY, TopLevelDomain
+from .normalforms.domains import normalize_domain
 
 _loaded: frozenset[str] | None = None
 _loaded_version: str | None = None
@@ -45,7 +46,5 @@ def approved_top_level_domains() -> frozenset[str]:
 
 def shipped_top_level_domains() -> list[str]:
     """The A-labels of the shipped list, in its order."""
-    from .normalforms.domains import normalize_domain
-
     with SHIPPED_LIST.open(encoding="utf-8") as handle:
         return [normalize_domain(row["tld"]) for row in csv.DictReader(handle)]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from chinese_calendar.constants import holidays, workdays
 from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .audit import audit
 from .models import CALENDAR_VERSION_KEY, CalendarDay, bump_calendar_version
 
 _loaded: WorkingCalendar | None = None
@@ -106,8 +108,6 @@ HOLIDAY_NAMES = {
 
 def package_exceptions() -> list[tuple[dt.date, bool, str]]:
     """Holidays and adjusted working days known to the ``chinesecalendar`` package."""
-    from chinese_calendar.constants import holidays, workdays
-
     rows = [
         (day, False, HOLIDAY_NAMES.get(name, name))
         for day, name in holidays.items()
@@ -136,8 +136,6 @@ def sync_from_package(model=CalendarDay) -> int:
         model.objects.filter(date__in=[row.date for row in new]).delete()
         model.objects.bulk_create(new)
         if model is CalendarDay:
-            from .models import bump_calendar_version
-
             bump_calendar_version()
     return len(new)
 
@@ -264,8 +262,6 @@ def calendar_year_replace(*, plan: YearPlan, by) -> int:
     """Store a checked year list as the ministry's (source ``manual``): the year's stored days
     become exactly ``plan.days``. Returns the days stored; raises ``ValueError`` for a plan
     with problems. Audited; every process reloads the calendar."""
-    from .audit import audit
-
     if plan.problems:
         raise ValueError("the plan has problems")
     before = list(

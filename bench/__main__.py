@@ -4,16 +4,16 @@ import argparse
 import os
 import sys
 
+import django
+from django.db import connection
+
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beian.settings")
     # The benchmark measures the work, not the rate limits that protect it.
     for name in ("THROTTLE_PUBLIC", "THROTTLE_GATING", "THROTTLE_AUTH"):
         os.environ[name] = "100000000/min"
-    import django
-
     django.setup()
-    from django.db import connection
 
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -29,6 +29,7 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print("the benchmark needs DATABASE_URL pointing at PostgreSQL", file=sys.stderr)
         return 2
+    # The benchmark's modules import the models, which exist only after django.setup().
     if args.command == "seed":
         from .seed import seed
 

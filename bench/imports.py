@@ -12,14 +12,17 @@ from pathlib import Path
 
 from django.db import transaction
 
+from accounts.models import User
+from beian.celery import app
+from providers.imports import import_job_create
+from providers.models import ImportJob
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_mobile_block() -> str:
     """Two digits ``nn`` such that no account has a mobile number starting ``19nn``: each run's
     clients get ``19nn`` and a seven-digit row number, so runs never collide."""
-    from accounts.models import User
-
     for n in range(100):
         if not User.objects.filter(
             mobile__gte=f"19{n:02d}0000000", mobile__lte=f"19{n:02d}9999999"
@@ -71,9 +74,6 @@ def row_payload(run: str, i: int, block: str = "00") -> dict:
 
 def measure_import(*, provider, rows: int) -> tuple[float, int]:
     """Rows per second from upload to the job's end, and the worker's peak RSS in KiB."""
-    from providers.imports import import_job_create
-    from providers.models import ImportJob
-
     run = uuid.uuid4().hex[:6]
     block = free_mobile_block()
     payloads = [(i + 2, row_payload(run, i, block)) for i in range(rows)]
@@ -89,8 +89,6 @@ def measure_import(*, provider, rows: int) -> tuple[float, int]:
     )  # fmt: skip
     try:
         time.sleep(3)
-        from beian.celery import app
-
         app.conf.task_always_eager = False
         started = time.monotonic()
         with transaction.atomic():

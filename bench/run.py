@@ -23,7 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.test import Client
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from accounts.models import AccessProvider, User
+from accounts.services import api_token_issue, staff_create
+from beian.models import Province
+from bench.imports import measure_import
+from filings.conflicts import detect_conflicts
+from filings.models import Filing, PublishedDomain
+from providers.services import api_token_issue as provider_token_issue
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_PORT", "8100"))
@@ -69,8 +82,6 @@ def row(name: str, samples: list[float], goal: str, ok: bool, extra: str = "") -
 
 
 def filed_domains(n: int) -> list[str]:
-    from filings.models import PublishedDomain
-
     total = PublishedDomain.objects.count()
     ids = random.Random(7).sample(range(total), min(n, total))
     names = (
@@ -83,12 +94,6 @@ def filed_domains(n: int) -> list[str]:
 
 def bench_accounts() -> dict[str, Any]:
     """A provider staff member and a Guangdong reviewer with tokens (created once)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from accounts.models import AccessProvider, User
-    from accounts.services import api_token_issue, staff_create
-    from beian.models import Province
-
     provider = AccessProvider.objects.order_by("id").first()
     logins = {}
     for username, role, kwargs in [
@@ -114,8 +119,6 @@ def bench_accounts() -> dict[str, Any]:
         token = api_token_issue(user=user)
         logins[role] = {"user": user, "token": token.key}
     # Providers call the gating API with a named console token ("bp_…").
-    from providers.services import api_token_issue as provider_token_issue
-
     _token, key = provider_token_issue(user=logins["provider"]["user"], name="bench gating")
     logins["provider"]["console_token"] = key
     return logins
@@ -123,10 +126,6 @@ def bench_accounts() -> dict[str, Any]:
 
 def staff_client(user):
     """A test client signed in as ``user`` with a verified second factor."""
-    from django.test import Client
-    from django_otp import login as otp_login
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     client = Client()
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     client.force_login(user)
@@ -240,8 +239,6 @@ def measure_http(logins: dict, domains: list[str], rows: list, memory: dict) -> 
     warm, cold = domains[:2000], domains[2000:]
     # The benchmark's own Redis database: forget the answers of earlier runs, so that the
     # first asks below are first asks.
-    from django.core.cache import cache
-
     cache.clear()
     server = start_gunicorn()
     try:
@@ -303,8 +300,6 @@ def measure_http(logins: dict, domains: list[str], rows: list, memory: dict) -> 
 
 
 def measure_gating_batch(logins: dict, domains: list[str], rows: list) -> None:
-    from rest_framework.test import APIClient
-
     provider_client = APIClient()
     provider_client.credentials(HTTP_AUTHORIZATION=f"Token {logins['provider']['console_token']}")
     batch = domains[:1000]
@@ -320,9 +315,6 @@ def measure_gating_batch(logins: dict, domains: list[str], rows: list) -> None:
 
 
 def measure_conflicts(rows: list) -> None:
-    from filings.conflicts import detect_conflicts
-    from filings.models import Filing
-
     pending = list(
         Filing.objects.filter(status="pending_review")
         .order_by("id")
@@ -346,10 +338,6 @@ def measure_conflicts(rows: list) -> None:
 
 
 def measure_queue(logins: dict, rows: list) -> None:
-    from rest_framework.test import APIClient
-
-    from filings.models import Filing
-
     reviewer = staff_client(logins["bureau"]["user"])
 
     def queue_page():
@@ -391,8 +379,6 @@ def measure_statistics(logins: dict, rows: list) -> None:
 
 
 def measure_provider_import(logins: dict, rows: list, memory: dict) -> None:
-    from bench.imports import measure_import
-
     import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
     rate, memory["celery"] = measure_import(provider=logins["provider"]["user"], rows=import_rows)
     rows.append(

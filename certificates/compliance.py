@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from beian.normalforms.domains import url_unicode
-from filings.models import Filing
+from filings.models import Filing, PublishedDomain
 
 from . import format as cert_format
 from .fetch import FetchError, fetch
@@ -171,8 +171,6 @@ def domain_certificate_status(*, domain: str) -> tuple[str, Certificate | None, 
     certificate of the filing that covers the domain, ``"not_filed"`` when no valid filing
     covers it, and otherwise a ComplianceCheck.Reason value saying what is wrong.
     """
-    from filings.models import PublishedDomain
-
     row = (
         PublishedDomain.objects.filter(name=domain, filing__status__in=Filing.FILED_STATUSES)
         .select_related("filing")

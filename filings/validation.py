@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from accounts.models import AccessProvider
+from beian.models import Province
 from beian.normalforms import certificates
 from beian.normalforms.addresses import normalize_ip
 from beian.normalforms.certificates import (  # noqa: F401 - the filing rules' public names
@@ -760,9 +762,6 @@ def load_reference_data(
 ) -> ReferenceData:
     """The reference data of one or more canonical filings in three queries (two when
     ``filing`` is new, which holds no documents yet)."""
-    from accounts.models import AccessProvider
-    from beian.models import Province
-
     wanted_providers = {
         w["access_provider"]
         for data in datas

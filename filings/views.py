@@ -34,6 +34,7 @@ from .serializers import editable_data
 from .validation import (
     INDIVIDUAL_ID_TYPES,
     OTHER,
+    empty_data,
     empty_website,
     flatten_errors,
 )
@@ -115,8 +116,6 @@ def _editing(request) -> tuple[Filing | None, dict]:
 
 
 def editable_data_empty() -> dict:
-    from .validation import empty_data
-
     return empty_data()
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beian.limits import CountingScopedRateThrottle
+from filings.serializers import filing_as_json
 
 from .gating import check_domains
 from .imports import import_rows
@@ -126,8 +127,6 @@ class ImportView(_ProviderView):
         operation_id="provider_imports",
     )
     def post(self, request):
-        from filings.serializers import filing_as_json
-
         data = ImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         results = import_rows(

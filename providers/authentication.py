@@ -14,9 +14,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from accounts.models import AccessProvider, User
 from beian import rawsql
 
 from .models import ApiToken
+from .services import api_token_touch, hash_key
 
 
 class ProviderTokenAuthentication(TokenAuthentication):
@@ -31,8 +33,6 @@ class ProviderTokenAuthentication(TokenAuthentication):
         return self.authenticate_credentials(header[1])
 
     def authenticate_credentials(self, key):
-        from .services import api_token_touch, hash_key
-
         token = live_token(hash_key(key))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
@@ -42,8 +42,6 @@ class ProviderTokenAuthentication(TokenAuthentication):
 
 @lru_cache(maxsize=1)
 def _token_query() -> tuple[str, list[rawsql.Columns]]:
-    from accounts.models import AccessProvider, User
-
     parts = [
         rawsql.columns(ApiToken, "t"),
         rawsql.columns(User, "u"),
@@ -67,8 +65,6 @@ def live_token(key_hash: str) -> ApiToken | None:
     once from the models' fields rather than a query the ORM builds on each call; the rows
     become model instances as the ORM would make them.
     """
-    from accounts.models import AccessProvider, User
-
     sql, (token_columns, user_columns, provider_columns) = _token_query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [key_hash])

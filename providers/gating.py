@@ -15,7 +15,7 @@ from django.db import connection
 
 from beian import rawsql
 from beian.normalforms.domains import domain_for_lookup, parent_domains
-from filings.models import Filing, PublishedDomain, PublishedWebsite
+from filings.models import Domain, Filing, PublishedDomain, PublishedWebsite
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,6 @@ def _published(names: list[str]) -> list[tuple[str, str, str]]:
 def _revoked_numbers(normals: list[str]) -> dict[str, str]:
     """For domains no approved filing holds: the website number of a revoked filing that did,
     so a provider can tell "never filed" from "revoked" (one query for the batch)."""
-    from filings.models import Domain
-
     names = {name for n in normals for name in (parent_domains(n) or [n])}
     if not names:
         return {}

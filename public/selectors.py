@@ -28,6 +28,7 @@ from beian.normalforms.domains import (
     LABEL_SEPARATORS,
     domain_for_lookup,
     parent_domains,
+    registrable_domain,
     top_level_domain,
 )
 from beian.normalforms.filing_numbers import parse_filing_number
@@ -159,8 +160,6 @@ STAMP_PREFIX = "public:stamp:"
 
 
 def domain_stamp_key(domain: str) -> str:
-    from beian.normalforms.domains import registrable_domain
-
     registrable = registrable_domain(domain)
     return f"{STAMP_PREFIX}d:{registrable}" if registrable else PUBLISHED_VERSION_KEY
 

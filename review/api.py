@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from accounts.permissions import IsVerifiedStaff
 from beian.workdays import working_calendar
 from filings.models import Conflict, Domain, Filing, PreApproval, Website
+from filings.serializers import filing_as_json, sponsor_as_json, website_as_json
 
 from . import selectors, services
 from .forms import QueueFilterForm
@@ -67,8 +68,6 @@ def _with_related(qs):
 
 def prefetched_filing_json(filing: Filing) -> dict:
     """``filing_as_json`` for a filing from ``_with_related``, without further queries."""
-    from filings.serializers import sponsor_as_json, website_as_json
-
     return {
         "id": filing.pk,
         "status": filing.status,
@@ -87,8 +86,6 @@ def filing_answer(filing: Filing, *, row: selectors.QueueRow | None = None) -> d
     if hasattr(filing, "open_conflicts") and hasattr(filing, "ordered_websites"):
         answer = prefetched_filing_json(filing)
     else:
-        from filings.serializers import filing_as_json
-
         answer = filing_as_json(filing)
     answer["kind"] = filing.review_kind
     if row is not None:

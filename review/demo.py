@@ -17,6 +17,17 @@ from django.utils import timezone
 from accounts.models import User
 from beian.workdays import working_calendar
 from filings.models import Filing
+from filings.serializers import filing_as_json
+from filings.services import (
+    document_upload,
+    filing_apply_revocation,
+    filing_create,
+    filing_save_data,
+    filing_submit,
+)
+
+from .services import filing_approve
+from .tasks import escalate_overdue
 
 PASSWORD = "Demo-Owner-2026"
 USCC = "91350100M000100Y43"
@@ -159,18 +170,6 @@ def _backdate(filing: Filing, *, working_days_left: int) -> None:
 
 
 def seed(out) -> list[dict]:
-    from filings.serializers import filing_as_json
-    from filings.services import (
-        document_upload,
-        filing_apply_revocation,
-        filing_create,
-        filing_save_data,
-        filing_submit,
-    )
-
-    from .services import filing_approve
-    from .tasks import escalate_overdue
-
     reviewer = (
         User.objects.filter(username="beijing").first()
         or User.objects.filter(role=User.Role.MINISTRY).order_by("id").first()

@@ -30,10 +30,12 @@ from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
 from filings.selectors import Change, diff
+from filings.serializers import filing_as_json
 
 from . import tally
 from .models import Escalation, FilingTally
 from .scope import can_act_on, filings_in_scope, is_ministry, is_reviewer
+from .services import other_party_contacts
 
 Status = Filing.Status
 
@@ -255,8 +257,6 @@ def conflict_reason(filing: Filing, conflict: Conflict) -> str:
 
 
 def _conflict_views(user, filing: Filing, conflicts: list[Conflict]) -> list[ConflictView]:
-    from .services import other_party_contacts
-
     views = []
     for conflict in conflicts:
         other = conflict.other_filing
@@ -342,8 +342,6 @@ def filing_changes(filing: Filing) -> FilingChanges:
     """The working copy against the version before the latest submission (a resubmission
     before the decision, Q19) and against the approved version (an amendment). A submission
     already decided is not compared again."""
-    from filings.serializers import filing_as_json
-
     current = filing_as_json(filing)
     latest_submission = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)

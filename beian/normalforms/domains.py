@@ -104,6 +104,7 @@ def parent_domains(domain: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _extractor():
+    # Imported on first use: tldextract (and the requests it brings) takes a tenth of a second.
     import tldextract
 
     # The snapshot bundled with the package, never a download; private suffixes included so

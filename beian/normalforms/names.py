@@ -34,6 +34,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
+
 from .text import drop_format_characters
 
 # Characters written for the middle dot of transliterated names, by people and by software:
@@ -64,8 +66,6 @@ _DIGEST_LENGTH = 16
 
 @lru_cache(maxsize=1)
 def _to_simplified():
-    import opencc
-
     return opencc.OpenCC("t2s")
 
 
