@@ -20,9 +20,9 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import tasks
 from .models import Message
 from .outbox import NOT_ENQUEUED, enqueue_after_commit
-from .tasks import send_message
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,8 @@ def queue_sms(
 
 
 def _enqueue_after_commit(messages: list[Message]) -> None:
-    enqueue_after_commit(send_message, Message, [m.id for m in messages])
+    # The task is looked up when called, so that a test may stand a broken broker in for it.
+    enqueue_after_commit(tasks.send_message, Message, [m.id for m in messages])
 
 
 def delivery_delayed(*, recipients: Iterable[str], older_than_seconds: int = 60) -> bool:

@@ -24,14 +24,18 @@ from django.conf import settings
 from django.db import DatabaseError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from .queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
 # Written on a queued row whose task the broker did not take; the sweeper hands such rows to
-# their task at its next run instead of waiting DELIVERY_SWEEP_AFTER_SECONDS.
-NOT_ENQUEUED = "not handed to the task queue (broker unreachable); waiting for the sweeper"
+# their task at its next run instead of waiting DELIVERY_SWEEP_AFTER_SECONDS. A message id, so
+# that the provider console shows it in the reader's language (beian.coded).
+NOT_ENQUEUED = gettext_noop(
+    "not handed to the task queue (broker unreachable); waiting for the sweeper"
+)
 
 # How much of an error's text a row keeps.
 ERROR_CHARS = 2000
