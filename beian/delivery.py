@@ -4,7 +4,8 @@
 in the caller's transaction and enqueue the sending task only after that transaction commits.
 If the process dies between commit and enqueue, or the broker (Redis) cannot take the task,
 the request still succeeds and the periodic sweeper finds the row still queued and enqueues it
-again; the sending task is safe to run twice.
+again; the sending task is safe to run twice (``beian.outbox``). Sending itself is
+``beian.sending``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _render(template: str, suffix: str, context: dict[str, Any]) -> str:
     return render_to_string(f"messages/{template}.{suffix}", context).strip()
 
 
-def _context(context: dict[str, Any] | None) -> dict[str, Any]:
+def _template_context(context: dict[str, Any] | None) -> dict[str, Any]:
     return {"portal_url": settings.PORTAL_URL, **(context or {})}
 
 
@@ -53,7 +54,7 @@ class Email:
 
 def _email_message(email: Email) -> Message:
     language = email.language or translation.get_language() or settings.LANGUAGE_CODE
-    ctx = _context(email.context)
+    ctx = _template_context(email.context)
     with translation.override(language):
         subject = " ".join(_render(email.template, "subject.txt", ctx).split())
         body = _render(email.template, "txt", ctx)
@@ -88,7 +89,10 @@ def queue_email(
     language: str | None = None,
     attachments: Iterable[Attachment] = (),
 ) -> Message:
-    """Save an email rendered from ``messages/<template>.subject.txt|.txt|.html``."""
+    """Save an email rendered from ``messages/<template>.subject.txt|.txt|.html`` (the HTML
+    part only if that template exists) in ``language`` (default: the active one) with
+    ``context`` and ``portal_url``; it is sent after the caller's transaction commits. Returns
+    the saved ``Message``; raises ``TemplateDoesNotExist`` for a missing subject or text."""
     message = _email_message(
         Email(
             to=to,
@@ -118,10 +122,12 @@ def queue_emails(emails: Iterable[Email]) -> list[Message]:
 def queue_sms(
     *, to: str, template: str, context: dict[str, Any] | None = None, language: str | None = None
 ) -> Message:
-    """Save an SMS rendered from ``messages/<template>.sms.txt``."""
+    """Save an SMS to the mobile ``to`` rendered from ``messages/<template>.sms.txt`` in
+    ``language`` (default: the active one); it is sent after the caller's transaction
+    commits. Returns the saved ``Message``; raises ``TemplateDoesNotExist``."""
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
-        body = _render(template, "sms.txt", _context(context))
+        body = _render(template, "sms.txt", _template_context(context))
     message = Message.objects.create(
         channel=Message.Channel.SMS, to=to, template=template, language=language, body=body
     )

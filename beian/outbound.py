@@ -54,17 +54,21 @@ class OutboundError(Exception):
         super().__init__(self.detail)
 
 
-def _host(host: str) -> str:
+def _readable_host(host: str) -> str:
     """A host as people read it (Unicode, not the A-label) for a message."""
     return domain_unicode(host)
 
 
-def _url(url: str) -> str:
+def _readable_url(url: str) -> str:
+    """A URL as people read it (its host in Unicode) for a message."""
     return url_unicode(url)
 
 
 @dataclass(frozen=True)
 class Answer:
+    """What a server answered: the last URL asked (after redirects), the HTTP status, the
+    headers with lower-case names, and at most ``max_bytes`` of body."""
+
     url: str
     status: int
     headers: dict[str, str] = field(default_factory=dict)
@@ -119,7 +123,7 @@ def literal_address_refused(
     return host
 
 
-def _resolve(
+def _resolve_checked(
     host: str, port: int, *, allow_private: bool, overrides: dict[str, str]
 ) -> tuple[str, int]:
     """The one (address, port) a request for ``host`` connects to; raises ``OutboundError``
@@ -133,12 +137,16 @@ def _resolve(
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             raise OutboundError(
-                "unresolved", gettext_noop("%(host)s: the name does not resolve."), host=_host(host)
+                "unresolved",
+                gettext_noop("%(host)s: the name does not resolve."),
+                host=_readable_host(host),
             ) from exc
         candidates = [(info[4][0], port) for info in infos]
     if not candidates:
         raise OutboundError(
-            "unresolved", gettext_noop("%(host)s: the name does not resolve."), host=_host(host)
+            "unresolved",
+            gettext_noop("%(host)s: the name does not resolve."),
+            host=_readable_host(host),
         )
     for ip_text, _port in candidates:
         # All answers must be public: a name that also points inside is refused whole.
@@ -148,15 +156,15 @@ def _resolve(
             raise OutboundError(
                 "refused",
                 gettext_noop("%(host)s resolves to a non-public address, %(address)s."),
-                host=_host(host),
+                host=_readable_host(host),
                 address=str(ipaddress.ip_address(ip_text.split("%", 1)[0])),
             )
     return candidates[0]
 
 
-def _target(url: str, *, allow_private: bool, overrides: dict[str, str]) -> tuple[str, int]:
+def _checked_target(url: str, *, allow_private: bool, overrides: dict[str, str]) -> tuple[str, int]:
     """Check ``url``'s scheme (http, https) and port (80, 443; any for a host in
-    ``overrides``) and resolve its host with ``_resolve``: the (address, port) to connect to."""
+    ``overrides``) and resolve its host with ``_resolve_checked``: the (address, port) to connect to."""
     parts = urlsplit(url)
     scheme = (parts.scheme or "").lower()
     host = (parts.hostname or "").lower()
@@ -164,19 +172,21 @@ def _target(url: str, *, allow_private: bool, overrides: dict[str, str]) -> tupl
         raise OutboundError(
             "refused",
             gettext_noop("%(url)s: only http:// and https:// addresses are used."),
-            url=_url(url),
+            url=_readable_url(url),
         )
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as exc:
         raise OutboundError(
-            "refused", gettext_noop("%(url)s: the port is not valid."), url=_url(url)
+            "refused", gettext_noop("%(url)s: the port is not valid."), url=_readable_url(url)
         ) from exc
     if port not in DEFAULT_PORTS.values() and host not in overrides:
         raise OutboundError(
-            "refused", gettext_noop("%(url)s: only ports 80 and 443 are used."), url=_url(url)
+            "refused",
+            gettext_noop("%(url)s: only ports 80 and 443 are used."),
+            url=_readable_url(url),
         )
-    return _resolve(host, port, allow_private=allow_private, overrides=overrides)
+    return _resolve_checked(host, port, allow_private=allow_private, overrides=overrides)
 
 
 class _Deadline:
@@ -219,7 +229,10 @@ class _DeadlineSSLSocket(_Deadline, ssl.SSLSocket):
     pass
 
 
-class _Connection(http.client.HTTPConnection):
+class _PinnedConnection(http.client.HTTPConnection):
+    """A connection to exactly the address that was checked (``ip``), speaking to ``host``
+    (the Host header and, for https, the certificate's name), within the deadline."""
+
     def __init__(
         self,
         *,
@@ -264,7 +277,7 @@ class _Connection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _one(
+def _request_once(
     method: str,
     url: str,
     *,
@@ -278,7 +291,7 @@ def _one(
     max_bytes: int,
     before_connect: Callable[[str, float], None] | None,
 ) -> Answer:
-    ip, connect_port = _target(url, allow_private=allow_private, overrides=overrides)
+    ip, connect_port = _checked_target(url, allow_private=allow_private, overrides=overrides)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -287,7 +300,7 @@ def _one(
         before_connect(host, deadline)
     named = f"[{host}]" if ":" in host else host
     host_header = named if port == DEFAULT_PORTS[scheme] else f"{named}:{port}"
-    connection = _Connection(
+    connection = _PinnedConnection(
         scheme=scheme,
         host=host,
         ip=ip,
@@ -305,7 +318,7 @@ def _one(
             raise OutboundError(
                 "too_large",
                 gettext_noop("%(url)s: the answer is larger than %(limit)s bytes."),
-                url=_url(url),
+                url=_readable_url(url),
                 limit=max_bytes,
             )
         return Answer(
@@ -319,12 +332,12 @@ def _one(
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
             raise OutboundError(
-                "unreachable", gettext_noop("%(url)s: no answer in time."), url=_url(url)
+                "unreachable", gettext_noop("%(url)s: no answer in time."), url=_readable_url(url)
             ) from exc
         raise OutboundError(
             "unreachable",
             gettext_noop("%(url)s: the connection failed (%(error)s)."),
-            url=_url(url),
+            url=_readable_url(url),
             error=type(exc).__name__,
         ) from exc
     finally:
@@ -359,7 +372,7 @@ def request(
     ``unresolved``, ``unreachable`` or ``too_large``) when there is none."""
     deadline = time.monotonic() + total_timeout
     for _hop in range(max_redirects + 1):
-        answer = _one(
+        answer = _request_once(
             method,
             url,
             body=body,
@@ -381,6 +394,6 @@ def request(
     raise OutboundError(
         "unreachable",
         gettext_noop("%(url)s: more than %(count)s redirects."),
-        url=_url(url),
+        url=_readable_url(url),
         count=max_redirects,
     )

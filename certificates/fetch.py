@@ -28,7 +28,7 @@ USER_AGENT = "BeianComplianceChecker/1.0 (+ICP filing system)"
 
 # What each outbound failure means for a check (ComplianceCheck.Reason): a name that does not
 # resolve is a site that cannot be reached.
-REASONS = {
+CHECK_REASONS = {
     "refused": ComplianceCheck.Reason.REFUSED.value,
     "too_large": ComplianceCheck.Reason.TOO_LARGE.value,
     "unresolved": ComplianceCheck.Reason.UNREACHABLE.value,
@@ -91,7 +91,7 @@ def fetch(url: str, *, max_bytes: int) -> FetchResult:
             before_connect=_polite_wait,
         )
     except outbound.OutboundError as exc:
-        raise FetchError(REASONS[exc.reason], exc.detail) from exc
+        raise FetchError(CHECK_REASONS[exc.reason], exc.detail) from exc
     return FetchResult(
         url=answer.url, status=answer.status, body=answer.body, content_type=answer.content_type
     )

@@ -34,6 +34,8 @@ SEND_WEBHOOK_TASK = "providers.webhook.send"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Beian-Signature`` of ``body`` sent at ``timestamp`` (Unix seconds, as text):
+    hex HMAC-SHA256 with ``secret`` over ``f"{timestamp}.".encode() + body``."""
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
