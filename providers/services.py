@@ -140,13 +140,13 @@ def notify_filing_event(*, filing: Filing, event: str) -> list[WebhookDelivery]:
             idempotency_key=key,
         )
         deliveries.append(delivery)
-    _enqueue_after_commit(deliveries)
+    _enqueue_deliveries_after_commit(deliveries)
     return deliveries
 
 
-def _enqueue_after_commit(deliveries: list[WebhookDelivery]) -> None:
-    # By the task's name: providers.tasks imports the services. A broker outage does not fail
-    # the decision that caused the delivery: the sweeper sends it.
+def _enqueue_deliveries_after_commit(deliveries: list[WebhookDelivery]) -> None:
+    # By the task's name, so that providers.tasks may import the services. A broker outage
+    # does not fail the decision that caused the delivery: the sweeper sends it.
     enqueue_after_commit(
         celery_app.signature(SEND_WEBHOOK_TASK), WebhookDelivery, [d.pk for d in deliveries]
     )
@@ -163,7 +163,7 @@ def webhook_redeliver(*, delivery: WebhookDelivery, by: User) -> WebhookDelivery
     delivery.attempts = 0
     delivery.save(update_fields=["status", "attempts", "updated_at"])
     audit(actor=by, action="provider.webhook_redeliver", target=delivery)
-    _enqueue_after_commit([delivery])
+    _enqueue_deliveries_after_commit([delivery])
     return delivery
 
 
