@@ -4,40 +4,26 @@
 in the caller's transaction and enqueue the sending task only after that transaction commits.
 If the process dies between commit and enqueue, or the broker (Redis) cannot take the task,
 the request still succeeds and the periodic sweeper finds the row still queued and enqueues it
-again; the sending task is safe to run twice.
+again; the sending task is safe to run twice (``beian.outbox``). Sending itself is
+``beian.sending``.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
-import json
-import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import DatabaseError
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import tasks
 from .models import Message
-
-logger = logging.getLogger(__name__)
-
-
-class TemporaryDeliveryError(Exception):
-    """The gateway may accept the message later: retry with backoff."""
-
-
-class PermanentDeliveryError(Exception):
-    """The message can never be delivered as it is: record it as failed."""
+from .outbox import NOT_ENQUEUED, enqueue_after_commit
 
 
 @dataclass(frozen=True)
@@ -51,7 +37,7 @@ def _render(template: str, suffix: str, context: dict[str, Any]) -> str:
     return render_to_string(f"messages/{template}.{suffix}", context).strip()
 
 
-def _context(context: dict[str, Any] | None) -> dict[str, Any]:
+def _template_context(context: dict[str, Any] | None) -> dict[str, Any]:
     return {"portal_url": settings.PORTAL_URL, **(context or {})}
 
 
@@ -68,7 +54,7 @@ class Email:
 
 def _email_message(email: Email) -> Message:
     language = email.language or translation.get_language() or settings.LANGUAGE_CODE
-    ctx = _context(email.context)
+    ctx = _template_context(email.context)
     with translation.override(language):
         subject = " ".join(_render(email.template, "subject.txt", ctx).split())
         body = _render(email.template, "txt", ctx)
@@ -103,7 +89,10 @@ def queue_email(
     language: str | None = None,
     attachments: Iterable[Attachment] = (),
 ) -> Message:
-    """Save an email rendered from ``messages/<template>.subject.txt|.txt|.html``."""
+    """Save an email rendered from ``messages/<template>.subject.txt|.txt|.html`` (the HTML
+    part only if that template exists) in ``language`` (default: the active one) with
+    ``context`` and ``portal_url``; it is sent after the caller's transaction commits. Returns
+    the saved ``Message``; raises ``TemplateDoesNotExist`` for a missing subject or text."""
     message = _email_message(
         Email(
             to=to,
@@ -114,7 +103,7 @@ def queue_email(
         )
     )
     message.save(force_insert=True)
-    _enqueue_after_commit(message)
+    _enqueue_after_commit([message])
     return message
 
 
@@ -126,67 +115,29 @@ def queue_emails(emails: Iterable[Email]) -> list[Message]:
     if not messages:
         return []
     Message.objects.bulk_create(messages)
-    _enqueue_many_after_commit([m.id for m in messages])
+    _enqueue_after_commit(messages)
     return messages
 
 
 def queue_sms(
     *, to: str, template: str, context: dict[str, Any] | None = None, language: str | None = None
 ) -> Message:
-    """Save an SMS rendered from ``messages/<template>.sms.txt``."""
+    """Save an SMS to the mobile ``to`` rendered from ``messages/<template>.sms.txt`` in
+    ``language`` (default: the active one); it is sent after the caller's transaction
+    commits. Returns the saved ``Message``; raises ``TemplateDoesNotExist``."""
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
-        body = _render(template, "sms.txt", _context(context))
+        body = _render(template, "sms.txt", _template_context(context))
     message = Message.objects.create(
         channel=Message.Channel.SMS, to=to, template=template, language=language, body=body
     )
-    _enqueue_after_commit(message)
+    _enqueue_after_commit([message])
     return message
 
 
-# Written on a queued message whose task the broker did not take; the sweeper sends such
-# messages at its next run instead of waiting DELIVERY_SWEEP_AFTER_SECONDS.
-NOT_ENQUEUED = "not handed to the task queue (broker unreachable); waiting for the sweeper"
-
-
-def _enqueue_after_commit(message: Message) -> None:
-    from .queueing import enqueue_on_commit
-    from .tasks import send_message
-
-    message_id = message.id
-
-    def mark_not_enqueued() -> None:
-        try:
-            Message.objects.filter(id=message_id, status=Message.Status.QUEUED, attempts=0).update(
-                last_error=NOT_ENQUEUED
-            )
-        except DatabaseError:
-            # The row stays queued all the same; the sweeper finds it after the usual delay.
-            logger.warning("could not mark message %s as not enqueued", message_id)
-
-    enqueue_on_commit(send_message, message_id, on_failure=mark_not_enqueued)
-
-
-def _enqueue_many_after_commit(message_ids: list[int]) -> None:
-    from django.db import transaction
-
-    from .queueing import enqueue
-    from .tasks import send_message
-
-    def send() -> None:
-        for position, message_id in enumerate(message_ids):
-            if not enqueue(send_message, message_id):
-                try:
-                    Message.objects.filter(
-                        id__in=message_ids[position:], status=Message.Status.QUEUED, attempts=0
-                    ).update(last_error=NOT_ENQUEUED)
-                except DatabaseError:
-                    logger.warning(
-                        "could not mark %s messages as not enqueued", len(message_ids) - position
-                    )
-                return
-
-    transaction.on_commit(send)
+def _enqueue_after_commit(messages: list[Message]) -> None:
+    # The task is looked up when called, so that a test may stand a broken broker in for it.
+    enqueue_after_commit(tasks.send_message, Message, [m.id for m in messages])
 
 
 def delivery_delayed(*, recipients: Iterable[str], older_than_seconds: int = 60) -> bool:
@@ -198,96 +149,6 @@ def delivery_delayed(*, recipients: Iterable[str], older_than_seconds: int = 60)
         .filter(Q(last_error=NOT_ENQUEUED) | Q(created_at__lt=cutoff))
         .exists()
     )
-
-
-# Backends -----------------------------------------------------------------------------------
-
-
-def deliver(message: Message) -> None:
-    """Hand one message to its channel; raises Temporary/PermanentDeliveryError."""
-    if message.channel == Message.Channel.EMAIL:
-        _send_email(message)
-    else:
-        sms_backend().send(message)
-
-
-def _send_email(message: Message) -> None:
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to],
-        headers={"X-Message-Key": str(message.idempotency_key)},
-    )
-    if message.html_body:
-        email.attach_alternative(message.html_body, "text/html")
-    for item in message.attachments:
-        email.attach(item["filename"], base64.b64decode(item["content_b64"]), item["mimetype"])
-    try:
-        email.send()
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        raise TemporaryDeliveryError(str(exc)) from exc
-
-
-class OutboxSmsBackend:
-    """Development and tests: the delivery log row is the message; nothing leaves the machine."""
-
-    def send(self, message: Message) -> None:
-        return None
-
-
-class HttpSmsBackend:
-    """A JSON gateway: HMAC-SHA256 signed, with the message's idempotency key.
-
-    The gateway answers 2xx when it has accepted the message (or had accepted the same key
-    before), 429 or 5xx when it may accept it later, and any other 4xx when it never will.
-    """
-
-    def __init__(self, url: str, key_id: str, secret: str, timeout: float) -> None:
-        self.url = url
-        self.key_id = key_id
-        self.secret = secret.encode()
-        self.timeout = timeout
-
-    def sign(self, timestamp: str, body: bytes) -> str:
-        return hmac.new(self.secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-    def send(self, message: Message) -> None:
-        import requests
-
-        body = json.dumps(
-            {"id": str(message.idempotency_key), "to": message.to, "text": message.body},
-            ensure_ascii=False,
-        ).encode()
-        timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": str(message.idempotency_key),
-            "X-Key-Id": self.key_id,
-            "X-Timestamp": timestamp,
-            "X-Signature": self.sign(timestamp, body),
-        }
-        try:
-            response = requests.post(self.url, data=body, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise TemporaryDeliveryError(f"gateway unreachable: {exc}") from exc
-        if 200 <= response.status_code < 300:
-            return
-        detail = f"gateway answered {response.status_code}: {response.text[:200]}"
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TemporaryDeliveryError(detail)
-        raise PermanentDeliveryError(detail)
-
-
-def sms_backend() -> OutboxSmsBackend | HttpSmsBackend:
-    if settings.SMS_BACKEND == "http":
-        return HttpSmsBackend(
-            url=settings.SMS_GATEWAY_URL,
-            key_id=settings.SMS_GATEWAY_KEY_ID,
-            secret=settings.SMS_GATEWAY_SECRET,
-            timeout=settings.SMS_GATEWAY_TIMEOUT,
-        )
-    return OutboxSmsBackend()
 
 
 def outbox(*, to: str | None = None, limit: int = 200) -> list[dict[str, Any]]:

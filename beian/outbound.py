@@ -1,12 +1,14 @@
 """Every HTTP request the portal makes to a server someone else names (a website's server for
 the certificate checker, a provider's webhook receiver): one function, with the SSRF guard and
-a deadline no server can stretch (healthchecks' ``hc/lib/curl.py`` idea).
+a deadline no server can stretch (healthchecks' ``hc/lib/curl.py`` idea). Callers pass their
+policy (``allow_private``, ``resolve_overrides``, timeouts, ``max_bytes``, redirects) and map
+``OutboundError.reason`` to their own meaning in one place; they keep no address rules.
 
-- Only http and https, only ports 80 and 443 (a host mapped by ``resolve``, like curl
-  ``--resolve``, may name another port: tests and local trials).
+- Only http and https, only ports 80 and 443 (a host mapped by ``resolve_overrides``, like
+  curl ``--resolve``, may name another port: tests and local trials).
 - The host is resolved once; every answer must be a global address (not private, loopback,
   link-local, shared, reserved, multicast, unspecified, nor an IPv6 address carrying such an
-  IPv4 address), unless ``allow_private``; the connection goes to exactly the address checked,
+  IPv4 address: ``is_public``), unless ``allow_private``; the connection goes to exactly the address checked,
   so a DNS answer that changes afterwards (rebinding) cannot steer it inside. TLS verifies the
   certificate of the named host.
 - Deadlines are enforced on the socket: before every connect, send and read the socket's
@@ -52,17 +54,21 @@ class OutboundError(Exception):
         super().__init__(self.detail)
 
 
-def _host(host: str) -> str:
+def _readable_host(host: str) -> str:
     """A host as people read it (Unicode, not the A-label) for a message."""
     return domain_unicode(host)
 
 
-def _url(url: str) -> str:
+def _readable_url(url: str) -> str:
+    """A URL as people read it (its host in Unicode) for a message."""
     return url_unicode(url)
 
 
 @dataclass(frozen=True)
 class Answer:
+    """What a server answered: the last URL asked (after redirects), the HTTP status, the
+    headers with lower-case names, and at most ``max_bytes`` of body."""
+
     url: str
     status: int
     headers: dict[str, str] = field(default_factory=dict)
@@ -73,12 +79,20 @@ class Answer:
         return self.headers.get("content-type", "")
 
 
-def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for a global unicast address; an IPv6 address that carries an IPv4 one (mapped,
-    6to4, Teredo) must carry a public one."""
+def is_public(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``address`` (an address's text, an IPv6 zone such as ``%eth0`` ignored, or an
+    ``ipaddress`` object) is a global unicast address the portal may connect to: not private,
+    loopback, link-local, shared, reserved, multicast nor unspecified. An IPv6 address that
+    carries an IPv4 one (mapped, 6to4, Teredo) is judged by the IPv4 address it carries.
+    Raises ``ValueError`` for text that is no address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0]) if isinstance(address, str) else address
+    return _is_global(ip)
+
+
+def _is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None and not is_public(embedded):
+        if embedded is not None and not _is_global(embedded):
             return False
         if ip.ipv4_mapped is not None:
             return True
@@ -92,17 +106,28 @@ def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def resolve(
-    host: str,
-    port: int,
-    *,
-    allow_private: bool,
-    overrides: dict[str, str],
-    is_allowed: Callable[[str], bool] | None = None,
+def literal_address_refused(
+    url: str, *, allow_private: bool = False, resolve_overrides: dict[str, str] | None = None
+) -> str | None:
+    """The address written as ``url``'s host when it is an IP literal that ``request`` with the
+    same ``allow_private`` and ``resolve_overrides`` would refuse, else None (also for a host
+    name: what a name resolves to can change, so names are judged when a request is made).
+    ``literal_address_refused("http://10.0.0.1/h") == "10.0.0.1"``."""
+    host = (urlsplit(url).hostname or "").strip("[]")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if allow_private or host in (resolve_overrides or {}) or is_public(host):
+        return None
+    return host
+
+
+def _resolve_checked(
+    host: str, port: int, *, allow_private: bool, overrides: dict[str, str]
 ) -> tuple[str, int]:
     """The one (address, port) a request for ``host`` connects to; raises ``OutboundError``
-    when the name does not resolve or any of its addresses is not public (``is_allowed``, an
-    address's text → bool, replaces ``is_public`` where given)."""
+    when the name does not resolve or any of its addresses is not public."""
     override = overrides.get(host)
     if override:
         ip_text, _, port_text = override.rpartition(":")
@@ -112,36 +137,34 @@ def resolve(
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             raise OutboundError(
-                "unresolved", gettext_noop("%(host)s: the name does not resolve."), host=_host(host)
+                "unresolved",
+                gettext_noop("%(host)s: the name does not resolve."),
+                host=_readable_host(host),
             ) from exc
         candidates = [(info[4][0], port) for info in infos]
     if not candidates:
         raise OutboundError(
-            "unresolved", gettext_noop("%(host)s: the name does not resolve."), host=_host(host)
+            "unresolved",
+            gettext_noop("%(host)s: the name does not resolve."),
+            host=_readable_host(host),
         )
     for ip_text, _port in candidates:
-        ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
-        allowed = is_allowed(ip_text) if is_allowed is not None else is_public(ip)
         # All answers must be public: a name that also points inside is refused whole.
-        if not allow_private and not allowed:
+        # ``is_public`` is looked up at each call, so that a test may stand a local server in
+        # for a public one.
+        if not allow_private and not is_public(ip_text):
             raise OutboundError(
                 "refused",
                 gettext_noop("%(host)s resolves to a non-public address, %(address)s."),
-                host=_host(host),
-                address=str(ip),
+                host=_readable_host(host),
+                address=str(ipaddress.ip_address(ip_text.split("%", 1)[0])),
             )
     return candidates[0]
 
 
-def resolve_target(
-    url: str,
-    *,
-    allow_private: bool,
-    overrides: dict[str, str],
-    is_allowed: Callable[[str], bool] | None = None,
-) -> tuple[str, int]:
+def _checked_target(url: str, *, allow_private: bool, overrides: dict[str, str]) -> tuple[str, int]:
     """Check ``url``'s scheme (http, https) and port (80, 443; any for a host in
-    ``overrides``) and resolve its host with ``resolve``: the (address, port) to connect to."""
+    ``overrides``) and resolve its host with ``_resolve_checked``: the (address, port) to connect to."""
     parts = urlsplit(url)
     scheme = (parts.scheme or "").lower()
     host = (parts.hostname or "").lower()
@@ -149,21 +172,21 @@ def resolve_target(
         raise OutboundError(
             "refused",
             gettext_noop("%(url)s: only http:// and https:// addresses are used."),
-            url=_url(url),
+            url=_readable_url(url),
         )
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as exc:
         raise OutboundError(
-            "refused", gettext_noop("%(url)s: the port is not valid."), url=_url(url)
+            "refused", gettext_noop("%(url)s: the port is not valid."), url=_readable_url(url)
         ) from exc
     if port not in DEFAULT_PORTS.values() and host not in overrides:
         raise OutboundError(
-            "refused", gettext_noop("%(url)s: only ports 80 and 443 are used."), url=_url(url)
+            "refused",
+            gettext_noop("%(url)s: only ports 80 and 443 are used."),
+            url=_readable_url(url),
         )
-    return resolve(
-        host, port, allow_private=allow_private, overrides=overrides, is_allowed=is_allowed
-    )
+    return _resolve_checked(host, port, allow_private=allow_private, overrides=overrides)
 
 
 class _Deadline:
@@ -206,7 +229,10 @@ class _DeadlineSSLSocket(_Deadline, ssl.SSLSocket):
     pass
 
 
-class _Connection(http.client.HTTPConnection):
+class _PinnedConnection(http.client.HTTPConnection):
+    """A connection to exactly the address that was checked (``ip``), speaking to ``host``
+    (the Host header and, for https, the certificate's name), within the deadline."""
+
     def __init__(
         self,
         *,
@@ -251,7 +277,7 @@ class _Connection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _one(
+def _request_once(
     method: str,
     url: str,
     *,
@@ -265,7 +291,7 @@ def _one(
     max_bytes: int,
     before_connect: Callable[[str, float], None] | None,
 ) -> Answer:
-    ip, connect_port = resolve_target(url, allow_private=allow_private, overrides=overrides)
+    ip, connect_port = _checked_target(url, allow_private=allow_private, overrides=overrides)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -274,7 +300,7 @@ def _one(
         before_connect(host, deadline)
     named = f"[{host}]" if ":" in host else host
     host_header = named if port == DEFAULT_PORTS[scheme] else f"{named}:{port}"
-    connection = _Connection(
+    connection = _PinnedConnection(
         scheme=scheme,
         host=host,
         ip=ip,
@@ -292,7 +318,7 @@ def _one(
             raise OutboundError(
                 "too_large",
                 gettext_noop("%(url)s: the answer is larger than %(limit)s bytes."),
-                url=_url(url),
+                url=_readable_url(url),
                 limit=max_bytes,
             )
         return Answer(
@@ -306,12 +332,12 @@ def _one(
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
             raise OutboundError(
-                "unreachable", gettext_noop("%(url)s: no answer in time."), url=_url(url)
+                "unreachable", gettext_noop("%(url)s: no answer in time."), url=_readable_url(url)
             ) from exc
         raise OutboundError(
             "unreachable",
             gettext_noop("%(url)s: the connection failed (%(error)s)."),
-            url=_url(url),
+            url=_readable_url(url),
             error=type(exc).__name__,
         ) from exc
     finally:
@@ -334,12 +360,19 @@ def request(
     before_connect: Callable[[str, float], None] | None = None,
 ) -> Answer:
     """Make one request (and follow up to ``max_redirects`` redirects, each hop checked
-    afresh) within ``total_timeout`` seconds in all; timeouts in seconds, ``max_bytes`` of
-    body at most. ``before_connect(host, deadline)`` runs before each connection (the
-    checker's politeness wait). Raises ``OutboundError``; any status is an ``Answer``."""
+    afresh) within ``total_timeout`` seconds in all; ``connect_timeout`` per connect and
+    ``read_timeout`` per send or read, all in seconds; ``max_bytes`` of body at most.
+
+    ``allow_private`` lifts the address rule (tests and local trials); ``resolve_overrides``
+    maps a host to ``"ip:port"`` (``"[v6]:port"``) like curl ``--resolve``.
+    ``before_connect(host, deadline)`` runs before each connection with the ``time.monotonic``
+    deadline (the checker's politeness wait); it may raise ``OutboundError``.
+
+    Returns an ``Answer`` for any HTTP status; raises ``OutboundError`` (``refused``,
+    ``unresolved``, ``unreachable`` or ``too_large``) when there is none."""
     deadline = time.monotonic() + total_timeout
     for _hop in range(max_redirects + 1):
-        answer = _one(
+        answer = _request_once(
             method,
             url,
             body=body,
@@ -361,6 +394,6 @@ def request(
     raise OutboundError(
         "unreachable",
         gettext_noop("%(url)s: more than %(count)s redirects."),
-        url=_url(url),
+        url=_readable_url(url),
         count=max_redirects,
     )

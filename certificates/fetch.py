@@ -1,12 +1,12 @@
 """Fetching a page of an owner's website for the compliance checker, through the one
 outbound-HTTP function (``beian.outbound``: the SSRF guard and a deadline on every read).
 
-At most three redirects, each hop checked afresh; ``COMPLIANCE_CONNECT_TIMEOUT`` per connect,
-``COMPLIANCE_READ_TIMEOUT`` per read and ``COMPLIANCE_TOTAL_TIMEOUT`` for the whole exchange,
-enforced on the socket. Requests to one host are spaced ``COMPLIANCE_HOST_INTERVAL_SECONDS``
-apart across workers. ``COMPLIANCE_ALLOW_PRIVATE_TARGETS`` (tests and local trials only;
-refused in production) lifts the address rule; ``COMPLIANCE_RESOLVE`` maps a host to
-``ip:port`` like curl --resolve.
+What is the checker's own: at most three redirects, ``COMPLIANCE_CONNECT_TIMEOUT`` per
+connect, ``COMPLIANCE_READ_TIMEOUT`` per read and ``COMPLIANCE_TOTAL_TIMEOUT`` for the whole
+exchange, the size limit its caller gives, and politeness: requests to one host are spaced
+``COMPLIANCE_HOST_INTERVAL_SECONDS`` apart across workers. ``COMPLIANCE_ALLOW_PRIVATE_TARGETS``
+(tests and local trials only; refused in production) lifts the address rule;
+``COMPLIANCE_RESOLVE`` maps a host to ``ip:port`` like curl --resolve.
 """
 
 from __future__ import annotations
@@ -21,12 +21,25 @@ from django.utils.translation import gettext_noop
 from beian import outbound
 from beian.normalforms.domains import domain_unicode
 
+from .models import ComplianceCheck
+
 MAX_REDIRECTS = 3
 USER_AGENT = "BeianComplianceChecker/1.0 (+ICP filing system)"
 
+# What each outbound failure means for a check (ComplianceCheck.Reason): a name that does not
+# resolve is a site that cannot be reached.
+CHECK_REASONS = {
+    "refused": ComplianceCheck.Reason.REFUSED.value,
+    "too_large": ComplianceCheck.Reason.TOO_LARGE.value,
+    "unresolved": ComplianceCheck.Reason.UNREACHABLE.value,
+    "unreachable": ComplianceCheck.Reason.UNREACHABLE.value,
+}
+
 
 class FetchError(Exception):
-    """The page could not be fetched; ``reason`` is a ComplianceCheck.Reason value."""
+    """The page could not be fetched; ``reason`` is a ComplianceCheck.Reason value
+    (``refused``, ``unreachable`` or ``too_large``), ``detail`` the English text of the coded
+    message (``beian.outbound.OutboundError.detail``)."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -42,25 +55,9 @@ class FetchResult:
     content_type: str
 
 
-def _reason(error: outbound.OutboundError) -> str:
-    return error.reason if error.reason in {"refused", "too_large"} else "unreachable"
-
-
-def resolve(host: str, port: int) -> tuple[str, int]:
-    """The one address (and port) the checker's request for ``host`` will connect to."""
-    try:
-        return outbound.resolve(
-            host,
-            port,
-            allow_private=settings.COMPLIANCE_ALLOW_PRIVATE_TARGETS,
-            overrides=settings.COMPLIANCE_RESOLVE,
-        )
-    except outbound.OutboundError as exc:
-        raise FetchError(_reason(exc), exc.detail) from exc
-
-
 def _polite_wait(host: str, deadline: float) -> None:
-    """At most one request per host every COMPLIANCE_HOST_INTERVAL_SECONDS (across workers)."""
+    """At most one request per host every COMPLIANCE_HOST_INTERVAL_SECONDS (across workers);
+    raises ``OutboundError`` (``unreachable``) when the turn would come after ``deadline``."""
     interval = settings.COMPLIANCE_HOST_INTERVAL_SECONDS
     if interval <= 0:
         return
@@ -76,8 +73,9 @@ def _polite_wait(host: str, deadline: float) -> None:
 
 
 def fetch(url: str, *, max_bytes: int) -> FetchResult:
-    """GET ``url`` following at most three redirects, each hop checked afresh; raises
-    ``FetchError`` (reason ``refused``, ``unreachable`` or ``too_large``)."""
+    """GET ``url`` (at most ``max_bytes`` of body) following at most three redirects, each hop
+    checked afresh. Raises ``FetchError`` (reason ``refused``, ``unreachable`` or
+    ``too_large``); an HTTP error status is a ``FetchResult`` like any other."""
     try:
         answer = outbound.request(
             "GET",
@@ -93,7 +91,7 @@ def fetch(url: str, *, max_bytes: int) -> FetchResult:
             before_connect=_polite_wait,
         )
     except outbound.OutboundError as exc:
-        raise FetchError(_reason(exc), exc.detail) from exc
+        raise FetchError(CHECK_REASONS[exc.reason], exc.detail) from exc
     return FetchResult(
         url=answer.url, status=answer.status, body=answer.body, content_type=answer.content_type
     )

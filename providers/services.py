@@ -22,11 +22,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessProvider, User
 from beian.audit import audit
+from beian.celery import app as celery_app
 from beian.delivery import queue_email
+from beian.outbound import literal_address_refused
+from beian.outbox import enqueue_after_commit
 from filings.models import Domain, Filing, Website
 
 from .models import ApiToken, WebhookDelivery
 from .selectors import providers_of_filing
+from .webhooks import SEND_WEBHOOK_TASK, normal_url
 
 EVENTS = tuple(WebhookDelivery.Event.values)
 
@@ -135,18 +139,17 @@ def notify_filing_event(*, filing: Filing, event: str) -> list[WebhookDelivery]:
             body=body,
             idempotency_key=key,
         )
-        _enqueue_delivery_after_commit(delivery.pk)
         deliveries.append(delivery)
+    _enqueue_deliveries_after_commit(deliveries)
     return deliveries
 
 
-def _enqueue_delivery_after_commit(delivery_id: int) -> None:
-    from beian.queueing import enqueue_on_commit
-
-    from .tasks import send_webhook
-
-    # A broker outage must not fail the decision that caused the delivery: the sweeper sends it.
-    enqueue_on_commit(send_webhook, delivery_id)
+def _enqueue_deliveries_after_commit(deliveries: list[WebhookDelivery]) -> None:
+    # By the task's name, so that providers.tasks may import the services. A broker outage
+    # does not fail the decision that caused the delivery: the sweeper sends it.
+    enqueue_after_commit(
+        celery_app.signature(SEND_WEBHOOK_TASK), WebhookDelivery, [d.pk for d in deliveries]
+    )
 
 
 @transaction.atomic
@@ -160,7 +163,7 @@ def webhook_redeliver(*, delivery: WebhookDelivery, by: User) -> WebhookDelivery
     delivery.attempts = 0
     delivery.save(update_fields=["status", "attempts", "updated_at"])
     audit(actor=by, action="provider.webhook_redeliver", target=delivery)
-    _enqueue_delivery_after_commit(delivery.pk)
+    _enqueue_deliveries_after_commit([delivery])
     return delivery
 
 
@@ -173,8 +176,6 @@ def webhook_settings_update(
     A secret is generated the first time a URL is set, or on request; it is shown once.
     """
     _check_provider_staff(by, provider)
-    from .webhooks import literal_address_refused, normal_url
-
     url = (url or "").strip()
     if url:
         try:
@@ -197,7 +198,11 @@ def webhook_settings_update(
                     )
                 }
             )
-        refused = literal_address_refused(url)
+        refused = literal_address_refused(
+            url,
+            allow_private=settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE,
+            resolve_overrides=settings.PROVIDER_WEBHOOK_RESOLVE,
+        )
         if refused is not None:
             raise ValidationError(
                 {

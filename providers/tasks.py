@@ -3,79 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from beian.delivery import PermanentDeliveryError, TemporaryDeliveryError
-from beian.tasks import backoff_seconds
+from beian import outbox
+from beian.outbox import TemporaryDeliveryError
 
 from .models import ImportJob, WebhookDelivery
-from .webhooks import post
-
-logger = logging.getLogger(__name__)
+from .webhooks import SEND_WEBHOOK_TASK, post
 
 
-@shared_task(name="providers.webhook.send", bind=True, acks_late=True, max_retries=None)
+def _post_and_record(delivery: WebhookDelivery) -> None:
+    """``webhooks.post`` one attempt, keeping the receiver's HTTP status on the row."""
+    try:
+        delivery.response_status = post(delivery, delivery.provider.webhook_secret)
+    except TemporaryDeliveryError as exc:
+        delivery.response_status = getattr(exc, "status_code", None)
+        raise
+
+
+@shared_task(name=SEND_WEBHOOK_TASK, bind=True, acks_late=True, max_retries=None)
 def send_webhook(self, delivery_id: int) -> str:
-    """One attempt at a queued delivery; the row lock makes a concurrent duplicate skip."""
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update()
-            .select_related("provider")
-            .filter(id=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.status != WebhookDelivery.Status.QUEUED:
-            return "skipped"
-        delivery.attempts += 1
-        fields = ["attempts", "last_error", "response_status", "status", "updated_at"]
-        try:
-            delivery.response_status = post(delivery, delivery.provider.webhook_secret)
-        except TemporaryDeliveryError as exc:
-            delivery.last_error = str(exc)[:2000]
-            delivery.response_status = getattr(exc, "status_code", None)
-            if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-                delivery.status = WebhookDelivery.Status.FAILED
-                delivery.save(update_fields=fields)
-                logger.warning(
-                    "webhook %s failed after %s attempts", delivery.id, delivery.attempts
-                )
-                return "failed"
-            delivery.save(update_fields=fields)
-            retry_in = backoff_seconds(delivery.attempts)
-        except PermanentDeliveryError as exc:
-            delivery.status = WebhookDelivery.Status.FAILED
-            delivery.last_error = str(exc)[:2000]
-            delivery.save(update_fields=fields)
-            return "failed"
-        else:
-            delivery.status = WebhookDelivery.Status.SENT
-            delivery.sent_at = timezone.now()
-            delivery.last_error = ""
-            delivery.save(update_fields=[*fields, "sent_at"])
-            return "sent"
-    if self.request.is_eager:
-        # In-process execution has no broker to wait on: try again at once.
-        return send_webhook.run(delivery_id)
-    raise self.retry(countdown=retry_in)
+    """One attempt at the queued delivery ``delivery_id`` (``beian.outbox.attempt``):
+    ``"sent"``, ``"failed"`` or ``"skipped"``; retried with backoff after a temporary failure."""
+    return outbox.attempt(
+        self,
+        WebhookDelivery,
+        delivery_id,
+        send=_post_and_record,
+        related=("provider",),
+        recorded=("response_status",),
+    )
 
 
 @shared_task(name="providers.webhook.sweep", acks_late=True)
 def sweep_queued_webhooks() -> int:
-    """Re-enqueue deliveries left queued too long (lost between commit and enqueue)."""
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS)
-    ids = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.QUEUED, updated_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:1000]
-    )
-    for delivery_id in ids:
-        send_webhook.delay(delivery_id)
-    return len(ids)
+    """Re-enqueue deliveries left queued too long (lost between commit and enqueue), and at
+    once those the broker did not take when they were saved; returns how many."""
+    return outbox.sweep(send_webhook, WebhookDelivery)
 
 
 @shared_task(name="providers.import.run", bind=True, acks_late=True, max_retries=None)

@@ -18,21 +18,24 @@ import hashlib
 import hmac
 import ipaddress
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from beian import outbound
-from beian.delivery import PermanentDeliveryError, TemporaryDeliveryError
 from beian.normalforms.domains import normalize_domain
+from beian.outbox import PermanentDeliveryError, TemporaryDeliveryError
 
 from .models import WebhookDelivery
 
 REPLAY_WINDOW_SECONDS = 300
+# The Celery task that makes one attempt at a delivery (``providers.tasks.send_webhook``).
+SEND_WEBHOOK_TASK = "providers.webhook.send"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Beian-Signature`` of ``body`` sent at ``timestamp`` (Unix seconds, as text):
+    hex HMAC-SHA256 with ``secret`` over ``f"{timestamp}.".encode() + body``."""
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
@@ -48,15 +51,6 @@ def verify(
     if abs(now - sent_at) > REPLAY_WINDOW_SECONDS:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
-
-
-def _is_public(address: str) -> bool:
-    return outbound.is_public(ipaddress.ip_address(address.split("%", 1)[0]))
-
-
-def _rule(address: str) -> bool:
-    # Looked up at call time, so that a test may stand a local receiver in for a public one.
-    return _is_public(address)
 
 
 def normal_url(url: str) -> str:
@@ -87,54 +81,18 @@ def normal_url(url: str) -> str:
     return f"{scheme.lower()}://{userinfo}{at}{host}{port}{path}"
 
 
-def literal_address_refused(url: str) -> str | None:
-    """The address written in ``url``'s host when it is an IP literal the sender would refuse
-    (the same rule as ``check_target``), else None. Host names are checked when sending,
-    since what they resolve to can change."""
-    host = (urlsplit(url).hostname or "").strip("[]")
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return None
-    if (
-        settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE
-        or host in settings.PROVIDER_WEBHOOK_RESOLVE
-        or _rule(host)
-    ):
-        return None
-    return host
-
-
-def check_target(url: str) -> tuple[str, int]:
-    """The checked address (and port) to send ``url``'s webhook to: http(s) on port 80 or
-    443 only, and a public address, unless ``PROVIDER_WEBHOOK_ALLOW_PRIVATE`` (tests and local
-    trials; refused in production) or a host mapped by ``PROVIDER_WEBHOOK_RESOLVE`` (like curl
-    --resolve). The caller connects to exactly this address, so a DNS answer that changes
-    after the check (rebinding) cannot steer the call inside. Raises
-    ``PermanentDeliveryError`` for a target that is never allowed, ``TemporaryDeliveryError``
-    for a name that does not resolve now."""
-    try:
-        ip, port = outbound.resolve_target(
-            url,
-            allow_private=settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE,
-            overrides=settings.PROVIDER_WEBHOOK_RESOLVE,
-            is_allowed=_rule,
-        )
-    except outbound.OutboundError as exc:
-        if exc.reason == "unresolved":
-            raise TemporaryDeliveryError(exc.detail) from exc
-        raise PermanentDeliveryError(exc.detail) from exc
-    return ip, port
-
-
 def post(delivery: WebhookDelivery, secret: str) -> int:
-    """Send one attempt; returns the HTTP status, or raises Temporary/PermanentDeliveryError.
+    """Send one attempt of ``delivery`` signed with ``secret``; returns the HTTP status (2xx).
 
-    Every answer but 2xx is retried (receivers are often briefly down or misconfigured);
-    redirects are not followed, so a signed body never lands somewhere unexpected. The whole
-    call, every read included, ends within ``PROVIDER_WEBHOOK_TIMEOUT``.
+    Raises ``TemporaryDeliveryError`` (with ``status_code`` when the receiver answered) for
+    every answer but 2xx (receivers are often briefly down or misconfigured) and for a
+    receiver that cannot be reached now, ``PermanentDeliveryError`` for a target the SSRF
+    guard refuses (``beian.outbound``: http(s) on ports 80 and 443, public addresses only,
+    unless ``PROVIDER_WEBHOOK_ALLOW_PRIVATE`` or a host mapped by ``PROVIDER_WEBHOOK_RESOLVE``:
+    local trials, refused in production). Redirects are not followed, so a signed body never
+    lands somewhere unexpected. The whole call, every read included, ends within
+    ``PROVIDER_WEBHOOK_TIMEOUT`` seconds.
     """
-    ip, port = check_target(delivery.url)
     body = bytes(delivery.body)
     timestamp = str(int(time.time()))
     headers = {
@@ -145,7 +103,6 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
         "X-Beian-Timestamp": timestamp,
         "X-Beian-Signature": sign(secret, timestamp, body),
     }
-    host = urlsplit(delivery.url).hostname
     timeout = settings.PROVIDER_WEBHOOK_TIMEOUT
     try:
         answer = outbound.request(
@@ -153,8 +110,8 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
             delivery.url,
             body=body,
             headers=headers,
-            allow_private=True,  # checked above, with the same rule
-            resolve_overrides={**settings.PROVIDER_WEBHOOK_RESOLVE, host: _address(ip, port)},
+            allow_private=settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE,
+            resolve_overrides=settings.PROVIDER_WEBHOOK_RESOLVE,
             connect_timeout=timeout,
             read_timeout=timeout,
             total_timeout=timeout,
@@ -162,6 +119,10 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
             max_bytes=64 * 1024,
         )
     except outbound.OutboundError as exc:
+        # A target the guard refuses stays refused; a name that does not resolve, or a
+        # receiver that does not answer, may do so later.
+        if exc.reason == "refused":
+            raise PermanentDeliveryError(exc.detail) from exc
         raise TemporaryDeliveryError(exc.detail) from exc
     if 200 <= answer.status < 300:
         return answer.status
@@ -173,7 +134,3 @@ def post(delivery: WebhookDelivery, secret: str) -> int:
     )
     error.status_code = answer.status
     raise error
-
-
-def _address(ip: str, port: int) -> str:
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"

@@ -178,7 +178,7 @@ def test_every_kind_of_non_public_address_is_refused(settings, monkeypatch, addr
         lambda host, port, **kw: [(family, socket.SOCK_STREAM, 6, "", (address, port))],
     )
     with pytest.raises(fetch_module.FetchError) as exc:
-        fetch_module.resolve("example.cn", 80)
+        fetch_module.fetch("http://example.cn/", max_bytes=1024)
     assert exc.value.reason == "refused"
 
 
@@ -194,7 +194,7 @@ def test_a_name_that_also_resolves_inside_is_refused_whole(settings, monkeypatch
         ],
     )
     with pytest.raises(fetch_module.FetchError):
-        fetch_module.resolve("example.cn", 80)
+        fetch_module.fetch("http://example.cn/", max_bytes=1024)
 
 
 def test_a_redirect_to_a_private_address_is_refused(site, filing, settings, monkeypatch):

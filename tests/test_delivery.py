@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-from beian import delivery
+from beian import outbox
 from beian.delivery import Attachment, queue_email, queue_sms
 from beian.models import Message
 from beian.tasks import send_message, sweep_queued_messages
@@ -71,7 +71,7 @@ def test_a_temporary_failure_is_retried_until_sent(monkeypatch):
     def flaky(message):
         calls.append(message.id)
         if len(calls) < 3:
-            raise delivery.TemporaryDeliveryError("gateway busy")
+            raise outbox.TemporaryDeliveryError("gateway busy")
 
     monkeypatch.setattr("beian.tasks.deliver", flaky)
     message = queue_sms(to="13800138000", template="test_notice", context={"name": "x"})
@@ -84,7 +84,7 @@ def test_too_many_temporary_failures_end_in_failed(monkeypatch, settings):
     settings.DELIVERY_MAX_ATTEMPTS = 3
 
     def down(message):
-        raise delivery.TemporaryDeliveryError("gateway down")
+        raise outbox.TemporaryDeliveryError("gateway down")
 
     monkeypatch.setattr("beian.tasks.deliver", down)
     message = queue_sms(to="13800138000", template="test_notice", context={"name": "x"})
@@ -96,7 +96,7 @@ def test_too_many_temporary_failures_end_in_failed(monkeypatch, settings):
 
 def test_a_permanent_failure_is_not_retried(monkeypatch):
     def refused(message):
-        raise delivery.PermanentDeliveryError("number blocked")
+        raise outbox.PermanentDeliveryError("number blocked")
 
     monkeypatch.setattr("beian.tasks.deliver", refused)
     message = queue_sms(to="13800138000", template="test_notice", context={"name": "x"})

@@ -22,8 +22,9 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from beian.celery import app
-from beian.delivery import HttpSmsBackend, queue_sms
+from beian.delivery import queue_sms
 from beian.models import Message
+from beian.sending import HttpSmsBackend
 from tests.worker_support import start_worker, stop_worker
 
 SECRET = "gateway-test-secret"

@@ -185,9 +185,9 @@ def test_the_public_domain_check_goes_through_the_same_guard(client, settings):
 
 @pytest.mark.parametrize("address", NON_PUBLIC)
 def test_a_webhook_to_an_address_inside_is_refused(address):
-    from providers.webhooks import _is_public
+    from beian.outbound import is_public
 
-    assert not _is_public(address)
+    assert not is_public(address)
 
 
 def test_a_webhook_goes_to_the_address_that_was_checked_not_a_later_dns_answer(
@@ -197,13 +197,14 @@ def test_a_webhook_goes_to_the_address_that_was_checked_not_a_later_dns_answer(
     the checked one (here a local receiver standing in for a public address)."""
     import socket
 
+    from beian import outbound
     from providers import webhooks
     from providers.models import WebhookDelivery
     from tests.factories import AccessProviderFactory
     from tests.providers_support import Receiver
 
     settings.PROVIDER_WEBHOOK_ALLOW_PRIVATE = False
-    real_resolve, real_rule = socket.getaddrinfo, webhooks._is_public
+    real_resolve, real_rule = socket.getaddrinfo, outbound.is_public
     answers = iter(["127.0.0.1"])  # the first answer; any later one is 127.0.0.2
 
     def resolve(host, port, *args, **kwargs):
@@ -213,9 +214,7 @@ def test_a_webhook_goes_to_the_address_that_was_checked_not_a_later_dns_answer(
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    monkeypatch.setattr(webhooks, "_is_public", lambda a: a == "127.0.0.1" or real_rule(a))
-    from beian import outbound
-
+    monkeypatch.setattr(outbound, "is_public", lambda a: a == "127.0.0.1" or real_rule(a))
     connected = []
     real_connect = outbound._DeadlineSocket.connect
     with Receiver() as receiver:
@@ -238,7 +237,7 @@ def test_a_webhook_goes_to_the_address_that_was_checked_not_a_later_dns_answer(
         assert len(receiver.requests) == 1
         assert receiver.requests[0]["headers"]["Host"] == "hooks.example.cn"
     with pytest.raises(webhooks.PermanentDeliveryError):
-        webhooks.check_target(delivery.url)  # the later answer, 127.0.0.2, is refused
+        webhooks.post(delivery, "secret")  # the later answer, 127.0.0.2, is refused
 
 
 # --- No personal data in a public answer ------------------------------------------------------
