@@ -71,7 +71,7 @@ def row_payload(run: str, i: int, block: str = "00") -> dict:
 
 def measure_import(*, provider, rows: int) -> tuple[float, int]:
     """Rows per second from upload to the job's end, and the worker's peak RSS in KiB."""
-    from providers.imports import import_job_create
+    from providers.import_jobs import import_job_create
     from providers.models import ImportJob
 
     run = uuid.uuid4().hex[:6]

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from beian.limits import CountingScopedRateThrottle
 
 from .gating import check_domains
-from .imports import import_rows
+from .import_jobs import import_rows
 from .models import ApiToken
 from .permissions import IsActiveProviderStaff
 

@@ -1,7 +1,14 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from beian.celery import app as celery_app
+
 
 class ProvidersConfig(AppConfig):
     name = "providers"
     verbose_name = _("Access providers")
+
+    def ready(self) -> None:
+        # The import services enqueue ``providers.tasks`` by name (that module imports them):
+        # its tasks are registered in every process, so that in-process (eager) runs find them.
+        celery_app.autodiscover_tasks([self.name], force=True)

@@ -11,7 +11,7 @@ from accounts.models import User
 from accounts.services import staff_create
 from beian.models import Province
 
-from .imports import import_rows
+from .import_jobs import import_rows
 from .models import AccessProvider
 from .services import set_initial_password
 

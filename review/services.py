@@ -129,7 +129,7 @@ def _email_owner(filing: Filing, template: str, **extra) -> None:
 
 
 def _record_version(filing: Filing, *, kind: str, by: User) -> FilingVersion:
-    from filings.services import filing_version_record
+    from filings.submission import filing_version_record
 
     return filing_version_record(filing=filing, kind=kind, by=by)
 
