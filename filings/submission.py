@@ -354,7 +354,8 @@ def _owner_emails(submissions: list[Submission], conflicts: list[list[Conflict]]
     queue_emails(emails)
 
 
-@transaction.atomic
+# All or nothing with the caller's transaction: no savepoint of its own.
+@transaction.atomic(savepoint=False)
 def filing_submit_many(submissions: list[Submission]) -> list[Filing]:
     """Submit each filing of ``submissions``, in order, for review; their checks (who, which
     status, valid data) are the caller's. Returns the filings, in order.

@@ -274,7 +274,10 @@ def decrypt_password(encrypted: str) -> str:
 def import_job_create(
     *, provider: AccessProvider, by: User, rows: list[tuple[int, dict]], filename: str = ""
 ) -> ImportJob:
-    """Save an uploaded file's rows (line number, payload) and start processing after commit."""
+    """Save an uploaded file's rows (``(line number, payload)`` pairs from ``parse_csv``) as a
+    queued ``ImportJob`` and enqueue its processing after commit (with the broker down the
+    import sweeper starts it later). Raises ``PermissionDenied`` unless ``by`` is active staff
+    of the active ``provider``."""
     _check_provider_staff(by, provider)
     job = ImportJob.objects.create(
         provider=provider,
@@ -309,7 +312,9 @@ _RESULT_FIELDS = {
 
 
 def import_job_process_chunk(*, job_id: int, limit: int) -> str:
-    """Process up to ``limit`` pending rows of a job and return its status.
+    """Process up to ``limit`` pending rows of a job and return its status (an
+    ``ImportJob.Status``: ``running`` while rows remain, ``done``, or ``failed`` when the job
+    is gone or the account that uploaded it may no longer import).
 
     The chunk's rows are claimed in one query and commit together with their results (so a
     long file never holds its locks for long); rows another worker holds are skipped, and
@@ -389,8 +394,9 @@ def _job_recount(job_id: int) -> str:
 
 @transaction.atomic
 def import_job_release_passwords(*, job: ImportJob, by: User) -> dict[int, str]:
-    """The initial passwords of the rows this job created, once: they are erased as they are
-    handed out, so a later download shows none."""
+    """The initial passwords of the rows this job created, by row index, once: they are
+    erased as they are handed out, so a later download shows none. Raises
+    ``PermissionDenied`` unless ``by`` is active staff of the job's provider."""
     _check_provider_staff(by, job.provider)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     rows = list(

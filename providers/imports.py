@@ -82,7 +82,8 @@ def _clean_client(client: Any) -> tuple[dict, dict]:
 
 
 def with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
-    """Websites without an access provider are served by the importing provider."""
+    """The filing data of a row (SPEC §10 shape, as given) with the importing ``provider``'s
+    id as the access provider of each website that names none."""
     if not isinstance(filing, dict):
         return filing
     websites = filing.get("websites")
@@ -100,6 +101,8 @@ def with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
 
 
 def error_dict(exc: Exception) -> dict:
+    """The problems an exception carries (``FilingInvalid.errors``, a ``FilingError``'s
+    message, a ``ValidationError``'s) as JSON-ready errors keyed by field (``""`` for the row)."""
     errors = getattr(exc, "errors", None)
     if errors is None and getattr(exc, "message", None):
         errors = [exc.message]
