@@ -8,7 +8,8 @@ The life of a filing [contract: status names]::
     rejected ◀─(bureau)─┘                                     └─apply──▶ revocation_pending
 
 Edits are saved in ``FilingDraft`` (see its docstring) and reach the working copy only when
-they are submitted. The bureau's decisions live in ``review.services``.
+they are submitted; what a submission does once its checks here pass is
+``filings.submission.filing_submit_many``. The bureau's decisions live in ``review.services``.
 """
 
 from __future__ import annotations

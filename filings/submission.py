@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.models import User
 from beian.audit import audit_entry
 from beian.delivery import Email, queue_emails
 from beian.models import AuditLog, Province
@@ -199,7 +200,7 @@ class Submission:
     AMENDMENT = "amendment"
 
     filing: Filing
-    by: Any
+    by: User
     data: dict[str, Any]
     draft: FilingDraft | None = None
     also_audit: Callable[[Filing], AuditLog] | None = None
