@@ -70,6 +70,17 @@ def _new_client(client: dict, provider: AccessProvider, password: str) -> User:
     return user
 
 
+def _import_client_audit(filing: Filing, *, by: User, user: User) -> AuditLog:
+    """The unsaved audit row of a client account imported with its submitted filing."""
+    return audit_entry(
+        actor=by,
+        action="provider.import_client",
+        target=user,
+        after={"filing": filing.pk, "provider": filing.filed_by_provider_id},
+        province=filing.province_id,
+    )
+
+
 # One row: the owner's services ----------------------------------------------------------------
 
 
@@ -108,13 +119,7 @@ def _create_and_submit(
     filing = filing_create(owner=user, provider=provider)
     filing = filing_save_data(filing=filing, by=by, data=filing_data)
     filing = filing_submit(filing=filing, by=by)
-    audit(
-        actor=by,
-        action="provider.import_client",
-        target=user,
-        after={"filing": filing.pk, "provider": provider.pk},
-        province=filing.province_id,
-    )
+    _import_client_audit(filing, by=by, user=user).save(force_insert=True)
     return user, filing
 
 
@@ -152,16 +157,6 @@ def _import_one(
 
 
 # A chunk: the same rules and effects as ``_import_one``, a constant number of queries ---------
-
-
-def _import_client_audit(filing: Filing, *, by: User, user: User) -> AuditLog:
-    return audit_entry(
-        actor=by,
-        action="provider.import_client",
-        target=user,
-        after={"filing": filing.pk, "provider": filing.filed_by_provider_id},
-        province=filing.province_id,
-    )
 
 
 def _submit_accepted(*, by: User, accepted: list[tuple[AcceptedRow, User]]) -> None:
