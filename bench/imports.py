@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import User
 from beian.celery import app
-from providers.imports import import_job_create
+from providers.import_jobs import import_job_create
 from providers.models import ImportJob
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,8 @@ The life of a filing [contract: status names]::
     rejected ◀─(bureau)─┘                                     └─apply──▶ revocation_pending
 
 Edits are saved in ``FilingDraft`` (see its docstring) and reach the working copy only when
-they are submitted. The bureau's decisions live in ``review.services``.
+they are submitted; what a submission does once its checks here pass is
+``filings.submission.filing_submit_many``. The bureau's decisions live in ``review.services``.
 """
 
 from __future__ import annotations
@@ -23,23 +24,23 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from beian.audit import audit
-from beian.delivery import queue_email
-from beian.models import Province
-from beian.normalforms.domains import homepage_key
-from beian.normalforms.names import name_key
-from beian.workdays import add_working_days
 
-from .conflicts import detect_conflicts
-from .models import Document, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
-from .serializers import filing_as_json, working_copy_data
-from .validation import OTHER, StructureError, coerce_data, validate_filing_data
+from .conflicts import close_own_conflicts
+from .models import Document, Filing, FilingDraft, FilingVersion
+from .serializers import working_copy_data
+from .submission import (
+    Submission,
+    filing_submit_many,
+    filing_working_copy_replace,
+    submission_deadline,
+)
+from .validation import StructureError, coerce_data, validate_filing_data
 
-REVIEW_WORKING_DAYS = 20
 MAX_DOCUMENTS = 100
 MAX_REASON = 1000
 
@@ -109,7 +110,6 @@ def _status_label(status: str) -> str:
 
 
 @transaction.atomic
-@transaction.atomic
 def filing_create(*, owner, provider=None, data: dict | None = None) -> Filing:
     """The owner's filing record, in draft (an account holds at most one, SPEC §3), with
     ``data`` (the SPEC §10 shape) saved as its unsubmitted changes. ``FilingInvalid`` when
@@ -172,105 +172,6 @@ def filing_discard_changes(*, filing: Filing, by) -> Filing:
     return locked
 
 
-def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) -> None:
-    """Set the sponsor's fields of ``filing`` from valid data (SPEC §10 shape), unsaved."""
-    sponsor = canonical["sponsor"]
-    principal = sponsor["principal"]
-    filing.sponsor_nature = sponsor["nature"]
-    filing.sponsor_name = sponsor["name"]
-    filing.sponsor_name_key = name_key(sponsor["name"])
-    filing.sponsor_id_type = sponsor["id_type"]
-    filing.sponsor_id_number = sponsor["id_number"]
-    filing.province = province
-    filing.sponsor_address = sponsor["address"]
-    filing.principal_name = principal["name"]
-    filing.principal_id_type = principal["id_type"]
-    filing.principal_id_number = principal["id_number"]
-    filing.principal_mobile = principal["mobile"]
-    filing.principal_email = principal["email"]
-    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
-
-
-def working_copy_website(
-    website: Website, filing: Filing, position: int, item: dict[str, Any]
-) -> tuple[list[Domain], list[PreApproval]]:
-    """Set a website's fields from valid data, unsaved; its domain and pre-approval rows."""
-    website.position = position
-    website.name = item["name"]
-    website.homepage = item["homepage"]
-    website.homepage_key = homepage_key(item["homepage"])
-    website.ips = item["ips"]
-    website.services = item["services"]
-    website.commercial = item["commercial"]
-    website.server_location = item["server_location"]
-    website.access_provider_other = item["access_provider"] == OTHER
-    website.access_provider_id = (
-        item["access_provider"] if isinstance(item["access_provider"], int) else None
-    )
-    domains = [
-        Domain(website=website, filing=filing, name=name, position=i)
-        for i, name in enumerate(item["domains"])
-    ]
-    preapprovals = [
-        PreApproval(
-            website=website,
-            category=p["category"],
-            authority=p["authority"],
-            document_number=p["document_number"],
-            document_id=p["document"],
-        )
-        for p in item["preapprovals"]
-    ]
-    return domains, preapprovals
-
-
-def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None:
-    """Write ``data`` (already valid, SPEC §10 shape) into the working copy rows.
-
-    Websites keep their rows, and so their numbers, when ``data`` names the number; other
-    websites are replaced. Used by submission, and by the bureau to restore the approved data
-    when it rejects an amendment (from the last approved ``FilingVersion``).
-    """
-    canonical = coerce_data(data)
-    province = Province.objects.filter(code=canonical["sponsor"]["province"]).first()
-    working_copy_sponsor(filing, canonical, province)
-    filing.save()
-
-    existing = {w.number: w for w in Website.objects.filter(filing=filing).exclude(number=None)}
-    kept: list[int] = []
-    domains: list[Domain] = []
-    preapprovals: list[PreApproval] = []
-    for position, item in enumerate(canonical["websites"]):
-        website = existing.get(item["number"]) if item["number"] else None
-        if website is None:
-            website = Website(filing=filing)
-        website_domains, website_preapprovals = working_copy_website(
-            website, filing, position, item
-        )
-        website.save()
-        kept.append(website.pk)
-        domains.extend(website_domains)
-        preapprovals.extend(website_preapprovals)
-    Website.objects.filter(filing=filing).exclude(pk__in=kept).delete()
-    Domain.objects.filter(filing=filing).delete()
-    PreApproval.objects.filter(website__filing=filing).delete()
-    Domain.objects.bulk_create(domains)
-    PreApproval.objects.bulk_create(preapprovals)
-
-
-def filing_version_record(*, filing: Filing, kind: str, by) -> FilingVersion:
-    """Snapshot the working copy as the next version (who and when are kept)."""
-    last = FilingVersion.objects.filter(filing=filing).aggregate(m=Max("seq"))["m"] or 0
-    return FilingVersion.objects.create(
-        filing=filing, seq=last + 1, kind=kind, data=filing_as_json(filing), created_by=by
-    )
-
-
-def submission_deadline(submitted_at) -> Any:
-    """The 20th working day after the submission date in Asia/Shanghai (Q1)."""
-    return add_working_days(timezone.localdate(submitted_at), REVIEW_WORKING_DAYS)
-
-
 @transaction.atomic
 def filing_submit(*, filing: Filing, by) -> Filing:
     """Submit the saved changes (or the working copy) for review.
@@ -305,58 +206,8 @@ def filing_submit(*, filing: Filing, by) -> Filing:
     if errors:
         raise FilingInvalid(errors)
 
-    before = {"status": locked.status, "review_deadline": locked.review_deadline}
-    filing_working_copy_replace(filing=locked, data=cleaned)
-    now = timezone.now()
-    locked.status = (
-        Filing.Status.AMENDMENT_PENDING
-        if locked.first_approved_at is not None
-        else Filing.Status.PENDING_REVIEW
-    )
-    locked.submitted_at = now
-    locked.submitted_by = by
-    locked.review_deadline = submission_deadline(now)
-    locked.rejection_reason = ""
-    locked.save()
-    if draft is not None:
-        draft.delete()
-
-    new_conflicts = detect_conflicts(filing=locked)
-    locked.refresh_from_db(fields=["has_open_conflicts"])
-    version = filing_version_record(filing=locked, kind=FilingVersion.Kind.SUBMITTED, by=by)
-    audit(
-        actor=by,
-        action="filing.submit",
-        target=locked,
-        before=before,
-        after={
-            "status": locked.status,
-            "review_deadline": locked.review_deadline,
-            "version": version.seq,
-        },
-        province=locked.province,
-    )
-    owner = locked.owner
-    context = {
-        "filing": locked,
-        "owner": owner,
-        "sponsor_name": locked.sponsor_name,
-        "status_label": _status_label(locked.status),
-        # ISO dates read the same in every language.
-        "review_deadline": locked.review_deadline.isoformat(),
-        "province": locked.province,
-    }
-    queue_email(
-        to=owner.email, template="filing_submitted", context=context, language=owner.language
-    )
-    if new_conflicts:
-        queue_email(
-            to=owner.email,
-            template="filing_conflict",
-            context={**context, "conflicts": new_conflicts},
-            language=owner.language,
-        )
-    return locked
+    (submitted,) = filing_submit_many([Submission(filing=locked, by=by, data=cleaned, draft=draft)])
+    return submitted
 
 
 @transaction.atomic
@@ -432,8 +283,6 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
     saved meanwhile are kept. Audited as ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
     for any other status, ``PermissionDenied`` for anyone but the owner or its provider.
     """
-    from .conflicts import close_own_conflicts
-
     locked = _lock(filing)
     _check_actor(locked, by)
     if locked.status not in WITHDRAWABLE_STATUSES:
@@ -501,8 +350,6 @@ def _sniff(file) -> tuple[str, str] | None:
         if b"%%EOF" not in file.read():
             return None
         return content_type, extension
-    from PIL import Image, UnidentifiedImageError
-
     file.seek(0)
     try:
         # An image is decoded whole before it is kept: ``verify`` reads only the structure, so

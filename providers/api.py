@@ -13,7 +13,7 @@ from beian.limits import CountingScopedRateThrottle
 from filings.serializers import filing_as_json
 
 from .gating import check_domains
-from .imports import import_rows
+from .import_jobs import import_rows
 from .models import ApiToken
 from .permissions import IsActiveProviderStaff
 

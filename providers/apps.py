@@ -9,6 +9,6 @@ class ProvidersConfig(AppConfig):
     verbose_name = _("Access providers")
 
     def ready(self) -> None:
-        # The services enqueue ``providers.tasks`` by name, so that module may import them; its
-        # tasks are registered in every process, so that in-process (eager) runs find them.
+        # The import services enqueue ``providers.tasks`` by name (that module imports them):
+        # its tasks are registered in every process, so that in-process (eager) runs find them.
         celery_app.autodiscover_tasks([self.name], force=True)

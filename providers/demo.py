@@ -11,7 +11,7 @@ from accounts.models import AccessProvider, User
 from accounts.services import staff_create
 from beian.models import Province
 
-from .imports import import_rows
+from .import_jobs import import_rows
 from .services import set_initial_password
 
 PROVIDER_NAME = "示例云计算有限公司"

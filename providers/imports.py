@@ -1,51 +1,47 @@
-"""Provider imports (SPEC §6): client accounts and their filings, a chunk of rows at a time.
+"""Provider import rows (SPEC §6): the CSV file and its template, each row checked, the reports.
 
 Every row is checked by the same rules as the owner's wizard (``filings.validation``) and
-succeeds or fails whole. A chunk is written with bulk inserts in one transaction; should the
-database refuse it, its rows go one at a time through ``filings.services``, each in its own
-savepoint. A row is known by its client username: a
-username this provider imported before answers ``exists`` and changes nothing, so sending the
-same rows again creates nothing twice. A new account gets a random initial password, returned
-once, and must confirm its mobile and email and choose a new password at first sign-in (Q22).
-
-CSV files are parsed here and processed by ``providers.tasks.run_import`` in chunks.
+succeeds or fails whole; a row is known by its client username: a username this provider
+imported before answers ``exists`` and changes nothing, so sending the same rows again creates
+nothing twice. Nothing here writes: ``providers.import_jobs`` creates the accounts and submits
+their filings, and processes a file's rows a chunk at a time.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import functools
-import hashlib
 import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Count
+from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import AccessProvider, User
 from accounts.validators import validate_mainland_mobile, validate_real_email, validate_username
-from beian.audit import audit
-from beian.coded import encode_tree, is_coded
+from beian.coded import is_coded
 from beian.coded import render as render_message
-from beian.models import AuditLog, Province
+from beian.models import Province
+from beian.normalforms.certificates import resident_id_check_digit, uscc_check_character
 from beian.normalforms.text import folded, unreadable_text_code, unreadable_text_message
+from filings.models import Filing, Website
+from filings.services import FilingInvalid
+from filings.validation import StructureError, coerce_data, validate_filing_data
 
 from .models import ImportJob, ImportRow
-from .services import _check_provider_staff, initial_password, set_initial_password
 
 
 @dataclass
 class RowResult:
+    """A row's answer: ``status`` is an ``ImportRow.Status`` (``created``, ``exists`` or
+    ``error``); ``errors`` nested like the validation's, keyed by field path."""
+
     row: int
     status: str
     username: str = ""
@@ -85,8 +81,9 @@ def _clean_client(client: Any) -> tuple[dict, dict]:
     return clean, ({"client": errors} if errors else {})
 
 
-def _with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
-    """Websites without an access provider are served by the importing provider."""
+def with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
+    """The filing data of a row (SPEC §10 shape, as given) with the importing ``provider``'s
+    id as the access provider of each website that names none."""
     if not isinstance(filing, dict):
         return filing
     websites = filing.get("websites")
@@ -103,7 +100,9 @@ def _with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
     return filing
 
 
-def _error_dict(exc: Exception) -> dict:
+def error_dict(exc: Exception) -> dict:
+    """The problems an exception carries (``FilingInvalid.errors``, a ``FilingError``'s
+    message, a ``ValidationError``'s) as JSON-ready errors keyed by field (``""`` for the row)."""
     errors = getattr(exc, "errors", None)
     if errors is None and getattr(exc, "message", None):
         errors = [exc.message]
@@ -137,7 +136,7 @@ def _client_values(payloads: list[Any], name: str, normalise) -> set[str]:
     return values
 
 
-class _Batch:
+class ImportBatch:
     """What a batch needs to know about existing accounts, read in three queries rather than
     a few per row: usernames imported before or taken, emails and mobiles in use."""
 
@@ -185,11 +184,12 @@ class _Batch:
         self.mobiles.add(user.mobile)
 
 
-def _put(errors: dict, path: str, messages: list[str]) -> None:
-    """Set the messages of a field path (``filing.websites.0.ips``) in nested errors shaped
-    as the validation's, replacing what was there."""
+def _put_at_path(target: dict, path: str, value: Any) -> None:
+    """Set ``value`` at a field path (``websites.0.ips``) in nested dicts and lists, making
+    the dicts and lists the path passes through and replacing what was at its end: the CSV
+    row's payload, and the problems of its cells in errors shaped as the validation's."""
     keys = path.split(".")
-    node: Any = errors
+    node: Any = target
     for key, following in zip(keys, keys[1:], strict=False):
         if isinstance(node, list):
             index = int(key)
@@ -203,7 +203,7 @@ def _put(errors: dict, path: str, messages: list[str]) -> None:
             child = node[key] = wanted()
         node = child
     if isinstance(node, dict):
-        node[keys[-1]] = messages
+        node[keys[-1]] = value
 
 
 def _with_cell_errors(payload: Any, errors: dict) -> dict:
@@ -213,29 +213,25 @@ def _with_cell_errors(payload: Any, errors: dict) -> dict:
     if not isinstance(cells, dict):
         return errors
     for path, messages in cells.items():
-        _put(errors, path if path.startswith("client.") else f"filing.{path}", messages)
+        _put_at_path(errors, path if path.startswith("client.") else f"filing.{path}", messages)
     return errors
 
 
 def _filing_problems(payload: Any, provider: AccessProvider, reference=None) -> dict:
     """The filing's problems of a row, ``{"filing": …}`` or empty, found without writing."""
-    from filings.models import Filing
-    from filings.services import FilingInvalid
-    from filings.validation import validate_filing_data
-
     if not isinstance(payload, dict) or not isinstance(payload.get("filing"), dict):
         return {}
-    data, errors = _submitted_data(_with_provider_defaults(payload["filing"], provider))
+    data, errors = submitted_data(with_provider_defaults(payload["filing"], provider))
     if data is None:
         return errors
     _cleaned, problems = validate_filing_data(
         data, filing=Filing(filed_by_provider=provider), reference=reference
     )
-    return {"filing": _error_dict(FilingInvalid(problems))} if problems else {}
+    return {"filing": error_dict(FilingInvalid(problems))} if problems else {}
 
 
-def _check_client(
-    *, index: int, payload: Any, batch: _Batch
+def check_client(
+    *, index: int, payload: Any, batch: ImportBatch
 ) -> tuple[RowResult | None, dict, str, str]:
     """The row's answer when its client part settles it (a repeat, or errors), else None;
     with the clean client, the username as given and its lookup key. A row with errors in
@@ -288,467 +284,64 @@ def _check_client(
     return None, client, username, key
 
 
-def _new_client(client: dict, provider: AccessProvider, password: str) -> User:
-    user = User(
-        username=client["username"],
-        email=client["email"],
-        mobile=client["mobile"],
-        role=User.Role.OWNER,
-        origin=User.Origin.IMPORT,
-        imported_by=provider,
-    )
-    set_initial_password(user, password)
-    return user
-
-
-def _import_one(
-    *, provider: AccessProvider, by: User, index: int, payload: Any, batch: _Batch
-) -> RowResult:
-    """One row through the owner's services, in its own savepoint."""
-    from filings.services import FilingError, filing_create, filing_save_data, filing_submit
-
-    settled, client, username, key = _check_client(index=index, payload=payload, batch=batch)
-    if settled is not None:
-        return settled
-    password = initial_password()
-    try:
-        with transaction.atomic():
-            user = _new_client(client, provider, password)
-            user.save()
-            filing = filing_create(owner=user, provider=provider)
-            filing = filing_save_data(
-                filing=filing, by=by, data=_with_provider_defaults(payload["filing"], provider)
-            )
-            filing = filing_submit(filing=filing, by=by)
-            audit(
-                actor=by,
-                action="provider.import_client",
-                target=user,
-                after={"filing": filing.pk, "provider": provider.pk},
-                province=filing.province_id,
-            )
-    except IntegrityError:
-        # A concurrent import of the same username won the race (a provider re-sending a
-        # batch whose first answer timed out): answer as a repeat would.
-        winner = (
-            User.objects.filter(username__iexact=key, imported_by=provider, role=User.Role.OWNER)
-            .select_related("filing")
-            .first()
-        )
-        if winner is not None:
-            batch.remember(key, winner)
-            return RowResult(
-                index,
-                ImportRow.Status.EXISTS,
-                username=winner.username,
-                filing=getattr(winner, "filing", None),
-            )
-        return RowResult(
-            index,
-            ImportRow.Status.ERROR,
-            username=username,
-            errors={"client": {"username": [_("This username is taken.")]}},
-        )
-    except (FilingError, ValidationError, PermissionDenied) as exc:
-        return RowResult(
-            index, ImportRow.Status.ERROR, username=username, errors={"filing": _error_dict(exc)}
-        )
-    batch.remember(key, user)
-    return RowResult(
-        index,
-        ImportRow.Status.CREATED,
-        username=user.username,
-        initial_password=password,
-        filing=filing,
-    )
-
-
-# Chunks: the same rules and effects as ``_import_one``, a constant number of queries --------
-
-
-@dataclass
-class _Planned:
-    """A row that passed every check: what the chunk inserts for it."""
-
-    user: User
-    filing: Any
-    # Each website with its domains and pre-approvals, in order.
-    websites: list[tuple[Any, list, list]] = field(default_factory=list)
-    conflicts: list = field(default_factory=list)
-
-
-def _submitted_data(data: Any) -> tuple[dict | None, dict]:
+def submitted_data(data: Any) -> tuple[dict | None, dict]:
     """The filing data as ``filing_submit`` validates it after ``filing_save_data`` saved it
     for a new filing (no website numbers yet), or the errors either of them raises."""
-    from filings.services import FilingInvalid
-    from filings.validation import StructureError, coerce_data
-
     try:
         canonical = coerce_data(data)
     except StructureError as exc:
-        return None, {"filing": _error_dict(FilingInvalid(exc.errors))}
+        return None, {"filing": error_dict(FilingInvalid(exc.errors))}
     for website in canonical["websites"]:
         website["number"] = None
     return coerce_data(canonical), {}
 
 
-def _plan_working_copy(planned: _Planned, cleaned: dict, provinces: dict) -> None:
-    """The working copy rows as ``filing_working_copy_replace`` writes them."""
-    from filings.models import Website
-    from filings.services import working_copy_sponsor, working_copy_website
-    from filings.validation import coerce_data
-
-    canonical = coerce_data(cleaned)
-    filing = planned.filing
-    working_copy_sponsor(filing, canonical, provinces.get(canonical["sponsor"]["province"]))
-    for position, item in enumerate(canonical["websites"]):
-        website = Website(filing=filing)
-        domains, preapprovals = working_copy_website(website, filing, position, item)
-        planned.websites.append((website, domains, preapprovals))
-
-
-def _import_batch(
-    *, provider: AccessProvider, by: User, items: list[tuple[int, Any]]
-) -> list[RowResult]:
-    """Every row of a chunk, checked in order as ``_import_one`` would and written with bulk
-    inserts. Run inside a transaction: a database error leaves the caller to roll it back."""
-    from beian.audit import audit_entry
-    from beian.delivery import Email, queue_emails
-    from filings.conflicts import detect_conflicts_many
-    from filings.models import Domain, Filing, FilingVersion, PreApproval, Website
-    from filings.serializers import filing_rows_as_json
-    from filings.services import FilingInvalid, _status_label, submission_deadline
-    from filings.validation import load_reference_data, validate_filing_data
-
-    submitted: dict[int, tuple[dict | None, dict]] = {
-        index: _submitted_data(_with_provider_defaults(payload["filing"], provider))
+def submitted_datas(
+    provider: AccessProvider, items: list[tuple[int, Any]]
+) -> dict[int, tuple[dict | None, dict]]:
+    """``submitted_data`` of each row (index, payload) that gives its filing as an object,
+    websites without an access provider served by ``provider``; by row index."""
+    return {
+        index: submitted_data(with_provider_defaults(payload["filing"], provider))
         for index, payload in items
         if isinstance(payload, dict) and isinstance(payload.get("filing"), dict)
     }
-    reference = load_reference_data(data for data, _errors in submitted.values() if data)
-    batch = _Batch(provider, [payload for _index, payload in items])
-    batch.reference = reference
-    provinces = {p.pk: p for p in Province.objects.all()}
-    now = timezone.now()
-    deadline = submission_deadline(now)
-
-    results: list[RowResult] = []
-    plans: list[_Planned] = []
-    for index, payload in items:
-        settled, client, username, key = _check_client(index=index, payload=payload, batch=batch)
-        if settled is not None:
-            results.append(settled)
-            continue
-        data, errors = submitted[index]
-        filing = Filing(filed_by_provider=provider)
-        if data is not None:
-            cleaned, problems = validate_filing_data(data, filing=filing, reference=reference)
-            if problems:
-                errors = {"filing": _error_dict(FilingInvalid(problems))}
-        if errors:
-            results.append(
-                RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors)
-            )
-            continue
-        password = initial_password()
-        user = _new_client(client, provider, password)
-        filing.owner = user
-        filing.status = Filing.Status.PENDING_REVIEW
-        filing.submitted_at = now
-        filing.submitted_by = by
-        filing.review_deadline = deadline
-        user.filing = filing
-        planned = _Planned(user=user, filing=filing)
-        _plan_working_copy(planned, cleaned, provinces)
-        plans.append(planned)
-        results.append(
-            RowResult(
-                index,
-                ImportRow.Status.CREATED,
-                username=user.username,
-                initial_password=password,
-                filing=filing,
-            )
-        )
-        batch.remember(key, user)
-    if not plans:
-        return results
-
-    User.objects.bulk_create([p.user for p in plans])
-    for p in plans:
-        p.filing.owner = p.user
-    Filing.objects.bulk_create([p.filing for p in plans])
-    Website.objects.bulk_create([w for p in plans for w, _d, _a in p.websites])
-    Domain.objects.bulk_create([d for p in plans for _w, ds, _a in p.websites for d in ds])
-    PreApproval.objects.bulk_create([a for p in plans for _w, _d, pas in p.websites for a in pas])
-
-    found = detect_conflicts_many([p.filing for p in plans])
-    # Rows are submitted in order: a conflict with a later row of the chunk is that row's new
-    # conflict (and the mirror here), as if the rows had been submitted one after another.
-    position = {p.filing.pk: i for i, p in enumerate(plans)}
-    for i, p in enumerate(plans):
-        p.filing.has_open_conflicts = bool(found[p.filing.pk])
-        p.conflicts = [c for c in found[p.filing.pk] if position.get(c.other_filing_id, -1) < i]
-
-    FilingVersion.objects.bulk_create(
-        FilingVersion(
-            filing=p.filing,
-            seq=1,
-            kind=FilingVersion.Kind.SUBMITTED,
-            # What ``filing_as_json`` reads back, from the rows in hand.
-            data=filing_rows_as_json(p.filing, websites=p.websites, open_conflicts=p.conflicts),
-            created_by=by,
-        )
-        for p in plans
-    )
-    audits = []
-    for p in plans:
-        audits.append(
-            audit_entry(
-                actor=by,
-                action="filing.submit",
-                target=p.filing,
-                before={"status": Filing.Status.DRAFT, "review_deadline": None},
-                after={"status": p.filing.status, "review_deadline": deadline, "version": 1},
-                province=p.filing.province,
-            )
-        )
-        audits.append(
-            audit_entry(
-                actor=by,
-                action="provider.import_client",
-                target=p.user,
-                after={"filing": p.filing.pk, "provider": provider.pk},
-                province=p.filing.province_id,
-            )
-        )
-    AuditLog.objects.bulk_create(audits)
-
-    emails = []
-    status_label = _status_label(Filing.Status.PENDING_REVIEW)
-    for p in plans:
-        context = {
-            "filing": p.filing,
-            "owner": p.user,
-            "sponsor_name": p.filing.sponsor_name,
-            "status_label": status_label,
-            "review_deadline": deadline.isoformat(),
-            "province": p.filing.province,
-        }
-        emails.append(
-            Email(
-                to=p.user.email,
-                template="filing_submitted",
-                context=context,
-                language=p.user.language,
-            )
-        )
-        if p.conflicts:
-            emails.append(
-                Email(
-                    to=p.user.email,
-                    template="filing_conflict",
-                    context={**context, "conflicts": p.conflicts},
-                    language=p.user.language,
-                )
-            )
-    queue_emails(emails)
-    return results
 
 
-def _import_chunk(
-    *, provider: AccessProvider, by: User, items: list[tuple[int, Any]]
-) -> list[RowResult]:
-    """The chunk in one transaction (a savepoint within the caller's); when the database
-    refuses it — an account created meanwhile by a concurrent import, say — it is rolled back
-    and its rows go one at a time, so that each row still gets the answer it would alone."""
-    try:
-        with transaction.atomic():
-            return _import_batch(provider=provider, by=by, items=items)
-    except DatabaseError:
-        batch = _Batch(provider, [payload for _index, payload in items])
-        return [
-            _import_one(provider=provider, by=by, index=index, payload=payload, batch=batch)
-            for index, payload in items
-        ]
+@dataclass
+class AcceptedRow:
+    """A row that passed every check: its clean client part (username, email, mobile), the
+    username's lookup key, its valid filing data (SPEC §10 shape) and the new filing, unsaved,
+    that the data was checked for."""
+
+    client: dict
+    key: str
+    data: dict
+    filing: Filing
 
 
-def import_rows(*, provider: AccessProvider, by: User, rows: list[Any]) -> list[RowResult]:
-    """Import a batch given by the API; each row is created whole or not at all."""
-    _check_provider_staff(by, provider)
-    # ``cell_errors`` is what a CSV file's parsing found; an API row has no cells.
-    rows = [
-        {k: v for k, v in row.items() if k != "cell_errors"} if isinstance(row, dict) else row
-        for row in rows
-    ]
-    return _import_chunk(provider=provider, by=by, items=list(enumerate(rows)))
-
-
-# Jobs (CSV files) ---------------------------------------------------------------------------
-
-
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:import-passwords".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
-def seal(password: str) -> str:
-    return _fernet().encrypt(password.encode()).decode()
-
-
-def unseal(sealed: str) -> str:
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        return ""
-
-
-@transaction.atomic
-def import_job_create(
-    *, provider: AccessProvider, by: User, rows: list[tuple[int, dict]], filename: str = ""
-) -> ImportJob:
-    """Save an uploaded file's rows (line number, payload) and start processing after commit."""
-    _check_provider_staff(by, provider)
-    job = ImportJob.objects.create(
-        provider=provider,
-        created_by=by,
-        source=ImportJob.Source.CSV,
-        filename=filename[:255],
-        total_rows=len(rows),
-    )
-    ImportRow.objects.bulk_create(
-        [
-            ImportRow(job=job, index=i, line=line, payload=payload)
-            for i, (line, payload) in enumerate(rows)
-        ],
-        batch_size=1000,
-    )
-    audit(
-        actor=by,
-        action="provider.import_upload",
-        target=job,
-        after={"filename": job.filename, "rows": job.total_rows},
-    )
-    from beian.queueing import enqueue_on_commit
-
-    from .tasks import run_import
-
-    # With the broker down the job stays queued and the import sweeper starts it later.
-    enqueue_on_commit(run_import, job.pk)
-    return job
-
-
-_RESULT_FIELDS = {
-    ImportRow.Status.CREATED: ["status", "username", "filing", "initial_password_sealed"],
-    ImportRow.Status.EXISTS: ["status", "username", "filing"],
-    ImportRow.Status.ERROR: ["status", "username", "errors"],
-}
-
-
-def import_job_process_chunk(*, job_id: int, limit: int) -> str:
-    """Process up to ``limit`` pending rows of a job and return its status.
-
-    The chunk's rows are claimed in one query and commit together with their results (so a
-    long file never holds its locks for long); rows another worker holds are skipped, and
-    the counts are recomputed from the rows, so running a chunk twice, or two at once, is
-    safe.
-    """
-    job = ImportJob.objects.select_related("provider", "created_by").filter(pk=job_id).first()
-    if job is None:
-        return ImportJob.Status.FAILED
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
-        return job.status
-    try:
-        _check_provider_staff(job.created_by, job.provider)
-    except PermissionDenied:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            # Stored as its message id, read in the reader's language (beian.coded).
-            failure=gettext_noop("The account that uploaded this file may no longer import."),
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        return ImportJob.Status.FAILED
-    with transaction.atomic():
-        # Rows another worker holds are skipped: each row is processed once.
-        rows = list(
-            ImportRow.objects.select_for_update(skip_locked=True)
-            .filter(job=job, status=ImportRow.Status.PENDING)
-            .order_by("index")[:limit]
-        )
-        if rows:
-            # The report is read later in its reader's language: messages are made in English
-            # (the message ids) and stored as codes with their values (beian.coded).
-            with translation.override("en"):
-                results = _import_chunk(
-                    provider=job.provider,
-                    by=job.created_by,
-                    items=[(row.index, row.payload) for row in rows],
-                )
-            for row, result in zip(rows, results, strict=True):
-                row.status = result.status
-                row.username = result.username[:150]
-                row.filing = result.filing
-                row.errors = encode_tree(result.errors)
-                row.initial_password_sealed = (
-                    seal(result.initial_password) if result.initial_password else ""
-                )
-            # A pending row holds no filing, errors or password yet: each outcome writes only
-            # the fields it sets, which keeps the generated UPDATE small.
-            for status, fields in _RESULT_FIELDS.items():
-                outcome = [row for row in rows if row.status == status]
-                if outcome:
-                    ImportRow.objects.bulk_update(outcome, fields)
-    return _job_recount(job.pk)
-
-
-@transaction.atomic
-def _job_recount(job_id: int) -> str:
-    job = ImportJob.objects.select_for_update().get(pk=job_id)
-    counts = dict(
-        ImportRow.objects.filter(job=job)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    pending = counts.get(ImportRow.Status.PENDING, 0)
-    job.processed_rows = job.total_rows - pending
-    job.created_count = counts.get(ImportRow.Status.CREATED, 0)
-    job.exists_count = counts.get(ImportRow.Status.EXISTS, 0)
-    job.error_count = counts.get(ImportRow.Status.ERROR, 0)
-    if job.status != ImportJob.Status.FAILED:
-        job.status = ImportJob.Status.RUNNING if pending else ImportJob.Status.DONE
-        if not pending and job.finished_at is None:
-            job.finished_at = timezone.now()
-    job.save()
-    return job.status
-
-
-@transaction.atomic
-def import_job_release_passwords(*, job: ImportJob, by: User) -> dict[int, str]:
-    """The initial passwords of the rows this job created, once: they are erased as they are
-    handed out, so a later download shows none."""
-    _check_provider_staff(by, job.provider)
-    job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    rows = list(
-        ImportRow.objects.filter(job=job, status=ImportRow.Status.CREATED)
-        .exclude(initial_password_sealed="")
-        .values_list("index", "initial_password_sealed")
-    )
-    passwords = {index: unseal(sealed) for index, sealed in rows}
-    ImportRow.objects.filter(job=job).exclude(initial_password_sealed="").update(
-        initial_password_sealed=""
-    )
-    if job.status == ImportJob.Status.DONE and job.passwords_released_at is None:
-        job.passwords_released_at = timezone.now()
-        job.save(update_fields=["passwords_released_at", "updated_at"])
-    audit(
-        actor=by,
-        action="provider.import_passwords_download",
-        target=job,
-        after={"passwords": len(passwords)},
-    )
-    return passwords
+def check_row(
+    *,
+    index: int,
+    payload: Any,
+    batch: ImportBatch,
+    submitted: dict[int, tuple[dict | None, dict]],
+) -> RowResult | AcceptedRow:
+    """A row checked in its batch as the one-row path would: its answer when it is a repeat
+    or has problems, else what it creates. ``submitted`` is ``submitted_datas`` of the batch;
+    ``batch.reference`` the reference data of the whole batch, when loaded."""
+    settled, client, username, key = check_client(index=index, payload=payload, batch=batch)
+    if settled is not None:
+        return settled
+    data, errors = submitted[index]
+    filing = Filing(filed_by_provider=batch.provider)
+    if data is not None:
+        data, problems = validate_filing_data(data, filing=filing, reference=batch.reference)
+        if problems:
+            errors = {"filing": error_dict(FilingInvalid(problems))}
+    if errors:
+        return RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors)
+    return AcceptedRow(client=client, key=key, data=data, filing=filing)
 
 
 # CSV ----------------------------------------------------------------------------------------
@@ -811,8 +404,6 @@ _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 
 
 def _choices(path: str):
-    from filings.models import Filing, Website
-
     if path == "sponsor.nature":
         return Filing.Nature.choices
     if path.endswith("id_type"):
@@ -852,7 +443,8 @@ def coded(path: str, text: str) -> str:
     return _lookup(path).get(_vocabulary_key(text), text)
 
 
-def _split(value: str, separators: str = LIST_SEPARATORS) -> list[str]:
+def _split_list_cell(value: str, separators: str = LIST_SEPARATORS) -> list[str]:
+    """The values of a cell that lists several, split at any of ``separators``."""
     parts = [value]
     for sep in separators:
         parts = [p for chunk in parts for p in chunk.split(sep)]
@@ -879,19 +471,6 @@ def _province(raw: str, provinces: dict[str, str]) -> str:
     """The code of the province a cell names, or the cell as it is for the validation to
     name the problem."""
     return provinces.get(raw) or provinces.get(" ".join(raw.split()).casefold(), raw)
-
-
-def _set(target: dict, path: str, value: Any) -> None:
-    keys = path.split(".")
-    node: Any = target
-    for key, following in zip(keys, keys[1:], strict=False):
-        if key.isdigit():
-            while len(node) <= int(key):
-                node.append({})
-            node = node[int(key)]
-        else:
-            node = node.setdefault(key, [] if following.isdigit() else {})
-    node[keys[-1]] = value
 
 
 SCIENTIFIC_NOTATION_MESSAGE = gettext_noop(
@@ -925,11 +504,11 @@ def _services(path: str, raw: str) -> list[str]:
     """The service codes of a cell. A label may hold a comma ("radio, film and television
     programmes"), so a piece is split at commas only when it is not a label as a whole."""
     codes = []
-    for piece in _split(raw, SERVICE_SEPARATORS):
+    for piece in _split_list_cell(raw, SERVICE_SEPARATORS):
         if _vocabulary_key(piece) in _lookup(path):
             codes.append(coded(path, piece))
         else:
-            codes.extend(coded(path, p) for p in _split(piece, ",，"))
+            codes.extend(coded(path, p) for p in _split_list_cell(piece, ",，"))
     return codes
 
 
@@ -950,7 +529,7 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
         elif last == "server_location":
             value = "other" if raw.casefold() in OTHER_LOCATION else _province(raw, provinces)
         elif last in {"domains", "ips"}:
-            value = _split(raw)
+            value = _split_list_cell(raw)
         elif last == "services":
             value = _services(path, raw)
         elif last == "commercial":
@@ -958,7 +537,7 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
         if path.startswith("client."):
             payload.setdefault("client", {})[last] = value
         else:
-            _set(payload.setdefault("filing", {}), path, value)
+            _put_at_path(payload.setdefault("filing", {}), path, value)
     if cell_errors:
         payload["cell_errors"] = cell_errors
     return payload
@@ -1040,8 +619,6 @@ EXAMPLE_ROW = {
 
 def _example_row() -> list[str]:
     """The example row, its certificate numbers given their real check characters."""
-    from beian.normalforms.certificates import resident_id_check_digit, uscc_check_character
-
     row = dict(EXAMPLE_ROW)
     uscc = row["主办单位证件号码"][:17]
     row["主办单位证件号码"] = uscc + uscc_check_character(uscc)

@@ -1,6 +1,7 @@
 """Access-provider actions (SPEC §6): notifications, tokens, webhook settings, client resets.
 
-Imports live in ``providers/imports.py``; the gating lookup in ``providers/gating.py``.
+Imports live in ``providers/imports.py`` (rows) and ``providers/import_jobs.py`` (writing them);
+the gating lookup in ``providers/gating.py``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from django.utils import timezone
 from beian import outbox
 from beian.outbox import TemporaryDeliveryError
 
+from .import_jobs import RUN_IMPORT_TASK, import_job_process_chunk
 from .models import ImportJob, WebhookDelivery
 from .webhooks import SEND_WEBHOOK_TASK, post
 
@@ -45,7 +46,7 @@ def sweep_queued_webhooks() -> int:
     return outbox.sweep(send_webhook, WebhookDelivery)
 
 
-@shared_task(name="providers.import.run", bind=True, acks_late=True, max_retries=None)
+@shared_task(name=RUN_IMPORT_TASK, bind=True, acks_late=True, max_retries=None)
 def run_import(self, job_id: int) -> str:
     """Process the next chunk of an import, then enqueue the rest.
 
@@ -53,8 +54,6 @@ def run_import(self, job_id: int) -> str:
     pending for the next task (or the sweeper); chunks keep every task well inside the time
     limit.
     """
-    from .imports import import_job_process_chunk
-
     while True:
         state = import_job_process_chunk(job_id=job_id, limit=settings.PROVIDER_IMPORT_CHUNK_ROWS)
         if state != ImportJob.Status.RUNNING:

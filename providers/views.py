@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from beian.normalforms.domains import url_unicode
 from beian.workdays import working_calendar
 
-from . import imports, selectors, services
+from . import import_jobs, imports, selectors, services
 from .forms import PAGE_SIZE, ClientFilter, ImportUploadForm, TokenCreateForm, WebhookForm
 from .models import ApiToken, ImportJob, WebhookDelivery
 from .permissions import provider_staff_required
@@ -106,7 +106,7 @@ def import_list(request):
             except ValidationError as exc:
                 form.add_error("file", exc)
             else:
-                job = imports.import_job_create(
+                job = import_jobs.import_job_create(
                     provider=provider, by=request.user, rows=rows, filename=upload.name
                 )
                 return redirect("providers:import-detail", job_id=job.pk)
@@ -165,7 +165,7 @@ def import_errors(request, job_id: int):
 def import_results(request, job_id: int):
     """Every row's outcome; the initial passwords are in the first download only."""
     job = _job(request, job_id)
-    passwords = imports.import_job_release_passwords(job=job, by=request.user)
+    passwords = import_jobs.import_job_release_passwords(job=job, by=request.user)
     return _csv_response(imports.results_csv(job, passwords), f"import-{job.pk}-results.csv")
 
 

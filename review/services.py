@@ -27,7 +27,7 @@ from filings.conflicts import close_own_conflicts, detect_conflicts
 from filings.models import Conflict, Filing, FilingVersion, Website
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish, unpublish
-from filings.services import filing_version_record, filing_working_copy_replace
+from filings.submission import filing_version_record, filing_working_copy_replace
 from providers.services import notify_filing_event
 
 from .scope import OutOfScope, account_province_code, ensure_account_in_scope, ensure_in_scope

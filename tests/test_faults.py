@@ -525,7 +525,7 @@ def admin_connection():
 def test_postgresql_going_away_during_a_burst_of_submissions_half_writes_nothing(
     live_server, admin_connection, http_sessions, monkeypatch
 ):
-    from filings import services
+    from filings import submission
 
     owners = [Owner(n, live_server.url, http_sessions) for n in range(8)]
     with connection.cursor() as cursor:
@@ -537,15 +537,15 @@ def test_postgresql_going_away_during_a_burst_of_submissions_half_writes_nothing
     held = {o.filing.pk for o in owners[:3]}
     arrived = threading.Semaphore(0)
     release = threading.Event()
-    detect_conflicts = services.detect_conflicts
+    detect_conflicts_many = submission.detect_conflicts_many
 
-    def detect_conflicts_held(*, filing):
-        if filing.pk in held:
+    def detect_conflicts_held(filings):
+        if {filing.pk for filing in filings} & held:
             arrived.release()
             assert release.wait(30), "never released"
-        return detect_conflicts(filing=filing)
+        return detect_conflicts_many(filings)
 
-    monkeypatch.setattr(services, "detect_conflicts", detect_conflicts_held)
+    monkeypatch.setattr(submission, "detect_conflicts_many", detect_conflicts_held)
 
     answers: dict[int, requests.Response | Exception] = {}
 

@@ -15,7 +15,7 @@ from filings.models import Conflict, Domain, Filing, FilingVersion, Website
 from filings.serializers import filing_as_json
 from filings.services import submission_deadline
 from filings.validation import coerce_data, load_reference_data, validate_filing_data
-from providers import imports
+from providers import import_jobs, imports
 from providers.models import ImportJob, ImportRow
 from tests.providers_support import approved_filing, provider_staff
 from tests.test_providers_imports import row
@@ -29,7 +29,7 @@ def staff():
 
 
 def job_of(staff, payloads) -> ImportJob:
-    return imports.import_job_create(
+    return import_jobs.import_job_create(
         provider=staff.provider,
         by=staff,
         rows=[(i + 2, p) for i, p in enumerate(payloads)],
@@ -64,7 +64,7 @@ def test_a_chunk_creates_its_good_rows_with_every_effect_of_a_submission_and_not
     messages_before = Message.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert imports.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
+        assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
 
     rows = results_of(job)
     assert [r.status for r in rows] == ["created"] + ["error"] * 6 + ["created", "created"]
@@ -78,7 +78,7 @@ def test_a_chunk_creates_its_good_rows_with_every_effect_of_a_submission_and_not
         client = User.objects.get(username=f"client{n}")
         assert result.username == client.username
         assert client.password_is_initial and client.password.startswith("pbkdf2_initial$")
-        assert client.check_password(imports.unseal(result.initial_password_sealed))
+        assert client.check_password(import_jobs.decrypt_password(result.initial_password_sealed))
         assert (client.role, client.origin, client.imported_by) == (
             User.Role.OWNER,
             User.Origin.IMPORT,
@@ -197,17 +197,19 @@ def test_a_chunk_gives_each_row_the_answer_and_effects_of_the_one_row_path(staff
     ]
 
     savepoint = transaction.savepoint()
-    batch = imports._Batch(staff.provider, payloads)
+    batch = imports.ImportBatch(staff.provider, payloads)
     alone = effects(
         [
-            imports._import_one(provider=staff.provider, by=staff, index=i, payload=p, batch=batch)
+            import_jobs._import_one(
+                provider=staff.provider, by=staff, index=i, payload=p, batch=batch
+            )
             for i, p in enumerate(payloads)
         ]
     )
     transaction.savepoint_rollback(savepoint)
     assert not User.objects.filter(origin=User.Origin.IMPORT).exists()
 
-    chunk = effects(imports.import_rows(provider=staff.provider, by=staff, rows=payloads))
+    chunk = effects(import_jobs.import_rows(provider=staff.provider, by=staff, rows=payloads))
 
     assert [r[0] for r in chunk] == (
         ["created"] + ["error"] * 6 + ["exists", "created", "error", "created"]
@@ -226,7 +228,7 @@ def test_rows_of_one_chunk_sharing_a_domain_conflict_with_each_other_as_if_submi
     first, second = row(1, domain="shared-site.cn"), row(2, domain="shared-site.cn")
     job = job_of(staff, [first, second])
     with django_capture_on_commit_callbacks(execute=True):
-        imports.import_job_process_chunk(job_id=job.pk, limit=100)
+        import_jobs.import_job_process_chunk(job_id=job.pk, limit=100)
 
     one = Filing.objects.get(owner__username="client1")
     two = Filing.objects.get(owner__username="client2")
@@ -270,7 +272,7 @@ def test_rows_of_one_chunk_sharing_a_new_domain_record_the_conflict_on_the_later
 ):
     job = job_of(staff, [row(1, domain="same-new.cn"), row(2, domain="same-new.cn")])
     with django_capture_on_commit_callbacks(execute=True):
-        imports.import_job_process_chunk(job_id=job.pk, limit=100)
+        import_jobs.import_job_process_chunk(job_id=job.pk, limit=100)
     one = Filing.objects.get(owner__username="client1")
     two = Filing.objects.get(owner__username="client2")
     notice = Conflict.objects.get(filing=one, other_filing=two, field="domain")
@@ -288,7 +290,7 @@ def test_rows_of_one_chunk_sharing_a_new_domain_record_the_conflict_on_the_later
 def hidden_at_first_look(monkeypatch, username: str) -> None:
     """The chunk reads which accounts exist before ``username`` is committed by a concurrent
     import: its first look misses the account, so the insert itself runs into it."""
-    real = imports._Batch.__init__
+    real = imports.ImportBatch.__init__
     looks = []
 
     def init(self, provider, payloads):
@@ -301,17 +303,17 @@ def hidden_at_first_look(monkeypatch, username: str) -> None:
             self.emails.discard(user.email.lower())
             self.mobiles.discard(user.mobile)
 
-    monkeypatch.setattr(imports._Batch, "__init__", init)
+    monkeypatch.setattr(imports.ImportBatch, "__init__", init)
 
 
 def test_a_username_a_concurrent_import_took_mid_chunk_answers_exists_and_the_rest_is_created(
     staff, monkeypatch, django_capture_on_commit_callbacks
 ):
-    (winner,) = imports.import_rows(provider=staff.provider, by=staff, rows=[row(2)])
+    (winner,) = import_jobs.import_rows(provider=staff.provider, by=staff, rows=[row(2)])
     hidden_at_first_look(monkeypatch, "client2")
     job = job_of(staff, [row(1), row(2), row(3)])
     with django_capture_on_commit_callbacks(execute=True):
-        assert imports.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
+        assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
 
     rows = results_of(job)
     assert [r.status for r in rows] == ["created", "exists", "created"]
@@ -329,9 +331,9 @@ def test_a_username_another_provider_took_mid_chunk_is_an_error_for_that_row_onl
     staff, monkeypatch
 ):
     other = provider_staff()
-    imports.import_rows(provider=other.provider, by=other, rows=[row(2)])
+    import_jobs.import_rows(provider=other.provider, by=other, rows=[row(2)])
     hidden_at_first_look(monkeypatch, "client2")
-    results = imports.import_rows(provider=staff.provider, by=staff, rows=[row(1), row(2)])
+    results = import_jobs.import_rows(provider=staff.provider, by=staff, rows=[row(1), row(2)])
     assert [r.status for r in results] == ["created", "error"]
     assert "username" in results[1].errors["client"]
     assert User.objects.get(username="client2").imported_by == other.provider
@@ -341,7 +343,7 @@ def test_a_username_another_provider_took_mid_chunk_is_an_error_for_that_row_onl
 def chunk_queries(staff, n: int, first: int) -> int:
     job = job_of(staff, [row(i) for i in range(first, first + n)])
     with CaptureQueriesContext(connection) as queries:
-        assert imports.import_job_process_chunk(job_id=job.pk, limit=n) == "done"
+        assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=n) == "done"
     assert ImportJob.objects.get(pk=job.pk).created_count == n
     return len(queries)
 
@@ -362,7 +364,7 @@ def test_a_chunk_costs_the_same_number_of_queries_whatever_its_size(staff):
 def test_running_a_finished_chunk_again_changes_nothing(staff, django_capture_on_commit_callbacks):
     job = job_of(staff, [row(1), bad_rows()[0], row(2)])
     with django_capture_on_commit_callbacks(execute=True):
-        imports.import_job_process_chunk(job_id=job.pk, limit=100)
+        import_jobs.import_job_process_chunk(job_id=job.pk, limit=100)
     before = [
         (r.status, r.username, r.filing_id, r.errors, r.initial_password_sealed)
         for r in results_of(job)
@@ -371,7 +373,7 @@ def test_running_a_finished_chunk_again_changes_nothing(staff, django_capture_on
 
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert imports.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
+        assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
     assert callbacks == []
     after = [
         (r.status, r.username, r.filing_id, r.errors, r.initial_password_sealed)
@@ -386,7 +388,7 @@ def test_rows_another_worker_holds_are_left_to_it(staff):
     held = ImportRow.objects.get(job=job, index=1)
     # The other worker's claim, seen from here: the row is no longer pending when we look.
     ImportRow.objects.filter(pk=held.pk).update(status=ImportRow.Status.EXISTS)
-    assert imports.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
+    assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
     assert [r.status for r in results_of(job)] == ["created", "exists", "created"]
     assert not User.objects.filter(username="client2").exists()
 
@@ -408,7 +410,7 @@ def test_the_emails_of_a_chunk_wait_for_the_sweeper_when_the_broker_is_down(
     monkeypatch.setattr(tasks, "send_message", CountingBrokerDown())
     job = job_of(staff, [row(1), row(2), row(3)])
     with django_capture_on_commit_callbacks(execute=True):
-        assert imports.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
+        assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=100) == "done"
     assert len(calls) == 1  # the broker is not asked again for every message
     queued = Message.objects.filter(template="filing_submitted")
     assert queued.count() == 3
@@ -454,12 +456,12 @@ def test_two_workers_on_one_job_process_every_row_exactly_once():
     )
 
     answers = run_at_once(
-        lambda: imports.import_job_process_chunk(job_id=job.pk, limit=4),
-        lambda: imports.import_job_process_chunk(job_id=job.pk, limit=4),
+        lambda: import_jobs.import_job_process_chunk(job_id=job.pk, limit=4),
+        lambda: import_jobs.import_job_process_chunk(job_id=job.pk, limit=4),
     )
 
     assert not [a for a in answers if isinstance(a, Exception)], answers
-    assert imports.import_job_process_chunk(job_id=job.pk, limit=4) == "done"
+    assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=4) == "done"
     assert [r.status for r in results_of(job)] == ["created"] * 8
     assert User.objects.filter(origin=User.Origin.IMPORT).count() == 8
     assert Filing.objects.count() == FilingVersion.objects.count() == 8

@@ -29,7 +29,7 @@ from beian.normalforms.mobiles import normalize_mobile
 from beian.normalforms.names import clean_name, name_key, written_in_other_script
 from filings.models import Conflict, Filing, PublishedWebsite
 from filings.validation import validate_filing_data, validate_homepage, validate_ip
-from providers import imports
+from providers import import_jobs, imports
 from public.selectors import parse_query
 from tests import filings_support as fs
 from tests import review_support as rs
@@ -319,7 +319,7 @@ def parsed(cells: dict[str, str]) -> dict:
 def import_csv_row(cells: dict[str, str]):
     payload = parsed(cells)
     staff = provider_staff()
-    (result,) = imports._import_chunk(provider=staff.provider, by=staff, items=[(0, payload)])
+    (result,) = import_jobs._import_chunk(provider=staff.provider, by=staff, items=[(0, payload)])
     return result
 
 

@@ -13,7 +13,7 @@ from accounts.models import User
 from beian.delivery import outbox
 from beian.models import AuditLog
 from filings.models import Conflict, Filing
-from providers import imports
+from providers import import_jobs, imports
 from providers.models import ImportJob, ImportRow
 from tests.accounts_support import captcha_test_mode  # noqa: F401
 from tests.factories import AccessProviderFactory
@@ -369,7 +369,7 @@ def test_an_upload_that_is_not_csv_is_refused_with_a_message(
 def test_an_import_job_runs_again_safely(client, staff, django_capture_on_commit_callbacks):
     job = None
     with django_capture_on_commit_callbacks(execute=True):
-        job = imports.import_job_create(
+        job = import_jobs.import_job_create(
             provider=staff.provider,
             by=staff,
             rows=imports.parse_csv(csv_bytes([row(1), row(2)])),
@@ -388,19 +388,21 @@ def test_a_large_file_is_processed_in_chunks_with_progress(
 ):
     settings.PROVIDER_IMPORT_CHUNK_ROWS = 2
     rows = imports.parse_csv(csv_bytes([row(n) for n in range(1, 6)]))
-    job = imports.import_job_create(provider=staff.provider, by=staff, rows=rows)
-    assert imports.import_job_process_chunk(job_id=job.pk, limit=2) == "running"
+    job = import_jobs.import_job_create(provider=staff.provider, by=staff, rows=rows)
+    assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=2) == "running"
     job.refresh_from_db()
     assert (job.processed_rows, job.percent) == (2, 40)
-    assert imports.import_job_process_chunk(job_id=job.pk, limit=2) == "running"
-    assert imports.import_job_process_chunk(job_id=job.pk, limit=2) == "done"
+    assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=2) == "running"
+    assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=2) == "done"
     job.refresh_from_db()
     assert (job.processed_rows, job.created_count) == (5, 5)
 
 
 def test_a_10000_row_file_is_read_and_queued_as_one_job(staff):
     rows = imports.parse_csv(csv_bytes([row(n) for n in range(1, 10001)]))
-    job = imports.import_job_create(provider=staff.provider, by=staff, rows=rows, filename="b.csv")
+    job = import_jobs.import_job_create(
+        provider=staff.provider, by=staff, rows=rows, filename="b.csv"
+    )
     assert job.total_rows == 10000
     assert ImportRow.objects.filter(job=job, status="pending").count() == 10000
     assert ImportRow.objects.get(job=job, index=9999).line == 10001
@@ -418,7 +420,7 @@ def test_a_10000_row_file_is_imported():
     content = csv_bytes([row(n) for n in range(1, 10001)])
     started = time.monotonic()
     rows = imports.parse_csv(content)
-    job = imports.import_job_create(
+    job = import_jobs.import_job_create(
         provider=staff.provider, by=staff, rows=rows, filename="big.csv"
     )
     job.refresh_from_db()

@@ -133,19 +133,19 @@ def test_a_failed_import_job_says_why_in_the_readers_language(
 ):
     from django.urls import reverse
 
-    from providers import imports
+    from providers import import_jobs
     from providers.models import ImportJob
     from tests.providers_support import provider_staff
     from tests.test_providers_imports import row
 
     staff = provider_staff()
     with django_capture_on_commit_callbacks(execute=False):
-        job = imports.import_job_create(
+        job = import_jobs.import_job_create(
             provider=staff.provider, by=staff, filename="a.csv", rows=[(2, row(1))]
         )
     staff.is_active = False
     staff.save()
-    imports.import_job_process_chunk(job_id=job.pk, limit=10)
+    import_jobs.import_job_process_chunk(job_id=job.pk, limit=10)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     reader = provider_staff(provider=staff.provider)

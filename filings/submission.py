@@ -1,0 +1,391 @@
+"""Submitting filings for review (SPEC §3, Q1, Q17, Q19): what follows the checks.
+
+``filing_submit_many`` takes a list of ``Submission`` requests, as Zulip's
+``do_send_messages`` takes its requests: the wizard and the owner's API submit a list of one
+(``filings.services.filing_submit``), a provider import a chunk of rows. Every request gets the
+same effects — the working copy, the status and deadline, conflicts, the version, the audit
+row and the owner's emails — in a constant number of queries for the new filings of the list.
+
+The working-copy writer (``working_copy_sponsor``, ``working_copy_website``) is shared by the
+submission and by the bureau restoring approved data (``filing_working_copy_replace``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+from beian.audit import audit_entry
+from beian.delivery import Email, queue_emails
+from beian.models import AuditLog, Province
+from beian.normalforms.domains import homepage_key
+from beian.normalforms.names import name_key
+from beian.workdays import add_working_days
+
+from .conflicts import detect_conflicts_many
+from .models import Conflict, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
+from .serializers import filing_as_json, filing_rows_as_json
+from .validation import OTHER, coerce_data
+
+REVIEW_WORKING_DAYS = 20
+
+
+def submission_deadline(submitted_at: datetime) -> date:
+    """The 20th working day after the submission date in Asia/Shanghai (Q1)."""
+    return add_working_days(timezone.localdate(submitted_at), REVIEW_WORKING_DAYS)
+
+
+# The working copy ----------------------------------------------------------------------------
+
+# A website of the working copy with its domain and pre-approval rows, in order.
+WebsiteRows = tuple[Website, list[Domain], list[PreApproval]]
+
+
+def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) -> None:
+    """Set the sponsor's fields of ``filing`` from valid data (SPEC §10 shape), unsaved;
+    ``province`` is the ``Province`` row its code names (or None)."""
+    sponsor = canonical["sponsor"]
+    principal = sponsor["principal"]
+    filing.sponsor_nature = sponsor["nature"]
+    filing.sponsor_name = sponsor["name"]
+    filing.sponsor_name_key = name_key(sponsor["name"])
+    filing.sponsor_id_type = sponsor["id_type"]
+    filing.sponsor_id_number = sponsor["id_number"]
+    filing.province = province
+    filing.sponsor_address = sponsor["address"]
+    filing.principal_name = principal["name"]
+    filing.principal_id_type = principal["id_type"]
+    filing.principal_id_number = principal["id_number"]
+    filing.principal_mobile = principal["mobile"]
+    filing.principal_email = principal["email"]
+    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+
+
+def working_copy_website(
+    website: Website, filing: Filing, position: int, item: dict[str, Any]
+) -> tuple[list[Domain], list[PreApproval]]:
+    """Set a website's fields from one valid website of SPEC §10 data, unsaved; returns its
+    domain rows (in order) and pre-approval rows, unsaved."""
+    website.position = position
+    website.name = item["name"]
+    website.homepage = item["homepage"]
+    website.homepage_key = homepage_key(item["homepage"])
+    website.ips = item["ips"]
+    website.services = item["services"]
+    website.commercial = item["commercial"]
+    website.server_location = item["server_location"]
+    website.access_provider_other = item["access_provider"] == OTHER
+    website.access_provider_id = (
+        item["access_provider"] if isinstance(item["access_provider"], int) else None
+    )
+    domains = [
+        Domain(website=website, filing=filing, name=name, position=i)
+        for i, name in enumerate(item["domains"])
+    ]
+    preapprovals = [
+        PreApproval(
+            website=website,
+            category=p["category"],
+            authority=p["authority"],
+            document_number=p["document_number"],
+            document_id=p["document"],
+        )
+        for p in item["preapprovals"]
+    ]
+    return domains, preapprovals
+
+
+def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None:
+    """Write ``data`` (already valid, SPEC §10 shape) into the working copy rows of a saved
+    filing, saving the filing itself too.
+
+    Websites keep their rows, and so their numbers, when ``data`` names the number; other
+    websites are replaced. Used by submission, and by the bureau to restore the approved data
+    when it rejects an amendment (from the last approved ``FilingVersion``).
+    """
+    canonical = coerce_data(data)
+    province = Province.objects.filter(code=canonical["sponsor"]["province"]).first()
+    working_copy_sponsor(filing, canonical, province)
+    filing.save()
+
+    existing = {w.number: w for w in Website.objects.filter(filing=filing).exclude(number=None)}
+    kept: list[int] = []
+    domains: list[Domain] = []
+    preapprovals: list[PreApproval] = []
+    for position, item in enumerate(canonical["websites"]):
+        website = existing.get(item["number"]) if item["number"] else None
+        if website is None:
+            website = Website(filing=filing)
+        website_domains, website_preapprovals = working_copy_website(
+            website, filing, position, item
+        )
+        website.save()
+        kept.append(website.pk)
+        domains.extend(website_domains)
+        preapprovals.extend(website_preapprovals)
+    Website.objects.filter(filing=filing).exclude(pk__in=kept).delete()
+    Domain.objects.filter(filing=filing).delete()
+    PreApproval.objects.filter(website__filing=filing).delete()
+    Domain.objects.bulk_create(domains)
+    PreApproval.objects.bulk_create(preapprovals)
+
+
+def _new_working_copies(
+    submissions: list[Submission], new: set[int]
+) -> dict[int, list[WebsiteRows]]:
+    """Insert the new filings (``new``: positions in ``submissions``) with their websites,
+    domains and pre-approvals, five inserts for the whole list; each one's website rows by
+    its position."""
+    inserted = [(i, s) for i, s in enumerate(submissions) if i in new]
+    if not inserted:
+        return {}
+    codes = {s.data["sponsor"]["province"] for _i, s in inserted}
+    provinces = {p.pk: p for p in Province.objects.filter(pk__in=codes)}
+    rows: dict[int, list[WebsiteRows]] = {}
+    for i, submission in inserted:
+        canonical = coerce_data(submission.data)
+        filing = submission.filing
+        working_copy_sponsor(filing, canonical, provinces.get(canonical["sponsor"]["province"]))
+        rows[i] = []
+        for position, item in enumerate(canonical["websites"]):
+            website = Website(filing=filing)
+            domains, preapprovals = working_copy_website(website, filing, position, item)
+            rows[i].append((website, domains, preapprovals))
+    Filing.objects.bulk_create([s.filing for _i, s in inserted])
+    websites = [w for each in rows.values() for w in each]
+    Website.objects.bulk_create([w for w, _d, _p in websites])
+    Domain.objects.bulk_create([d for _w, ds, _p in websites for d in ds])
+    PreApproval.objects.bulk_create([p for _w, _d, ps in websites for p in ps])
+    return rows
+
+
+def filing_version_record(*, filing: Filing, kind: str, by) -> FilingVersion:
+    """Snapshot the working copy of a saved filing as its next version (``seq`` one more
+    than the last), with who made it; the SPEC §10 JSON of ``filing_as_json``."""
+    last = FilingVersion.objects.filter(filing=filing).aggregate(m=Max("seq"))["m"] or 0
+    return FilingVersion.objects.create(
+        filing=filing, seq=last + 1, kind=kind, data=filing_as_json(filing), created_by=by
+    )
+
+
+# Submission -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Submission:
+    """One filing to submit: a request of ``filing_submit_many``.
+
+    - ``filing``: a saved filing locked by the caller, or a new one not yet saved (no pk),
+      its ``owner`` (saved) and ``filed_by_provider`` set; the submission inserts it.
+    - ``by``: the account submitting (the owner, or staff of the provider filing for it).
+    - ``data``: the data to submit in the SPEC §10 shape, already valid (what
+      ``validate_filing_data`` returned).
+    - ``draft``: the saved changes the submission consumes (deleted with it), if any.
+    - ``also_audit``: the caller's own audit row for the submitted filing (an import's
+      ``provider.import_client``), given the filing once it has its pk; written in the same
+      insert as the submission's.
+
+    ``kind`` says which application this is; ``filing_submit_many`` decides from it where
+    the filing goes next (``STATUS_AFTER_SUBMISSION``).
+    """
+
+    NEW = "new"
+    AMENDMENT = "amendment"
+
+    filing: Filing
+    by: User
+    data: dict[str, Any]
+    draft: FilingDraft | None = None
+    also_audit: Callable[[Filing], AuditLog] | None = None
+
+    @property
+    def is_new(self) -> bool:
+        """Whether the filing is not in the database yet."""
+        return self.filing.pk is None
+
+    @property
+    def kind(self) -> str:
+        """``amendment`` for a filing approved before (its approved data stays public while
+        the amendment waits), ``new`` otherwise (a first filing, or one rejected before its
+        first approval)."""
+        return self.AMENDMENT if self.filing.first_approved_at is not None else self.NEW
+
+
+# Where a submission of each kind waits (SPEC §3).
+STATUS_AFTER_SUBMISSION = {
+    Submission.NEW: Filing.Status.PENDING_REVIEW,
+    Submission.AMENDMENT: Filing.Status.AMENDMENT_PENDING,
+}
+
+
+def _mark_submitted(submission: Submission, *, now: datetime, deadline: date) -> None:
+    filing = submission.filing
+    filing.status = STATUS_AFTER_SUBMISSION[submission.kind]
+    filing.submitted_at = now
+    filing.submitted_by = submission.by
+    filing.review_deadline = deadline
+    filing.rejection_reason = ""
+
+
+def _new_conflicts(submissions: list[Submission], new: set[int]) -> list[list[Conflict]]:
+    """Each filing's conflicts as its submission found them, in the order of ``submissions``.
+
+    The filings are submitted in their order: a conflict with a later filing of the list is
+    that filing's new conflict (and the mirror notice here), as if they had been submitted
+    one after another. ``has_open_conflicts`` is set on each filing as it stands after all.
+    """
+    filings = [s.filing for s in submissions]
+    found = detect_conflicts_many(filings)
+    position = {f.pk: i for i, f in enumerate(filings)}
+    saved_before = [s.filing.pk for i, s in enumerate(submissions) if i not in new]
+    flags = dict(
+        Filing.objects.filter(pk__in=saved_before).values_list("pk", "has_open_conflicts")
+        if saved_before
+        else ()
+    )
+    for filing in filings:
+        filing.has_open_conflicts = flags.get(filing.pk, bool(found[filing.pk]))
+    return [
+        [c for c in found[f.pk] if position.get(c.other_filing_id, -1) < i]
+        for i, f in enumerate(filings)
+    ]
+
+
+def _versions(
+    submissions: list[Submission],
+    rows: dict[int, list[WebsiteRows]],
+    conflicts: list[list[Conflict]],
+) -> list[FilingVersion]:
+    """The ``submitted`` version of each filing, inserted together: a new filing's from the
+    rows in hand (what ``filing_as_json`` reads back), a saved one's read from the database."""
+    saved = [s.filing.pk for i, s in enumerate(submissions) if i not in rows]
+    last = dict(
+        FilingVersion.objects.filter(filing_id__in=saved)
+        .values("filing_id")
+        .annotate(m=Max("seq"))
+        .values_list("filing_id", "m")
+        if saved
+        else ()
+    )
+    versions = []
+    for i, submission in enumerate(submissions):
+        filing = submission.filing
+        if i in rows:
+            data = filing_rows_as_json(filing, websites=rows[i], open_conflicts=conflicts[i])
+        else:
+            data = filing_as_json(filing)
+        versions.append(
+            FilingVersion(
+                filing=filing,
+                seq=(last.get(filing.pk) or 0) + 1,
+                kind=FilingVersion.Kind.SUBMITTED,
+                data=data,
+                created_by=submission.by,
+            )
+        )
+    FilingVersion.objects.bulk_create(versions)
+    return versions
+
+
+def _audit(
+    submissions: list[Submission], befores: list[dict], versions: list[FilingVersion]
+) -> None:
+    entries = []
+    for submission, before, version in zip(submissions, befores, versions, strict=True):
+        filing = submission.filing
+        entries.append(
+            audit_entry(
+                actor=submission.by,
+                action="filing.submit",
+                target=filing,
+                before=before,
+                after={
+                    "status": filing.status,
+                    "review_deadline": filing.review_deadline,
+                    "version": version.seq,
+                },
+                province=filing.province,
+            )
+        )
+        if submission.also_audit is not None:
+            entries.append(submission.also_audit(filing))
+    AuditLog.objects.bulk_create(entries)
+
+
+def _owner_emails(submissions: list[Submission], conflicts: list[list[Conflict]]) -> None:
+    """The owner is told the submission arrived, with its deadline, and about the conflicts it
+    found, if any."""
+    emails = []
+    for submission, found in zip(submissions, conflicts, strict=True):
+        filing = submission.filing
+        owner = filing.owner
+        context = {
+            "filing": filing,
+            "owner": owner,
+            "sponsor_name": filing.sponsor_name,
+            "status_label": filing.get_status_display(),
+            # ISO dates read the same in every language.
+            "review_deadline": filing.review_deadline.isoformat(),
+            "province": filing.province,
+        }
+        emails.append(
+            Email(
+                to=owner.email,
+                template="filing_submitted",
+                context=context,
+                language=owner.language,
+            )
+        )
+        if found:
+            emails.append(
+                Email(
+                    to=owner.email,
+                    template="filing_conflict",
+                    context={**context, "conflicts": found},
+                    language=owner.language,
+                )
+            )
+    queue_emails(emails)
+
+
+# All or nothing with the caller's transaction: no savepoint of its own.
+@transaction.atomic(savepoint=False)
+def filing_submit_many(submissions: list[Submission]) -> list[Filing]:
+    """Submit each filing of ``submissions``, in order, for review; their checks (who, which
+    status, valid data) are the caller's. Returns the filings, in order.
+
+    Each filing gets ``data`` as its working copy (saved changes consumed), the status its
+    kind leads to (``pending_review``, or ``amendment_pending`` while approved data stays
+    public), its submission time and the review deadline 20 working days on (Q1; submitting
+    again restarts it, Q19), its conflicts (Q17), a ``submitted`` version, a ``filing.submit``
+    audit row and the owner's emails, sent after commit. New filings are written with bulk
+    inserts: the list costs a constant number of queries, plus a few for each filing saved
+    before. A filing appears at most once in the list.
+    """
+    if not submissions:
+        return []
+    now = timezone.now()
+    deadline = submission_deadline(now)
+    new = {i for i, s in enumerate(submissions) if s.is_new}
+    befores = []
+    for i, submission in enumerate(submissions):
+        filing = submission.filing
+        befores.append({"status": filing.status, "review_deadline": filing.review_deadline})
+        _mark_submitted(submission, now=now, deadline=deadline)
+        if i not in new:
+            filing_working_copy_replace(filing=filing, data=submission.data)
+            if submission.draft is not None:
+                submission.draft.delete()
+    rows = _new_working_copies(submissions, new)
+    conflicts = _new_conflicts(submissions, new)
+    versions = _versions(submissions, rows, conflicts)
+    _audit(submissions, befores, versions)
+    _owner_emails(submissions, conflicts)
+    return [s.filing for s in submissions]
