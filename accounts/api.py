@@ -18,7 +18,6 @@ from beian.limits import CountingScopedRateThrottle
 from . import services
 from .backends import CLOSED_WITH_FILING
 from .models import SignIn, User
-from .permissions import needs_otp
 from .serializers import (
     AccountSerializer,
     DetailSerializer,
@@ -160,22 +159,26 @@ class TokenView(_AnonymousAuthView):
                 {"non_field_errors": [_("The username or password is not correct.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        if not user.identity_verified:
+        step = services.sign_in_next_step(user)
+        if step == services.SignInStep.CONFIRM_IDENTITY:
             return Response(
                 {"detail": _("Confirm your mobile number and email address first.")},
                 status=status.HTTP_403_FORBIDDEN,
             )
-        if user.password_is_initial:
+        if step == services.SignInStep.INITIAL_PASSWORD:
             return Response(
                 {"detail": _("Sign in on the portal and replace your initial password first.")},
                 status=status.HTTP_403_FORBIDDEN,
             )
-        if needs_otp(user):
+        if step != services.SignInStep.DONE:
             # The enrolment createstaff printed is confirmed by its first valid code, on
             # whichever path it is used first (this call or the portal's sign-in).
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or (
-                TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-            )
+            if step == services.SignInStep.SECOND_FACTOR:
+                device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            else:
+                device = (
+                    TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+                )
             if device is None:
                 return Response(
                     {"detail": _("Set up your authenticator app on the portal first.")},

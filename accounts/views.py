@@ -53,12 +53,19 @@ from .forms import (
     VerifyForm,
 )
 from .models import SignIn, User
-from .permissions import account_required, has_confirmed_device, needs_otp
+from .permissions import account_required, has_confirmed_device
 
 PENDING = "accounts_pending"
 RESET_USERNAME = "accounts_reset_username"
 CONTACT_CHANGE = "accounts_contact_change"
 MODEL_BACKEND = "accounts.backends.PortalModelBackend"
+# The page of each sign-in step that has one.
+STEP_PAGES = {
+    services.SignInStep.CONFIRM_IDENTITY: "accounts:verify",
+    services.SignInStep.INITIAL_PASSWORD: "accounts:password-initial",
+    services.SignInStep.SECOND_FACTOR_SETUP: "accounts:otp-setup",
+    services.SignInStep.SECOND_FACTOR: "accounts:otp-verify",
+}
 
 
 def client_ip(request) -> str | None:
@@ -99,7 +106,7 @@ def _safe_next(request, candidate: str | None) -> str | None:
     return None
 
 
-def _complete_sign_in(request, user: User, next_url: str | None = None):
+def _complete_sign_in(request, user: User, step: services.SignInStep, next_url: str | None = None):
     request.session.pop(PENDING, None)
     login(request, user, backend=MODEL_BACKEND)
     language = getattr(request, "LANGUAGE_CODE", None)
@@ -111,8 +118,8 @@ def _complete_sign_in(request, user: User, next_url: str | None = None):
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
-    if needs_otp(user):
-        target = "accounts:otp-verify" if has_confirmed_device(user) else "accounts:otp-setup"
+    if step in STEP_PAGES:
+        target = STEP_PAGES[step]
         return redirect(f"{reverse(target)}?{urlencode({'next': next_url or home_url_for(user)})}")
     return redirect(next_url or home_url_for(user))
 
@@ -139,12 +146,11 @@ def _pending_user(request) -> User | None:
 
 def _next_step(request, user: User):
     """The next step of a pending sign-in, or the signed-in home when none is left."""
-    if not user.identity_verified:
-        return redirect("accounts:verify")
-    if user.password_is_initial:
-        return redirect("accounts:password-initial")
+    step = services.sign_in_next_step(user)
+    if step in services.SIGN_IN_STEPS_BEFORE_LOGIN:
+        return redirect(STEP_PAGES[step])
     state = request.session.get(PENDING) or {}
-    return _complete_sign_in(request, user, _safe_next(request, state.get("next")))
+    return _complete_sign_in(request, user, step, _safe_next(request, state.get("next")))
 
 
 def _no_pending(request):
@@ -210,7 +216,7 @@ def verify(request):
     user = _pending_user(request)
     if user is None:
         return _no_pending(request)
-    if user.identity_verified:
+    if services.sign_in_next_step(user) != services.SignInStep.CONFIRM_IDENTITY:
         return _next_step(request, user)
     form = VerifyForm(
         request.POST or None,
@@ -312,7 +318,7 @@ def verify_change_email(request):
     user = _pending_user(request)
     if user is None:
         return _no_pending(request)
-    if user.identity_verified:
+    if services.sign_in_next_step(user) != services.SignInStep.CONFIRM_IDENTITY:
         return _next_step(request, user)
     if not user.mobile_verified_at:
         messages.info(
@@ -387,11 +393,12 @@ def sign_in(request):
             if user is None:
                 services.sign_in_failure_count(username=form.cleaned_data["username"])
                 form.add_error(None, _("The username or password is not correct."))
-            elif user.identity_verified and not user.password_is_initial:
-                return _complete_sign_in(request, user, next_url)
             else:
+                step = services.sign_in_next_step(user)
+                if step not in services.SIGN_IN_STEPS_BEFORE_LOGIN:
+                    return _complete_sign_in(request, user, step, next_url)
                 _start_pending(request, user, via="login", next_url=next_url)
-                if not user.identity_verified:
+                if step == services.SignInStep.CONFIRM_IDENTITY:
                     services.identity_codes_send_missing(user=user, ip=client_ip(request))
                     messages.info(
                         request,
@@ -463,7 +470,7 @@ def password_initial(request):
     user = _pending_user(request)
     if user is None:
         return _no_pending(request)
-    if not user.identity_verified or not user.password_is_initial:
+    if services.sign_in_next_step(user) != services.SignInStep.INITIAL_PASSWORD:
         return _next_step(request, user)
     form = SetPasswordForm(request.POST or None)
     status = 200
