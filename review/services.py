@@ -9,9 +9,6 @@ its messages in the same transaction. Errors: ``OutOfScope`` (views answer 404) 
 
 from __future__ import annotations
 
-import secrets
-import string
-
 import idna
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -19,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.passwords import random_password
 from beian import limits
 from beian.audit import audit
 from beian.delivery import queue_email, queue_sms
@@ -458,20 +456,6 @@ def filing_recheck(*, filing: Filing, by: User) -> Filing:
 
 # Password reset by the bureau (SPEC §2, Q11) ---------------------------------------------------
 
-_PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
-
-
-def temporary_password() -> str:
-    """12 characters from a secure source, with a lower-case letter, a capital and a digit."""
-    while True:
-        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(12))
-        if (
-            any(c.islower() for c in password)
-            and any(c.isupper() for c in password)
-            and any(c.isdigit() for c in password)
-        ):
-            return password
-
 
 @transaction.atomic
 def bureau_password_reset(*, account: User, by: User) -> User:
@@ -496,7 +480,7 @@ def bureau_password_reset(*, account: User, by: User) -> User:
             )
             % {"seconds": exc.retry_after}
         ) from exc
-    password = temporary_password()
+    password = random_password()
     locked.set_password(password)
     locked.password_is_initial = True
     locked.save(update_fields=["password", "password_is_initial"])
