@@ -27,8 +27,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.notifications import notify_owner
 from beian.audit import audit
-from beian.delivery import queue_email, queue_sms
+from beian.delivery import queue_email
 from beian.models import Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.filing_numbers import parse_filing_number
@@ -618,17 +619,4 @@ def username_reminder_send(*, number: str) -> None:
     )
     context = {"username": owner.username, "number": number, "provider": provider}
     with transaction.atomic():
-        if owner.email_verified_at:
-            queue_email(
-                to=owner.email,
-                template="username_reminder",
-                context=context,
-                language=owner.language,
-            )
-        if owner.mobile_verified_at:
-            queue_sms(
-                to=owner.mobile,
-                template="username_reminder",
-                context=context,
-                language=owner.language,
-            )
+        notify_owner(owner, "username_reminder", context, confirmed_only=True)

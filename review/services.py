@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notifications import EMAIL, notify_owner
 from accounts.passwords import random_password
 from beian import limits
 from beian.audit import audit
-from beian.delivery import queue_email, queue_sms
+from beian.delivery import queue_sms
 from filings.conflicts import close_own_conflicts, detect_conflicts
 from filings.models import Conflict, Filing, FilingVersion, Website
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
@@ -115,15 +116,7 @@ def _message_context(filing: Filing, **extra) -> dict:
 
 
 def _email_owner(filing: Filing, template: str, **extra) -> None:
-    owner = filing.owner
-    if not owner.email:
-        return
-    queue_email(
-        to=owner.email,
-        template=template,
-        context=_message_context(filing, **extra),
-        language=owner.language,
-    )
+    notify_owner(filing.owner, template, _message_context(filing, **extra), channels=[EMAIL])
 
 
 def _record_version(filing: Filing, *, kind: str, by: User) -> FilingVersion:
