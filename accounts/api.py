@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beian import limits
+from beian.clientaddress import client_address_or_none
 from beian.limits import CountingScopedRateThrottle
 
 from . import services
@@ -28,7 +29,7 @@ from .serializers import (
     VerifiedSerializer,
     VerifySerializer,
 )
-from .views import client_ip, closed_with_filing_message, lockout_message
+from .views import closed_with_filing_message, lockout_message
 
 
 def _api_errors(exc: ValidationError) -> ApiValidationError:
@@ -58,7 +59,7 @@ class RegisterView(_AnonymousAuthView):
             user = services.account_register(
                 **data.validated_data,
                 language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
-                ip=client_ip(request),
+                ip=client_address_or_none(request),
             )
         except ValidationError as exc:
             raise _api_errors(exc) from exc
@@ -78,7 +79,7 @@ class VerifyView(_AnonymousAuthView):
                 username=values["username"],
                 sms_code=values.get("sms_code", "").strip(),
                 email_code=values.get("email_code", "").strip(),
-                ip=client_ip(request),
+                ip=client_address_or_none(request),
             )
         except limits.RateLimited as exc:
             raise Throttled(
@@ -103,7 +104,7 @@ class ResendCodeView(_AnonymousAuthView):
                     user=user,
                     channel=values["channel"],
                     new_email=values.get("new_email") or None,
-                    ip=client_ip(request),
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 raise _api_errors(exc) from exc
@@ -229,7 +230,7 @@ class TokenView(_AnonymousAuthView):
         services.sign_in_record(
             user=user,
             method=SignIn.Method.TOKEN,
-            ip=client_ip(request),
+            ip=client_address_or_none(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         return Response({"token": token.key})

@@ -68,11 +68,6 @@ STEP_PAGES = {
 }
 
 
-def client_ip(request) -> str | None:
-    """The client's address behind the trusted proxies (``beian.clientaddress``)."""
-    return client_address_or_none(request)
-
-
 def _first_url(*names: str) -> str | None:
     for name in names:
         try:
@@ -115,7 +110,7 @@ def _complete_sign_in(request, user: User, step: services.SignInStep, next_url: 
     services.sign_in_record(
         user=user,
         method=SignIn.Method.PASSWORD,
-        ip=client_ip(request),
+        ip=client_address_or_none(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     if step in STEP_PAGES:
@@ -180,7 +175,7 @@ def register(request):
                     email=data["email"],
                     mobile=data["mobile"],
                     language=request.LANGUAGE_CODE,
-                    ip=client_ip(request),
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -302,7 +297,9 @@ def verify_resend(request):
     if channel not in {"sms", "email"}:
         return redirect("accounts:verify")
     try:
-        services.verification_code_resend(user=user, channel=channel, ip=client_ip(request))
+        services.verification_code_resend(
+            user=user, channel=channel, ip=client_address_or_none(request)
+        )
     except services.CodeRateLimited as exc:
         messages.error(request, exc.message)
     else:
@@ -331,7 +328,9 @@ def verify_change_email(request):
         if form.is_valid():
             try:
                 services.unverified_email_change(
-                    user=user, new_email=form.cleaned_data["new_email"], ip=client_ip(request)
+                    user=user,
+                    new_email=form.cleaned_data["new_email"],
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -399,7 +398,9 @@ def sign_in(request):
                     return _complete_sign_in(request, user, step, next_url)
                 _start_pending(request, user, via="login", next_url=next_url)
                 if step == services.SignInStep.CONFIRM_IDENTITY:
-                    services.identity_codes_send_missing(user=user, ip=client_ip(request))
+                    services.identity_codes_send_missing(
+                        user=user, ip=client_address_or_none(request)
+                    )
                     messages.info(
                         request,
                         _("Confirm your mobile number and email address before you continue."),
@@ -494,7 +495,9 @@ def password_forgot(request):
     if request.method == "POST":
         if form.is_valid():
             username = form.cleaned_data["username"].strip()
-            answer = services.password_reset_request(username=username, ip=client_ip(request))
+            answer = services.password_reset_request(
+                username=username, ip=client_address_or_none(request)
+            )
             if answer.provider is not None:
                 return render(
                     request, "accounts/password_provider.html", {"provider": answer.provider}
@@ -596,7 +599,7 @@ def contact_change(request, kind: str):
                     user=request.user,
                     channel=channel,
                     new_value=form.cleaned_data["value"],
-                    ip=client_ip(request),
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 form.add_error("value", [m for ms in exc.message_dict.values() for m in ms])

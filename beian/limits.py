@@ -30,6 +30,7 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 from .cache import UNREACHABLE, ResilientRedisCache, Stamp, get_stamped, redis_is_down, trip
+from .clientaddress import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -365,8 +366,8 @@ class CountingRateThrottle(SimpleRateThrottle):
         return found <= self.num_requests
 
     def get_ident(self, request) -> str:
-        from .clientaddress import client_address
-
+        """The client's address behind the trusted proxies (``beian.clientaddress``), not
+        DRF's own reading of ``X-Forwarded-For``."""
         return client_address(request)
 
     def count(self, key: str) -> tuple[int, int]:
