@@ -25,7 +25,14 @@ from filings.models import Filing, PublishedWebsite
 from . import format as cert_format
 from .keys import active_signing_key
 from .models import Certificate, ComplianceCheck
-from .selectors import PUBLIC_CHECK_SECONDS, public_check_key
+from .selectors import (
+    PUBLIC_CHECK_SECONDS,
+    current_certificate,
+    may_download,
+    public_check_key,
+    staff_may_see,
+)
+from .tasks import check_domain, check_public_domain
 
 CERT_FILENAME = "bazs.cert"
 
@@ -193,9 +200,6 @@ def compliance_request_check(*, filing: Filing, by: User) -> int:
     filing's province (or the ministry) may ask. Requests are limited to one per filing per
     cooldown, so a button cannot be used to hammer a website.
     """
-    from .selectors import current_certificate, may_download, staff_may_see
-    from .tasks import check_domain
-
     if staff_may_see(user=by, filing=filing):
         trigger = ComplianceCheck.Trigger.STAFF
     elif may_download(user=by, filing=filing):
@@ -228,8 +232,6 @@ def public_domain_check_start(*, domain: str, address: str) -> str:
     ``CERT_DOMAIN_CHECK_RATE`` per address, and ``CheckUnavailable`` when the queue cannot
     take the check.
     """
-    from .tasks import check_public_domain
-
     limits.take(limits.Charge("cert-domain-check", address))
     check_id = secrets.token_urlsafe(16)
     cache.set(

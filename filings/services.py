@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from accounts.notifications import notify_owner
 from beian.audit import audit
@@ -37,7 +38,7 @@ from beian.normalforms.names import name_key
 from beian.workdays import add_working_days
 
 from . import rules
-from .conflicts import detect_conflicts
+from .conflicts import close_own_conflicts, detect_conflicts
 from .models import Document, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
 from .serializers import filing_as_json, working_copy_data
 from .validation import OTHER, StructureError, coerce_data, validate_filing_data
@@ -422,8 +423,6 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
     saved meanwhile are kept. Audited as ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
     for any other status, ``PermissionDenied`` for anyone but the owner or its provider.
     """
-    from .conflicts import close_own_conflicts
-
     locked = _lock(filing)
     _check_actor(locked, by)
     if locked.status not in WITHDRAWABLE_STATUSES:
@@ -491,8 +490,6 @@ def _sniff(file) -> tuple[str, str] | None:
         if b"%%EOF" not in file.read():
             return None
         return content_type, extension
-    from PIL import Image, UnidentifiedImageError
-
     file.seek(0)
     try:
         # An image is decoded whole before it is kept: ``verify`` reads only the structure, so

@@ -21,10 +21,13 @@ from accounts.passwords import random_password
 from beian import limits
 from beian.audit import audit
 from beian.delivery import queue_sms
+from certificates.services import certificate_issue, certificate_revoke
 from filings.conflicts import close_own_conflicts, detect_conflicts
 from filings.models import Conflict, Filing, FilingVersion, Website
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish, unpublish
+from filings.services import filing_version_record, filing_working_copy_replace
+from providers.services import notify_filing_event
 
 from .scope import OutOfScope, account_province_code, ensure_account_in_scope, ensure_in_scope
 
@@ -120,15 +123,11 @@ def _email_owner(filing: Filing, template: str, **extra) -> None:
 
 
 def _record_version(filing: Filing, *, kind: str, by: User) -> FilingVersion:
-    from filings.services import filing_version_record
-
     return filing_version_record(filing=filing, kind=kind, by=by)
 
 
 def _restore_approved_data(filing: Filing) -> None:
     """Put the last approved data back into the working copy (a refused amendment)."""
-    from filings.services import filing_working_copy_replace
-
     approved = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
         .order_by("-seq")
@@ -271,9 +270,6 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
         amendment=amendment,
         websites=_websites_for_message(locked),
     )
-    from certificates.services import certificate_issue
-    from providers.services import notify_filing_event
-
     certificate_issue(filing=locked)
     notify_filing_event(filing=locked, event="amended" if amendment else "approved")
     _sync_from(filing, locked)
@@ -345,9 +341,6 @@ def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
         province=locked.province_id,
     )
     _email_owner(locked, "review_revoked", reason=reason, own_motion=action == "filing.revoke")
-    from certificates.services import certificate_revoke
-    from providers.services import notify_filing_event
-
     certificate_revoke(filing=locked)
     notify_filing_event(filing=locked, event="revoked")
     return locked
