@@ -13,12 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beian import limits
+from beian.clientaddress import client_address_or_none
 from beian.limits import CountingScopedRateThrottle
 
 from . import services
 from .backends import CLOSED_WITH_FILING
 from .models import SignIn, User
-from .permissions import needs_otp
 from .serializers import (
     AccountSerializer,
     DetailSerializer,
@@ -29,7 +29,7 @@ from .serializers import (
     VerifiedSerializer,
     VerifySerializer,
 )
-from .views import client_ip, closed_with_filing_message, lockout_message
+from .views import closed_with_filing_message, lockout_message
 
 
 def _api_errors(exc: ValidationError) -> ApiValidationError:
@@ -59,7 +59,7 @@ class RegisterView(_AnonymousAuthView):
             user = services.account_register(
                 **data.validated_data,
                 language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
-                ip=client_ip(request),
+                ip=client_address_or_none(request),
             )
         except ValidationError as exc:
             raise _api_errors(exc) from exc
@@ -79,7 +79,7 @@ class VerifyView(_AnonymousAuthView):
                 username=values["username"],
                 sms_code=values.get("sms_code", "").strip(),
                 email_code=values.get("email_code", "").strip(),
-                ip=client_ip(request),
+                ip=client_address_or_none(request),
             )
         except limits.RateLimited as exc:
             raise Throttled(
@@ -104,7 +104,7 @@ class ResendCodeView(_AnonymousAuthView):
                     user=user,
                     channel=values["channel"],
                     new_email=values.get("new_email") or None,
-                    ip=client_ip(request),
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 raise _api_errors(exc) from exc
@@ -160,22 +160,26 @@ class TokenView(_AnonymousAuthView):
                 {"non_field_errors": [_("The username or password is not correct.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        if not user.identity_verified:
+        step = services.sign_in_next_step(user)
+        if step == services.SignInStep.CONFIRM_IDENTITY:
             return Response(
                 {"detail": _("Confirm your mobile number and email address first.")},
                 status=status.HTTP_403_FORBIDDEN,
             )
-        if user.password_is_initial:
+        if step == services.SignInStep.INITIAL_PASSWORD:
             return Response(
                 {"detail": _("Sign in on the portal and replace your initial password first.")},
                 status=status.HTTP_403_FORBIDDEN,
             )
-        if needs_otp(user):
+        if step != services.SignInStep.DONE:
             # The enrolment createstaff printed is confirmed by its first valid code, on
             # whichever path it is used first (this call or the portal's sign-in).
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or (
-                TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-            )
+            if step == services.SignInStep.SECOND_FACTOR:
+                device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            else:
+                device = (
+                    TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+                )
             if device is None:
                 return Response(
                     {"detail": _("Set up your authenticator app on the portal first.")},
@@ -226,7 +230,7 @@ class TokenView(_AnonymousAuthView):
         services.sign_in_record(
             user=user,
             method=SignIn.Method.TOKEN,
-            ip=client_ip(request),
+            ip=client_address_or_none(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         return Response({"token": token.key})

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -32,7 +33,8 @@ from beian.models import Province
 from beian.normalforms.filing_numbers import parse_filing_number
 
 from .models import AccessProvider, SignIn, User, VerificationCode
-from .permissions import needs_otp
+from .notifications import notify_owner
+from .permissions import has_confirmed_device, needs_otp
 from .validators import (
     code_normal_form,
     validate_mainland_mobile,
@@ -733,6 +735,39 @@ class SignInSlowed(limits.RateLimited):
         ) % {"seconds": self.retry_after}
 
 
+class SignInStep(StrEnum):
+    """What an account that gave its right password does next (SPEC §2, Q22), in this order."""
+
+    CONFIRM_IDENTITY = "confirm_identity"  # type the SMS and email codes
+    INITIAL_PASSWORD = "initial_password"  # choose its own password
+    SECOND_FACTOR_SETUP = "second_factor_setup"  # staff: enrol an authenticator app
+    SECOND_FACTOR = "second_factor"  # type the current code of the enrolled authenticator
+    DONE = "done"
+
+
+# The steps taken before the account is signed in (on a pending sign-in, SPEC §2 Q22).
+SIGN_IN_STEPS_BEFORE_LOGIN = (SignInStep.CONFIRM_IDENTITY, SignInStep.INITIAL_PASSWORD)
+
+
+def sign_in_next_step(user: User) -> SignInStep:
+    """The first step ``user`` (whose password was right) still owes before it is signed in:
+    confirmed mobile and email, then a password of its own instead of an initial one, then the
+    second factor (bureau and ministry staff always; anyone once they enrolled a device, SPEC
+    §2 Login, Q22). The sign-in page and the token API both follow it. The second factor is
+    proved per session or per token request, so ``SECOND_FACTOR`` is returned whether or not
+    this session already passed it. Reads the account's TOTP devices; raises nothing.
+    """
+    if not user.identity_verified:
+        return SignInStep.CONFIRM_IDENTITY
+    if user.password_is_initial:
+        return SignInStep.INITIAL_PASSWORD
+    if needs_otp(user):
+        if has_confirmed_device(user):
+            return SignInStep.SECOND_FACTOR
+        return SignInStep.SECOND_FACTOR_SETUP
+    return SignInStep.DONE
+
+
 def _failure_window() -> tuple[int, int]:
     rates = limits.rates_of("sign-in-failures")
     rate = min(rates, key=lambda r: r.count) if rates else limits.Rate(0, 0)
@@ -897,17 +932,4 @@ def username_reminder_send(*, number: str) -> None:
     )
     context = {"username": owner.username, "number": number, "provider": provider}
     with transaction.atomic():
-        if owner.email_verified_at:
-            queue_email(
-                to=owner.email,
-                template="username_reminder",
-                context=context,
-                language=owner.language,
-            )
-        if owner.mobile_verified_at:
-            queue_sms(
-                to=owner.mobile,
-                template="username_reminder",
-                context=context,
-                language=owner.language,
-            )
+        notify_owner(owner, "username_reminder", context, confirmed_only=True)

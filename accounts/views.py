@@ -56,17 +56,19 @@ from .forms import (
     VerifyForm,
 )
 from .models import SignIn, User
-from .permissions import account_required, has_confirmed_device, needs_otp
+from .permissions import account_required, has_confirmed_device
 
 PENDING = "accounts_pending"
 RESET_USERNAME = "accounts_reset_username"
 CONTACT_CHANGE = "accounts_contact_change"
 MODEL_BACKEND = "accounts.backends.PortalModelBackend"
-
-
-def client_ip(request) -> str | None:
-    """The client's address behind the trusted proxies (``beian.clientaddress``)."""
-    return client_address_or_none(request)
+# The page of each sign-in step that has one.
+STEP_PAGES = {
+    services.SignInStep.CONFIRM_IDENTITY: "accounts:verify",
+    services.SignInStep.INITIAL_PASSWORD: "accounts:password-initial",
+    services.SignInStep.SECOND_FACTOR_SETUP: "accounts:otp-setup",
+    services.SignInStep.SECOND_FACTOR: "accounts:otp-verify",
+}
 
 
 def _first_url(*names: str) -> str | None:
@@ -102,7 +104,7 @@ def _safe_next(request, candidate: str | None) -> str | None:
     return None
 
 
-def _complete_sign_in(request, user: User, next_url: str | None = None):
+def _complete_sign_in(request, user: User, step: services.SignInStep, next_url: str | None = None):
     request.session.pop(PENDING, None)
     login(request, user, backend=MODEL_BACKEND)
     language = getattr(request, "LANGUAGE_CODE", None)
@@ -111,11 +113,11 @@ def _complete_sign_in(request, user: User, next_url: str | None = None):
     services.sign_in_record(
         user=user,
         method=SignIn.Method.PASSWORD,
-        ip=client_ip(request),
+        ip=client_address_or_none(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
-    if needs_otp(user):
-        target = "accounts:otp-verify" if has_confirmed_device(user) else "accounts:otp-setup"
+    if step in STEP_PAGES:
+        target = STEP_PAGES[step]
         return redirect(f"{reverse(target)}?{urlencode({'next': next_url or home_url_for(user)})}")
     return redirect(next_url or home_url_for(user))
 
@@ -142,12 +144,11 @@ def _pending_user(request) -> User | None:
 
 def _next_step(request, user: User):
     """The next step of a pending sign-in, or the signed-in home when none is left."""
-    if not user.identity_verified:
-        return redirect("accounts:verify")
-    if user.password_is_initial:
-        return redirect("accounts:password-initial")
+    step = services.sign_in_next_step(user)
+    if step in services.SIGN_IN_STEPS_BEFORE_LOGIN:
+        return redirect(STEP_PAGES[step])
     state = request.session.get(PENDING) or {}
-    return _complete_sign_in(request, user, _safe_next(request, state.get("next")))
+    return _complete_sign_in(request, user, step, _safe_next(request, state.get("next")))
 
 
 def _no_pending(request):
@@ -177,7 +178,7 @@ def register(request):
                     email=data["email"],
                     mobile=data["mobile"],
                     language=request.LANGUAGE_CODE,
-                    ip=client_ip(request),
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -213,7 +214,7 @@ def verify(request):
     user = _pending_user(request)
     if user is None:
         return _no_pending(request)
-    if user.identity_verified:
+    if services.sign_in_next_step(user) != services.SignInStep.CONFIRM_IDENTITY:
         return _next_step(request, user)
     form = VerifyForm(
         request.POST or None,
@@ -299,7 +300,9 @@ def verify_resend(request):
     if channel not in {"sms", "email"}:
         return redirect("accounts:verify")
     try:
-        services.verification_code_resend(user=user, channel=channel, ip=client_ip(request))
+        services.verification_code_resend(
+            user=user, channel=channel, ip=client_address_or_none(request)
+        )
     except services.CodeRateLimited as exc:
         messages.error(request, exc.message)
     else:
@@ -315,7 +318,7 @@ def verify_change_email(request):
     user = _pending_user(request)
     if user is None:
         return _no_pending(request)
-    if user.identity_verified:
+    if services.sign_in_next_step(user) != services.SignInStep.CONFIRM_IDENTITY:
         return _next_step(request, user)
     if not user.mobile_verified_at:
         messages.info(
@@ -328,7 +331,9 @@ def verify_change_email(request):
         if form.is_valid():
             try:
                 services.unverified_email_change(
-                    user=user, new_email=form.cleaned_data["new_email"], ip=client_ip(request)
+                    user=user,
+                    new_email=form.cleaned_data["new_email"],
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -390,12 +395,15 @@ def sign_in(request):
             if user is None:
                 services.sign_in_failure_count(username=form.cleaned_data["username"])
                 form.add_error(None, _("The username or password is not correct."))
-            elif user.identity_verified and not user.password_is_initial:
-                return _complete_sign_in(request, user, next_url)
             else:
+                step = services.sign_in_next_step(user)
+                if step not in services.SIGN_IN_STEPS_BEFORE_LOGIN:
+                    return _complete_sign_in(request, user, step, next_url)
                 _start_pending(request, user, via="login", next_url=next_url)
-                if not user.identity_verified:
-                    services.identity_codes_send_missing(user=user, ip=client_ip(request))
+                if step == services.SignInStep.CONFIRM_IDENTITY:
+                    services.identity_codes_send_missing(
+                        user=user, ip=client_address_or_none(request)
+                    )
                     messages.info(
                         request,
                         _("Confirm your mobile number and email address before you continue."),
@@ -466,7 +474,7 @@ def password_initial(request):
     user = _pending_user(request)
     if user is None:
         return _no_pending(request)
-    if not user.identity_verified or not user.password_is_initial:
+    if services.sign_in_next_step(user) != services.SignInStep.INITIAL_PASSWORD:
         return _next_step(request, user)
     form = SetPasswordForm(request.POST or None)
     status = 200
@@ -490,7 +498,9 @@ def password_forgot(request):
     if request.method == "POST":
         if form.is_valid():
             username = form.cleaned_data["username"].strip()
-            answer = services.password_reset_request(username=username, ip=client_ip(request))
+            answer = services.password_reset_request(
+                username=username, ip=client_address_or_none(request)
+            )
             if answer.provider is not None:
                 return render(
                     request, "accounts/password_provider.html", {"provider": answer.provider}
@@ -592,7 +602,7 @@ def contact_change(request, kind: str):
                     user=request.user,
                     channel=channel,
                     new_value=form.cleaned_data["value"],
-                    ip=client_ip(request),
+                    ip=client_address_or_none(request),
                 )
             except ValidationError as exc:
                 form.add_error("value", [m for ms in exc.message_dict.values() for m in ms])

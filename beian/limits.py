@@ -360,6 +360,8 @@ class CountingRateThrottle(SimpleRateThrottle):
         return found <= self.num_requests
 
     def get_ident(self, request) -> str:
+        """The client's address behind the trusted proxies (``beian.clientaddress``), not
+        DRF's own reading of ``X-Forwarded-For``."""
         return client_address(request)
 
     def count(self, key: str) -> tuple[int, int]:

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.notifications import EMAIL, notify_owner
 from beian import limits
 from beian.audit import audit
-from beian.delivery import Attachment, queue_email
+from beian.delivery import Attachment
 from beian.queueing import enqueue
 from filings.models import Filing, PublishedWebsite
 
@@ -120,30 +121,29 @@ def certificate_issue(*, filing: Filing) -> Certificate:
         province=filing.province_id,
     )
     owner = filing.owner
-    if owner.email:
-        queue_email(
-            to=owner.email,
-            template="certificate_issued",
-            language=owner.language,
-            context={
-                "username": owner.username,
-                "number": filing.number,
-                "sponsor_name": filing.sponsor_name,
-                "websites": payload["websites"],
-                "bureau_name": filing.province.bureau_in(owner.language),
-                "renewed": bool(previous),
-                "snippet": footer_snippet(filing.number),
-                "install_url": portal_link("certificates:install", filing.pk),
-                "verify_url": payload["verify_url"],
-            },
-            attachments=[
-                Attachment(
-                    filename=CERT_FILENAME,
-                    content=certificate.file_bytes,
-                    mimetype="application/octet-stream",
-                )
-            ],
-        )
+    notify_owner(
+        owner,
+        "certificate_issued",
+        {
+            "username": owner.username,
+            "number": filing.number,
+            "sponsor_name": filing.sponsor_name,
+            "websites": payload["websites"],
+            "bureau_name": filing.province.bureau_in(owner.language),
+            "renewed": bool(previous),
+            "snippet": footer_snippet(filing.number),
+            "install_url": portal_link("certificates:install", filing.pk),
+            "verify_url": payload["verify_url"],
+        },
+        channels=[EMAIL],
+        attachments=[
+            Attachment(
+                filename=CERT_FILENAME,
+                content=certificate.file_bytes,
+                mimetype="application/octet-stream",
+            )
+        ],
+    )
     return certificate
 
 

@@ -14,6 +14,7 @@ from accounts.models import AccessProvider
 from beian.models import Province
 from beian.normalforms.domains import domain_unicode, url_unicode
 
+from . import rules
 from .models import Document, Filing, FilingDraft, FilingVersion, Website
 from .validation import StructureError, coerce_data, validate_filing_data
 
@@ -287,24 +288,12 @@ def sections(data: dict[str, Any], errors: dict) -> list[Section]:
 
 
 def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list[str]:
-    """What the owner may do now; the services enforce the same rules."""
-    if filing is None:
-        return ["start"]
-    status = filing.status
-    actions: list[str] = []
-    if status in (Filing.Status.DRAFT, Filing.Status.REJECTED):
-        actions += ["edit", "submit"]
-    elif status in (Filing.Status.PENDING_REVIEW, Filing.Status.AMENDMENT_PENDING):
-        actions += ["edit"] + (["submit", "discard"] if has_changes else [])
-        if status == Filing.Status.AMENDMENT_PENDING:
-            actions.append("withdraw")
-    elif status == Filing.Status.APPROVED:
-        actions += ["amend"] + (["submit", "discard"] if has_changes else []) + ["revoke"]
-    elif status == Filing.Status.REVOCATION_PENDING:
-        actions.append("withdraw")
-    if status in Filing.FILED_STATUSES:
-        actions += ["certificate", "annual_review"]
-    return actions
+    """The action names the owner has now (``rules.OWNER_ACTIONS``; ``["start"]`` without a
+    filing), given whether saved, unsubmitted changes exist; the services enforce the same
+    table."""
+    return rules.owner_actions(
+        filing.status if filing is not None else None, has_changes=has_changes
+    )
 
 
 def websites_with_numbers(filing: Filing) -> QuerySet[Website]:

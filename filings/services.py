@@ -30,6 +30,7 @@ from PIL import Image, UnidentifiedImageError
 
 from beian.audit import audit
 
+from . import rules
 from .conflicts import close_own_conflicts
 from .models import Document, Filing, FilingDraft, FilingVersion
 from .serializers import working_copy_data
@@ -44,21 +45,12 @@ from .validation import StructureError, coerce_data, validate_filing_data
 MAX_DOCUMENTS = 100
 MAX_REASON = 1000
 
-# Statuses in which the owner may save changes.
-EDITABLE_STATUSES = (
-    Filing.Status.DRAFT,
-    Filing.Status.REJECTED,
-    Filing.Status.PENDING_REVIEW,
-    Filing.Status.APPROVED,
-    Filing.Status.AMENDMENT_PENDING,
-)
-# Statuses from which a submission is possible; the last three only with saved changes.
-SUBMITTABLE_STATUSES = EDITABLE_STATUSES
-RESUBMIT_NEEDS_CHANGES = (
-    Filing.Status.PENDING_REVIEW,
-    Filing.Status.APPROVED,
-    Filing.Status.AMENDMENT_PENDING,
-)
+# The owner's actions per status (``rules.OWNER_ACTIONS``) as the checks below read them.
+EDITABLE_STATUSES = rules.statuses_allowing(rules.EDIT, rules.AMEND)
+SUBMITTABLE_STATUSES = rules.statuses_allowing(rules.SUBMIT)
+RESUBMIT_NEEDS_CHANGES = rules.statuses_allowing(rules.SUBMIT, needs_changes=True)
+REVOCABLE_STATUSES = rules.statuses_allowing(rules.REVOKE)
+WITHDRAWABLE_STATUSES = rules.statuses_allowing(rules.WITHDRAW)
 
 
 class FilingError(Exception):
@@ -215,7 +207,7 @@ def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
     """Apply to revoke an approved filing (Q21); the bureau decides within 20 working days."""
     locked = _lock(filing)
     _check_actor(locked, by)
-    if locked.status != Filing.Status.APPROVED:
+    if locked.status not in REVOCABLE_STATUSES:
         if locked.status in (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING):
             message = _("The filing is %(status)s: wait for the bureau's decision first.") % {
                 "status": _status_label(locked.status)
@@ -245,10 +237,6 @@ def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
         province=locked.province,
     )
     return locked
-
-
-# Applications the owner may withdraw while they wait for the bureau (SPEC §12).
-WITHDRAWABLE_STATUSES = (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING)
 
 
 def _approved_state(filing: Filing) -> tuple[FilingVersion | None, FilingVersion | None]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import string
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessProvider, User
+from accounts.passwords import INITIAL_PASSWORD_LENGTH, random_password
 from beian.audit import audit
 from beian.celery import app as celery_app
 from beian.delivery import queue_email
@@ -280,21 +281,15 @@ def api_token_touch(token: ApiToken) -> None:
 
 # Client accounts ------------------------------------------------------------------------------
 
-_PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OoIl1")
-
 
 def initial_password() -> str:
-    """A random initial password: 14 characters from 56 (about 81 bits), easy to copy."""
-    while True:
-        value = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(14))
-        if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
-            return value
+    """A random initial password for a client account: ``accounts.passwords.random_password``
+    of 14 characters (about 81 bits), as the cheap hasher of ``set_initial_password`` needs."""
+    return random_password(INITIAL_PASSWORD_LENGTH)
 
 
 def set_initial_password(user: User, raw: str) -> None:
     """Hash with the cheap initial-password hasher (see ``providers/hashers.py``)."""
-    from django.contrib.auth.hashers import make_password
-
     user.password = make_password(raw, hasher="pbkdf2_initial")
     user.password_is_initial = True
 

@@ -12,7 +12,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
 from beian import limits
-from beian.clientaddress import client_address
 from filings.models import PublishedWebsite
 
 from .selectors import (
@@ -38,7 +37,7 @@ class PublicQueryThrottle(limits.CountingRateThrottle):
     cache_format = "throttle_public_query_%(ident)s"
 
     def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"ident": client_address(request)}
+        return self.cache_format % {"ident": self.get_ident(request)}
 
     def count(self, key: str) -> tuple[int, int]:
         query = self.query

@@ -36,6 +36,7 @@ from beian.normalforms.names import name_search_key
 from beian.normalforms.text import folded, unreadable_text_message
 from beian.tlds import approved_top_level_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
+from filings.rules import ANNUAL_REVIEW_STATUSES
 
 from .models import Announcement, AnnualReview, AnnualReviewWindow
 
@@ -369,7 +370,7 @@ def bureau_directory() -> QuerySet[Province]:
 # Annual review (Q9) ------------------------------------------------------------------------------
 
 # Statuses whose owner reviews the record every year (a revocation application ends it).
-REVIEWED_STATUSES = (Filing.Status.APPROVED, Filing.Status.AMENDMENT_PENDING)
+REVIEWED_STATUSES = ANNUAL_REVIEW_STATUSES
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notifications import notify_owner
 from beian import limits
 from beian.audit import audit
-from beian.delivery import queue_email, queue_sms
 from filings.models import Filing
 
 from .models import AnnualReview
@@ -184,20 +184,7 @@ def _send_reminder(review: AnnualReview, *, window: Window, final: bool) -> None
         "final": final,
         "path": reverse("public:annual_review"),
     }
-    if owner.email:
-        queue_email(
-            to=owner.email,
-            template="annual_review_reminder",
-            context=context,
-            language=owner.language,
-        )
-    if owner.mobile:
-        queue_sms(
-            to=owner.mobile,
-            template="annual_review_reminder",
-            context=context,
-            language=owner.language,
-        )
+    notify_owner(owner, "annual_review_reminder", context)
 
 
 def annual_review_credit_amendments(*, window: Window) -> int:

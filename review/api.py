@@ -6,7 +6,6 @@ The same services as the console pages; a filing outside the caller's province a
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,8 +17,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsVerifiedStaff
 from beian.workdays import working_calendar
-from filings.models import Conflict, Domain, Filing, PreApproval, Website
-from filings.serializers import filing_as_json, sponsor_as_json, website_as_json
+from filings.models import Filing
+from filings.serializers import filing_as_json, filing_json_related, prefetched_filing_json
 
 from . import selectors, services
 from .forms import QueueFilterForm
@@ -42,44 +41,6 @@ def _api_errors(exc: ValidationError) -> ApiValidationError:
             errors["non_field_errors"] = errors.pop("__all__")
         return ApiValidationError(errors)
     return ApiValidationError({"non_field_errors": exc.messages})
-
-
-def _with_related(qs):
-    """What the filing JSON reads, fetched once per page rather than once per filing (the same
-    prefetches as ``filings.serializers.filing_as_json`` uses for one filing)."""
-    return qs.prefetch_related(
-        Prefetch(
-            "websites",
-            queryset=Website.objects.order_by("position", "id").prefetch_related(
-                Prefetch("domains", queryset=Domain.objects.order_by("position", "id")),
-                Prefetch("preapprovals", queryset=PreApproval.objects.order_by("id")),
-            ),
-            to_attr="ordered_websites",
-        ),
-        Prefetch(
-            "conflicts",
-            queryset=Conflict.objects.filter(
-                resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
-            ).order_by("id"),
-            to_attr="open_conflicts",
-        ),
-    )
-
-
-def prefetched_filing_json(filing: Filing) -> dict:
-    """``filing_as_json`` for a filing from ``_with_related``, without further queries."""
-    return {
-        "id": filing.pk,
-        "status": filing.status,
-        "number": filing.number,
-        "review_deadline": filing.review_deadline.isoformat() if filing.review_deadline else None,
-        "conflicts": [
-            {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
-            for c in filing.open_conflicts
-        ],
-        "sponsor": sponsor_as_json(filing),
-        "websites": [website_as_json(w) for w in filing.ordered_websites],
-    }
 
 
 def filing_answer(filing: Filing, *, row: selectors.QueueRow | None = None) -> dict:
@@ -135,7 +96,7 @@ class QueueView(_StaffView):
         if form.is_bound and not form.is_valid():
             raise ApiValidationError(form.errors)
         on = selectors.today()
-        qs = _with_related(selectors.queue_filings(request.user, form.filters(), on=on))
+        qs = filing_json_related(selectors.queue_filings(request.user, form.filters(), on=on))
         page = self.paginate_queryset(qs)
         rows = selectors.queue_rows(page, on=on, calendar=working_calendar())
         return self.get_paginated_response([filing_answer(r.filing, row=r) for r in rows])

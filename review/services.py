@@ -9,9 +9,6 @@ its messages in the same transaction. Errors: ``OutOfScope`` (views answer 404) 
 
 from __future__ import annotations
 
-import secrets
-import string
-
 import idna
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -19,9 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notifications import EMAIL, notify_owner
+from accounts.passwords import random_password
 from beian import limits
 from beian.audit import audit
-from beian.delivery import queue_email, queue_sms
+from beian.delivery import queue_sms
 from certificates.services import certificate_issue, certificate_revoke
 from filings.conflicts import close_own_conflicts, detect_conflicts
 from filings.models import Conflict, Filing, FilingVersion, Website
@@ -120,15 +119,7 @@ def _message_context(filing: Filing, **extra) -> dict:
 
 
 def _email_owner(filing: Filing, template: str, **extra) -> None:
-    owner = filing.owner
-    if not owner.email:
-        return
-    queue_email(
-        to=owner.email,
-        template=template,
-        context=_message_context(filing, **extra),
-        language=owner.language,
-    )
+    notify_owner(filing.owner, template, _message_context(filing, **extra), channels=[EMAIL])
 
 
 def _record_version(filing: Filing, *, kind: str, by: User) -> FilingVersion:
@@ -279,7 +270,6 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
         amendment=amendment,
         websites=_websites_for_message(locked),
     )
-
     certificate_issue(filing=locked)
     notify_filing_event(filing=locked, event="amended" if amendment else "approved")
     _sync_from(filing, locked)
@@ -351,7 +341,6 @@ def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
         province=locked.province_id,
     )
     _email_owner(locked, "review_revoked", reason=reason, own_motion=action == "filing.revoke")
-
     certificate_revoke(filing=locked)
     notify_filing_event(filing=locked, event="revoked")
     return locked
@@ -453,20 +442,6 @@ def filing_recheck(*, filing: Filing, by: User) -> Filing:
 
 # Password reset by the bureau (SPEC §2, Q11) ---------------------------------------------------
 
-_PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
-
-
-def temporary_password() -> str:
-    """12 characters from a secure source, with a lower-case letter, a capital and a digit."""
-    while True:
-        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(12))
-        if (
-            any(c.islower() for c in password)
-            and any(c.isupper() for c in password)
-            and any(c.isdigit() for c in password)
-        ):
-            return password
-
 
 @transaction.atomic
 def bureau_password_reset(*, account: User, by: User) -> User:
@@ -491,7 +466,7 @@ def bureau_password_reset(*, account: User, by: User) -> User:
             )
             % {"seconds": exc.retry_after}
         ) from exc
-    password = temporary_password()
+    password = random_password()
     locked.set_password(password)
     locked.password_is_initial = True
     locked.save(update_fields=["password", "password_is_initial"])
