@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beian import limits, rawsql
-from beian.cache import Stamp
 from beian.models import Province
 from beian.normalforms.domains import (
     LABEL_SEPARATORS,
@@ -35,6 +31,7 @@ from beian.normalforms.text import folded, unreadable_text_message
 from beian.tlds import approved_top_level_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 
+from . import answer_cache
 from .apps import parse_month_day
 from .models import Announcement, AnnualReview, AnnualReviewWindow
 
@@ -52,7 +49,6 @@ PUBLIC_FIELDS = (
 )
 MIN_NAME_LENGTH = 2
 MAX_QUERY_LENGTH = 255
-PUBLISHED_VERSION_KEY = "public:published-version"
 
 
 class QueryInvalid(Exception):
@@ -152,119 +148,29 @@ class SearchResult:
 ROWS_WITH_IDS = 50
 
 
-# A stamp per registrable domain and per sponsor number, so that an approval elsewhere in the
-# country leaves the cached answers about other domains and numbers in place; name searches,
-# which any approval may change, share one stamp.
-STAMP_PREFIX = "public:stamp:"
-
-
-def domain_stamp_key(domain: str) -> str:
-    from beian.normalforms.domains import registrable_domain
-
-    registrable = registrable_domain(domain)
-    return f"{STAMP_PREFIX}d:{registrable}" if registrable else PUBLISHED_VERSION_KEY
-
-
-def number_stamp_key(number: str) -> str:
-    # A website number is its sponsor's number and "-n".
-    return f"{STAMP_PREFIX}n:{number.rsplit('-', 1)[0] if '号-' in number else number}"
-
-
-def stamp_key(query: ParsedQuery) -> str:
-    """Where the stamp of the data that can answer ``query`` is kept."""
-    if query.kind == "domain":
-        return domain_stamp_key(query.value)
-    if query.kind in ("sponsor_number", "website_number"):
-        return number_stamp_key(query.value)
-    return PUBLISHED_VERSION_KEY
-
-
-def stamp_lifetime(key: str) -> int | None:
-    """A domain's or number's stamp is forgotten a while after its answers expire (there are
-    millions of them; a forgotten stamp only means that the next question is asked anew).
-    The stamp of name searches is kept."""
-    return None if key == PUBLISHED_VERSION_KEY else key_stamp_lifetime()
-
-
-def key_stamp_lifetime() -> int:
-    return settings.PUBLIC_QUERY_CACHE_SECONDS * 6
-
-
-def stamp_for(query: ParsedQuery) -> Stamp:
-    key = stamp_key(query)
-    return Stamp(key=key, fresh=new_published_version(), lifetime=stamp_lifetime(key))
-
-
-def new_published_version() -> int:
-    """A fresh stamp: random, so a stamp forgotten by the cache is never issued again."""
-    return secrets.randbits(62)
-
-
-def published_version(key: str = PUBLISHED_VERSION_KEY) -> int:
-    """A stamp that changes whenever the published data behind ``key`` changes; cached
-    answers carry it."""
-    version = cache.get(key)
-    if not isinstance(version, int):
-        if version is None:
-            cache.add(key, new_published_version(), timeout=stamp_lifetime(key))
-        else:  # a stamp of another form, written before stamps were numbers
-            cache.set(key, new_published_version(), timeout=stamp_lifetime(key))
-        version = cache.get(key)
-    return version
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
-
-
-def _cache_key(*parts) -> str:
-    return f"public:q:{_digest(*map(str, parts))}"
-
-
-# The cached answer of a query is at ANSWER_PREFIX + stamp + answer_suffix(query), so that the
-# rate-limit count, the stamp and the answer come in one round trip (PublicQueryThrottle).
-ANSWER_PREFIX = "public:answer:"
-
-
-def answer_suffix(query: ParsedQuery) -> str:
-    return f":{_digest(query.kind, query.value)}"
-
-
-def _answer_key(version: int, query: ParsedQuery) -> str:
-    return f"{ANSWER_PREFIX}{version}{answer_suffix(query)}"
-
-
 def filing_search(query: ParsedQuery, *, version: int | None = None) -> SearchResult:
-    """The published websites matching ``query``, in filing-number order (cached).
+    """The published websites matching ``query``, in filing-number order (cached, see
+    ``answer_cache``); at most ``PUBLIC_QUERY_MAX_RESULTS`` of them, ``truncated`` when there
+    are more.
 
-    ``version`` is the published-data stamp when the caller has just read it."""
-    version = version or published_version(stamp_key(query))
-    key = _answer_key(version, query)
-    cached = cache.get(key)
+    ``version`` is the version of the published data behind ``query`` when the caller has
+    just read it."""
+    version = version or answer_cache.current_version(answer_cache.answer_version_key(query))
+    cached = answer_cache.cached_answer(version, query)
     if cached is not None:
         return SearchResult(query=query, version=version, **cached)
-    return _search(query, version, key)
+    return _search(query, version)
 
 
 def cached_search(query: ParsedQuery, version: int, answer: dict | None) -> SearchResult:
-    """The search for ``query`` when the stamp and the cached answer were read already."""
+    """The search for ``query`` when its version and its cached answer (None: none kept) were
+    read already, as ``PublicQueryThrottle`` does."""
     if answer is not None:
         return SearchResult(query=query, version=version, **answer)
-    return _search(query, version, _answer_key(version, query))
+    return _search(query, version)
 
 
-def keep_body(result: SearchResult, body: bytes) -> None:
-    """Keep the API's answer to ``result`` with it in the cache, under the same stamp."""
-    if result.version is None or result.rows is None:
-        return
-    cache.set(
-        _answer_key(result.version, result.query),
-        {"ids": result.ids, "truncated": result.truncated, "rows": result.rows, "body": body},
-        timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
-    )
-
-
-def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
+def _search(query: ParsedQuery, version: int) -> SearchResult:
     limit = settings.PUBLIC_QUERY_MAX_RESULTS
     # The public fields come with the ids (one query); they are kept for small results only.
     if query.kind == "domain":
@@ -284,10 +190,8 @@ def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
     )
     if result.count <= ROWS_WITH_IDS:
         result.rows = {row["id"]: _public(row) for row in found[:limit]}
-    cache.set(
-        key,
-        {"ids": result.ids, "truncated": result.truncated, "rows": result.rows},
-        timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
+    answer_cache.cache_answer(
+        version, query, ids=result.ids, truncated=result.truncated, rows=result.rows
     )
     return result
 
@@ -341,15 +245,15 @@ def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
     """The public fields of these published websites, in the order given (cached)."""
     if not ids:
         return []
-    key = _cache_key(version or published_version(), "rows", ",".join(map(str, ids)))
-    rows = cache.get(key)
+    version = version or answer_cache.current_version()
+    rows = answer_cache.cached_rows(version, ids)
     if rows is None:
         by_id = {
             row["id"]: _public(row)
             for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
         }
         rows = [by_id[pk] for pk in ids if pk in by_id]
-        cache.set(key, rows, timeout=settings.PUBLIC_QUERY_CACHE_SECONDS)
+        answer_cache.cache_rows(version, ids, rows)
     return rows
 
 

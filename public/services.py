@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -19,18 +18,14 @@ from beian.audit import audit
 from beian.delivery import queue_email, queue_sms
 from filings.models import Filing
 
+from .answer_cache import renew_versions
 from .models import AnnualReview
 from .selectors import (
-    PUBLISHED_VERSION_KEY,
     QUERY_COUNT_WINDOW,
     REVIEWED_STATUSES,
     Window,
     annual_review_window,
-    domain_stamp_key,
     filings_due_for_review,
-    key_stamp_lifetime,
-    new_published_version,
-    number_stamp_key,
     query_count_key,
 )
 
@@ -39,14 +34,7 @@ def published_data_changed(*, domains: Iterable[str] = (), numbers: Iterable[str
     """The published copy of filings with these domains and sponsor numbers changed (called
     after publish and unpublish): the cached answers about them, and every cached name
     search, are stale."""
-    cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
-    keys = {domain_stamp_key(d) for d in domains} | {number_stamp_key(n) for n in numbers if n}
-    keys.discard(PUBLISHED_VERSION_KEY)
-    if keys:
-        cache.set_many(
-            {key: new_published_version() for key in keys},
-            timeout=key_stamp_lifetime(),
-        )
+    renew_versions(domains=domains, numbers=numbers)
 
 
 # Annual review ------------------------------------------------------------------------------------
