@@ -70,7 +70,10 @@ def parse_query(text: str | None) -> ParsedQuery:
     """What the visitor is looking for: a filing number, a domain (or URL), or a name.
 
     Each is read in its normal form (``beian.normalforms``): a name's ``value`` is its key,
-    which is what the published names' search columns hold."""
+    which is what the published names' search columns hold. Raises ``QueryInvalid``, whose
+    message says how to fix it, for empty text, text no record can hold, more than
+    ``MAX_QUERY_LENGTH`` characters, an address without a valid domain, or a name shorter
+    than ``MIN_NAME_LENGTH`` characters."""
     if text and (message := unreadable_text_message(text)):
         raise QueryInvalid(message)
     raw = folded(text)
@@ -242,7 +245,10 @@ def _public(row: dict) -> dict:
 
 
 def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
-    """The public fields of these published websites, in the order given (cached)."""
+    """The public fields of these published websites, in the order given (ids no longer
+    published are left out): ``[{"number", "sponsor_name", "sponsor_nature", "website_name",
+    "website_number", "homepage", "domains", "approved_at"}, …]``, cached under ``version``
+    (the shared version of the published data by default)."""
     if not ids:
         return []
     version = version or answer_cache.current_version()
@@ -268,6 +274,7 @@ def published_announcements() -> QuerySet[Announcement]:
 
 
 def bureau_directory() -> QuerySet[Province]:
+    """Every province with its bureau's contacts, by code (Q5)."""
     return Province.objects.order_by("code")
 
 
@@ -305,7 +312,10 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 def annual_review_window(year: int) -> Window:
-    """The ministry's window for ``year``, or the default one from settings."""
+    """The ministry's window for ``year``, or the default one from settings
+    (``ANNUAL_REVIEW_START``, ``ANNUAL_REVIEW_END``; 29 February is the 28th in a common
+    year). A malformed setting raises ``ImproperlyConfigured``, which startup already
+    checks."""
     custom = AnnualReviewWindow.objects.filter(year=year).first()
     if custom is not None:
         return Window(year=year, starts_on=custom.starts_on, ends_on=custom.ends_on)
@@ -399,7 +409,8 @@ def annual_review_status(
 
 
 def annual_overdue(*, province: Province | str | None = None) -> QuerySet[AnnualReview]:
-    """Reviews flagged overdue and still unconfirmed, of filings that are still filed."""
+    """Reviews flagged overdue and still unconfirmed, of filings that are still filed; of one
+    province when ``province`` (a ``Province`` or its code) is given."""
     reviews = AnnualReview.objects.filter(
         confirmed_at__isnull=True,
         overdue_flagged_at__isnull=False,
