@@ -195,6 +195,8 @@ def websites(request):
 
 
 def _website_context(request, index: int | None, website: dict, errors: dict, **kwargs) -> dict:
+    """``wizard.website_context`` for this request: a form alone for htmx, and whether the
+    owner goes back to check-your-answers."""
     return wizard.website_context(
         index,
         website,
