@@ -16,6 +16,7 @@ from .models import Certificate, ComplianceCheck, SigningKey
 
 
 def current_certificate(*, filing: Filing) -> Certificate | None:
+    """The filing's valid certificate, with its signing key; None when it has none."""
     return (
         Certificate.objects.filter(filing=filing, status=Certificate.Status.VALID)
         .select_related("key")
@@ -50,7 +51,8 @@ def downloadable_certificate(*, user: User, filing_id: int) -> Certificate:
 
 
 def filing_for_owner_actions(*, user: User, filing_id: int) -> Filing:
-    """A filing whose certificate pages (install guide, check now) ``user`` may open."""
+    """A filing whose certificate pages (install guide, check now) ``user`` may open; raises
+    ``Filing.DoesNotExist`` for any other, whether it exists or not."""
     filing = Filing.objects.select_related("province").filter(pk=filing_id).first()
     if filing is None or not may_download(user=user, filing=filing):
         raise Filing.DoesNotExist
@@ -67,7 +69,8 @@ def staff_may_see(*, user: User, filing: Filing) -> bool:
 
 
 def filing_for_staff(*, user: User, filing_id: int) -> Filing:
-    """A filing of the staff member's province (any province for the ministry)."""
+    """A filing of the staff member's province (any province for the ministry); raises
+    ``Filing.DoesNotExist`` for any other, whether it exists or not."""
     filing = Filing.objects.select_related("province").filter(pk=filing_id).first()
     if filing is None or not staff_may_see(user=user, filing=filing):
         raise Filing.DoesNotExist
@@ -75,7 +78,8 @@ def filing_for_staff(*, user: User, filing_id: int) -> Filing:
 
 
 def public_key_lookup():
-    """A ``key_id -> public key`` function over every key, retired ones included."""
+    """A ``key_id -> Ed25519PublicKey | None`` function over every key, retired ones
+    included, reading each key once."""
     cache: dict[str, Ed25519PublicKey | None] = {}
 
     def lookup(key_id: str) -> Ed25519PublicKey | None:
@@ -100,7 +104,9 @@ class Verification:
 
 
 def verify_certificate_file(data: bytes) -> Verification:
-    """What a ``bazs.cert`` proves: genuine and current, superseded, revoked, or not genuine."""
+    """What a ``bazs.cert`` (the file's bytes) proves: genuine and current, superseded,
+    revoked, or not genuine (``status`` "valid", "superseded", "revoked", "invalid", with the
+    number and domains of a genuine one). Raises nothing: a damaged file is "invalid"."""
     try:
         parsed = cert_format.verify(data, public_key_lookup())
     except cert_format.NotGenuine as exc:
@@ -127,7 +133,8 @@ def verify_certificate_file(data: bytes) -> Verification:
 
 
 def latest_checks(*, filing: Filing, limit: int = 200) -> list[ComplianceCheck]:
-    """The most recent check of each domain of the current certificate (newest first)."""
+    """The most recent check of each domain of the current certificate (newest first), among
+    the latest ``limit`` checks; none without a valid certificate."""
     certificate = current_certificate(filing=filing)
     if certificate is None:
         return []

@@ -42,11 +42,14 @@ class CertificateError(Exception):
 
 
 def portal_link(name: str, *args) -> str:
+    """The absolute address (``PORTAL_URL``) of the portal's URL named ``name``, for emails
+    and certificates; ``NoReverseMatch`` for an unknown name."""
     return settings.PORTAL_URL.rstrip("/") + reverse(name, args=args)
 
 
 def footer_snippet(number: str) -> str:
-    """The footer the owner pastes at the bottom of the homepage (Q15): centred, linked."""
+    """The footer the owner pastes at the bottom of the homepage (Q15): an HTML ``<div>``,
+    centred, with the filing ``number`` linked to the portal."""
     portal = settings.PORTAL_URL.rstrip("/") + "/"
     return (
         '<div style="text-align:center">'
@@ -85,6 +88,8 @@ def certificate_issue(*, filing: Filing) -> Certificate:
     """Sign a certificate of the approved data, supersede the previous one, email the owner.
 
     Called on approval and on approval of an amendment, after ``filings.publishing.publish``.
+    Raises ``CertificateError`` when the filing has no number or no published website, and
+    ``keys.SigningKeyUnavailable`` when no signing key can be had.
     """
     if filing.status not in Filing.FILED_STATUSES:
         raise CertificateError(f"a {filing.status} filing has no certificate")
@@ -198,8 +203,12 @@ def compliance_request_check(*, filing: Filing, by: User) -> int:
 
     The owner side (the account that may download the certificate) and the staff of the
     filing's province (or the ministry) may ask. Requests are limited to one per filing per
-    cooldown, so a button cannot be used to hammer a website.
+    cooldown, so a button cannot be used to hammer a website. Raises ``CheckNotAllowed``
+    for anyone else, ``CertificateError`` when the filing has no valid certificate,
+    ``CheckTooSoon`` within ``COMPLIANCE_ON_DEMAND_COOLDOWN_SECONDS`` of the last request, and
+    ``CheckUnavailable`` when the queue cannot take the checks.
     """
+
     if staff_may_see(user=by, filing=filing):
         trigger = ComplianceCheck.Trigger.STAFF
     elif may_download(user=by, filing=filing):
@@ -232,6 +241,7 @@ def public_domain_check_start(*, domain: str, address: str) -> str:
     ``CERT_DOMAIN_CHECK_RATE`` per address, and ``CheckUnavailable`` when the queue cannot
     take the check.
     """
+
     limits.take(limits.Charge("cert-domain-check", address))
     check_id = secrets.token_urlsafe(16)
     cache.set(

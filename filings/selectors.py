@@ -20,18 +20,21 @@ from .validation import StructureError, coerce_data, validate_filing_data
 
 
 def owner_filing(user) -> Filing | None:
-    """The filing record of an owner account (at most one), or None."""
+    """The filing record of an owner account (at most one), with its province; None for an
+    anonymous visitor or an account without one."""
     if not getattr(user, "is_authenticated", False):
         return None
     return Filing.objects.select_related("province").filter(owner=user).first()
 
 
 def owner_filings(user) -> QuerySet[Filing]:
-    """Filings the caller may see through the owner API: only their own."""
+    """Filings the caller may see through the owner API: only their own, by id."""
     return Filing.objects.select_related("province").filter(owner_id=user.pk).order_by("id")
 
 
 def filing_for_owner_or_404(user, pk: int) -> Filing:
+    """The caller's own filing ``pk``; raises ``Http404`` for any other, whether it exists
+    or not."""
     filing = owner_filings(user).filter(pk=pk).first()
     if filing is None:
         raise Http404
@@ -60,7 +63,8 @@ def document_for_user(*, user, document_id: int) -> Document:
 
 
 def provider_candidates(query: str, *, limit: int = 10) -> list[AccessProvider]:
-    """Registered, active providers whose name contains ``query`` (Q13), shortest first."""
+    """Registered, active providers whose name contains ``query`` (Q13, any case, runs of
+    spaces as one), by name, at most ``limit``; none for a blank query."""
     text = " ".join((query or "").split())
     if not text:
         return []
@@ -70,15 +74,21 @@ def provider_candidates(query: str, *, limit: int = 10) -> list[AccessProvider]:
 
 
 def providers_by_id(ids) -> dict[int, AccessProvider]:
+    """``{id: provider}`` of the providers among ``ids`` (empty ids skipped), active or not;
+    an unknown id is absent."""
     return {p.pk: p for p in AccessProvider.objects.filter(pk__in=[i for i in ids if i])}
 
 
 def has_unsubmitted_changes(filing: Filing) -> bool:
+    """True when the owner saved changes that are not submitted yet (a ``FilingDraft``)."""
     return FilingDraft.objects.filter(filing=filing).exists()
 
 
 def check_data(filing: Filing, data: dict[str, Any]) -> dict:
-    """Every problem ``data`` would meet on submission (for the wizard's pages)."""
+    """Every problem ``data`` (the SPEC §10 filing shape) would meet on submission, for the
+    wizard's pages: ``{}`` when it may be submitted, else the errors of
+    ``validation.validate_filing_data`` (or of ``coerce_data`` when the structure is wrong),
+    ``{"sponsor": {field: [messages]}, "websites": [{field: [messages]}, …]}``."""
     try:
         canonical = coerce_data(data)
     except StructureError as exc:
@@ -219,6 +229,7 @@ def changes_since_approved(filing: Filing, data: dict[str, Any]) -> list | None:
 
 
 def versions(filing: Filing) -> QuerySet[FilingVersion]:
+    """The filing's versions, newest first, with their author and without their data."""
     return (
         FilingVersion.objects.filter(filing=filing)
         .select_related("created_by")
@@ -234,7 +245,9 @@ class Section:
 
 
 def sections(data: dict[str, Any], errors: dict) -> list[Section]:
-    """The task list's parts and their states (Q24)."""
+    """The task list's parts (Q24), ``sponsor``, ``websites``, ``documents`` and ``check``,
+    each with its state (``not_started``, ``in_progress``, ``completed``, ``not_needed``,
+    ``cannot_start``), from ``data`` and its ``check_data`` errors."""
     sponsor = data.get("sponsor") or {}
     started = any(v for k, v in sponsor.items() if k != "principal") or any(
         (sponsor.get("principal") or {}).values()
@@ -297,4 +310,5 @@ def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list
 
 
 def websites_with_numbers(filing: Filing) -> QuerySet[Website]:
+    """The filing's websites that have a number (approved at least once), in page order."""
     return Website.objects.filter(filing=filing).exclude(number=None).order_by("position")

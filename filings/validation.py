@@ -596,6 +596,162 @@ def validate_sponsor(sponsor: dict[str, Any], *, province_codes: set[str]) -> tu
     return out, errors
 
 
+# A website's rules, one per field: each returns its messages (an empty list when the field
+# is right) and, where the field has a normal form, the normalised value.
+
+
+def _required_message(value: Any, message: str) -> list[str]:
+    return [] if value else [message]
+
+
+def website_name_errors(name: str) -> list[str]:
+    """The website's name (already cleaned) is required."""
+    return _required_message(name, _("Enter the website's name."))
+
+
+def website_domains_check(
+    values: list[str],
+    *,
+    seen_domains: dict[str, int],
+    approved_tlds: frozenset[str] | None = None,
+) -> tuple[list[str], list[str], list[str]]:
+    """``(domains, typed, messages)`` of the domains as typed: the valid ones as A-labels,
+    each once and not another website's of this filing (``seen_domains``: domain → website
+    index); every value that reads as a domain, valid or not; and one message per problem,
+    in the order typed."""
+    domains: list[str] = []
+    messages: list[str] = []
+    # Every domain typed that reads as one, valid or not: the homepage's host is checked
+    # against these too, so that its problem is reported with the domains' own.
+    typed: list[str] = []
+    for value in values:
+        with contextlib.suppress(ValueError):
+            typed.append(normalize_domain(value))
+        try:
+            domain = validate_domain(value, approved_tlds=approved_tlds)
+        except ValidationError as exc:
+            messages.extend(_message(exc))
+            continue
+        if domain in domains:
+            messages.append(_("“%(value)s” is listed twice.") % {"value": value})
+        elif domain in seen_domains:
+            messages.append(
+                _("“%(value)s” is already listed under website %(n)d of this filing.")
+                % {"value": value, "n": seen_domains[domain] + 1}
+            )
+        else:
+            domains.append(domain)
+    if not values:
+        messages.append(_("Enter at least one domain, like example.cn."))
+    return domains, typed, messages
+
+
+def website_homepage_check(url: str, domains: list[str]) -> tuple[str, list[str]]:
+    """``(homepage, messages)``: the normalised URL when it is on one of ``domains``, else the
+    URL as typed with what is wrong with it."""
+    if not url:
+        return url, [_("Enter the homepage URL, like http://www.example.cn/.")]
+    try:
+        return validate_homepage(url, domains), []
+    except ValidationError as exc:
+        return url, _message(exc)
+
+
+def website_ips_check(values: list[str]) -> tuple[list[str], list[str]]:
+    """``(ips, messages)``: the valid addresses in their short form, each once, and one message
+    per problem in the order typed."""
+    ips: list[str] = []
+    messages: list[str] = []
+    for value in values:
+        try:
+            ip = validate_ip(value)
+        except ValidationError as exc:
+            messages.extend(_message(exc))
+            continue
+        if ip in ips:
+            messages.append(_("“%(value)s” is listed twice.") % {"value": value})
+        else:
+            ips.append(ip)
+    if not values:
+        messages.append(_("Enter at least one IP address of the server."))
+    return ips, messages
+
+
+def website_services_errors(services: list[str]) -> list[str]:
+    """At least one kind of service content, each one of ``Website.Service``."""
+    if not services:
+        return [_("Choose at least one kind of service content.")]
+    unknown = [s for s in services if s not in Website.Service.values]
+    if unknown:
+        return [_("Unknown service content: %(values)s.") % {"values": ", ".join(unknown)}]
+    return []
+
+
+def website_commercial_errors(commercial: bool) -> list[str]:
+    """A filing is for non-commercial services only (SPEC §3)."""
+    if not commercial:
+        return []
+    return [
+        _(
+            "Filing is for non-commercial services only. A commercial internet information "
+            "service needs a value-added telecommunications business licence "
+            "(增值电信业务经营许可证) from the communications administration of your "
+            "province instead of a filing."
+        )
+    ]
+
+
+def website_server_location_errors(location: str, *, province_codes: set[str]) -> list[str]:
+    """A province code, or ``OTHER`` outside mainland China."""
+    if not location:
+        return [_("Choose the province where the server is, or “other” outside mainland China.")]
+    if location != OTHER and location not in province_codes:
+        return [_("Choose one of the provinces in the list, or “other”.")]
+    return []
+
+
+def website_access_provider_errors(
+    provider: int | str | None, *, provider_ids: set[int]
+) -> list[str]:
+    """An active access provider's id (``provider_ids``), or ``OTHER`` when it is not listed."""
+    if provider is None:
+        return [
+            _(
+                "Choose the access provider (search by its name), or “other” when it is not "
+                "in the list."
+            )
+        ]
+    if provider != OTHER and provider not in provider_ids:
+        return [_("This access provider is not registered: search again, or choose “other”.")]
+    return []
+
+
+def preapproval_errors(entry: dict[str, Any], *, document_ids: set[int]) -> dict:
+    """``{field: [message]}`` of one pre-approval entry: its authority, document number and a
+    document uploaded to this filing (``document_ids``)."""
+    errors: dict = {}
+    label = Website.Service(entry["category"]).label
+    _required(
+        entry["authority"],
+        _("Enter the authority that approved the %(category)s service.") % {"category": label},
+        errors,
+        "authority",
+    )
+    _required(
+        entry["document_number"],
+        _("Enter the number of the %(category)s approval document.") % {"category": label},
+        errors,
+        "document_number",
+    )
+    if entry["document"] is None:
+        errors["document"] = [
+            _("Upload the %(category)s approval document (PDF, JPEG or PNG).") % {"category": label}
+        ]
+    elif entry["document"] not in document_ids:
+        errors["document"] = [_("This document was not uploaded to this filing: upload it again.")]
+    return errors
+
+
 def validate_website(
     website: dict[str, Any],
     *,
@@ -606,144 +762,41 @@ def validate_website(
     document_ids: set[int],
     approved_tlds: frozenset[str] | None = None,
 ) -> tuple[dict, dict]:
-    errors: dict = {}
+    """``(website, errors)``: one canonical website (``coerce_website``) normalised, and
+    ``{field: [messages]}`` in the order of its page (``preapprovals``: one dict per entry).
+
+    ``seen_domains`` (domain → website index) holds the domains of the filing's earlier
+    websites; this website's valid domains are added to it under ``index``."""
     out = {**website}
     out["name"] = clean_name(website["name"])
-    _required(out["name"], _("Enter the website's name."), errors, "name")
-
-    domains: list[str] = []
-    domain_errors: list[str] = []
-    # Every domain typed that reads as one, valid or not: the homepage's host is checked
-    # against these too, so that its problem is reported with the domains' own.
-    typed: list[str] = []
-    for value in website["domains"]:
-        with contextlib.suppress(ValueError):
-            typed.append(normalize_domain(value))
-        try:
-            domain = validate_domain(value, approved_tlds=approved_tlds)
-        except ValidationError as exc:
-            domain_errors.extend(_message(exc))
-            continue
-        if domain in domains:
-            domain_errors.append(_("“%(value)s” is listed twice.") % {"value": value})
-        elif domain in seen_domains:
-            domain_errors.append(
-                _("“%(value)s” is already listed under website %(n)d of this filing.")
-                % {"value": value, "n": seen_domains[domain] + 1}
-            )
-        else:
-            domains.append(domain)
-    if not website["domains"]:
-        domain_errors.append(_("Enter at least one domain, like example.cn."))
-    if domain_errors:
-        errors["domains"] = domain_errors
+    domains, typed, domain_errors = website_domains_check(
+        website["domains"], seen_domains=seen_domains, approved_tlds=approved_tlds
+    )
     for domain in domains:
         seen_domains.setdefault(domain, index)
     out["domains"] = domains
-
-    if _required(
-        website["homepage"],
-        _("Enter the homepage URL, like http://www.example.cn/."),
-        errors,
-        "homepage",
-    ):
-        try:
-            out["homepage"] = validate_homepage(website["homepage"], [*domains, *typed])
-        except ValidationError as exc:
-            errors["homepage"] = _message(exc)
-
-    ips: list[str] = []
-    ip_errors: list[str] = []
-    for value in website["ips"]:
-        try:
-            ip = validate_ip(value)
-        except ValidationError as exc:
-            ip_errors.extend(_message(exc))
-            continue
-        if ip in ips:
-            ip_errors.append(_("“%(value)s” is listed twice.") % {"value": value})
-        else:
-            ips.append(ip)
-    if not website["ips"]:
-        ip_errors.append(_("Enter at least one IP address of the server."))
-    if ip_errors:
-        errors["ips"] = ip_errors
-    out["ips"] = ips
-
-    services = website["services"]
-    unknown = [s for s in services if s not in Website.Service.values]
-    if not services:
-        errors["services"] = [_("Choose at least one kind of service content.")]
-    elif unknown:
-        errors["services"] = [
-            _("Unknown service content: %(values)s.") % {"values": ", ".join(unknown)}
-        ]
-
-    if website["commercial"]:
-        errors["commercial"] = [
-            _(
-                "Filing is for non-commercial services only. A commercial internet information "
-                "service needs a value-added telecommunications business licence "
-                "(增值电信业务经营许可证) from the communications administration of your "
-                "province instead of a filing."
-            )
-        ]
-
-    location = website["server_location"]
-    if (
-        _required(
-            location,
-            _("Choose the province where the server is, or “other” outside mainland China."),
-            errors,
-            "server_location",
-        )
-        and location != OTHER
-        and location not in province_codes
-    ):
-        errors["server_location"] = [_("Choose one of the provinces in the list, or “other”.")]
-
-    provider = website["access_provider"]
-    if provider is None:
-        errors["access_provider"] = [
-            _(
-                "Choose the access provider (search by its name), or “other” when it is not "
-                "in the list."
-            )
-        ]
-    elif provider != OTHER and provider not in provider_ids:
-        errors["access_provider"] = [
-            _("This access provider is not registered: search again, or choose “other”.")
-        ]
-
-    entry_errors = []
-    for entry in website["preapprovals"]:
-        errs: dict = {}
-        label = Website.Service(entry["category"]).label
-        _required(
-            entry["authority"],
-            _("Enter the authority that approved the %(category)s service.") % {"category": label},
-            errs,
-            "authority",
-        )
-        _required(
-            entry["document_number"],
-            _("Enter the number of the %(category)s approval document.") % {"category": label},
-            errs,
-            "document_number",
-        )
-        if entry["document"] is None:
-            errs["document"] = [
-                _("Upload the %(category)s approval document (PDF, JPEG or PNG).")
-                % {"category": label}
-            ]
-        elif entry["document"] not in document_ids:
-            errs["document"] = [
-                _("This document was not uploaded to this filing: upload it again.")
-            ]
-        entry_errors.append(errs)
-    if any(entry_errors):
-        errors["preapprovals"] = entry_errors
-    return out, errors
+    homepage, homepage_errors = website_homepage_check(website["homepage"], [*domains, *typed])
+    out["homepage"] = homepage
+    out["ips"], ip_errors = website_ips_check(website["ips"])
+    entry_errors = [
+        preapproval_errors(e, document_ids=document_ids) for e in website["preapprovals"]
+    ]
+    found = {
+        "name": website_name_errors(out["name"]),
+        "domains": domain_errors,
+        "homepage": homepage_errors,
+        "ips": ip_errors,
+        "services": website_services_errors(website["services"]),
+        "commercial": website_commercial_errors(website["commercial"]),
+        "server_location": website_server_location_errors(
+            website["server_location"], province_codes=province_codes
+        ),
+        "access_provider": website_access_provider_errors(
+            website["access_provider"], provider_ids=provider_ids
+        ),
+        "preapprovals": entry_errors if any(entry_errors) else [],
+    }
+    return out, {field: messages for field, messages in found.items() if messages}
 
 
 @dataclass(frozen=True)

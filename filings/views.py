@@ -12,32 +12,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_required
-from beian.models import Province
 from beian.workdays import working_days_between
 
-from . import selectors, services
-from .models import Conflict, Document, Filing, FilingVersion, Website
+from . import selectors, services, wizard
+from .models import Conflict, Filing, FilingVersion
 from .responses import document_response
 from .serializers import editable_data
-from .validation import (
-    INDIVIDUAL_ID_TYPES,
-    OTHER,
-    empty_data,
-    empty_website,
-    flatten_errors,
-)
+from .validation import empty_data, empty_website
 
 EDIT_CLOSED = (Filing.Status.REVOCATION_PENDING, Filing.Status.REVOKED)
 
@@ -55,68 +46,9 @@ def owner_page(func: Callable) -> Callable:
     return wrapper
 
 
-def anchor(path) -> str:
-    """The id of the input for the field at ``path`` on its wizard page.
-
-    A website's page shows one website, so its fields are ``f-w-<field>`` whatever its index;
-    the documents page lists every website's entries, so those keep the full path.
-    """
-    path = tuple(path)
-    if len(path) >= 3 and path[0] == "websites" and path[2] != "preapprovals":
-        return "f-w-" + "-".join(str(p) for p in path[2:])
-    return "f-" + "-".join(str(p) for p in path)
-
-
-def error_map(errors: dict, *, keep: Callable[[tuple], bool] = lambda p: True) -> dict:
-    """``{anchor: [messages]}`` of the errors whose path ``keep`` accepts."""
-    out: dict[str, list[str]] = {}
-    for path, message in flatten_errors(errors):
-        if keep(path):
-            out.setdefault(anchor(path), []).append(message)
-    return out
-
-
-def step_url(path: tuple) -> str:
-    """The wizard page where the field at ``path`` is answered."""
-    if path and path[0] == "sponsor":
-        return reverse("filings:sponsor")
-    if len(path) >= 2 and path[0] == "websites" and isinstance(path[1], int):
-        if len(path) >= 3 and path[2] == "preapprovals":
-            return reverse("filings:documents")
-        return reverse("filings:website", args=[path[1]])
-    return reverse("filings:websites")
-
-
-def summary(errors: dict, *, keep: Callable[[tuple], bool] = lambda p: True, here: bool = True):
-    """The error summary's links, in page order."""
-    items = []
-    for path, message in flatten_errors(errors):
-        if keep(path):
-            target = f"#{anchor(path)}" if here else f"{step_url(path)}?check=1#{anchor(path)}"
-            items.append({"href": target, "message": message})
-    return items
-
-
-def _choices(enum) -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in enum.choices]
-
-
-def _provinces() -> list[Province]:
-    return list(Province.objects.order_by("code"))
-
-
-def _province_choices(provinces: list[Province]) -> list[tuple[str, str]]:
-    english = (get_language() or "").startswith("en")
-    return [(p.code, p.name_en if english else p.name) for p in provinces]
-
-
 def _editing(request) -> tuple[Filing | None, dict]:
     filing = selectors.owner_filing(request.user)
-    return filing, (editable_data(filing) if filing else editable_data_empty())
-
-
-def editable_data_empty() -> dict:
-    return empty_data()
+    return filing, (editable_data(filing) if filing else empty_data())
 
 
 def _closed(request, filing: Filing | None):
@@ -149,7 +81,9 @@ def _save(request, filing: Filing | None, data: dict) -> tuple[Filing | None, di
 
 
 @owner_page
-def tasks(request):
+def task_list(request):
+    """The owner's task list (Q24): each part of the filing with its state, the actions its
+    status allows, open conflicts, versions and the working days left for the bureau."""
     filing = selectors.owner_filing(request.user)
     context: dict[str, Any] = {"filing": filing, "actions": selectors.allowed_actions(None)}
     if filing is not None:
@@ -182,28 +116,6 @@ def tasks(request):
 
 # --- Sponsor --------------------------------------------------------------------------------
 
-SPONSOR_FIELDS = ("nature", "name", "id_type", "id_number", "province", "address")
-PRINCIPAL_FIELDS = ("name", "id_type", "id_number", "mobile", "email")
-
-
-def _sponsor_from_post(post) -> dict:
-    sponsor = {key: post.get(key, "") for key in SPONSOR_FIELDS}
-    sponsor["principal"] = {key: post.get(f"principal_{key}", "") for key in PRINCIPAL_FIELDS}
-    return sponsor
-
-
-def _sponsor_context(data: dict, errors: dict, show: bool) -> dict:
-    keep = (lambda p: p[:1] == ("sponsor",)) if show else (lambda p: False)
-    return {
-        "sponsor": data["sponsor"],
-        "errs": error_map(errors, keep=keep),
-        "error_summary": summary(errors, keep=keep),
-        "natures": _choices(Filing.Nature),
-        "id_types": _choices(Filing.IdType),
-        "person_id_types": [(v, str(Filing.IdType(v).label)) for v in INDIVIDUAL_ID_TYPES],
-        "province_choices": _province_choices(_provinces()),
-    }
-
 
 def _returning_to_check(request) -> bool:
     """The owner came from a "change" link on check-your-answers and goes back there."""
@@ -216,7 +128,7 @@ def sponsor(request):
     if (response := _closed(request, filing)) is not None:
         return response
     if request.method == "POST":
-        data["sponsor"] = _sponsor_from_post(request.POST)
+        data["sponsor"] = wizard.sponsor_from_post(request.POST)
         filing, structure = _save(request, filing, data)
         errors = structure or selectors.check_data(filing, data)
         if request.POST.get("action") == "later" and not structure:
@@ -225,10 +137,10 @@ def sponsor(request):
         back = _returning_to_check(request)
         if not errors.get("sponsor") and not structure:
             return redirect("filings:check" if back else "filings:websites")
-        context = {**_sponsor_context(data, errors, show=True), "return_to_check": back}
+        context = {**wizard.sponsor_context(data, errors, show=True), "return_to_check": back}
         return render(request, "filings/sponsor.html", context, status=400)
     errors = selectors.check_data(filing, data) if filing and "check" in request.GET else {}
-    context = _sponsor_context(data, errors, bool(errors))
+    context = wizard.sponsor_context(data, errors, bool(errors))
     return render(
         request,
         "filings/sponsor.html",
@@ -239,16 +151,6 @@ def sponsor(request):
 # --- Websites -------------------------------------------------------------------------------
 
 
-def _website_rows(data: dict, errors: dict) -> list[dict]:
-    website_errors = errors.get("websites") if isinstance(errors.get("websites"), list) else []
-    rows = []
-    for index, website in enumerate(data["websites"]):
-        errs = website_errors[index] if index < len(website_errors) else {}
-        content = {k: v for k, v in errs.items() if k != "preapprovals"}
-        rows.append({"index": index, "website": website, "complete": not content})
-    return rows
-
-
 @owner_page
 def websites(request):
     filing, data = _editing(request)
@@ -257,7 +159,7 @@ def websites(request):
     if filing is None:
         return redirect("filings:sponsor")
     errors = selectors.check_data(filing, data)
-    rows = _website_rows(data, errors)
+    rows = wizard.website_rows(data, errors)
     if request.method == "POST":
         if not rows:
             summary_items = [{"href": "#add-website", "message": _("Add at least one website.")}]
@@ -288,62 +190,17 @@ def websites(request):
     return render(request, "filings/websites.html", {"rows": rows})
 
 
-def _website_from_post(post, current: dict) -> dict:
-    website = {**current}
-    website.update(
-        {
-            "name": post.get("name", ""),
-            "homepage": post.get("homepage", ""),
-            "domains": post.get("domains", ""),
-            "ips": post.get("ips", ""),
-            "services": post.getlist("services"),
-            "commercial": post.get("commercial") == "yes",
-            "server_location": post.get("server_location", ""),
-            "access_provider": post.get("access_provider") or None,
-        }
+def _website_context(request, index: int | None, website: dict, errors: dict, **kwargs) -> dict:
+    """``wizard.website_context`` for this request: a form alone for htmx, and whether the
+    owner goes back to check-your-answers."""
+    return wizard.website_context(
+        index,
+        website,
+        errors,
+        fragment=request.GET.get("fragment") == "1" or bool(request.headers.get("HX-Request")),
+        return_to_check=_returning_to_check(request),
+        **kwargs,
     )
-    return website
-
-
-def _as_lines(value) -> str:
-    return "\n".join(value) if isinstance(value, list) else (value or "")
-
-
-def _website_context(
-    request, index: int | None, website: dict, errors: dict, show: bool, query: str = ""
-) -> dict:
-    position = index if index is not None else -1
-
-    def keep(path):
-        return (
-            show
-            and path[:2] == ("websites", position)
-            and (len(path) < 3 or path[2] != "preapprovals")
-        )
-
-    provider = website.get("access_provider")
-    chosen = (
-        selectors.providers_by_id([provider]).get(provider) if isinstance(provider, int) else None
-    )
-    return {
-        "index": index,
-        "website": {
-            **website,
-            "domains_text": _as_lines(website.get("domains")),
-            "ips_text": _as_lines(website.get("ips")),
-        },
-        "errs": error_map(errors, keep=keep),
-        "error_summary": summary(errors, keep=keep),
-        "services_choices": _choices(Website.Service),
-        "preapproval_services": [str(s) for s in Website.PREAPPROVAL_SERVICES],
-        "province_choices": _province_choices(_provinces()),
-        "chosen_provider": chosen,
-        "provider_other": provider == OTHER,
-        "provider_query": query,
-        "candidates": selectors.provider_candidates(query) if query else None,
-        "fragment": request.GET.get("fragment") == "1" or request.headers.get("HX-Request"),
-        "return_to_check": _returning_to_check(request),
-    }
 
 
 def _website_page(request, filing: Filing | None, data: dict, index: int | None):
@@ -351,7 +208,7 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
         raise Http404
     current = data["websites"][index] if index is not None else empty_website()
     if request.method == "POST":
-        website = _website_from_post(request.POST, current)
+        website = wizard.website_from_post(request.POST, current)
         if index is None:
             data["websites"].append(website)
             index = len(data["websites"]) - 1
@@ -367,14 +224,7 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
             query = request.POST.get("provider_query", "")
             context = _website_context(request, index, website, errors, show=False, query=query)
             return render(request, "filings/website.html", context)
-        website_errors = errors.get("websites")
-        mine = (
-            website_errors[index]
-            if isinstance(website_errors, list) and index < len(website_errors)
-            else {}
-        )
-        content = {k: v for k, v in mine.items() if k != "preapprovals"}
-        if not content and not structure:
+        if not wizard.website_content_errors(errors, index) and not structure:
             messages.success(
                 request,
                 _("Website “%(name)s” is saved.") % {"name": website["name"] or index + 1},
@@ -456,41 +306,6 @@ def provider_search(request):
 # --- Documents ------------------------------------------------------------------------------
 
 
-def _documents_context(filing: Filing, data: dict, errors: dict, show: bool) -> dict:
-    def keep(path):
-        return show and len(path) >= 3 and path[0] == "websites" and path[2] == "preapprovals"
-
-    documents = {d.pk: d for d in Document.objects.filter(filing=filing)} if filing else {}
-    groups = []
-    for index, website in enumerate(data["websites"]):
-        if not website.get("preapprovals"):
-            continue
-        entries = [
-            {
-                "k": k,
-                "entry": entry,
-                "label": Website.Service(entry["category"]).label,
-                "ids": {
-                    field: anchor(("websites", index, "preapprovals", k, field))
-                    for field in ("authority", "document_number", "document")
-                },
-                "names": {
-                    field: f"w{index}-{entry['category']}-{field}"
-                    for field in ("authority", "document_number", "file")
-                },
-                "document": documents.get(entry.get("document")),
-            }
-            for k, entry in enumerate(website["preapprovals"])
-        ]
-        groups.append({"index": index, "website": website, "entries": entries})
-    return {
-        "groups": groups,
-        "errs": error_map(errors, keep=keep),
-        "error_summary": summary(errors, keep=keep),
-        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
-    }
-
-
 @owner_page
 def documents(request):
     filing, data = _editing(request)
@@ -500,46 +315,30 @@ def documents(request):
         return redirect("filings:sponsor")
     if request.method == "POST":
         upload_errors: dict = {}
-        for index, website in enumerate(data["websites"]):
-            for k, entry in enumerate(website.get("preapprovals", [])):
-                prefix = f"w{index}-{entry['category']}"
-                entry["authority"] = request.POST.get(f"{prefix}-authority", "")
-                entry["document_number"] = request.POST.get(f"{prefix}-document_number", "")
-                upload = request.FILES.get(f"{prefix}-file")
-                if upload is None:
-                    continue
-                try:
-                    document = services.document_upload(filing=filing, by=request.user, file=upload)
-                except services.FilingInvalid as exc:
-                    upload_errors[(index, k)] = exc.errors.get("file", [exc.message])
-                except services.FilingError as exc:
-                    upload_errors[(index, k)] = [exc.message]
-                else:
-                    entry["document"] = document.pk
+        for index, k, upload in wizard.documents_from_post(request.POST, request.FILES, data):
+            try:
+                document = services.document_upload(filing=filing, by=request.user, file=upload)
+            except services.FilingInvalid as exc:
+                upload_errors[(index, k)] = exc.errors.get("file", [exc.message])
+            except services.FilingError as exc:
+                upload_errors[(index, k)] = [exc.message]
+            else:
+                data["websites"][index]["preapprovals"][k]["document"] = document.pk
         filing, structure = _save(request, filing, data)
         errors = structure or selectors.check_data(filing, data)
-        for (index, k), message in upload_errors.items():
-            website_errors = errors.setdefault("websites", [{} for _w in data["websites"]])
-            if not isinstance(website_errors, list):
-                continue
-            entry_errors = website_errors[index].setdefault(
-                "preapprovals", [{} for _p in data["websites"][index]["preapprovals"]]
-            )
-            entry_errors[k]["document"] = message
+        wizard.add_upload_errors(errors, data, upload_errors)
         if request.POST.get("action") == "later" and not structure and not upload_errors:
             messages.success(request, _("Your answers are saved. Continue whenever you like."))
             return redirect("filings:tasks")
-        has_document_errors = any(
-            isinstance(e, dict) and e.get("preapprovals")
-            for e in (errors.get("websites") if isinstance(errors.get("websites"), list) else [])
-        )
-        if not has_document_errors and not structure:
+        if not wizard.has_document_errors(errors) and not structure:
             return redirect("filings:check")
-        context = _documents_context(filing, data, errors, show=True)
+        context = wizard.documents_context(filing, data, errors, show=True)
         return render(request, "filings/documents.html", context, status=400)
     errors = selectors.check_data(filing, data) if "check" in request.GET else {}
     return render(
-        request, "filings/documents.html", _documents_context(filing, data, errors, bool(errors))
+        request,
+        "filings/documents.html",
+        wizard.documents_context(filing, data, errors, bool(errors)),
     )
 
 
@@ -553,60 +352,10 @@ def document_download(request, pk: int):
 # --- Check and submit -----------------------------------------------------------------------
 
 
-def _answers_context(filing: Filing, data: dict) -> dict:
-    """What the summary template needs to show ``data`` with labels instead of codes."""
-    provinces = {p.code: p for p in _provinces()}
-    provider_ids = [w.get("access_provider") for w in data["websites"]]
-    providers = selectors.providers_by_id([p for p in provider_ids if isinstance(p, int)])
-    documents = {d.pk: d for d in Document.objects.filter(filing=filing)} if filing else {}
-    sponsor = data["sponsor"]
-    websites = []
-    for index, website in enumerate(data["websites"]):
-        provider = website.get("access_provider")
-        websites.append(
-            {
-                "index": index,
-                "website": website,
-                "services": [
-                    str(Website.Service(s).label) if s in Website.Service.values else s
-                    for s in website.get("services", [])
-                ],
-                "location": (
-                    _("Other (outside mainland China)")
-                    if website.get("server_location") == OTHER
-                    else getattr(provinces.get(website.get("server_location")), "display_name", "")
-                ),
-                "provider": (
-                    _("Other")
-                    if provider == OTHER
-                    else getattr(providers.get(provider), "name", "")
-                    if provider
-                    else ""
-                ),
-                "preapprovals": [
-                    {
-                        **p,
-                        "label": Website.Service(p["category"]).label,
-                        "doc": documents.get(p.get("document")),
-                    }
-                    for p in website.get("preapprovals", [])
-                ],
-            }
-        )
-    return {
-        "sponsor": sponsor,
-        "nature_label": dict(_choices(Filing.Nature)).get(sponsor.get("nature"), ""),
-        "id_type_label": dict(_choices(Filing.IdType)).get(sponsor.get("id_type"), ""),
-        "principal_id_type_label": dict(_choices(Filing.IdType)).get(
-            (sponsor.get("principal") or {}).get("id_type"), ""
-        ),
-        "province": provinces.get(sponsor.get("province")),
-        "answer_websites": websites,
-    }
-
-
 @owner_page
-def check(request):
+def check_answers(request):
+    """Check your answers: every answer with a link back to its page, and the submission
+    (409 with a message when the status does not allow it, 400 with the problems)."""
     filing, data = _editing(request)
     if filing is None:
         return redirect("filings:sponsor")
@@ -635,8 +384,8 @@ def check(request):
         "amendment": amendment,
         # An amendment shows what it changes against the version the bureau approved.
         "amended": selectors.changes_since_approved(filing, data) if amendment else None,
-        "error_summary": summary(errors, here=False),
-        **_answers_context(filing, data),
+        "error_summary": wizard.summary(errors, here=False),
+        **wizard.answers_context(filing, data),
     }
     return render(request, "filings/check.html", context, status=status)
 
@@ -736,5 +485,5 @@ def version(request, seq: int):
     if item is None:
         raise Http404
     data = {"sponsor": item.data.get("sponsor") or {}, "websites": item.data.get("websites") or []}
-    context = {"filing": filing, "version": item, **_answers_context(filing, data)}
+    context = {"filing": filing, "version": item, **wizard.answers_context(filing, data)}
     return render(request, "filings/version.html", context)

@@ -14,24 +14,15 @@ from rest_framework.renderers import JSONRenderer
 from beian import limits
 from filings.models import PublishedWebsite
 
-from .selectors import (
-    ANSWER_PREFIX,
-    ParsedQuery,
-    QueryInvalid,
-    answer_suffix,
-    cached_search,
-    filing_search,
-    keep_body,
-    parse_query,
-    stamp_for,
-)
+from .answer_cache import ANSWER_PREFIX, answer_suffix, answer_version_for, cache_answer_body
+from .selectors import ParsedQuery, QueryInvalid, cached_search, filing_search, parse_query
 
 
 class PublicQueryThrottle(limits.CountingRateThrottle):
     """The ``public`` rate (``THROTTLE_PUBLIC``) per client address, for the query API. The
-    same Redis round trip that counts the request reads the stamp of the published data and
+    same Redis round trip that counts the request reads the version of the published data and
     the cached answer to the query the view is about to search for (see
-    ``public.selectors.cached_search``)."""
+    ``public.answer_cache`` and ``public.selectors.cached_search``)."""
 
     scope = "public"
     cache_format = "throttle_public_query_%(ident)s"
@@ -41,10 +32,10 @@ class PublicQueryThrottle(limits.CountingRateThrottle):
 
     def count(self, key: str) -> tuple[int, int]:
         query = self.query
-        found, seconds_left, self.stamp, self.answer = limits.count_and_get_stamped(
+        found, seconds_left, self.version, self.answer = limits.count_and_get_stamped(
             key,
             self.duration,
-            stamp_for(query if query is not None else ParsedQuery("name", "")),
+            answer_version_for(query if query is not None else ParsedQuery("name", "")),
             ANSWER_PREFIX,
             answer_suffix(query) if query is not None else ":",
         )
@@ -66,7 +57,7 @@ class PublicQueryThrottle(limits.CountingRateThrottle):
         allowed = super().allow_request(request, view)
         request.public_query = (
             self.query,
-            getattr(self, "stamp", None),
+            getattr(self, "version", None),
             getattr(self, "answer", None),
         )
         request.public_throttle = (allowed, getattr(self, "seconds_left", self.duration))
@@ -141,7 +132,7 @@ class PublicFilingSearchView(ListAPIView):
         throttle = PublicQueryThrottle()
         if throttle.rate is None or not throttle.allow_request(request, self):
             return None
-        query, _stamp, answer = request.public_query
+        query, _version, answer = request.public_query
         if query is None or not answer or not answer.get("body"):
             return None
         response = HttpResponse(answer["body"], content_type="application/json")
@@ -154,9 +145,9 @@ class PublicFilingSearchView(ListAPIView):
             parsed = parse_query(request.query_params.get("q"))
         except QueryInvalid as exc:
             raise ValidationError({"q": [exc.message]}) from exc
-        query, stamp, answer = getattr(request, "public_query", (None, None, None))
-        if query == parsed and stamp is not None:
-            result = cached_search(parsed, stamp, answer)
+        query, version, answer = getattr(request, "public_query", (None, None, None))
+        if query == parsed and version is not None:
+            result = cached_search(parsed, version, answer)
         else:
             result = filing_search(parsed)
         # An answer that fits on one page has no links to other pages, so the same bytes
@@ -175,5 +166,5 @@ class PublicFilingSearchView(ListAPIView):
             [{**row, "approved_at": _time_text(row["approved_at"])} for row in rows]
         )
         if whole and not result.fresh:  # asked again: worth keeping
-            keep_body(result, JSONRenderer().render(response.data))
+            cache_answer_body(result, JSONRenderer().render(response.data))
         return response

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -22,13 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beian import limits, rawsql
-from beian.cache import Stamp
 from beian.models import Province
 from beian.normalforms.domains import (
     LABEL_SEPARATORS,
     domain_for_lookup,
     parent_domains,
-    registrable_domain,
     top_level_domain,
 )
 from beian.normalforms.filing_numbers import parse_filing_number
@@ -38,6 +33,7 @@ from beian.tlds import approved_top_level_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 from filings.rules import ANNUAL_REVIEW_STATUSES
 
+from . import answer_cache
 from .models import Announcement, AnnualReview, AnnualReviewWindow
 
 # The is-it-filed query (Q20) ------------------------------------------------------------------
@@ -54,7 +50,6 @@ PUBLIC_FIELDS = (
 )
 MIN_NAME_LENGTH = 2
 MAX_QUERY_LENGTH = 255
-PUBLISHED_VERSION_KEY = "public:published-version"
 
 
 class QueryInvalid(Exception):
@@ -76,7 +71,10 @@ def parse_query(text: str | None) -> ParsedQuery:
     """What the visitor is looking for: a filing number, a domain (or URL), or a name.
 
     Each is read in its normal form (``beian.normalforms``): a name's ``value`` is its key,
-    which is what the published names' search columns hold."""
+    which is what the published names' search columns hold. Raises ``QueryInvalid``, whose
+    message says how to fix it, for empty text, text no record can hold, more than
+    ``MAX_QUERY_LENGTH`` characters, an address without a valid domain, or a name shorter
+    than ``MIN_NAME_LENGTH`` characters."""
     if text and (message := unreadable_text_message(text)):
         raise QueryInvalid(message)
     raw = folded(text)
@@ -154,117 +152,29 @@ class SearchResult:
 ROWS_WITH_IDS = 50
 
 
-# A stamp per registrable domain and per sponsor number, so that an approval elsewhere in the
-# country leaves the cached answers about other domains and numbers in place; name searches,
-# which any approval may change, share one stamp.
-STAMP_PREFIX = "public:stamp:"
-
-
-def domain_stamp_key(domain: str) -> str:
-    registrable = registrable_domain(domain)
-    return f"{STAMP_PREFIX}d:{registrable}" if registrable else PUBLISHED_VERSION_KEY
-
-
-def number_stamp_key(number: str) -> str:
-    # A website number is its sponsor's number and "-n".
-    return f"{STAMP_PREFIX}n:{number.rsplit('-', 1)[0] if '号-' in number else number}"
-
-
-def stamp_key(query: ParsedQuery) -> str:
-    """Where the stamp of the data that can answer ``query`` is kept."""
-    if query.kind == "domain":
-        return domain_stamp_key(query.value)
-    if query.kind in ("sponsor_number", "website_number"):
-        return number_stamp_key(query.value)
-    return PUBLISHED_VERSION_KEY
-
-
-def stamp_lifetime(key: str) -> int | None:
-    """A domain's or number's stamp is forgotten a while after its answers expire (there are
-    millions of them; a forgotten stamp only means that the next question is asked anew).
-    The stamp of name searches is kept."""
-    return None if key == PUBLISHED_VERSION_KEY else key_stamp_lifetime()
-
-
-def key_stamp_lifetime() -> int:
-    return settings.PUBLIC_QUERY_CACHE_SECONDS * 6
-
-
-def stamp_for(query: ParsedQuery) -> Stamp:
-    key = stamp_key(query)
-    return Stamp(key=key, fresh=new_published_version(), lifetime=stamp_lifetime(key))
-
-
-def new_published_version() -> int:
-    """A fresh stamp: random, so a stamp forgotten by the cache is never issued again."""
-    return secrets.randbits(62)
-
-
-def published_version(key: str = PUBLISHED_VERSION_KEY) -> int:
-    """A stamp that changes whenever the published data behind ``key`` changes; cached
-    answers carry it."""
-    version = cache.get(key)
-    if not isinstance(version, int):
-        if version is None:
-            cache.add(key, new_published_version(), timeout=stamp_lifetime(key))
-        else:  # a stamp of another form, written before stamps were numbers
-            cache.set(key, new_published_version(), timeout=stamp_lifetime(key))
-        version = cache.get(key)
-    return version
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
-
-
-def _cache_key(*parts) -> str:
-    return f"public:q:{_digest(*map(str, parts))}"
-
-
-# The cached answer of a query is at ANSWER_PREFIX + stamp + answer_suffix(query), so that the
-# rate-limit count, the stamp and the answer come in one round trip (PublicQueryThrottle).
-ANSWER_PREFIX = "public:answer:"
-
-
-def answer_suffix(query: ParsedQuery) -> str:
-    return f":{_digest(query.kind, query.value)}"
-
-
-def _answer_key(version: int, query: ParsedQuery) -> str:
-    return f"{ANSWER_PREFIX}{version}{answer_suffix(query)}"
-
-
 def filing_search(query: ParsedQuery, *, version: int | None = None) -> SearchResult:
-    """The published websites matching ``query``, in filing-number order (cached).
+    """The published websites matching ``query``, in filing-number order (cached, see
+    ``answer_cache``); at most ``PUBLIC_QUERY_MAX_RESULTS`` of them, ``truncated`` when there
+    are more.
 
-    ``version`` is the published-data stamp when the caller has just read it."""
-    version = version or published_version(stamp_key(query))
-    key = _answer_key(version, query)
-    cached = cache.get(key)
+    ``version`` is the version of the published data behind ``query`` when the caller has
+    just read it."""
+    version = version or answer_cache.current_version(answer_cache.answer_version_key(query))
+    cached = answer_cache.cached_answer(version, query)
     if cached is not None:
         return SearchResult(query=query, version=version, **cached)
-    return _search(query, version, key)
+    return _search(query, version)
 
 
 def cached_search(query: ParsedQuery, version: int, answer: dict | None) -> SearchResult:
-    """The search for ``query`` when the stamp and the cached answer were read already."""
+    """The search for ``query`` when its version and its cached answer (None: none kept) were
+    read already, as ``PublicQueryThrottle`` does."""
     if answer is not None:
         return SearchResult(query=query, version=version, **answer)
-    return _search(query, version, _answer_key(version, query))
+    return _search(query, version)
 
 
-def keep_body(result: SearchResult, body: bytes) -> None:
-    """Keep the API's answer to ``result`` with it in the cache, under the same stamp."""
-    if result.version is None or result.rows is None:
-        return
-    cache.set(
-        _answer_key(result.version, result.query),
-        {"ids": result.ids, "truncated": result.truncated, "rows": result.rows, "body": body},
-        timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
-    )
-
-
-def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
+def _search(query: ParsedQuery, version: int) -> SearchResult:
     limit = settings.PUBLIC_QUERY_MAX_RESULTS
     # The public fields come with the ids (one query); they are kept for small results only.
     if query.kind == "domain":
@@ -284,10 +194,8 @@ def _search(query: ParsedQuery, version: int, key: str) -> SearchResult:
     )
     if result.count <= ROWS_WITH_IDS:
         result.rows = {row["id"]: _public(row) for row in found[:limit]}
-    cache.set(
-        key,
-        {"ids": result.ids, "truncated": result.truncated, "rows": result.rows},
-        timeout=settings.PUBLIC_QUERY_CACHE_SECONDS,
+    answer_cache.cache_answer(
+        version, query, ids=result.ids, truncated=result.truncated, rows=result.rows
     )
     return result
 
@@ -338,18 +246,21 @@ def _public(row: dict) -> dict:
 
 
 def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
-    """The public fields of these published websites, in the order given (cached)."""
+    """The public fields of these published websites, in the order given (ids no longer
+    published are left out): ``[{"number", "sponsor_name", "sponsor_nature", "website_name",
+    "website_number", "homepage", "domains", "approved_at"}, …]``, cached under ``version``
+    (the shared version of the published data by default)."""
     if not ids:
         return []
-    key = _cache_key(version or published_version(), "rows", ",".join(map(str, ids)))
-    rows = cache.get(key)
+    version = version or answer_cache.current_version()
+    rows = answer_cache.cached_rows(version, ids)
     if rows is None:
         by_id = {
             row["id"]: _public(row)
             for row in PublishedWebsite.objects.filter(id__in=ids).values("id", *PUBLIC_FIELDS)
         }
         rows = [by_id[pk] for pk in ids if pk in by_id]
-        cache.set(key, rows, timeout=settings.PUBLIC_QUERY_CACHE_SECONDS)
+        answer_cache.cache_rows(version, ids, rows)
     return rows
 
 
@@ -364,6 +275,7 @@ def published_announcements() -> QuerySet[Announcement]:
 
 
 def bureau_directory() -> QuerySet[Province]:
+    """Every province with its bureau's contacts, by code (Q5)."""
     return Province.objects.order_by("code")
 
 
@@ -415,7 +327,10 @@ def parse_month_day(name: str, value: str) -> tuple[int, int]:
 
 
 def annual_review_window(year: int) -> Window:
-    """The ministry's window for ``year``, or the default one from settings."""
+    """The ministry's window for ``year``, or the default one from settings
+    (``ANNUAL_REVIEW_START``, ``ANNUAL_REVIEW_END``; 29 February is the 28th in a common
+    year). A malformed setting raises ``ImproperlyConfigured``, which startup already
+    checks."""
     custom = AnnualReviewWindow.objects.filter(year=year).first()
     if custom is not None:
         return Window(year=year, starts_on=custom.starts_on, ends_on=custom.ends_on)
@@ -509,7 +424,8 @@ def annual_review_status(
 
 
 def annual_overdue(*, province: Province | str | None = None) -> QuerySet[AnnualReview]:
-    """Reviews flagged overdue and still unconfirmed, of filings that are still filed."""
+    """Reviews flagged overdue and still unconfirmed, of filings that are still filed; of one
+    province when ``province`` (a ``Province`` or its code) is given."""
     reviews = AnnualReview.objects.filter(
         confirmed_at__isnull=True,
         overdue_flagged_at__isnull=False,

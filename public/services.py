@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -19,18 +18,14 @@ from beian import limits
 from beian.audit import audit
 from filings.models import Filing
 
+from .answer_cache import renew_versions
 from .models import AnnualReview
 from .selectors import (
-    PUBLISHED_VERSION_KEY,
     QUERY_COUNT_WINDOW,
     REVIEWED_STATUSES,
     Window,
     annual_review_window,
-    domain_stamp_key,
     filings_due_for_review,
-    key_stamp_lifetime,
-    new_published_version,
-    number_stamp_key,
     query_count_key,
 )
 
@@ -39,14 +34,7 @@ def published_data_changed(*, domains: Iterable[str] = (), numbers: Iterable[str
     """The published copy of filings with these domains and sponsor numbers changed (called
     after publish and unpublish): the cached answers about them, and every cached name
     search, are stale."""
-    cache.set(PUBLISHED_VERSION_KEY, new_published_version(), timeout=None)
-    keys = {domain_stamp_key(d) for d in domains} | {number_stamp_key(n) for n in numbers if n}
-    keys.discard(PUBLISHED_VERSION_KEY)
-    if keys:
-        cache.set_many(
-            {key: new_published_version() for key in keys},
-            timeout=key_stamp_lifetime(),
-        )
+    renew_versions(domains=domains, numbers=numbers)
 
 
 def on_published_data_changed(sender, *, domains: list[str], numbers: list[str], **kwargs) -> None:
@@ -75,7 +63,13 @@ class AnnualReviewError(Exception):
 def annual_review_confirm(
     *, filing: Filing, by: User, today: dt.date | None = None
 ) -> list[AnnualReview]:
-    """The owner confirms that the filing is current: this year's review and any overdue one."""
+    """The owner confirms that the filing is current: this year's review and any overdue one;
+    the reviews confirmed, oldest year first. ``today`` is the day in Asia/Shanghai, today by
+    default.
+
+    Raises ``PermissionDenied`` when ``by`` is not the filing's owner, ``AnnualReviewError``
+    when the filing is neither ``approved`` nor ``amendment_pending`` or has no review to
+    confirm, and ``Filing.DoesNotExist`` when the filing is gone."""
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     if locked.owner_id != by.pk:
         raise PermissionDenied
@@ -112,7 +106,8 @@ def annual_review_confirm(
 
 
 def annual_review_open(*, window: Window) -> int:
-    """Create this year's review for every filing due for it; safe to repeat or to race."""
+    """Create ``window``'s review for every filing due for it, 500 rows a transaction; safe to
+    repeat or to race. Returns how many were created."""
     created = 0
     due = filings_due_for_review(window).exclude(annual_reviews__year=window.year)
     for ids in _id_batches(due):
@@ -126,7 +121,9 @@ def annual_review_open(*, window: Window) -> int:
 
 
 def reminders_due(*, window: Window, stage: str, today: dt.date) -> Iterator[list[int]]:
-    """Batches of review ids that still need the ``stage`` reminder today."""
+    """Batches (``BATCH_SIZE`` ids each) of the reviews of ``window`` that still need the
+    ``stage`` (``OPENING`` or ``FINAL``) reminder on ``today``; none outside the window, and
+    for ``FINAL`` none before ``final_reminder_on``."""
     if not window.is_open(today):
         return
     reviews = AnnualReview.objects.filter(
@@ -146,7 +143,8 @@ def reminders_due(*, window: Window, stage: str, today: dt.date) -> Iterator[lis
 
 @transaction.atomic
 def annual_review_remind(*, stage: str, review_ids: Iterable[int]) -> int:
-    """Email and SMS the owners of these reviews, each at most once per stage; count sent."""
+    """Email and SMS the owners of these reviews, each at most once per ``stage`` (``OPENING``
+    or ``FINAL``; ``KeyError`` for another); returns how many reviews were reminded."""
     reminded_field = _REMINDED_FIELD[stage]
     reviews = list(
         AnnualReview.objects.select_for_update(of=("self",))
@@ -188,7 +186,8 @@ def _send_reminder(review: AnnualReview, *, window: Window, final: bool) -> None
 
 
 def annual_review_credit_amendments(*, window: Window) -> int:
-    """An amendment submitted inside the window counts as the year's confirmation (Q9)."""
+    """An amendment submitted inside the window counts as the year's confirmation (Q9);
+    returns how many reviews it confirmed."""
     submitted = Filing.objects.filter(
         pk=OuterRef("filing_id"),
         submitted_at__gte=window.opens_at,
@@ -208,7 +207,9 @@ def annual_review_credit_amendments(*, window: Window) -> int:
 
 
 def annual_review_flag_overdue(*, window: Window, today: dt.date) -> int:
-    """After the window, flag every unconfirmed review of a still-filed record; count flagged."""
+    """After the window (``today`` past its last day), credit amendments, then flag every
+    unconfirmed review of a still-filed record; returns how many were flagged (0 while the
+    window lasts)."""
     if today <= window.ends_on:
         return 0
     annual_review_credit_amendments(window=window)
@@ -238,5 +239,6 @@ def _id_batches(queryset) -> Iterator[list[int]]:
 
 
 def query_count_add(address: str) -> int:
-    """Count one page query from ``address`` in its hour's window; the new count."""
+    """Count one page query from ``address`` (an IP address) in its hour's window
+    (``QUERY_COUNT_WINDOW`` seconds); the new count."""
     return limits.count(query_count_key(address), QUERY_COUNT_WINDOW)[0]

@@ -62,6 +62,7 @@ DECISION_ACTIONS = {
 
 
 def today() -> dt.date:
+    """Today in Asia/Shanghai, the day deadlines are counted from."""
     return timezone.localdate()
 
 
@@ -116,7 +117,9 @@ def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
 
 
 def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> QuerySet[Filing]:
-    """The caller's filings for the queue or the search, ordered by deadline."""
+    """The caller's filings for the queue or the search, ordered by deadline (none last),
+    with owner, province and domains; none for a caller who is not a reviewer. ``on`` is the
+    day "overdue" and "due soon" (5 working days) are counted from, today by default."""
     on = on or today()
     qs = filings_in_scope(user)
     if filters.status == "open":
@@ -168,7 +171,9 @@ class QueueRow:
 def queue_rows(
     filings: Iterable[Filing], *, on: dt.date | None = None, calendar: WorkingCalendar | None = None
 ) -> list[QueueRow]:
-    """Working days left and flags for one page of filings, without a query per row."""
+    """One ``QueueRow`` per filing, in order: working days left to the deadline (None when
+    the filing is not open or has no deadline), the overdue and due-soon flags and the
+    domains, without a query per row (``filings`` prefetched as ``queue_filings`` does)."""
     on = on or today()
     calendar = calendar or working_calendar()
     rows = []
@@ -199,6 +204,8 @@ def queue_rows(
 
 
 def filing_for_review(user, pk: int) -> Filing | None:
+    """Filing ``pk`` with its owner, province, submitter and provider when it is in the
+    caller's scope; None otherwise (the view answers 404, whether it exists or not)."""
     return (
         filings_in_scope(user)
         .select_related("owner", "province", "submitted_by", "filed_by_provider")
@@ -208,6 +215,8 @@ def filing_for_review(user, pk: int) -> Filing | None:
 
 
 def filing_websites(filing: Filing) -> list[Website]:
+    """The filing's websites in page order, with their access provider, domains and
+    pre-approvals with documents."""
     return list(
         Website.objects.filter(filing=filing)
         .select_related("access_provider")
@@ -217,6 +226,7 @@ def filing_websites(filing: Filing) -> list[Website]:
 
 
 def filing_documents(filing: Filing) -> list[Document]:
+    """Every document uploaded to the filing, oldest first."""
     return list(Document.objects.filter(filing=filing).order_by("id"))
 
 
@@ -307,6 +317,7 @@ def filing_later_claims(user, filing: Filing) -> list[ConflictView]:
 
 
 def filing_versions(filing: Filing) -> list[FilingVersion]:
+    """The filing's versions, newest first, with their author and without their data."""
     return list(
         FilingVersion.objects.filter(filing=filing)
         .select_related("created_by")
@@ -316,6 +327,7 @@ def filing_versions(filing: Filing) -> list[FilingVersion]:
 
 
 def filing_audit_trail(filing: Filing) -> list[AuditLog]:
+    """The audit rows of the filing and of its owner account, newest first, at most 200."""
     return list(
         AuditLog.objects.filter(
             Q(target_type="filings.filing", target_id=str(filing.pk))
@@ -341,7 +353,9 @@ class FilingChanges:
 def filing_changes(filing: Filing) -> FilingChanges:
     """The working copy against the version before the latest submission (a resubmission
     before the decision, Q19) and against the approved version (an amendment). A submission
-    already decided is not compared again."""
+    already decided is not compared again. ``current`` is the working copy in the SPEC §10
+    shape."""
+
     current = filing_as_json(filing)
     latest_submission = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
@@ -380,7 +394,9 @@ def filing_changes(filing: Filing) -> FilingChanges:
 
 
 def deadline_filings(user, *, on: dt.date | None = None) -> tuple[list[QueueRow], list[QueueRow]]:
-    """Open items due within 5 working days, and overdue items (with their escalation)."""
+    """``(due, overdue)``: the caller's open items due within 5 working days of ``on``
+    (today by default), and those past their deadline (annotated ``escalated``), each by
+    deadline and at most 500."""
     on = on or today()
     calendar = working_calendar()
     limit = calendar.add_working_days(on, DUE_SOON_WORKING_DAYS)
@@ -472,7 +488,9 @@ def _tally_in_scope(user) -> QuerySet[FilingTally]:
 
 def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> Statistics:
     """Counts by status, overdue items, decisions per week and the median working days from
-    the latest submission to the decision (decisions of the last 90 days)."""
+    the latest submission to the decision (decisions of the last 90 days), nationally and per
+    province for the ministry, for the caller's province otherwise. ``weeks`` is how many
+    weeks of decisions to list, up to ``on`` (today by default)."""
     on = on or today()
     period_days = 90
     scope = filings_in_scope(user)
@@ -598,7 +616,8 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
 
 
 def audit_entries(user, *, action: str = "", province: str = "") -> QuerySet[AuditLog]:
-    """The audit log: a bureau sees its province's entries, the ministry all of them."""
+    """The audit log, newest first: a bureau sees its province's entries, the ministry all of
+    them (or one ``province``, by code); ``action`` (one of ``AUDIT_ACTIONS``) filters."""
     qs = AuditLog.objects.select_related("actor", "province").order_by("-created_at", "-id")
     if is_ministry(user):
         if province:
@@ -624,11 +643,13 @@ AUDIT_ACTIONS = [
 
 
 def provinces_for_filter(user) -> list[Province]:
+    """Every province, by code, for the ministry's filter; none for a bureau."""
     return list(Province.objects.order_by("code")) if is_ministry(user) else []
 
 
 def recent_escalations(user, *, limit: int = 100) -> list[Escalation]:
-    """Overdue items reported to the ministry, newest first (a bureau sees its own)."""
+    """Overdue items reported to the ministry, newest first, at most ``limit`` (a bureau sees
+    its own province's)."""
     qs = Escalation.objects.select_related("filing", "province").order_by("-escalated_at", "-id")
     if not is_ministry(user):
         qs = qs.filter(province_id=user.province_id)

@@ -150,7 +150,8 @@ def _readable_value(conflict: Conflict) -> str:
 
 
 def other_party_contacts(conflict: Conflict) -> list[str]:
-    """Every way to reach the other party: its responsible person and its account."""
+    """Every way to reach the other party of ``conflict``: its responsible person's and its
+    account's mobile numbers and email addresses, each once, in that order."""
     other, account = conflict.other_filing, conflict.other_account
     values = [other.principal_mobile, other.principal_email, account.mobile, account.email]
     return list(dict.fromkeys(v for v in values if v))
@@ -158,7 +159,8 @@ def other_party_contacts(conflict: Conflict) -> list[str]:
 
 def conflict_rejection_text(conflicts: list[Conflict]) -> str:
     """The text a rejection form starts with: each conflict's cause and the other party's
-    contact (Q17: the owners then settle it between themselves)."""
+    contact (Q17: the owners then settle it between themselves), one line each, in the
+    active language."""
     lines = [_("This filing conflicts with a filing submitted by another account:")]
     for conflict in conflicts:
         other = conflict.other_filing
@@ -220,7 +222,11 @@ def _check_rejection_states_conflicts(reason: str, conflicts: list[Conflict]) ->
 
 @transaction.atomic
 def filing_approve(*, filing: Filing, by: User) -> Filing:
-    """Approve a new filing or an amendment: numbers, published data, certificate, messages."""
+    """Approve a new filing or an amendment: numbers, published data, certificate, messages.
+
+    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
+    unless the filing waits for review (``pending_review``, ``amendment_pending``) or while it
+    has open conflicts."""
     locked = _locked(filing)
     ensure_in_scope(by, locked)
     if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
@@ -281,6 +287,9 @@ def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
     """Reject a submission (→ ``rejected``) or an amendment (the approved data stays valid).
 
     A rejection of a conflicted filing must state the conflict and the other party's contact.
+    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
+    unless the filing waits for review, and (``reason``) for a reason that is empty, longer
+    than 2,000 characters, or silent on a conflict or its other party's contact.
     """
     locked = _locked(filing)
     ensure_in_scope(by, locked)
@@ -348,7 +357,12 @@ def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
 
 @transaction.atomic
 def revocation_approve(*, filing: Filing, by: User, reason: str = "") -> Filing:
-    """Grant the owner's application for revocation (Q21)."""
+    """Grant the owner's application for revocation (Q21): the filing is revoked, its
+    published data and certificates withdrawn, the owner account deactivated. An empty
+    ``reason`` keeps the owner's.
+
+    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
+    unless the filing is ``revocation_pending``."""
     locked = _locked(filing)
     ensure_in_scope(by, locked)
     if locked.status != Status.REVOCATION_PENDING:
@@ -361,7 +375,11 @@ def revocation_approve(*, filing: Filing, by: User, reason: str = "") -> Filing:
 
 @transaction.atomic
 def revocation_refuse(*, filing: Filing, by: User, reason: str) -> Filing:
-    """Refuse the application for revocation: the filing stays approved."""
+    """Refuse the application for revocation: the filing stays approved.
+
+    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
+    unless the filing is ``revocation_pending``, and (``reason``) for an empty reason or one
+    longer than 2,000 characters."""
     locked = _locked(filing)
     ensure_in_scope(by, locked)
     if locked.status != Status.REVOCATION_PENDING:
@@ -389,7 +407,10 @@ def revocation_refuse(*, filing: Filing, by: User, reason: str) -> Filing:
 def filing_revoke(*, filing: Filing, by: User, reason: str) -> Filing:
     """Revoke an approved filing on the bureau's own motion, e.g. a squatted record (Q17).
 
-    A bureau revokes filings of its own province; the ministry any filing.
+    A bureau revokes filings of its own province; the ministry any filing. Raises
+    ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``) unless
+    the filing is approved (or has an amendment or a revocation application open), and
+    (``reason``) for an empty reason or one longer than 2,000 characters.
     """
     locked = _locked(filing)
     ensure_in_scope(by, locked)
@@ -404,7 +425,10 @@ def filing_revoke(*, filing: Filing, by: User, reason: str) -> Filing:
 @transaction.atomic
 def filing_recheck(*, filing: Filing, by: User) -> Filing:
     """Recompute the conflicts of a filing under review (重新检测), e.g. after the squatted
-    record was revoked."""
+    record was revoked; the owner is emailed about new ones.
+
+    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
+    unless the filing waits for review."""
     locked = _locked(filing)
     ensure_in_scope(by, locked)
     if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
@@ -446,7 +470,12 @@ def filing_recheck(*, filing: Filing, by: User) -> Filing:
 @transaction.atomic
 def bureau_password_reset(*, account: User, by: User) -> User:
     """Give an owner account of the bureau's province a temporary password by SMS; the owner
-    must change it at the next login. The password is never shown to the reviewer."""
+    must change it at the next login. The password is never shown to the reviewer.
+
+    Raises ``OutOfScope`` for an account that is not an owner of the caller's province
+    (any province for the ministry), ``ValidationError`` (``__all__``) for a deactivated
+    account, one without a mobile number, or one sent a temporary password too recently
+    (the ``temporary-password`` limit of ``beian.limits``)."""
     locked = User.objects.select_for_update().get(pk=account.pk)
     ensure_account_in_scope(by, locked)
     if not locked.is_active:

@@ -392,9 +392,9 @@ def test_the_api_answer_is_the_serializer_shape_with_the_time_in_the_server_zone
 def test_a_stamp_written_in_an_older_form_is_replaced_and_answers_stay_right(client, blossom):
     from django.core.cache import cache
 
-    from public.selectors import PUBLISHED_VERSION_KEY, stamp_key
+    from public.answer_cache import PUBLISHED_VERSION_KEY, answer_version_key
 
-    key = stamp_key(parse_query("blossom.cn"))
+    key = answer_version_key(parse_query("blossom.cn"))
     for old_form in (key, PUBLISHED_VERSION_KEY):
         cache.set(old_form, "3f2a9c0e4b6d4e1fa0c5b7d8e9f01234", timeout=None)
     assert numbers(client.get(API, {"q": "blossom.cn"})) == [

@@ -1,0 +1,359 @@
+"""The filing wizard's form layer (SPEC §3, Q24): what each page reads from a POST, where each
+rule's message is shown, and what each page's template needs.
+
+Filing data has the shape of ``validation.empty_data()``: ``{"sponsor": {…, "principal":
+{…}}, "websites": [{…, "preapprovals": [{…}]}]}``; errors have the same shape with lists of
+messages at the leaves (``selectors.check_data``). A field's *path* is the tuple of keys down
+to it, like ``("websites", 0, "domains")``; ``flatten_errors`` lists ``(path, message)`` pairs
+in page order. The views in ``views.py`` save and check; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from beian.models import Province
+
+from . import selectors
+from .models import Document, Filing, Website
+from .validation import INDIVIDUAL_ID_TYPES, OTHER, flatten_errors
+
+SPONSOR_FIELDS = ("nature", "name", "id_type", "id_number", "province", "address")
+PRINCIPAL_FIELDS = ("name", "id_type", "id_number", "mobile", "email")
+PREAPPROVAL_INPUTS = ("authority", "document_number", "file")
+
+
+def _everywhere(path: tuple) -> bool:
+    return True
+
+
+# --- Errors on the pages ----------------------------------------------------------------------
+
+
+def anchor(path: Iterable) -> str:
+    """The id of the input for the field at ``path`` on its wizard page.
+
+    A website's page shows one website, so its fields are ``f-w-<field>`` whatever its index;
+    the documents page lists every website's entries, so those keep the full path.
+    """
+    path = tuple(path)
+    if len(path) >= 3 and path[0] == "websites" and path[2] != "preapprovals":
+        return "f-w-" + "-".join(str(p) for p in path[2:])
+    return "f-" + "-".join(str(p) for p in path)
+
+
+def error_map(errors: dict, *, keep: Callable[[tuple], bool] = _everywhere) -> dict:
+    """``{anchor: [messages]}`` of the errors whose path ``keep`` accepts."""
+    out: dict[str, list[str]] = {}
+    for path, message in flatten_errors(errors):
+        if keep(path):
+            out.setdefault(anchor(path), []).append(message)
+    return out
+
+
+def step_url(path: tuple) -> str:
+    """The wizard page where the field at ``path`` is answered."""
+    if path and path[0] == "sponsor":
+        return reverse("filings:sponsor")
+    if len(path) >= 2 and path[0] == "websites" and isinstance(path[1], int):
+        if len(path) >= 3 and path[2] == "preapprovals":
+            return reverse("filings:documents")
+        return reverse("filings:website", args=[path[1]])
+    return reverse("filings:websites")
+
+
+def summary(
+    errors: dict, *, keep: Callable[[tuple], bool] = _everywhere, here: bool = True
+) -> list[dict[str, str]]:
+    """The error summary's links, in page order: ``[{"href": …, "message": …}, …]``.
+
+    ``here`` links to the fields of this page; otherwise each link opens the field's own page
+    and comes back to check-your-answers."""
+    items = []
+    for path, message in flatten_errors(errors):
+        if keep(path):
+            target = f"#{anchor(path)}" if here else f"{step_url(path)}?check=1#{anchor(path)}"
+            items.append({"href": target, "message": message})
+    return items
+
+
+def website_content_errors(errors: dict, index: int) -> dict:
+    """The errors of website ``index`` that its own page shows (its documents have theirs)."""
+    website_errors = errors.get("websites")
+    mine = (
+        website_errors[index]
+        if isinstance(website_errors, list) and index < len(website_errors)
+        else {}
+    )
+    return {k: v for k, v in mine.items() if k != "preapprovals"}
+
+
+def has_document_errors(errors: dict) -> bool:
+    """True when any website's pre-approval documents have a problem."""
+    website_errors = errors.get("websites")
+    return any(
+        isinstance(e, dict) and e.get("preapprovals")
+        for e in (website_errors if isinstance(website_errors, list) else [])
+    )
+
+
+# --- Choices ----------------------------------------------------------------------------------
+
+
+def choices(enum) -> list[tuple[str, str]]:
+    """``[(value, label), …]`` of a model's choices, the labels in the reader's language."""
+    return [(value, str(label)) for value, label in enum.choices]
+
+
+def provinces() -> list[Province]:
+    return list(Province.objects.order_by("code"))
+
+
+def province_choices(provinces: list[Province]) -> list[tuple[str, str]]:
+    """``[(code, name), …]``: English names for an English reader, Chinese otherwise."""
+    english = (get_language() or "").startswith("en")
+    return [(p.code, p.name_en if english else p.name) for p in provinces]
+
+
+# --- Sponsor ----------------------------------------------------------------------------------
+
+
+def sponsor_from_post(post) -> dict:
+    """The sponsor as typed on its page, in the shape of ``data["sponsor"]``."""
+    sponsor = {key: post.get(key, "") for key in SPONSOR_FIELDS}
+    sponsor["principal"] = {key: post.get(f"principal_{key}", "") for key in PRINCIPAL_FIELDS}
+    return sponsor
+
+
+def sponsor_context(data: dict, errors: dict, show: bool) -> dict:
+    """The sponsor page's context; ``show`` shows the sponsor's errors."""
+    keep = (lambda p: p[:1] == ("sponsor",)) if show else (lambda p: False)
+    return {
+        "sponsor": data["sponsor"],
+        "errs": error_map(errors, keep=keep),
+        "error_summary": summary(errors, keep=keep),
+        "natures": choices(Filing.Nature),
+        "id_types": choices(Filing.IdType),
+        "person_id_types": [(v, str(Filing.IdType(v).label)) for v in INDIVIDUAL_ID_TYPES],
+        "province_choices": province_choices(provinces()),
+    }
+
+
+# --- Websites ---------------------------------------------------------------------------------
+
+
+def website_rows(data: dict, errors: dict) -> list[dict]:
+    """The websites page's list: ``[{"index", "website", "complete"}, …]``, where a website
+    is complete when its own page has nothing to fix."""
+    return [
+        {
+            "index": index,
+            "website": website,
+            "complete": not website_content_errors(errors, index),
+        }
+        for index, website in enumerate(data["websites"])
+    ]
+
+
+def website_from_post(post, current: dict) -> dict:
+    """``current`` with the answers typed on the website's page (its documents are kept)."""
+    website = {**current}
+    website.update(
+        {
+            "name": post.get("name", ""),
+            "homepage": post.get("homepage", ""),
+            "domains": post.get("domains", ""),
+            "ips": post.get("ips", ""),
+            "services": post.getlist("services"),
+            "commercial": post.get("commercial") == "yes",
+            "server_location": post.get("server_location", ""),
+            "access_provider": post.get("access_provider") or None,
+        }
+    )
+    return website
+
+
+def as_lines(value: list[str] | str | None) -> str:
+    """A list of domains or addresses as the lines of a text area."""
+    return "\n".join(value) if isinstance(value, list) else (value or "")
+
+
+def website_context(
+    index: int | None,
+    website: dict,
+    errors: dict,
+    show: bool,
+    *,
+    query: str = "",
+    fragment: bool = False,
+    return_to_check: bool = False,
+) -> dict:
+    """A website page's context (``index`` None: a new website); ``show`` shows its errors,
+    ``query`` lists the access providers whose name holds it (Q13), ``fragment`` renders the
+    form alone for htmx."""
+    position = index if index is not None else -1
+
+    def keep(path):
+        return (
+            show
+            and path[:2] == ("websites", position)
+            and (len(path) < 3 or path[2] != "preapprovals")
+        )
+
+    provider = website.get("access_provider")
+    chosen = (
+        selectors.providers_by_id([provider]).get(provider) if isinstance(provider, int) else None
+    )
+    return {
+        "index": index,
+        "website": {
+            **website,
+            "domains_text": as_lines(website.get("domains")),
+            "ips_text": as_lines(website.get("ips")),
+        },
+        "errs": error_map(errors, keep=keep),
+        "error_summary": summary(errors, keep=keep),
+        "services_choices": choices(Website.Service),
+        "preapproval_services": [str(s) for s in Website.PREAPPROVAL_SERVICES],
+        "province_choices": province_choices(provinces()),
+        "chosen_provider": chosen,
+        "provider_other": provider == OTHER,
+        "provider_query": query,
+        "candidates": selectors.provider_candidates(query) if query else None,
+        "fragment": fragment,
+        "return_to_check": return_to_check,
+    }
+
+
+# --- Documents --------------------------------------------------------------------------------
+
+
+def _preapproval_input(index: int, entry: dict, field: str) -> str:
+    return f"w{index}-{entry['category']}-{field}"
+
+
+def documents_from_post(post, files, data: dict) -> list[tuple[int, int, Any]]:
+    """Write the authorities and document numbers typed on the documents page into ``data``;
+    the files chosen, as ``[(website index, entry index, upload), …]`` for the caller to
+    upload and record in each entry's ``document``."""
+    uploads = []
+    for index, website in enumerate(data["websites"]):
+        for k, entry in enumerate(website.get("preapprovals", [])):
+            entry["authority"] = post.get(_preapproval_input(index, entry, "authority"), "")
+            entry["document_number"] = post.get(
+                _preapproval_input(index, entry, "document_number"), ""
+            )
+            upload = files.get(_preapproval_input(index, entry, "file"))
+            if upload is not None:
+                uploads.append((index, k, upload))
+    return uploads
+
+
+def add_upload_errors(errors: dict, data: dict, upload_errors: dict) -> None:
+    """Put the uploads' refusals, ``{(website index, entry index): [messages]}``, on their
+    entries' ``document`` field in ``errors``."""
+    for (index, k), message in upload_errors.items():
+        website_errors = errors.setdefault("websites", [{} for _w in data["websites"]])
+        if not isinstance(website_errors, list):
+            continue
+        entry_errors = website_errors[index].setdefault(
+            "preapprovals", [{} for _p in data["websites"][index]["preapprovals"]]
+        )
+        entry_errors[k]["document"] = message
+
+
+def documents_context(filing: Filing, data: dict, errors: dict, show: bool) -> dict:
+    """The documents page's context: one group per website that needs pre-approvals."""
+
+    def keep(path):
+        return show and len(path) >= 3 and path[0] == "websites" and path[2] == "preapprovals"
+
+    documents = {d.pk: d for d in Document.objects.filter(filing=filing)} if filing else {}
+    groups = []
+    for index, website in enumerate(data["websites"]):
+        if not website.get("preapprovals"):
+            continue
+        entries = [
+            {
+                "k": k,
+                "entry": entry,
+                "label": Website.Service(entry["category"]).label,
+                "ids": {
+                    field: anchor(("websites", index, "preapprovals", k, field))
+                    for field in ("authority", "document_number", "document")
+                },
+                "names": {
+                    field: _preapproval_input(index, entry, field) for field in PREAPPROVAL_INPUTS
+                },
+                "document": documents.get(entry.get("document")),
+            }
+            for k, entry in enumerate(website["preapprovals"])
+        ]
+        groups.append({"index": index, "website": website, "entries": entries})
+    return {
+        "groups": groups,
+        "errs": error_map(errors, keep=keep),
+        "error_summary": summary(errors, keep=keep),
+        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+    }
+
+
+# --- Check your answers -----------------------------------------------------------------------
+
+
+def answers_context(filing: Filing | None, data: dict) -> dict:
+    """What the summary template needs to show ``data`` with labels instead of codes."""
+    by_code = {p.code: p for p in provinces()}
+    provider_ids = [w.get("access_provider") for w in data["websites"]]
+    providers = selectors.providers_by_id([p for p in provider_ids if isinstance(p, int)])
+    documents = {d.pk: d for d in Document.objects.filter(filing=filing)} if filing else {}
+    sponsor = data["sponsor"]
+    websites = []
+    for index, website in enumerate(data["websites"]):
+        provider = website.get("access_provider")
+        websites.append(
+            {
+                "index": index,
+                "website": website,
+                "services": [
+                    str(Website.Service(s).label) if s in Website.Service.values else s
+                    for s in website.get("services", [])
+                ],
+                "location": (
+                    _("Other (outside mainland China)")
+                    if website.get("server_location") == OTHER
+                    else getattr(by_code.get(website.get("server_location")), "display_name", "")
+                ),
+                "provider": (
+                    _("Other")
+                    if provider == OTHER
+                    else getattr(providers.get(provider), "name", "")
+                    if provider
+                    else ""
+                ),
+                "preapprovals": [
+                    {
+                        **p,
+                        "label": Website.Service(p["category"]).label,
+                        "doc": documents.get(p.get("document")),
+                    }
+                    for p in website.get("preapprovals", [])
+                ],
+            }
+        )
+    return {
+        "sponsor": sponsor,
+        "nature_label": dict(choices(Filing.Nature)).get(sponsor.get("nature"), ""),
+        "id_type_label": dict(choices(Filing.IdType)).get(sponsor.get("id_type"), ""),
+        "principal_id_type_label": dict(choices(Filing.IdType)).get(
+            (sponsor.get("principal") or {}).get("id_type"), ""
+        ),
+        "province": by_code.get(sponsor.get("province")),
+        "answer_websites": websites,
+    }
