@@ -83,7 +83,7 @@ def _first_url(*names: str) -> str | None:
 def home_url_for(user: User) -> str:
     """Where an account lands after signing in: its task list or console."""
     if user.role == User.Role.OWNER:
-        return _first_url("filings:tasks") or "/"
+        return _first_url("filings:task_list") or "/"
     if user.role == User.Role.BUREAU:
         return _first_url("review:queue") or reverse("accounts:account")
     if user.role == User.Role.MINISTRY:

@@ -7,7 +7,7 @@ from . import views
 app_name = "filings"
 
 urlpatterns = [
-    path("", views.task_list, name="tasks"),
+    path("", views.task_list, name="task_list"),
     path("sponsor/", views.sponsor, name="sponsor"),
     path("websites/", views.websites, name="websites"),
     path("websites/new/", views.website_new, name="website-new"),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("providers/search/", views.provider_search, name="provider-search"),
     path("documents/", views.documents, name="documents"),
     path("documents/<int:pk>/", views.document_download, name="document"),
-    path("check/", views.check_answers, name="check"),
+    path("check/", views.check_answers, name="check_answers"),
     path("submitted/", views.submitted, name="submitted"),
     path("discard/", views.discard, name="discard"),
     path("revocation/", views.revocation, name="revocation"),

@@ -59,7 +59,7 @@ def _closed(request, filing: Filing | None):
             _("A filing that is %(status)s cannot be changed.")
             % {"status": filing.get_status_display()},
         )
-        return redirect("filings:tasks")
+        return redirect("filings:task_list")
     return None
 
 
@@ -133,10 +133,10 @@ def sponsor(request):
         errors = structure or selectors.check_data(filing, data)
         if request.POST.get("action") == "later" and not structure:
             messages.success(request, _("Your answers are saved. Continue whenever you like."))
-            return redirect("filings:tasks")
+            return redirect("filings:task_list")
         back = _returning_to_check(request)
         if not errors.get("sponsor") and not structure:
-            return redirect("filings:check" if back else "filings:websites")
+            return redirect("filings:check_answers" if back else "filings:websites")
         context = {**wizard.sponsor_context(data, errors, show=True), "return_to_check": back}
         return render(request, "filings/sponsor.html", context, status=400)
     errors = selectors.check_data(filing, data) if filing and "check" in request.GET else {}
@@ -186,7 +186,7 @@ def websites(request):
                 status=400,
             )
         needs_documents = any(w["preapprovals"] for w in data["websites"])
-        return redirect("filings:documents" if needs_documents else "filings:check")
+        return redirect("filings:documents" if needs_documents else "filings:check_answers")
     return render(request, "filings/websites.html", {"rows": rows})
 
 
@@ -219,7 +219,7 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
         action = request.POST.get("action")
         if action == "later" and not structure:
             messages.success(request, _("Your answers are saved. Continue whenever you like."))
-            return redirect("filings:tasks")
+            return redirect("filings:task_list")
         if action == "search":
             query = request.POST.get("provider_query", "")
             context = _website_context(request, index, website, errors, show=False, query=query)
@@ -229,7 +229,9 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
                 request,
                 _("Website “%(name)s” is saved.") % {"name": website["name"] or index + 1},
             )
-            return redirect("filings:check" if _returning_to_check(request) else "filings:websites")
+            return redirect(
+                "filings:check_answers" if _returning_to_check(request) else "filings:websites"
+            )
         context = _website_context(request, index, website, errors, show=True)
         return render(request, "filings/website.html", context, status=400)
     errors = (
@@ -329,9 +331,9 @@ def documents(request):
         wizard.add_upload_errors(errors, data, upload_errors)
         if request.POST.get("action") == "later" and not structure and not upload_errors:
             messages.success(request, _("Your answers are saved. Continue whenever you like."))
-            return redirect("filings:tasks")
+            return redirect("filings:task_list")
         if not wizard.has_document_errors(errors) and not structure:
-            return redirect("filings:check")
+            return redirect("filings:check_answers")
         context = wizard.documents_context(filing, data, errors, show=True)
         return render(request, "filings/documents.html", context, status=400)
     errors = selectors.check_data(filing, data) if "check" in request.GET else {}
@@ -394,7 +396,7 @@ def check_answers(request):
 def submitted(request):
     filing = selectors.owner_filing(request.user)
     if filing is None or filing.submitted_at is None:
-        return redirect("filings:tasks")
+        return redirect("filings:task_list")
     return render(request, "filings/submitted.html", {"filing": filing})
 
 
@@ -406,7 +408,7 @@ def discard(request):
         raise Http404
     services.filing_discard_changes(filing=filing, by=request.user)
     messages.success(request, _("Your unsubmitted changes are discarded."))
-    return redirect("filings:tasks")
+    return redirect("filings:task_list")
 
 
 @owner_page
@@ -426,16 +428,16 @@ def revocation(request):
             status = 400
         except services.FilingError as exc:
             messages.error(request, exc.message)
-            return redirect("filings:tasks")
+            return redirect("filings:task_list")
         else:
             messages.success(
                 request,
                 _("Your application for revocation is sent to the bureau of your province."),
             )
-            return redirect("filings:tasks")
+            return redirect("filings:task_list")
     elif filing.status != Filing.Status.APPROVED:
         messages.error(request, _("Only an approved filing can apply for revocation."))
-        return redirect("filings:tasks")
+        return redirect("filings:task_list")
     error_summary = [{"href": "#f-reason", "message": m} for m in errs.get("f-reason", [])]
     return render(
         request,
@@ -455,7 +457,7 @@ def withdraw(request):
         messages.error(
             request, _("There is no amendment or application for revocation to withdraw.")
         )
-        return redirect("filings:tasks")
+        return redirect("filings:task_list")
     amendment = filing.status == Filing.Status.AMENDMENT_PENDING
     if request.method == "POST":
         try:
@@ -472,7 +474,7 @@ def withdraw(request):
                 if amendment
                 else _("The application for revocation is withdrawn. The filing stays approved."),
             )
-        return redirect("filings:tasks")
+        return redirect("filings:task_list")
     return render(request, "filings/withdraw.html", {"filing": filing, "amendment": amendment})
 
 

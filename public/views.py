@@ -125,6 +125,6 @@ def _next_url(request) -> str:
     ):
         return target
     try:
-        return reverse("filings:tasks")
+        return reverse("filings:task_list")
     except NoReverseMatch:
         return reverse("public:annual_review")

@@ -79,7 +79,7 @@ def test_pages_carry_no_inline_script(client, owner_client):
     for page in (
         client.get("/"),
         client.get("/accounts/login/"),
-        owner_client.get(reverse("filings:tasks")),
+        owner_client.get(reverse("filings:task_list")),
     ):
         scripts = re.findall(r"<script\b[^>]*>", page.content.decode())
         assert scripts and all(" src=" in tag for tag in scripts), scripts

@@ -86,7 +86,7 @@ def test_the_owners_check_on_the_task_list_reads_in_the_owners_language(
     read_in(client, language)
 
     client.post(f"/certificates/{filing.pk}/check/")
-    tasks_page = client.get(reverse("filings:tasks")).content.decode()
+    tasks_page = client.get(reverse("filings:task_list")).content.decode()
     guide = client.get(f"/certificates/{filing.pk}/install/").content.decode()
 
     for page in (tasks_page, guide):

@@ -201,7 +201,7 @@ def test_the_task_list_offers_withdrawal_which_asks_first(apply, label):
     client = page(filing.owner)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
 
-    tasks = client.get(reverse("filings:tasks")).content.decode()
+    tasks = client.get(reverse("filings:task_list")).content.decode()
     assert label in tasks and reverse("filings:withdraw") in tasks
 
     confirm = client.get(reverse("filings:withdraw"))
@@ -221,7 +221,7 @@ def test_the_withdraw_page_sends_back_to_the_task_list_when_nothing_waits():
     response = page(filing.owner).get(reverse("filings:withdraw"))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("filings:tasks")
+    assert response["Location"] == reverse("filings:task_list")
 
 
 # Check your answers: "change" comes back --------------------------------------------------------
@@ -239,7 +239,7 @@ def draft_with_answers():
 def test_every_change_link_on_check_your_answers_comes_back_to_it():
     filing, client = draft_with_answers()
 
-    body = client.get(reverse("filings:check")).content.decode()
+    body = client.get(reverse("filings:check_answers")).content.decode()
 
     sponsor_page, website_page = reverse("filings:sponsor"), reverse("filings:website", args=[0])
     links = {
@@ -276,7 +276,7 @@ def test_saving_the_sponsor_from_a_change_link_returns_to_check_your_answers():
     response = client.post(reverse("filings:sponsor"), post)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("filings:check")
+    assert response["Location"] == reverse("filings:check_answers")
 
 
 def test_saving_a_website_from_a_change_link_returns_to_check_your_answers():
@@ -298,8 +298,8 @@ def test_saving_a_website_from_a_change_link_returns_to_check_your_answers():
     response = client.post(reverse("filings:website", args=[0]), post)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("filings:check")
-    assert "改过名的网站" in client.get(reverse("filings:check")).content.decode()
+    assert response["Location"] == reverse("filings:check_answers")
+    assert "改过名的网站" in client.get(reverse("filings:check_answers")).content.decode()
 
 
 def test_without_a_change_link_the_wizard_goes_on_as_before():

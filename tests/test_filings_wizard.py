@@ -65,7 +65,7 @@ def website_form(**overrides):
 
 def test_a_complete_filing_through_the_browser(browser, owner):
     provider = AccessProviderFactory(name="示例云计算有限公司")
-    assert browser.get(reverse("filings:tasks")).status_code == 200
+    assert browser.get(reverse("filings:task_list")).status_code == 200
 
     answer = browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
     assert answer.status_code == 302 and answer["Location"] == reverse("filings:websites")
@@ -105,12 +105,12 @@ def test_a_complete_filing_through_the_browser(browser, owner):
             "action": "continue",
         },
     )
-    assert answer["Location"] == reverse("filings:check")
+    assert answer["Location"] == reverse("filings:check_answers")
 
-    check = browser.get(reverse("filings:check"))
+    check = browser.get(reverse("filings:check_answers"))
     page = check.content.decode()
     assert "批文.pdf" in page and "海外站" in page and "示例云计算有限公司" in page
-    answer = browser.post(reverse("filings:check"))
+    answer = browser.post(reverse("filings:check_answers"))
     assert answer["Location"] == reverse("filings:submitted")
 
     filing = Filing.objects.get(owner=owner)
@@ -119,7 +119,7 @@ def test_a_complete_filing_through_the_browser(browser, owner):
     confirmation = browser.get(reverse("filings:submitted")).content.decode()
     assert filing.review_deadline.strftime("%Y-%m-%d") in confirmation
 
-    tasks = browser.get(reverse("filings:tasks")).content.decode()
+    tasks = browser.get(reverse("filings:task_list")).content.decode()
     assert 'data-status="pending_review"' in tasks
     assert f'data-deadline="{filing.review_deadline:%Y-%m-%d}"' in tasks
     assert 'data-action="edit"' in tasks and 'data-action="revoke"' not in tasks
@@ -192,7 +192,7 @@ def test_a_website_with_a_subdomain_and_private_ip_stays_on_its_page_with_both_e
 def test_save_and_come_back_later_keeps_an_unfinished_website(browser, owner):
     browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
     answer = browser.post(reverse("filings:website-new"), website_form(domains="", action="later"))
-    assert answer["Location"] == reverse("filings:tasks")
+    assert answer["Location"] == reverse("filings:task_list")
     page = browser.get(reverse("filings:website", args=[0])).content.decode()
     assert "示例新闻网" in page
 
@@ -233,7 +233,7 @@ def test_a_commercial_website_is_refused_at_submission_with_the_licence_guidance
         reverse("filings:website-new"),
         website_form(services=["blog"], access_provider="other", commercial="yes"),
     )
-    answer = browser.post(reverse("filings:check"))
+    answer = browser.post(reverse("filings:check_answers"))
     assert answer.status_code == 400
     assert "增值电信业务经营许可证" in answer.content.decode()
 
@@ -264,7 +264,7 @@ def test_the_provider_search_suggests_candidates_as_html_or_json(browser):
 
 def test_the_task_list_offers_amend_revoke_and_certificate_once_approved(browser, owner):
     filing = fs.approve(fs.submitted_filing(owner))
-    page = browser.get(reverse("filings:tasks")).content.decode()
+    page = browser.get(reverse("filings:task_list")).content.decode()
     assert 'data-status="approved"' in page and filing.number in page
     assert 'data-action="amend"' in page and 'data-action="revoke"' in page
     assert 'data-action="submit"' not in page
@@ -273,22 +273,22 @@ def test_the_task_list_offers_amend_revoke_and_certificate_once_approved(browser
     browser.post(reverse("filings:revocation"), {"reason": "网站已关闭"})
     filing.refresh_from_db()
     assert filing.status == Filing.Status.REVOCATION_PENDING
-    page = browser.get(reverse("filings:tasks")).content.decode()
+    page = browser.get(reverse("filings:task_list")).content.decode()
     assert 'data-action="amend"' not in page and 'data-action="revoke"' not in page
     # Editing pages are closed while the revocation is decided.
-    assert browser.get(reverse("filings:sponsor"))["Location"] == reverse("filings:tasks")
+    assert browser.get(reverse("filings:sponsor"))["Location"] == reverse("filings:task_list")
 
 
 def test_the_task_list_shows_conflicts(browser, owner):
     fs.submitted_filing(UserFactory())
     fs.submitted_filing(owner, fs.data(sponsor={"name": "另一家公司"}))
-    page = browser.get(reverse("filings:tasks")).content.decode()
+    page = browser.get(reverse("filings:task_list")).content.decode()
     assert "example.cn" in page and 'id="conflicts-title"' in page
 
 
 def test_versions_are_listed_and_readable(browser, owner):
     fs.submitted_filing(owner)
-    page = browser.get(reverse("filings:tasks")).content.decode()
+    page = browser.get(reverse("filings:task_list")).content.decode()
     assert reverse("filings:version", args=[1]) in page
     assert (
         "北京示例科技有限公司" in browser.get(reverse("filings:version", args=[1])).content.decode()
@@ -299,11 +299,11 @@ def test_versions_are_listed_and_readable(browser, owner):
 def test_staff_do_not_use_the_owner_pages():
     client = Client()
     client.force_login(BureauFactory())
-    assert client.get(reverse("filings:tasks")).status_code in (302, 403)
+    assert client.get(reverse("filings:task_list")).status_code in (302, 403)
 
 
 def test_signed_out_visitors_are_sent_to_sign_in():
-    answer = Client().get(reverse("filings:tasks"))
+    answer = Client().get(reverse("filings:task_list"))
     assert answer.status_code == 302 and "login" in answer["Location"]
 
 

@@ -559,7 +559,7 @@ def test_the_wizard_takes_pasted_values_and_submits_them_in_their_normal_forms(b
         "action": "continue",
     }
     assert browser.post(reverse("filings:website-new"), website).status_code == 302
-    answer = browser.post(reverse("filings:check"), {"action": "submit"})
+    answer = browser.post(reverse("filings:check_answers"), {"action": "submit"})
     assert answer.status_code == 302, answer.content.decode()[:2000]
     filing = Filing.objects.get()
     assert filing.status == Filing.Status.PENDING_REVIEW

@@ -130,6 +130,6 @@ def test_the_earlier_owner_is_not_shown_the_later_claimants_details():
     assert "13722220002" not in str(body)
     client = Client()
     client.force_login(owner)
-    tasks = client.get(reverse("filings:tasks")).content.decode()
+    tasks = client.get(reverse("filings:task_list")).content.decode()
     assert "乙方科技有限公司" not in tasks and "13722220002" not in tasks
     assert 'id="conflicts-title"' not in tasks

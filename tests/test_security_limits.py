@@ -164,9 +164,9 @@ NO_SECRETS: dict[str, str] = {
             "signed in (or a pending sign-in past its password and codes); sends nothing",
         ),
         (
-            "filings:tasks filings:sponsor filings:websites filings:website-new filings:website "
+            "filings:task_list filings:sponsor filings:websites filings:website-new filings:website "
             "filings:website-remove filings:provider-search filings:documents filings:document "
-            "filings:check filings:submitted filings:discard filings:revocation filings:version "
+            "filings:check_answers filings:submitted filings:discard filings:revocation filings:version "
             "filings:withdraw api-filings api-filing api-filing-documents api-filing-submit "
             "api-filing-revocation api-filing-withdraw api-filing-certificate certificates:download "
             "certificates:install public:annual_review public:annual_review_confirm",

@@ -182,7 +182,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     ],
     "api-certificate-verify": api(EVERYONE, method="post", data={}),
     # filings: the owner's wizard works on the caller's own filing
-    "filings:tasks": page(OWNERS),
+    "filings:task_list": page(OWNERS),
     "filings:sponsor": page(OWNERS),
     "filings:websites": page(OWNERS),
     "filings:website-new": page(OWNERS),
@@ -191,7 +191,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:provider-search": page(OWNERS, query="?q=示例"),
     "filings:documents": page(OWNERS),
     "filings:document": page({"owner"}, kwargs=lambda w: {"pk": w.document.pk}),
-    "filings:check": page(OWNERS),
+    "filings:check_answers": page(OWNERS),
     "filings:submitted": page(OWNERS),
     "filings:discard": page(OWNERS, method="post"),
     "filings:revocation": page(OWNERS),
