@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -26,6 +27,12 @@ urlpatterns = [
     path("", include("public.urls")),
     path("review/", include("review.urls")),
     path("api/v1/review/", include("review.api_urls")),
+    # The access provider organisation is kept by accounts; bookmarks of its earlier admin
+    # address still arrive.
+    re_path(
+        r"^admin/providers/accessprovider/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/accounts/accessprovider/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script.

@@ -330,7 +330,9 @@ def _owner_emails(submissions: list[Submission], conflicts: list[list[Conflict]]
             "filing": filing,
             "owner": owner,
             "sponsor_name": filing.sponsor_name,
-            "status_label": filing.get_status_display(),
+            # The lazy label, read in the owner's language when the email is rendered (an
+            # import runs in English).
+            "status_label": Filing.Status(filing.status).label,
             # ISO dates read the same in every language.
             "review_deadline": filing.review_deadline.isoformat(),
             "province": filing.province,

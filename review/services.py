@@ -456,7 +456,12 @@ def filing_recheck(*, filing: Filing, by: User) -> Filing:
             locked,
             "review_conflicts_found",
             conflicts=[
-                {"field": c.get_field_display(), "value": c.value, "other": c.other_filing_id}
+                # The lazy label, read in the owner's language, not the bureau's.
+                {
+                    "field": Conflict.Field(c.field).label,
+                    "value": c.value,
+                    "other": c.other_filing_id,
+                }
                 for c in new
             ],
         )

@@ -305,3 +305,13 @@ def test_the_admin_account_form_still_refuses_what_is_no_email_on_its_field(admi
     assert response.status_code == 200
     assert "请输入能够收信的电子邮箱" in field_errors(response, "email")
     assert not User.objects.filter(username="bj-reviewer").exists()
+
+
+def test_the_earlier_admin_address_of_access_providers_leads_to_their_page(admin_client):
+    provider = AccessProviderFactory()
+
+    response = admin_client.get(f"/admin/providers/accessprovider/{provider.pk}/change/?a=1")
+
+    assert response.status_code == 302
+    assert response.url == f"/admin/accounts/accessprovider/{provider.pk}/change/?a=1"
+    assert admin_client.get(response.url).status_code == 200

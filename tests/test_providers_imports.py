@@ -428,3 +428,15 @@ def test_a_10000_row_file_is_imported():
     assert (job.status, job.created_count, job.error_count) == ("done", 10000, 0)
     assert Filing.objects.filter(filed_by_provider=staff.provider).count() == 10000
     print(f"10,000 rows in {elapsed:.0f} s")
+
+
+def test_an_imported_clients_submission_email_names_the_status_in_the_clients_language(
+    staff, django_capture_on_commit_callbacks
+):
+    rows = imports.parse_csv(csv_bytes([row(1)]))
+    job = import_jobs.import_job_create(provider=staff.provider, by=staff, rows=rows)
+    assert import_jobs.import_job_process_chunk(job_id=job.pk, limit=10) == "done"
+
+    (mail,) = outbox(to="client1@client.example.cn")
+    assert "待审核" in mail["body"]
+    assert "pending review" not in mail["body"]

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
+from django.utils import translation
 
 from filings.conflicts import detect_conflicts
 from filings.models import Conflict, Filing
@@ -190,6 +191,21 @@ def test_recheck_finds_a_conflict_that_appeared_since_and_emails_the_owner(outbo
     assert filing.has_open_conflicts
     mail = outbox_messages(to=filing.owner.email)[0]
     assert "later.cn" in mail["body"]
+
+
+def test_a_recheck_by_english_speaking_staff_names_the_field_in_the_owners_language(
+    outbox_messages,
+):
+    reviewer = beijing_reviewer()
+    filing = submit(domains=["later.cn"])
+    other = FilingFactory(status="approved", number="沪ICP备2026999998号")
+    WebsiteFactory(filing=other, homepage="http://www.later.cn/", domains=["later.cn"])
+
+    with translation.override("en"):
+        filing_recheck(filing=filing, by=reviewer)
+
+    mail = outbox_messages(to=filing.owner.email)[0]
+    assert "域名: later.cn" in mail["body"] or "域名：later.cn" in mail["body"]
 
 
 def test_rejecting_the_later_filing_takes_its_notice_off_the_earlier_one():
