@@ -33,18 +33,22 @@ def open_application(filing: Filing) -> Application | None:
     )
 
 
-def refuse_second(application: Application | None, *, kind: str) -> None:
-    """Raise ``FilingError`` (code ``application_open``) when ``application`` is open and is
-    not of ``kind``: a filing has one open application at a time (SPEC §12)."""
-    if application is not None and application.closed_at is None and application.kind != kind:
-        raise FilingError(
-            _(
-                "This filing already has an open application (%(kind)s): wait for its "
-                "decision, or withdraw it, before you start another."
-            )
-            % {"kind": application.get_kind_display()},
-            code="application_open",
+def refuse_second(application: Application | None, *, updating: str | None = None) -> None:
+    """Raise ``FilingError`` (code ``application_open``) when ``application`` is open, unless
+    it is of the kind ``updating`` names (a submission again before the decision updates its
+    own application, Q19): a filing has one open application at a time (SPEC §12)."""
+    if application is None or application.closed_at is not None:
+        return
+    if updating is not None and application.kind == updating:
+        return
+    raise FilingError(
+        _(
+            "This filing already has an open application (%(kind)s): wait for its "
+            "decision, or withdraw it, before you start another."
         )
+        % {"kind": application.get_kind_display()},
+        code="application_open",
+    )
 
 
 def _access(website: dict[str, Any]) -> tuple:
@@ -118,7 +122,7 @@ def applications_open_many(openings: list[Opening], *, maybe_open: list[int]) ->
     result: list[Application] = []
     for opening in openings:
         application = existing.get(opening.filing.pk)
-        refuse_second(application, kind=opening.kind)
+        refuse_second(application, updating=opening.kind)
         if application is None:
             application = Application(filing=opening.filing, kind=opening.kind)
             created.append(application)

@@ -164,7 +164,7 @@ def filing_submit(*, filing: Filing, by) -> Filing:
             % {"status": _status_label(locked.status)}
         )
     kind = Submission.AMENDMENT if locked.first_approved_at is not None else Submission.NEW
-    refuse_second(open_application(locked), kind=kind)
+    refuse_second(open_application(locked), updating=kind)
     draft = FilingDraft.objects.filter(filing=locked).first()
     if draft is None and locked.status in RESUBMIT_NEEDS_CHANGES:
         raise FilingError(
@@ -195,7 +195,7 @@ def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
     filing is approved, ``FilingInvalid`` for a missing or too long reason."""
     locked = _lock(filing)
     _check_actor(locked, by)
-    refuse_second(open_application(locked), kind=Application.Kind.REVOCATION)
+    refuse_second(open_application(locked))
     if locked.status not in REVOCABLE_STATUSES:
         if locked.status in (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING):
             message = _("The filing is %(status)s: wait for the bureau's decision first.") % {
