@@ -21,7 +21,6 @@ from .errors import FilingError
 from .models import Application, Filing
 
 Kind = Application.Kind
-Outcome = Application.Outcome
 
 
 def open_application(filing: Filing) -> Application | None:
