@@ -50,13 +50,27 @@ DRAFT = {
     "number": None,
     "review_deadline": None,
     "conflicts": [],
+    "application": None,
     **copy.deepcopy(FILING_DATA),
 }
-PENDING = {**copy.deepcopy(DRAFT), "status": "pending_review", "review_deadline": "2027-03-29"}
+PENDING = {
+    **copy.deepcopy(DRAFT),
+    "status": "pending_review",
+    "review_deadline": "2027-03-29",
+    "application": {
+        "kind": "new",
+        "status": "pending_review",
+        "provider": 3,
+        "submitted_at": "2027-03-01T10:15:00+08:00",
+        "verification_expires_at": None,
+        "returns": [],
+    },
+}
 APPROVED = {
     **copy.deepcopy(PENDING),
     "status": "approved",
     "review_deadline": None,
+    "application": None,
     "number": "京ICP备2027000042号",
     "websites": [{**WEBSITE, "number": "京ICP备2027000042号-1"}],
 }
@@ -155,7 +169,21 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/api/v1/filings/{id}/revocation/"): {
         "request": {"reason": "网站已停止运营，申请注销备案。"},
-        "responses": {"200": {**APPROVED, "status": "revocation_pending"}},
+        "responses": {
+            "200": {
+                **APPROVED,
+                "status": "revocation_pending",
+                "review_deadline": "2027-04-15",
+                "application": {
+                    "kind": "revocation",
+                    "status": "revocation_pending",
+                    "provider": None,
+                    "submitted_at": "2027-03-18T09:30:00+08:00",
+                    "verification_expires_at": None,
+                    "returns": [],
+                },
+            }
+        },
     },
     ("post", "/api/v1/filings/{id}/withdraw/"): {
         "responses": {"200": APPROVED},

@@ -23,6 +23,7 @@ from accounts.permissions import IsVerifiedOwner
 from beian.parsers import JSONParser
 
 from . import services
+from .models import Application
 from .selectors import filing_for_owner_or_404, owner_filings
 from .serializers import editable_data, filing_owner_json, merge_data
 
@@ -89,12 +90,29 @@ class ConflictSchema(serializers.Serializer):
     other_filing = serializers.IntegerField()
 
 
+class ReturnSchema(serializers.Serializer):
+    field = serializers.CharField(help_text="a dotted path into the filing, websites.0.homepage")
+    reason = serializers.CharField()
+
+
+class ApplicationSchema(serializers.Serializer):
+    """The filing's open application (SPEC §12)."""
+
+    kind = serializers.ChoiceField(choices=Application.Kind.values)
+    status = serializers.CharField()
+    provider = serializers.IntegerField(allow_null=True)
+    submitted_at = serializers.DateTimeField()
+    verification_expires_at = serializers.DateTimeField(allow_null=True)
+    returns = ReturnSchema(many=True)
+
+
 class FilingSchema(FilingDataSchema):
     id = serializers.IntegerField()
     status = serializers.CharField()
     number = serializers.CharField(allow_null=True)
     review_deadline = serializers.DateField(allow_null=True)
     conflicts = ConflictSchema(many=True)
+    application = ApplicationSchema(allow_null=True)
 
 
 class FilingPageSchema(serializers.Serializer):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Filing(models.Model):
@@ -173,6 +174,119 @@ class Filing(models.Model):
             self.Status.AMENDMENT_PENDING: "amendment",
             self.Status.REVOCATION_PENDING: "revocation",
         }.get(self.status)
+
+
+class Application(models.Model):
+    """An application (申请, SPEC §12): one change to a filing record on its way to a decision.
+
+    A filing has at most one open application (``closed_at`` empty); while it is open its
+    ``status`` is the filing's status, which stays on the filing too, since the bureau's queue,
+    the conflict checks, the statistics' tally and the SPEC §3 [contract] statuses all read the
+    filing. The bureau's 20-working-day deadline (Q1) counts from ``reached_bureau_at``. A
+    closed application is history: its last stage, its ``outcome`` and who decided it.
+    """
+
+    class Kind(models.TextChoices):
+        # [contract] SPEC §12.
+        NEW = "new", pgettext_lazy("application kind", "new filing")
+        AMENDMENT = "amendment", pgettext_lazy("application kind", "amendment")
+        REVOCATION = "revocation", pgettext_lazy("application kind", "revocation")
+        NEW_ACCESS = "new_access", pgettext_lazy("application kind", "new access")
+        CANCEL_ACCESS = "cancel_access", pgettext_lazy("application kind", "access cancellation")
+        CANCEL_WEBSITE = "cancel_website", pgettext_lazy("application kind", "website cancellation")
+
+    class Status(models.TextChoices):
+        # The stages an application passes, named as the filing's statuses [contract]: the
+        # bureau's three today; the provider's first review, the SMS verification and a
+        # return to the owner take their place before them.
+        PENDING_REVIEW = Filing.Status.PENDING_REVIEW.value, Filing.Status.PENDING_REVIEW.label
+        AMENDMENT_PENDING = (
+            Filing.Status.AMENDMENT_PENDING.value,
+            Filing.Status.AMENDMENT_PENDING.label,
+        )
+        REVOCATION_PENDING = (
+            Filing.Status.REVOCATION_PENDING.value,
+            Filing.Status.REVOCATION_PENDING.label,
+        )
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", pgettext_lazy("application outcome", "withdrawn")
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="applications")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices)
+    # The access provider that first-reviews it (初审): the registered provider of the
+    # application's changed accesses; none when they are all "other" (Q10).
+    provider = models.ForeignKey(
+        "accounts.AccessProvider",
+        verbose_name=_("access provider"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    submitted_at = models.DateTimeField(_("submitted"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reached_bureau_at = models.DateTimeField(null=True, blank=True)
+    verification_expires_at = models.DateTimeField(null=True, blank=True)
+    # What a provider's return or an expired verification asks the owner to fix:
+    # ``[{"field": "websites.0.homepage", "reason": "…"}]`` (SPEC §12).
+    returns = models.JSONField(default=list, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("filing change", "application")
+        verbose_name_plural = pgettext_lazy("filing change", "applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing"],
+                condition=models.Q(closed_at__isnull=True),
+                name="application_one_open_per_filing",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True, outcome="")
+                | (models.Q(closed_at__isnull=False) & ~models.Q(outcome="")),
+                name="application_outcome_when_closed",
+            ),
+        ]
+        indexes = [
+            # A provider's queue: its open applications at one stage, oldest first.
+            models.Index(
+                fields=["provider", "status", "submitted_at", "id"],
+                name="application_provider_idx",
+                condition=models.Q(closed_at__isnull=True),
+            ),
+            # Open applications at one stage, oldest first (sweeps, statistics).
+            models.Index(
+                fields=["status", "submitted_at", "id"],
+                name="application_open_status_idx",
+                condition=models.Q(closed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 class Website(models.Model):

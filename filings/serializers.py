@@ -6,7 +6,7 @@ shows ``filing_owner_json``, the same shape with any saved-but-unsubmitted chang
 of the working copy's sponsor and websites. One builder, ``filing_rows_as_json``, makes the
 JSON from rows already read: ``filing_as_json`` for one filing, ``prefetched_filing_json``
 for a page of filings read with ``filing_json_related``, and the provider import from the
-rows it wrote.
+rows it wrote. A filing's open application (SPEC §12) is its ``application``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import copy
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from rest_framework.fields import DateTimeField
 
-from .models import Conflict, Domain, Filing, FilingDraft, PreApproval, Website
+from .models import Application, Conflict, Domain, Filing, FilingDraft, PreApproval, Website
 from .validation import OTHER, empty_data
 
 
@@ -24,7 +25,8 @@ def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
     """``filings`` with every row the SPEC §10 JSON reads, fetched in a fixed number of
     queries however many filings there are: each filing's websites (``ordered_websites``, by
     position) with their domains (by position) and pre-approvals, and its open conflicts
-    (``open_conflicts``, by id). ``prefetched_filing_json`` reads a filing of it."""
+    (``open_conflicts``, by id), and its open application (``open_applications``, a list of
+    at most one). ``prefetched_filing_json`` reads a filing of it."""
     return filings.prefetch_related(
         Prefetch(
             "websites",
@@ -40,6 +42,11 @@ def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
                 resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
             ).order_by("id"),
             to_attr="open_conflicts",
+        ),
+        Prefetch(
+            "applications",
+            queryset=Application.objects.filter(closed_at__isnull=True),
+            to_attr="open_applications",
         ),
     )
 
@@ -87,6 +94,30 @@ def website_as_json(
     }
 
 
+# Datetimes as the rest of the API writes them (DRF: ISO 8601 in the portal's time zone).
+_datetime = DateTimeField()
+
+
+def application_as_json(application: Application | None) -> dict[str, Any] | None:
+    """An open application in the SPEC §12 [contract] shape, or None: ``kind``, ``status``
+    (the filing's while it is open), ``provider`` (id or null), ``submitted_at`` and
+    ``verification_expires_at`` (ISO 8601 datetimes, the latter null until the SMS
+    verification starts), ``returns`` (``[{"field", "reason"}]``)."""
+    if application is None:
+        return None
+    expires = application.verification_expires_at
+    return {
+        "kind": application.kind,
+        "status": application.status,
+        "provider": application.provider_id,
+        "submitted_at": _datetime.to_representation(application.submitted_at),
+        "verification_expires_at": _datetime.to_representation(expires) if expires else None,
+        "returns": [
+            {"field": r.get("field"), "reason": r.get("reason")} for r in application.returns or []
+        ],
+    }
+
+
 def sponsor_as_json(filing: Filing) -> dict[str, Any]:
     return {
         "nature": filing.sponsor_nature,
@@ -121,6 +152,7 @@ def prefetched_filing_json(filing: Filing) -> dict[str, Any]:
             (w, list(w.domains.all()), list(w.preapprovals.all())) for w in filing.ordered_websites
         ],
         open_conflicts=filing.open_conflicts,
+        application=filing.open_applications[0] if filing.open_applications else None,
     )
 
 
@@ -129,10 +161,12 @@ def filing_rows_as_json(
     *,
     websites: list[tuple[Website, list[Domain], list[PreApproval]]],
     open_conflicts: list[Conflict],
+    application: Application | None,
 ) -> dict[str, Any]:
     """The SPEC §10 JSON of ``filing`` from rows the caller holds: each website (in order)
-    with its domains (in order) and pre-approvals, and the filing's open conflicts (in order).
-    Every other way to a filing's JSON ends here. Reads nothing from the database."""
+    with its domains (in order) and pre-approvals, the filing's open conflicts (in order) and
+    its open application (or None). Every other way to a filing's JSON ends here. Reads
+    nothing from the database."""
     return {
         "id": filing.pk,
         "status": filing.status,
@@ -142,6 +176,7 @@ def filing_rows_as_json(
             {"field": c.field, "value": c.value, "other_filing": c.other_filing_id}
             for c in open_conflicts
         ],
+        "application": application_as_json(application),
         "sponsor": sponsor_as_json(filing),
         "websites": [
             website_as_json(w, domains=domains, preapprovals=preapprovals)

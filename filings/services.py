@@ -31,8 +31,10 @@ from PIL import Image, UnidentifiedImageError
 from beian.audit import audit
 
 from . import rules
+from .applications import application_close, application_open, open_application, refuse_second
 from .conflicts import close_own_conflicts
-from .models import Document, Filing, FilingDraft, FilingVersion
+from .errors import FilingError, FilingInvalid
+from .models import Application, Document, Filing, FilingDraft, FilingVersion
 from .serializers import working_copy_data
 from .submission import (
     Submission,
@@ -51,25 +53,6 @@ SUBMITTABLE_STATUSES = rules.statuses_allowing(rules.SUBMIT)
 RESUBMIT_NEEDS_CHANGES = rules.statuses_allowing(rules.SUBMIT, needs_changes=True)
 REVOCABLE_STATUSES = rules.statuses_allowing(rules.REVOKE)
 WITHDRAWABLE_STATUSES = rules.statuses_allowing(rules.WITHDRAW)
-
-
-class FilingError(Exception):
-    """A request the filing's state or the caller's account does not allow."""
-
-    def __init__(self, message: str, *, code: str = "invalid_state") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class FilingInvalid(FilingError):
-    """The data has problems; ``errors`` lists every one, keyed like DRF field errors."""
-
-    def __init__(self, errors: dict) -> None:
-        super().__init__(
-            _("The filing has problems: correct them and submit again."), code="invalid"
-        )
-        self.errors = errors
 
 
 def _check_actor(filing: Filing, by) -> None:
@@ -180,6 +163,8 @@ def filing_submit(*, filing: Filing, by) -> Filing:
             _("A filing that is %(status)s cannot be submitted.")
             % {"status": _status_label(locked.status)}
         )
+    kind = Submission.AMENDMENT if locked.first_approved_at is not None else Submission.NEW
+    refuse_second(open_application(locked), updating=kind)
     draft = FilingDraft.objects.filter(filing=locked).first()
     if draft is None and locked.status in RESUBMIT_NEEDS_CHANGES:
         raise FilingError(
@@ -204,9 +189,13 @@ def filing_submit(*, filing: Filing, by) -> Filing:
 
 @transaction.atomic
 def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
-    """Apply to revoke an approved filing (Q21); the bureau decides within 20 working days."""
+    """Apply to revoke an approved filing (Q21): it opens a ``revocation`` application (SPEC
+    §12) and the bureau decides within 20 working days. Raises ``FilingError`` (code
+    ``application_open``) while another application is open, (``invalid_state``) unless the
+    filing is approved, ``FilingInvalid`` for a missing or too long reason."""
     locked = _lock(filing)
     _check_actor(locked, by)
+    refuse_second(open_application(locked))
     if locked.status not in REVOCABLE_STATUSES:
         if locked.status in (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING):
             message = _("The filing is %(status)s: wait for the bureau's decision first.") % {
@@ -223,16 +212,22 @@ def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
             {"reason": [_("Use at most %(limit)d characters.") % {"limit": MAX_REASON}]}
         )
     before = {"status": locked.status, "review_deadline": locked.review_deadline}
+    now = timezone.now()
     locked.status = Filing.Status.REVOCATION_PENDING
     locked.revocation_reason = reason
-    locked.review_deadline = submission_deadline(timezone.now())
+    locked.review_deadline = submission_deadline(now)
     locked.save(update_fields=["status", "revocation_reason", "review_deadline", "updated_at"])
+    application = application_open(filing=locked, kind=Application.Kind.REVOCATION, by=by, at=now)
     audit(
         actor=by,
         action="filing.revocation_apply",
         target=locked,
         before=before,
-        after={"status": locked.status, "review_deadline": locked.review_deadline},
+        after={
+            "status": locked.status,
+            "review_deadline": locked.review_deadline,
+            "application": application.pk,
+        },
         note=reason,
         province=locked.province,
     )
@@ -268,7 +263,8 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
     in the working copy (it stayed public throughout) and the review bookkeeping of the
     approved submission. A withdrawn amendment stays in the version history; its conflicts,
     and the notices of its claims on other filings, are closed. Unsubmitted changes the owner
-    saved meanwhile are kept. Audited as ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
+    saved meanwhile are kept. The open application is closed as ``withdrawn``. Audited as
+    ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
     for any other status, ``PermissionDenied`` for anyone but the owner or its provider.
     """
     locked = _lock(filing)
@@ -298,6 +294,9 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
     locked.review_deadline = date.fromisoformat(deadline) if deadline else None
     locked.status = Filing.Status.APPROVED
     locked.save()
+    application = application_close(
+        filing=locked, outcome=Application.Outcome.WITHDRAWN, by=by, at=timezone.now()
+    )
     audit(
         actor=by,
         action="filing.withdraw",
@@ -307,6 +306,7 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
             "status": locked.status,
             "review_deadline": locked.review_deadline,
             "withdrawn": kind,
+            "application": application.pk if application else None,
         },
         province=locked.province,
     )

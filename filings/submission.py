@@ -4,7 +4,8 @@
 ``do_send_messages`` takes its requests: the wizard and the owner's API submit a list of one
 (``filings.services.filing_submit``), a provider import a chunk of rows. Every request gets the
 same effects — the working copy, the status and deadline, conflicts, the version, the audit
-row and the owner's emails — in a constant number of queries for the new filings of the list.
+row and the owner's emails, and its open application (``filings.applications``) — in a
+constant number of queries for the new filings of the list.
 
 The working-copy writer (``working_copy_sponsor``, ``working_copy_website``) is shared by the
 submission and by the bureau restoring approved data (``filing_working_copy_replace``).
@@ -29,8 +30,18 @@ from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key
 from beian.workdays import add_working_days
 
+from .applications import Opening, applications_open_many, first_review_provider
 from .conflicts import detect_conflicts_many
-from .models import Conflict, Domain, Filing, FilingDraft, FilingVersion, PreApproval, Website
+from .models import (
+    Application,
+    Conflict,
+    Domain,
+    Filing,
+    FilingDraft,
+    FilingVersion,
+    PreApproval,
+    Website,
+)
 from .serializers import filing_as_json, filing_rows_as_json
 from .validation import OTHER, coerce_data
 
@@ -196,8 +207,8 @@ class Submission:
     the filing goes next (``STATUS_AFTER_SUBMISSION``).
     """
 
-    NEW = "new"
-    AMENDMENT = "amendment"
+    NEW = Application.Kind.NEW.value
+    AMENDMENT = Application.Kind.AMENDMENT.value
 
     filing: Filing
     by: User
@@ -223,6 +234,43 @@ STATUS_AFTER_SUBMISSION = {
     Submission.NEW: Filing.Status.PENDING_REVIEW,
     Submission.AMENDMENT: Filing.Status.AMENDMENT_PENDING,
 }
+
+
+def _approved_websites(filing: Filing) -> list[dict[str, Any]] | None:
+    """The websites of the filing's last approved version (SPEC §10 shape), or None."""
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return approved.get("websites") if approved else None
+
+
+def _open_applications(
+    submissions: list[Submission], new: set[int], *, now: datetime
+) -> list[Application]:
+    """Each submission's open application (SPEC §12), in order: opened, or updated for a
+    submission again before the decision. New filings cost one insert for the whole list; an
+    amendment reads its approved websites to find the accesses it changes."""
+    openings = []
+    for submission in submissions:
+        filing = submission.filing
+        approved = _approved_websites(filing) if submission.kind == Submission.AMENDMENT else None
+        openings.append(
+            Opening(
+                filing=filing,
+                kind=submission.kind,
+                status=filing.status,
+                provider_id=first_review_provider(
+                    submission.kind, submission.data["websites"], approved
+                ),
+                by=submission.by,
+                at=now,
+            )
+        )
+    maybe_open = [s.filing.pk for i, s in enumerate(submissions) if i not in new]
+    return applications_open_many(openings, maybe_open=maybe_open)
 
 
 def _mark_submitted(submission: Submission, *, now: datetime, deadline: date) -> None:
@@ -262,6 +310,7 @@ def _versions(
     submissions: list[Submission],
     rows: dict[int, list[WebsiteRows]],
     conflicts: list[list[Conflict]],
+    applications: list[Application],
 ) -> list[FilingVersion]:
     """The ``submitted`` version of each filing, inserted together: a new filing's from the
     rows in hand (what ``filing_as_json`` reads back), a saved one's read from the database."""
@@ -278,7 +327,12 @@ def _versions(
     for i, submission in enumerate(submissions):
         filing = submission.filing
         if i in rows:
-            data = filing_rows_as_json(filing, websites=rows[i], open_conflicts=conflicts[i])
+            data = filing_rows_as_json(
+                filing,
+                websites=rows[i],
+                open_conflicts=conflicts[i],
+                application=applications[i],
+            )
         else:
             data = filing_as_json(filing)
         versions.append(
@@ -295,10 +349,15 @@ def _versions(
 
 
 def _audit(
-    submissions: list[Submission], befores: list[dict], versions: list[FilingVersion]
+    submissions: list[Submission],
+    befores: list[dict],
+    versions: list[FilingVersion],
+    applications: list[Application],
 ) -> None:
     entries = []
-    for submission, before, version in zip(submissions, befores, versions, strict=True):
+    for submission, before, version, application in zip(
+        submissions, befores, versions, applications, strict=True
+    ):
         filing = submission.filing
         entries.append(
             audit_entry(
@@ -310,6 +369,7 @@ def _audit(
                     "status": filing.status,
                     "review_deadline": filing.review_deadline,
                     "version": version.seq,
+                    "application": application.pk,
                 },
                 province=filing.province,
             )
@@ -366,8 +426,11 @@ def filing_submit_many(submissions: list[Submission]) -> list[Filing]:
     Each filing gets ``data`` as its working copy (saved changes consumed), the status its
     kind leads to (``pending_review``, or ``amendment_pending`` while approved data stays
     public), its submission time and the review deadline 20 working days on (Q1; submitting
-    again restarts it, Q19), its conflicts (Q17), a ``submitted`` version, a ``filing.submit``
-    audit row and the owner's emails, sent after commit. New filings are written with bulk
+    again restarts it, Q19), its open application (opened, or updated when submitted again
+    before the decision; SPEC §12), its conflicts (Q17), a ``submitted`` version, a
+    ``filing.submit`` audit row and the owner's emails, sent after commit. Raises
+    ``FilingError`` (``application_open``) for a filing with an open application of another
+    kind. New filings are written with bulk
     inserts: the list costs a constant number of queries, plus a few for each filing saved
     before. A filing appears at most once in the list.
     """
@@ -386,8 +449,9 @@ def filing_submit_many(submissions: list[Submission]) -> list[Filing]:
             if submission.draft is not None:
                 submission.draft.delete()
     rows = _new_working_copies(submissions, new)
+    applications = _open_applications(submissions, new, now=now)
     conflicts = _new_conflicts(submissions, new)
-    versions = _versions(submissions, rows, conflicts)
-    _audit(submissions, befores, versions)
+    versions = _versions(submissions, rows, conflicts, applications)
+    _audit(submissions, befores, versions, applications)
     _owner_emails(submissions, conflicts)
     return [s.filing for s in submissions]

@@ -25,6 +25,7 @@ from accounts.permissions import account_required
 from beian.workdays import working_days_between
 
 from . import selectors, services, wizard
+from .applications import open_application
 from .models import Conflict, Filing, FilingVersion
 from .responses import document_response
 from .serializers import editable_data
@@ -104,6 +105,7 @@ def task_list(request):
                     resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
                 ).order_by("id"),
                 "versions": selectors.versions(filing),
+                "application": open_application(filing),
                 "days_left": (
                     working_days_between(timezone.localdate(), filing.review_deadline)
                     if filing.review_deadline and filing.status in Filing.OPEN_STATUSES

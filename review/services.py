@@ -2,8 +2,9 @@
 conflict re-check and the bureau's password reset (SPEC §2).
 
 Each action locks the filing row, checks the caller's scope (a bureau acts on its own
-province only, the ministry anywhere) and the filing's status, writes the audit row and queues
-its messages in the same transaction. Errors: ``OutOfScope`` (views answer 404) and
+province only, the ministry anywhere) and the filing's status, closes the filing's open
+application (SPEC §12) with the decision, writes the audit row and queues its messages in the
+same transaction. Errors: ``OutOfScope`` (views answer 404) and
 ``ValidationError`` keyed by the form field at fault (``reason``) or ``__all__``.
 """
 
@@ -22,8 +23,9 @@ from beian import limits
 from beian.audit import audit
 from beian.delivery import queue_sms
 from certificates.services import certificate_issue, certificate_revoke
+from filings.applications import application_close
 from filings.conflicts import close_own_conflicts, detect_conflicts
-from filings.models import Conflict, Filing, FilingVersion, Website
+from filings.models import Application, Conflict, Filing, FilingVersion, Website
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish, unpublish
 from filings.submission import filing_version_record, filing_working_copy_replace
@@ -68,6 +70,10 @@ def _state(filing: Filing) -> dict:
         "rejection_reason": filing.rejection_reason,
         "revocation_reason": filing.revocation_reason,
     }
+
+
+def _id(application: Application | None) -> int | None:
+    return application.pk if application is not None else None
 
 
 def _refuse(message: str, field: str = NON_FIELD_ERRORS) -> ValidationError:
@@ -256,6 +262,9 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
     locked.save()
     # An amendment keeps the numbers of the websites already approved; only new ones get one.
     numbered = allocate_website_numbers(filing=locked)
+    application = application_close(
+        filing=locked, outcome=Application.Outcome.APPROVED, by=by, at=now
+    )
     version = _record_version(locked, kind=FilingVersion.Kind.APPROVED, by=by)
     publish(filing=locked)
     audit(
@@ -267,6 +276,7 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
             **_state(locked),
             "new_website_numbers": [w.number for w in numbered],
             "version": version.seq,
+            "application": _id(application),
         },
         province=locked.province_id,
     )
@@ -310,6 +320,9 @@ def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
     locked.rejection_reason = reason
     locked.decided_at = timezone.now()
     locked.save()
+    application = application_close(
+        filing=locked, outcome=Application.Outcome.REJECTED, by=by, at=locked.decided_at
+    )
     close_own_conflicts(filing=locked)
     locked.refresh_from_db(fields=["has_open_conflicts"])
     audit(
@@ -317,7 +330,7 @@ def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
         action="filing.reject_amendment" if amendment else "filing.reject",
         target=locked,
         before=before,
-        after=_state(locked),
+        after={**_state(locked), "application": _id(application)},
         note=reason,
         province=locked.province_id,
     )
@@ -334,6 +347,18 @@ def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
     locked.decided_at = now
     locked.revocation_reason = reason
     locked.save()
+    # The record is revoked as an application for revocation asks; any other application
+    # open meanwhile (an amendment) goes with the record, refused.
+    application = application_close(
+        filing=locked,
+        outcome=(
+            Application.Outcome.APPROVED
+            if before["status"] == Status.REVOCATION_PENDING
+            else Application.Outcome.REJECTED
+        ),
+        by=by,
+        at=now,
+    )
     unpublish(filing=locked)
     close_own_conflicts(filing=locked)
     locked.refresh_from_db(fields=["has_open_conflicts"])
@@ -345,7 +370,7 @@ def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
         action=action,
         target=locked,
         before=before,
-        after={**_state(locked), "owner_active": False},
+        after={**_state(locked), "owner_active": False, "application": _id(application)},
         note=reason,
         province=locked.province_id,
     )
@@ -389,12 +414,15 @@ def revocation_refuse(*, filing: Filing, by: User, reason: str) -> Filing:
     locked.status = Status.APPROVED
     locked.decided_at = timezone.now()
     locked.save()
+    application = application_close(
+        filing=locked, outcome=Application.Outcome.REJECTED, by=by, at=locked.decided_at
+    )
     audit(
         actor=by,
         action="revocation.refuse",
         target=locked,
         before=before,
-        after=_state(locked),
+        after={**_state(locked), "application": _id(application)},
         note=reason,
         province=locked.province_id,
     )

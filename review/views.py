@@ -20,6 +20,7 @@ from accounts.permissions import staff_required
 from beian.models import Province
 from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
+from filings.applications import open_application
 from filings.models import Document, Filing
 from filings.responses import document_response
 from public.selectors import annual_overdue, annual_overdue_counts, bureau_directory
@@ -169,6 +170,7 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
     )
     context = {
         "filing": filing,
+        "application": open_application(filing),
         "days_left": days_left,
         "overdue": days_left is not None and filing.review_deadline < on,
         "websites": selectors.filing_websites(filing),

@@ -8,7 +8,16 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 # SPEC §10, "A filing in JSON".
-FILING_KEYS = {"id", "status", "number", "review_deadline", "conflicts", "sponsor", "websites"}
+FILING_KEYS = {
+    "id",
+    "status",
+    "number",
+    "review_deadline",
+    "conflicts",
+    "application",
+    "sponsor",
+    "websites",
+}
 WEBSITE_KEYS = {
     "name",
     "number",

@@ -9,7 +9,16 @@ from tests.factories import AccessProviderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-CONTRACT_KEYS = {"id", "status", "number", "review_deadline", "conflicts", "sponsor", "websites"}
+CONTRACT_KEYS = {
+    "id",
+    "status",
+    "number",
+    "review_deadline",
+    "conflicts",
+    "application",
+    "sponsor",
+    "websites",
+}
 WEBSITE_KEYS = {
     "name",
     "number",

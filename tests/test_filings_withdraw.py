@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from beian.models import AuditLog
-from filings.models import Conflict, Filing, FilingDraft, PublishedDomain
+from filings.models import Application, Conflict, Filing, FilingDraft, PublishedDomain
 from filings.serializers import filing_as_json
 from filings.services import (
     FilingError,
@@ -90,6 +90,7 @@ def test_withdrawing_an_amendment_is_audited():
         "status": "approved",
         "review_deadline": filing.review_deadline.isoformat(),
         "withdrawn": "amendment",
+        "application": Application.objects.get(filing=filing, kind="amendment").pk,
     }
 
 

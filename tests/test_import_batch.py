@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from beian.delivery import NOT_ENQUEUED
 from beian.models import AuditLog, Message
-from filings.models import Conflict, Domain, Filing, FilingVersion, Website
+from filings.models import Application, Conflict, Domain, Filing, FilingVersion, Website
 from filings.serializers import filing_as_json
 from filings.services import submission_deadline
 from filings.validation import coerce_data, load_reference_data, validate_filing_data
@@ -120,6 +120,7 @@ def test_a_chunk_creates_its_good_rows_with_every_effect_of_a_submission_and_not
             "status": "pending_review",
             "review_deadline": filing.review_deadline.isoformat(),
             "version": 1,
+            "application": Application.objects.get(filing=filing).pk,
         }
         imported = AuditLog.objects.get(action="provider.import_client", target_id=str(client.pk))
         assert (imported.actor, imported.target_type, imported.province_id) == (
@@ -143,7 +144,15 @@ def test_a_chunk_creates_its_good_rows_with_every_effect_of_a_submission_and_not
 
 
 def without_ids(after: dict) -> dict:
-    return {k: v for k, v in after.items() if k != "filing"}
+    return {k: v for k, v in after.items() if k not in ("filing", "application")}
+
+
+def without_run_values(data: dict) -> dict:
+    """A filing's JSON without its id and its application's time of submission."""
+    data = {k: v for k, v in data.items() if k != "id"}
+    if data.get("application"):
+        data["application"] = {k: v for k, v in data["application"].items() if k != "submitted_at"}
+    return data
 
 
 def effects(results) -> list:
@@ -153,10 +162,9 @@ def effects(results) -> list:
         item = [result.status, result.username, result.errors, bool(result.initial_password)]
         filing = result.filing
         if filing is not None:
-            data = filing_as_json(filing)
-            data.pop("id")
+            data = without_run_values(filing_as_json(filing))
             version = FilingVersion.objects.get(filing=filing)
-            version_data = {k: v for k, v in version.data.items() if k != "id"}
+            version_data = without_run_values(version.data)
             owner = filing.owner
             item += [
                 data,

@@ -1,0 +1,190 @@
+"""Applications (申请, SPEC §12): opening, updating and closing a filing's one open application.
+
+Every change to a filing record is an application of a kind (``Application.Kind``). The
+submission opens a ``new`` or an ``amendment`` one (``filings.submission``), the owner's
+application for revocation a ``revocation`` one (``filings.services``); the bureau's decision
+(``review.services``) or the owner's withdrawal closes it. While it is open, its ``status`` is
+the filing's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .errors import FilingError
+from .models import Application, Filing
+
+Kind = Application.Kind
+
+
+def open_application(filing: Filing) -> Application | None:
+    """The filing's open application, or None (one query)."""
+    return (
+        Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
+        .select_related("provider")
+        .first()
+    )
+
+
+def refuse_second(application: Application | None, *, updating: str | None = None) -> None:
+    """Raise ``FilingError`` (code ``application_open``) when ``application`` is open, unless
+    it is of the kind ``updating`` names (a submission again before the decision updates its
+    own application, Q19): a filing has one open application at a time (SPEC §12)."""
+    if application is None or application.closed_at is not None:
+        return
+    if updating is not None and application.kind == updating:
+        return
+    raise FilingError(
+        _(
+            "This filing already has an open application (%(kind)s): wait for its "
+            "decision, or withdraw it, before you start another."
+        )
+        % {"kind": application.get_kind_display()},
+        code="application_open",
+    )
+
+
+def _access(website: dict[str, Any]) -> tuple:
+    return (
+        website.get("access_provider"),
+        website.get("server_location"),
+        sorted(website.get("ips") or []),
+    )
+
+
+def first_review_provider(
+    kind: str, websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None = None
+) -> int | None:
+    """The id of the registered access provider that first-reviews an application of ``kind``
+    (SPEC §12), or None when every access it names is ``"other"`` (Q10).
+
+    ``websites`` are the submitted websites in the SPEC §10 shape; for an ``amendment``,
+    ``approved`` the websites of the last approved version. The provider is that of the first
+    website whose access (provider, server location, IPs) is new or changed; an amendment that
+    changes no access (the sponsor's details, say) goes to the provider of the first website
+    naming one, which serves the record. A ``revocation`` names none.
+    """
+    if kind == Kind.REVOCATION:
+        return None
+    candidates = websites
+    if kind == Kind.AMENDMENT and approved is not None:
+        before = {w.get("number"): _access(w) for w in approved if w.get("number")}
+        changed = [
+            w for w in websites if not w.get("number") or before.get(w["number"]) != _access(w)
+        ]
+        candidates = [*changed, *websites]
+    for website in candidates:
+        provider = website.get("access_provider")
+        if isinstance(provider, int) and not isinstance(provider, bool):
+            return provider
+    return None
+
+
+@dataclass
+class Opening:
+    """One application to open (or, before its decision, to update) for a saved filing:
+    its kind, the filing's status it waits in, the first-reviewing provider's id, who
+    submitted it and when."""
+
+    filing: Filing
+    kind: str
+    status: str
+    provider_id: int | None
+    by: User | None
+    at: datetime
+
+
+def applications_open_many(openings: list[Opening], *, maybe_open: list[int]) -> list[Application]:
+    """Open an application for each of ``openings`` (in order; a filing at most once), or,
+    for a filing of ``maybe_open`` (ids) that has an open application of the same kind (a
+    submission again before the decision, Q19), update that one: status, provider, who and
+    when, no returns. It reaches the bureau at once (``reached_bureau_at`` = ``at``).
+
+    At most three queries for the whole list: the open applications of ``maybe_open``, one
+    insert, one update. Raises ``FilingError`` (``application_open``) when a filing's open
+    application is of another kind (SPEC §12: one at a time).
+    """
+    existing: dict[int, Application] = {}
+    if maybe_open:
+        existing = {
+            a.filing_id: a
+            for a in Application.objects.filter(filing_id__in=maybe_open, closed_at__isnull=True)
+        }
+    created: list[Application] = []
+    updated: list[Application] = []
+    result: list[Application] = []
+    for opening in openings:
+        application = existing.get(opening.filing.pk)
+        refuse_second(application, updating=opening.kind)
+        if application is None:
+            application = Application(filing=opening.filing, kind=opening.kind)
+            created.append(application)
+        else:
+            updated.append(application)
+        application.status = opening.status
+        application.provider_id = opening.provider_id
+        application.submitted_at = opening.at
+        application.submitted_by = opening.by
+        application.reached_bureau_at = opening.at
+        application.verification_expires_at = None
+        application.returns = []
+        result.append(application)
+    if created:
+        Application.objects.bulk_create(created)
+    if updated:
+        Application.objects.bulk_update(
+            updated,
+            [
+                "status",
+                "provider",
+                "submitted_at",
+                "submitted_by",
+                "reached_bureau_at",
+                "verification_expires_at",
+                "returns",
+            ],
+        )
+    return result
+
+
+def application_open(
+    *, filing: Filing, kind: str, by: User | None, at: datetime, provider_id: int | None = None
+) -> Application:
+    """Open one application of ``kind`` for a saved filing whose status is already the one it
+    waits in; ``applications_open_many`` for a list of one."""
+    (application,) = applications_open_many(
+        [
+            Opening(
+                filing=filing,
+                kind=kind,
+                status=filing.status,
+                provider_id=provider_id,
+                by=by,
+                at=at,
+            )
+        ],
+        maybe_open=[filing.pk],
+    )
+    return application
+
+
+def application_close(
+    *, filing: Filing, outcome: str, by: User | None, at: datetime
+) -> Application | None:
+    """Close the filing's open application with ``outcome`` (``Application.Outcome``), decided
+    by ``by`` at ``at``; returns it, or None when the filing has none open (a filing from
+    before applications were kept). Its ``status`` stays the stage it was decided in."""
+    application = Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True).first()
+    if application is None:
+        return None
+    application.closed_at = at
+    application.outcome = outcome
+    application.decided_by = by
+    application.save(update_fields=["closed_at", "outcome", "decided_by"])
+    return application
