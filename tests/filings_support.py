@@ -79,3 +79,28 @@ def submitted_filing(owner, payload: dict | None = None):
     filing = filing_create(owner=owner)
     filing_save_data(filing=filing, by=owner, data=payload or data())
     return filing_submit(filing=filing, by=owner)
+
+
+# SPEC §10, "A filing in JSON" [contract]: the keys of a filing and of each website.
+FILING_KEYS = {
+    "id",
+    "status",
+    "number",
+    "review_deadline",
+    "conflicts",
+    "application",
+    "sponsor",
+    "websites",
+}
+WEBSITE_KEYS = {
+    "name",
+    "number",
+    "homepage",
+    "domains",
+    "ips",
+    "services",
+    "commercial",
+    "preapprovals",
+    "server_location",
+    "access_provider",
+}

@@ -5,31 +5,9 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+from tests.filings_support import FILING_KEYS, WEBSITE_KEYS
 
-# SPEC §10, "A filing in JSON".
-FILING_KEYS = {
-    "id",
-    "status",
-    "number",
-    "review_deadline",
-    "conflicts",
-    "application",
-    "sponsor",
-    "websites",
-}
-WEBSITE_KEYS = {
-    "name",
-    "number",
-    "homepage",
-    "domains",
-    "ips",
-    "services",
-    "commercial",
-    "preapprovals",
-    "server_location",
-    "access_provider",
-}
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")

@@ -6,31 +6,9 @@ from rest_framework.test import APIClient
 from filings.models import Filing
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, UserFactory
+from tests.filings_support import FILING_KEYS, WEBSITE_KEYS
 
 pytestmark = pytest.mark.django_db
-
-CONTRACT_KEYS = {
-    "id",
-    "status",
-    "number",
-    "review_deadline",
-    "conflicts",
-    "application",
-    "sponsor",
-    "websites",
-}
-WEBSITE_KEYS = {
-    "name",
-    "number",
-    "homepage",
-    "domains",
-    "ips",
-    "services",
-    "commercial",
-    "preapprovals",
-    "server_location",
-    "access_provider",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +31,7 @@ def test_a_complete_filing_through_the_api():
     created = client.post("/api/v1/filings/", {}, format="json")
     assert created.status_code == 201
     body = created.json()
-    assert set(body) == CONTRACT_KEYS
+    assert set(body) == FILING_KEYS
     assert (body["status"], body["number"], body["review_deadline"]) == ("draft", None, None)
     pk = body["id"]
 
