@@ -32,6 +32,7 @@ urlpatterns = [
     re_path(
         r"^admin/providers/accessprovider/(?P<rest>.*)$",
         RedirectView.as_view(url="/admin/accounts/accessprovider/%(rest)s", query_string=True),
+        name="admin-accessprovider-moved",
     ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
