@@ -804,6 +804,9 @@ def sign_in_failure_count(*, username: str) -> int:
 
 
 def sign_in_record(*, user: User, method: str, ip: str | None, user_agent: str = "") -> SignIn:
+    """Record one successful sign-in (登录记录) of ``user``: ``method`` names the way in
+    (page, token API), ``ip`` the client's address from ``beian.clientaddress`` (None when
+    unknown), ``user_agent`` cut to 255 characters. Raises nothing of its own."""
     return SignIn.objects.create(
         user=user, method=method, ip_address=ip or None, user_agent=(user_agent or "")[:255]
     )

@@ -71,16 +71,23 @@ def client_filings(
 
 
 def client_account(*, provider: AccessProvider, user_id: int) -> User | None:
+    """The owner account ``user_id`` if ``provider`` imported it (its client, SPEC §6),
+    else None: a provider never reaches another provider's clients or self-registered owners."""
     return User.objects.filter(pk=user_id, imported_by=provider, role=User.Role.OWNER).first()
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:
+    """``user``'s API tokens, active ones first (revoked last), newest first within each."""
     return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
 
 
 def deliveries_of(provider: AccessProvider) -> QuerySet[WebhookDelivery]:
+    """``provider``'s webhook deliveries with their filings (one query), in the model's
+    order, newest first."""
     return WebhookDelivery.objects.filter(provider=provider).select_related("filing")
 
 
 def imports_of(provider: AccessProvider) -> QuerySet[ImportJob]:
+    """``provider``'s import jobs with the staff member who started each (one query), in the
+    model's order, newest first."""
     return ImportJob.objects.filter(provider=provider).select_related("created_by")

@@ -236,6 +236,8 @@ def webhook_settings_update(
 
 
 def hash_key(key: str) -> str:
+    """The stored form of an API token key: its SHA-256 as 64 hexadecimal characters (keys
+    are 256-bit random, so an unsalted fast hash suffices; only the hash is kept)."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
