@@ -25,6 +25,7 @@ from beian.models import Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key, name_search_key
 from filings.models import (
+    Application,
     Conflict,
     Domain,
     Filing,
@@ -218,6 +219,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
     filing_numbers: list[str | None] = [None] * plan.sponsors
     approved_at: list[dt.datetime | None] = [None] * plan.sponsors
     filed_by: list[int | None] = [None] * plan.sponsors
+    submitted_of: list[dt.datetime | None] = [None] * plan.sponsors
 
     def filings() -> Iterator[dict[str, Any]]:
         for i in range(plan.sponsors):
@@ -246,7 +248,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 row["filed_by_provider_id"] = filed_by[i]
             if status != "draft":
                 submitted = now - dt.timedelta(days=rng.randrange(1, 40))
-                row["submitted_at"] = submitted
+                row["submitted_at"] = submitted_of[i] = submitted
                 row["submitted_by_id"] = 1_000_000 + i
                 row["review_deadline"] = (submitted + dt.timedelta(days=28)).date()
                 if status in OPEN:
@@ -268,6 +270,29 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             yield row
 
     out(f"filings: {copy_rows(Filing, filings())}")
+
+    kind_of = {"pending_review": "new", "amendment_pending": "amendment"}
+
+    def applications() -> Iterator[dict[str, Any]]:
+        # Every filing waiting for the bureau has its open application (SPEC §12), first
+        # reviewed by the provider that serves its websites; a revocation names none.
+        for i in range(plan.sponsors):
+            status = plan.status_of[i]
+            if status not in OPEN:
+                continue
+            kind = kind_of.get(status, "revocation")
+            yield {
+                "id": 1_000_000 + i,
+                "filing_id": 1_000_000 + i,
+                "kind": kind,
+                "status": status,
+                "provider_id": None if kind == "revocation" else filed_by[i],
+                "submitted_at": submitted_of[i],
+                "submitted_by_id": 1_000_000 + i,
+                "reached_bureau_at": submitted_of[i],
+            }
+
+    out(f"open applications: {copy_rows(Application, applications())}")
 
     website_homes: list[tuple[int, int, str]] = []  # (filing index, n, domain)
 
@@ -392,7 +417,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 }
 
     out(f"published domains: {copy_rows(PublishedDomain, published_domain_rows())}")
-    reset_sequences(AccessProvider, User, Filing, Website, Domain, Conflict)
+    reset_sequences(AccessProvider, User, Filing, Application, Website, Domain, Conflict)
     reset_sequences(PublishedWebsite, PublishedDomain)
     # The COPY above went through the tally triggers row by row: fold to one row per key.
     out(f"statistics tally: {tally.rebuild()}")
