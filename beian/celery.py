@@ -52,6 +52,11 @@ app.conf.update(
             "task": "review.tally.compact",
             "schedule": 300.0,
         },
+        # SMS verifications left unconfirmed past their hours go back to the owner (SPEC §12).
+        "verification-lapse": {
+            "task": "filings.verification.lapse",
+            "schedule": 300.0,
+        },
         # Windows the limiter counted on the database while Redis was away (beian/limits.py).
         "rate-counters-forget": {
             "task": "beian.limits.forget_expired",

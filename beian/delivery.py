@@ -135,6 +135,40 @@ def queue_sms(
     return message
 
 
+@dataclass(frozen=True)
+class Sms:
+    """One SMS to queue with ``queue_sms_many``: the arguments of ``queue_sms``."""
+
+    to: str
+    template: str
+    context: dict[str, Any] | None = None
+    language: str | None = None
+
+
+def queue_sms_many(messages: Iterable[Sms]) -> list[Message]:
+    """``queue_sms`` for many messages: the rows in one insert, the tasks enqueued after
+    commit."""
+    rows = []
+    for sms in messages:
+        language = sms.language or translation.get_language() or settings.LANGUAGE_CODE
+        with translation.override(language):
+            body = _render(sms.template, "sms.txt", _template_context(sms.context))
+        rows.append(
+            Message(
+                channel=Message.Channel.SMS,
+                to=sms.to,
+                template=sms.template,
+                language=language,
+                body=body,
+            )
+        )
+    if not rows:
+        return []
+    Message.objects.bulk_create(rows)
+    _enqueue_after_commit(rows)
+    return rows
+
+
 def _enqueue_after_commit(messages: list[Message]) -> None:
     # The task is looked up when called, so that a test may stand a broken broker in for it.
     enqueue_after_commit(tasks.send_message, Message, [m.id for m in messages])

@@ -53,6 +53,8 @@ LIMITS: dict[str, str] = {
     # Wrong codes on the anonymous confirmation API, per client address and per code.
     "verify-wrong-from": "ACCOUNTS_VERIFY_FAILURES_PER_IP",
     "verify-wrong-code": "ACCOUNTS_VERIFY_FAILURES_PER_CODE",
+    # The public SMS verification of applications (SPEC §12), per client address.
+    "verification-from": "FILING_VERIFICATION_TRIES_PER_IP",
     # Failed sign-ins per username over every address (the address pair is django-axes').
     "sign-in-failures": "ACCOUNTS_USERNAME_FAILURE_RATE",
     # After that many failures: one try per username in this period, whoever asks.

@@ -391,6 +391,17 @@ ACCOUNTS_VERIFY_FAILURES_PER_IP = env.str("ACCOUNTS_VERIFY_FAILURES_PER_IP", def
 ACCOUNTS_VERIFY_FAILURES_PER_CODE = env.str(
     "ACCOUNTS_VERIFY_FAILURES_PER_CODE", default="20/hour,50/day"
 )
+# Applications (SPEC §12): the provider's first review and the responsible person's SMS
+# verification before the bureau. FILING_SMS_VERIFICATION off sends applications from the
+# provider (or the owner) straight to the bureau.
+FILING_SMS_VERIFICATION = env.bool("FILING_SMS_VERIFICATION", default=True)
+FILING_VERIFICATION_HOURS = env.int("FILING_VERIFICATION_HOURS", default=24)
+FILING_VERIFICATION_MAX_TRIES = env.int("FILING_VERIFICATION_MAX_TRIES", default=5)
+# Tries of the public verification (page and API) per client address, right or wrong.
+FILING_VERIFICATION_TRIES_PER_IP = env.str(
+    "FILING_VERIFICATION_TRIES_PER_IP", default="10/hour,30/day"
+)
+PROVIDER_REVIEW_WORKING_DAYS = env.int("PROVIDER_REVIEW_WORKING_DAYS", default=2)
 # Staff API tokens (bureau and ministry) expire this many hours after they were issued.
 STAFF_TOKEN_HOURS = env.float("STAFF_TOKEN_HOURS", default=8.0)
 # How long a password-checked sign-in may wait for its codes or new password.

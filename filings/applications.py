@@ -19,6 +19,7 @@ from accounts.models import User
 
 from .errors import FilingError
 from .models import Application, Filing
+from .stages import Moves, codes_hash, enter_stage, moves_send
 
 Kind = Application.Kind
 
@@ -89,8 +90,9 @@ def first_review_provider(
 @dataclass
 class Opening:
     """One application to open (or, before its decision, to update) for a saved filing:
-    its kind, the filing's status it waits in, the first-reviewing provider's id, who
-    submitted it and when."""
+    its kind, the stage it enters (``filings.stages.next_stage``), the first-reviewing
+    provider's id, who submitted it and when; ``passed_by`` and ``checklist`` when the
+    provider itself submitted it (its first review is done, SPEC §12)."""
 
     filing: Filing
     kind: str
@@ -98,24 +100,44 @@ class Opening:
     provider_id: int | None
     by: User | None
     at: datetime
+    passed_by: User | None = None
+    checklist: list[str] | None = None
+    digest: str = ""
 
 
-def applications_open_many(openings: list[Opening], *, maybe_open: list[int]) -> list[Application]:
-    """Open an application for each of ``openings`` (in order; a filing at most once), or,
-    for a filing of ``maybe_open`` (ids) that has an open application of the same kind (a
-    submission again before the decision, Q19), update that one: status, provider, who and
-    when, no returns. It reaches the bureau at once (``reached_bureau_at`` = ``at``).
+_UPDATED_FIELDS = [
+    "status",
+    "provider",
+    "submitted_at",
+    "submitted_by",
+    "stage_entered_at",
+    "reached_bureau_at",
+    "provider_deadline",
+    "provider_checklist",
+    "provider_passed_at",
+    "provider_passed_by",
+    "passed_digest",
+    "verification_code_hash",
+    "verification_mobile",
+    "verification_tries",
+    "verification_sent_at",
+    "verification_expires_at",
+    "returns",
+]
 
-    At most three queries for the whole list: the open applications of ``maybe_open``, one
-    insert, one update. Raises ``FilingError`` (``application_open``) when a filing's open
-    application is of another kind (SPEC §12: one at a time).
+
+def applications_open_many(
+    openings: list[Opening], *, existing: dict[int, Application], moves: Moves
+) -> list[Application]:
+    """Open an application for each of ``openings`` (in order; a filing at most once), or
+    update the open one of the same kind that ``existing`` (by filing id) holds (a submission
+    again before the decision, Q19): it enters its stage afresh, its returns cleared. What the
+    stage sends is added to ``moves`` (``filings.stages``).
+
+    Two queries for the whole list: one insert, one update. Raises ``FilingError``
+    (``application_open``) when a filing's open application is of another kind (SPEC §12:
+    one at a time).
     """
-    existing: dict[int, Application] = {}
-    if maybe_open:
-        existing = {
-            a.filing_id: a
-            for a in Application.objects.filter(filing_id__in=maybe_open, closed_at__isnull=True)
-        }
     created: list[Application] = []
     updated: list[Application] = []
     result: list[Application] = []
@@ -127,37 +149,36 @@ def applications_open_many(openings: list[Opening], *, maybe_open: list[int]) ->
             created.append(application)
         else:
             updated.append(application)
-        application.status = opening.status
         application.provider_id = opening.provider_id
         application.submitted_at = opening.at
         application.submitted_by = opening.by
-        application.reached_bureau_at = opening.at
-        application.verification_expires_at = None
         application.returns = []
+        if opening.passed_by is not None:
+            application.provider_passed_by = opening.passed_by
+            application.provider_passed_at = opening.at
+            application.provider_checklist = list(opening.checklist or [])
+            application.passed_digest = opening.digest
+        elif opening.status == Filing.Status.PROVIDER_REVIEW:
+            application.provider_passed_by = None
+            application.provider_passed_at = None
+            application.provider_checklist = []
+            application.passed_digest = ""
+        enter_stage(application, opening.filing, opening.status, now=opening.at, moves=moves)
         result.append(application)
+    codes_hash(moves)
     if created:
         Application.objects.bulk_create(created)
     if updated:
-        Application.objects.bulk_update(
-            updated,
-            [
-                "status",
-                "provider",
-                "submitted_at",
-                "submitted_by",
-                "reached_bureau_at",
-                "verification_expires_at",
-                "returns",
-            ],
-        )
+        Application.objects.bulk_update(updated, _UPDATED_FIELDS)
     return result
 
 
 def application_open(
     *, filing: Filing, kind: str, by: User | None, at: datetime, provider_id: int | None = None
 ) -> Application:
-    """Open one application of ``kind`` for a saved filing whose status is already the one it
-    waits in; ``applications_open_many`` for a list of one."""
+    """Open one application of ``kind`` for a saved filing whose status is already the stage
+    it enters; ``applications_open_many`` for a list of one, whose messages are queued."""
+    moves = Moves()
     (application,) = applications_open_many(
         [
             Opening(
@@ -169,8 +190,10 @@ def application_open(
                 at=at,
             )
         ],
-        maybe_open=[filing.pk],
+        existing={a.filing_id: a for a in [open_application(filing)] if a is not None},
+        moves=moves,
     )
+    moves_send(moves)
     return application
 
 

@@ -24,6 +24,10 @@ class Filing(models.Model):
         AMENDMENT_PENDING = "amendment_pending", _("amendment pending review")
         REVOCATION_PENDING = "revocation_pending", _("revocation pending review")
         REVOKED = "revoked", _("revoked")
+        # The stages of an application before the bureau (SPEC §12).
+        PROVIDER_REVIEW = "provider_review", _("waiting for the access provider's first review")
+        VERIFICATION = "verification", _("waiting for SMS verification")
+        RETURNED = "returned", _("returned for changes")
 
     # Statuses whose data takes part in conflict checks (drafts, rejected, revoked do not).
     ACTIVE_STATUSES = (
@@ -31,10 +35,18 @@ class Filing(models.Model):
         Status.APPROVED,
         Status.AMENDMENT_PENDING,
         Status.REVOCATION_PENDING,
+        Status.PROVIDER_REVIEW,
+        Status.VERIFICATION,
+        Status.RETURNED,
     )
     # Statuses waiting for a bureau decision, and what kind of decision.
     OPEN_STATUSES = (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING, Status.REVOCATION_PENDING)
-    # Statuses in which the approved data is valid and public.
+    # The stages an application passes before it reaches the bureau (SPEC §12).
+    STAGE_STATUSES = (Status.PROVIDER_REVIEW, Status.VERIFICATION, Status.RETURNED)
+    # Statuses in which the approved data is valid and public, whatever the open application
+    # is: the bureau's statuses of a record approved before. A record approved before whose
+    # application is at a stage (``STAGE_STATUSES``) is filed too: ``is_filed`` and
+    # ``filed_q`` answer for every status.
     FILED_STATUSES = (Status.APPROVED, Status.AMENDMENT_PENDING, Status.REVOCATION_PENDING)
 
     class Nature(models.TextChoices):
@@ -168,6 +180,19 @@ class Filing(models.Model):
         return self.number or self.sponsor_name or f"#{self.pk}"
 
     @property
+    def is_filed(self) -> bool:
+        """Whether the record's approved data is valid and public (SPEC §3, §12): approved
+        once and not revoked, whatever application is open."""
+        return self.first_approved_at is not None and self.status != self.Status.REVOKED
+
+    @classmethod
+    def filed_q(cls, prefix: str = "") -> models.Q:
+        """``is_filed`` as a query on filings, or through ``prefix`` (``"filing__"``)."""
+        return models.Q(**{f"{prefix}first_approved_at__isnull": False}) & ~models.Q(
+            **{f"{prefix}status": cls.Status.REVOKED}
+        )
+
+    @property
     def review_kind(self) -> str | None:
         return {
             self.Status.PENDING_REVIEW: "new",
@@ -208,6 +233,9 @@ class Application(models.Model):
             Filing.Status.REVOCATION_PENDING.value,
             Filing.Status.REVOCATION_PENDING.label,
         )
+        PROVIDER_REVIEW = Filing.Status.PROVIDER_REVIEW.value, Filing.Status.PROVIDER_REVIEW.label
+        VERIFICATION = Filing.Status.VERIFICATION.value, Filing.Status.VERIFICATION.label
+        RETURNED = Filing.Status.RETURNED.value, Filing.Status.RETURNED.label
 
     class Outcome(models.TextChoices):
         APPROVED = "approved", _("approved")
@@ -236,11 +264,45 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # When it entered its current stage (the queues' "waiting since").
+    stage_entered_at = models.DateTimeField(null=True, blank=True)
     reached_bureau_at = models.DateTimeField(null=True, blank=True)
+
+    # The provider's first review (初审): its deadline (``PROVIDER_REVIEW_WORKING_DAYS``
+    # working days from arrival), what its staff checked (``stages.CHECKLIST`` codes), the
+    # verification record (核验单) they uploaded, and who passed it when. ``passed_digest`` is
+    # the digest of the data passed: submitted again unchanged after a lapsed verification, the
+    # application does not wait for the provider a second time.
+    provider_deadline = models.DateField(null=True, blank=True)
+    provider_checklist = models.JSONField(default=list, blank=True)
+    provider_record = models.FileField(
+        _("verification record"), upload_to="verification-records/", blank=True
+    )
+    provider_record_type = models.CharField(max_length=32, blank=True)
+    provider_record_sha256 = models.CharField(max_length=64, blank=True)
+    provider_passed_at = models.DateTimeField(null=True, blank=True)
+    provider_passed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    passed_digest = models.CharField(max_length=64, blank=True)
+
+    # The SMS verification (短信核验) of the responsible person: the keyed hash of the live
+    # code, the mobile it was sent to, wrong tries, when it lapses.
+    verification_code_hash = models.CharField(max_length=128, blank=True)
+    verification_mobile = models.CharField(max_length=20, blank=True)
+    verification_tries = models.PositiveSmallIntegerField(default=0)
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
     verification_expires_at = models.DateTimeField(null=True, blank=True)
-    # What a provider's return or an expired verification asks the owner to fix:
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    # What a provider's return or a lapsed verification asks the owner to fix:
     # ``[{"field": "websites.0.homepage", "reason": "…"}]`` (SPEC §12).
     returns = models.JSONField(default=list, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     decided_by = models.ForeignKey(
@@ -278,6 +340,12 @@ class Application(models.Model):
                 fields=["status", "submitted_at", "id"],
                 name="application_open_status_idx",
                 condition=models.Q(closed_at__isnull=True),
+            ),
+            # The beat's sweep of lapsed SMS verifications.
+            models.Index(
+                fields=["verification_expires_at"],
+                name="application_verification_idx",
+                condition=models.Q(closed_at__isnull=True, status="verification"),
             ),
         ]
 

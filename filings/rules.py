@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.core.exceptions import PermissionDenied
+
 from .models import Filing
 
 Status = Filing.Status
@@ -20,7 +22,8 @@ AMEND = "amend"  # save changes to an approved filing (submitted as an amendment
 SUBMIT = "submit"
 DISCARD = "discard"  # forget the saved, unsubmitted changes
 REVOKE = "revoke"  # apply for revocation (Q21)
-WITHDRAW = "withdraw"  # withdraw an amendment or an application for revocation (§12)
+WITHDRAW = "withdraw"  # withdraw the open application before its decision (§12)
+RESEND_CODE = "resend_code"  # a new SMS code for the responsible person (§12)
 CERTIFICATE = "certificate"  # download bazs.cert
 ANNUAL_REVIEW = "annual_review"  # the annual review page (Q9)
 
@@ -29,6 +32,21 @@ class Allowed(NamedTuple):
     action: str
     # Only with saved, unsubmitted changes: submitting again (or an amendment) needs a change.
     needs_changes: bool = False
+    # Only for a record approved before (``Filing.is_filed``): its certificate and annual
+    # review stay while an application passes the stages before the bureau.
+    needs_filed: bool = False
+
+
+# An application on its way (SPEC §12): the owner may change it (submitting again sends it
+# through the stages afresh) or withdraw it; a filed record keeps its certificate meanwhile.
+_ON_ITS_WAY = (
+    Allowed(EDIT),
+    Allowed(SUBMIT, needs_changes=True),
+    Allowed(DISCARD, needs_changes=True),
+    Allowed(WITHDRAW),
+    Allowed(CERTIFICATE, needs_filed=True),
+    Allowed(ANNUAL_REVIEW, needs_filed=True),
+)
 
 
 # Status → the owner's actions, in the order the task list offers them.
@@ -39,6 +57,18 @@ OWNER_ACTIONS: dict[str, tuple[Allowed, ...]] = {
         Allowed(EDIT),
         Allowed(SUBMIT, needs_changes=True),
         Allowed(DISCARD, needs_changes=True),
+        Allowed(WITHDRAW),
+    ),
+    Status.PROVIDER_REVIEW: _ON_ITS_WAY,
+    Status.VERIFICATION: (*_ON_ITS_WAY, Allowed(RESEND_CODE)),
+    # Returned with reasons: fix and submit again (unchanged too, after a lapsed code).
+    Status.RETURNED: (
+        Allowed(EDIT),
+        Allowed(SUBMIT),
+        Allowed(DISCARD, needs_changes=True),
+        Allowed(WITHDRAW),
+        Allowed(CERTIFICATE, needs_filed=True),
+        Allowed(ANNUAL_REVIEW, needs_filed=True),
     ),
     Status.AMENDMENT_PENDING: (
         Allowed(EDIT),
@@ -66,19 +96,27 @@ OWNER_ACTIONS: dict[str, tuple[Allowed, ...]] = {
 }
 
 # Statuses whose owner confirms the record every year (Q9): approved, and approved with an
-# amendment under review. An application for revocation ends it.
-ANNUAL_REVIEW_STATUSES: tuple[str, ...] = (Status.APPROVED, Status.AMENDMENT_PENDING)
+# amendment on its way (a filed record, ``Filing.filed_q``). An application for revocation
+# ends it.
+ANNUAL_REVIEW_STATUSES: tuple[str, ...] = (
+    Status.APPROVED,
+    Status.AMENDMENT_PENDING,
+    Status.PROVIDER_REVIEW,
+    Status.VERIFICATION,
+    Status.RETURNED,
+)
 
 
-def owner_actions(status: str | None, *, has_changes: bool) -> list[str]:
+def owner_actions(status: str | None, *, has_changes: bool, filed: bool = False) -> list[str]:
     """The action names (``EDIT``, ``SUBMIT`` …) the owner has in ``status`` (``None``: no
-    filing yet, only ``START``), given whether saved, unsubmitted changes exist."""
+    filing yet, only ``START``), given whether saved, unsubmitted changes exist and whether
+    the record was approved before (``Filing.is_filed``)."""
     if status is None:
         return [START]
     return [
         allowed.action
         for allowed in OWNER_ACTIONS.get(status, ())
-        if has_changes or not allowed.needs_changes
+        if (has_changes or not allowed.needs_changes) and (filed or not allowed.needs_filed)
     ]
 
 
@@ -94,3 +132,19 @@ def statuses_allowing(*actions: str, needs_changes: bool | None = None) -> tuple
             for a in allowed
         )
     )
+
+
+def check_actor(filing: Filing, by) -> None:
+    """Raise ``PermissionDenied`` unless ``by`` is the owner of ``filing``, or active staff
+    of the access provider that files for the owner (SPEC §6)."""
+    if by is None or not by.is_active:
+        raise PermissionDenied
+    if by.pk == filing.owner_id and by.role == by.Role.OWNER:
+        return
+    if (
+        by.role == by.Role.PROVIDER
+        and by.provider_id is not None
+        and by.provider_id == filing.filed_by_provider_id
+    ):
+        return
+    raise PermissionDenied

@@ -304,9 +304,9 @@ def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list
     """The action names the owner has now (``rules.OWNER_ACTIONS``; ``["start"]`` without a
     filing), given whether saved, unsubmitted changes exist; the services enforce the same
     table."""
-    return rules.owner_actions(
-        filing.status if filing is not None else None, has_changes=has_changes
-    )
+    if filing is None:
+        return rules.owner_actions(None, has_changes=has_changes)
+    return rules.owner_actions(filing.status, has_changes=has_changes, filed=filing.is_filed)
 
 
 def websites_with_numbers(filing: Filing) -> QuerySet[Website]:

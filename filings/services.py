@@ -21,7 +21,6 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -36,12 +35,8 @@ from .conflicts import close_own_conflicts
 from .errors import FilingError, FilingInvalid
 from .models import Application, Document, Filing, FilingDraft, FilingVersion
 from .serializers import working_copy_data
-from .submission import (
-    Submission,
-    filing_submit_many,
-    filing_working_copy_replace,
-    submission_deadline,
-)
+from .stages import submission_deadline
+from .submission import Submission, filing_submit_many, filing_working_copy_replace
 from .validation import StructureError, coerce_data, validate_filing_data
 
 MAX_DOCUMENTS = 100
@@ -53,21 +48,6 @@ SUBMITTABLE_STATUSES = rules.statuses_allowing(rules.SUBMIT)
 RESUBMIT_NEEDS_CHANGES = rules.statuses_allowing(rules.SUBMIT, needs_changes=True)
 REVOCABLE_STATUSES = rules.statuses_allowing(rules.REVOKE)
 WITHDRAWABLE_STATUSES = rules.statuses_allowing(rules.WITHDRAW)
-
-
-def _check_actor(filing: Filing, by) -> None:
-    """The owner, or staff of the access provider that files for the owner."""
-    if by is None or not by.is_active:
-        raise PermissionDenied
-    if by.pk == filing.owner_id and by.role == by.Role.OWNER:
-        return
-    if (
-        by.role == by.Role.PROVIDER
-        and by.provider_id is not None
-        and by.provider_id == filing.filed_by_provider_id
-    ):
-        return
-    raise PermissionDenied
 
 
 def _lock(filing: Filing) -> Filing:
@@ -122,7 +102,7 @@ def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
     checked on submission (and shown by the wizard as the owner goes).
     """
     locked = _lock(filing)
-    _check_actor(locked, by)
+    rules.check_actor(locked, by)
     if locked.status not in EDITABLE_STATUSES:
         raise FilingError(
             _("A filing that is %(status)s cannot be changed.")
@@ -142,7 +122,7 @@ def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
 def filing_discard_changes(*, filing: Filing, by) -> Filing:
     """Forget the saved, unsubmitted changes: the submitted (or approved) data stays."""
     locked = _lock(filing)
-    _check_actor(locked, by)
+    rules.check_actor(locked, by)
     FilingDraft.objects.filter(filing=locked).delete()
     return locked
 
@@ -157,7 +137,7 @@ def filing_submit(*, filing: Filing, by) -> Filing:
     ``FilingInvalid`` with every problem at once.
     """
     locked = _lock(filing)
-    _check_actor(locked, by)
+    rules.check_actor(locked, by)
     if locked.status not in SUBMITTABLE_STATUSES:
         raise FilingError(
             _("A filing that is %(status)s cannot be submitted.")
@@ -194,7 +174,7 @@ def filing_apply_revocation(*, filing: Filing, by, reason: str) -> Filing:
     ``application_open``) while another application is open, (``invalid_state``) unless the
     filing is approved, ``FilingInvalid`` for a missing or too long reason."""
     locked = _lock(filing)
-    _check_actor(locked, by)
+    rules.check_actor(locked, by)
     refuse_second(open_application(locked))
     if locked.status not in REVOCABLE_STATUSES:
         if locked.status in (Filing.Status.AMENDMENT_PENDING, Filing.Status.REVOCATION_PENDING):
@@ -256,31 +236,49 @@ def _approved_state(filing: Filing) -> tuple[FilingVersion | None, FilingVersion
 
 @transaction.atomic
 def filing_withdraw(*, filing: Filing, by) -> Filing:
-    """Withdraw the application still waiting for the bureau (SPEC §12): an amendment
-    (``amendment_pending``) or an application for revocation (``revocation_pending``).
+    """Withdraw the open application before its decision (SPEC §12), at whatever stage it is:
+    the provider's first review, the SMS verification, returned, or at the bureau.
 
-    The record is left as it was before the application: ``approved``, with the approved data
-    in the working copy (it stayed public throughout) and the review bookkeeping of the
-    approved submission. A withdrawn amendment stays in the version history; its conflicts,
-    and the notices of its claims on other filings, are closed. Unsubmitted changes the owner
-    saved meanwhile are kept. The open application is closed as ``withdrawn``. Audited as
-    ``filing.withdraw``. Raises ``FilingError`` (code ``invalid_state``)
-    for any other status, ``PermissionDenied`` for anyone but the owner or its provider.
+    The record is left as it was before the application. A record approved before goes back
+    to ``approved``, with the approved data in the working copy (it stayed public throughout)
+    and the review bookkeeping of the approved submission; a first filing goes back to
+    ``draft``, keeping everything typed as its working copy. A withdrawn submission stays in
+    the version history; its conflicts, and the notices of its claims on other filings, are
+    closed. Unsubmitted changes the owner saved meanwhile are kept. The open application is
+    closed as ``withdrawn``. Audited as ``filing.withdraw``. Raises ``FilingError`` (code
+    ``invalid_state``) when nothing is open, ``PermissionDenied`` for anyone but the owner or
+    its provider.
     """
     locked = _lock(filing)
-    _check_actor(locked, by)
+    rules.check_actor(locked, by)
     if locked.status not in WITHDRAWABLE_STATUSES:
         raise FilingError(
             _(
-                "Only an amendment or an application for revocation that is waiting for the "
-                "bureau can be withdrawn; this filing is %(status)s."
+                "Only an application that is not yet decided can be withdrawn; this filing is "
+                "%(status)s."
             )
-            % {"status": _status_label(locked.status)}
+            % {"status": _status_label(locked.status)},
+            code="invalid_state",
         )
     before = {"status": locked.status, "review_deadline": locked.review_deadline}
-    kind = "amendment" if locked.status == Filing.Status.AMENDMENT_PENDING else "revocation"
-    approved, submission = _approved_state(locked)
-    if kind == "amendment":
+    application = open_application(locked)
+    if application is not None:
+        kind = application.kind
+    elif locked.status == Filing.Status.REVOCATION_PENDING:
+        kind = Application.Kind.REVOCATION
+    else:
+        kind = Application.Kind.AMENDMENT if locked.is_filed else Application.Kind.NEW
+    if kind == Application.Kind.REVOCATION:
+        locked.revocation_reason = ""
+        approved, _submission = _approved_state(locked)
+    elif locked.first_approved_at is None:
+        approved = None
+        locked.submitted_at = None
+        locked.submitted_by = None
+        close_own_conflicts(filing=locked)
+        locked.refresh_from_db(fields=["has_open_conflicts"])
+    else:
+        approved, submission = _approved_state(locked)
         if approved is not None:
             filing_working_copy_replace(filing=locked, data=approved.data)
         if submission is not None:
@@ -288,13 +286,11 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
             locked.submitted_by = submission.created_by
         close_own_conflicts(filing=locked)
         locked.refresh_from_db(fields=["has_open_conflicts"])
-    else:
-        locked.revocation_reason = ""
     deadline = (approved.data.get("review_deadline") if approved is not None else None) or None
     locked.review_deadline = date.fromisoformat(deadline) if deadline else None
-    locked.status = Filing.Status.APPROVED
+    locked.status = Filing.Status.APPROVED if locked.is_filed else Filing.Status.DRAFT
     locked.save()
-    application = application_close(
+    closed = application_close(
         filing=locked, outcome=Application.Outcome.WITHDRAWN, by=by, at=timezone.now()
     )
     audit(
@@ -306,7 +302,7 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
             "status": locked.status,
             "review_deadline": locked.review_deadline,
             "withdrawn": kind,
-            "application": application.pk if application else None,
+            "application": closed.pk if closed else None,
         },
         province=locked.province,
     )
@@ -371,7 +367,7 @@ def _sniff(file) -> tuple[str, str] | None:
 def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
     """Keep a pre-approval document: PDF, JPEG or PNG by content, at most UPLOAD_MAX_BYTES."""
     locked = _lock(filing)
-    _check_actor(locked, by)
+    rules.check_actor(locked, by)
     if locked.status not in EDITABLE_STATUSES:
         raise FilingError(
             _("A filing that is %(status)s cannot be changed.")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +28,6 @@ from beian.delivery import Email, queue_emails
 from beian.models import AuditLog, Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key
-from beian.workdays import add_working_days
 
 from .applications import Opening, applications_open_many, first_review_provider
 from .conflicts import detect_conflicts_many
@@ -43,15 +42,14 @@ from .models import (
     Website,
 )
 from .serializers import filing_as_json, filing_rows_as_json
+from .stages import (
+    Moves,
+    data_digest,
+    moves_send,
+    next_stage,
+    submission_deadline,
+)
 from .validation import OTHER, coerce_data
-
-REVIEW_WORKING_DAYS = 20
-
-
-def submission_deadline(submitted_at: datetime) -> date:
-    """The 20th working day after the submission date in Asia/Shanghai (Q1)."""
-    return add_working_days(timezone.localdate(submitted_at), REVIEW_WORKING_DAYS)
-
 
 # The working copy ----------------------------------------------------------------------------
 
@@ -202,9 +200,10 @@ class Submission:
     - ``also_audit``: the caller's own audit row for the submitted filing (an import's
       ``provider.import_client``), given the filing once it has its pk; written in the same
       insert as the submission's.
+    - ``checklist``: what the submitting provider attests it checked (an import row's).
 
     ``kind`` says which application this is; ``filing_submit_many`` decides from it where
-    the filing goes next (``STATUS_AFTER_SUBMISSION``).
+    the filing goes next (``stages.next_stage``).
     """
 
     NEW = Application.Kind.NEW.value
@@ -215,6 +214,9 @@ class Submission:
     data: dict[str, Any]
     draft: FilingDraft | None = None
     also_audit: Callable[[Filing], AuditLog] | None = None
+    # What the provider submitting for its client checked (``stages.CHECKLIST`` codes): a
+    # filing its own first-reviewing provider submits has passed that review (SPEC §12).
+    checklist: list[str] | None = None
 
     @property
     def is_new(self) -> bool:
@@ -229,13 +231,6 @@ class Submission:
         return self.AMENDMENT if self.filing.first_approved_at is not None else self.NEW
 
 
-# Where a submission of each kind waits (SPEC §3).
-STATUS_AFTER_SUBMISSION = {
-    Submission.NEW: Filing.Status.PENDING_REVIEW,
-    Submission.AMENDMENT: Filing.Status.AMENDMENT_PENDING,
-}
-
-
 def _approved_websites(filing: Filing) -> list[dict[str, Any]] | None:
     """The websites of the filing's last approved version (SPEC §10 shape), or None."""
     approved = (
@@ -247,38 +242,69 @@ def _approved_websites(filing: Filing) -> list[dict[str, Any]] | None:
     return approved.get("websites") if approved else None
 
 
-def _open_applications(
+def _openings(
     submissions: list[Submission], new: set[int], *, now: datetime
-) -> list[Application]:
-    """Each submission's open application (SPEC §12), in order: opened, or updated for a
-    submission again before the decision. New filings cost one insert for the whole list; an
-    amendment reads its approved websites to find the accesses it changes."""
+) -> tuple[list[Opening], dict[int, Application]]:
+    """Each submission's application to open or update (SPEC §12), in order, with the stage
+    it enters, and the open applications of the filings saved before (by filing id).
+
+    The first review is skipped when the provider that reviews it submits it (an import, or
+    its staff for a client), and when the data is what that provider passed before (submitted
+    again unchanged after a lapsed SMS verification)."""
+    saved = [s.filing.pk for i, s in enumerate(submissions) if i not in new]
+    existing = (
+        {a.filing_id: a for a in Application.objects.filter(filing_id__in=saved, closed_at=None)}
+        if saved
+        else {}
+    )
     openings = []
     for submission in submissions:
-        filing = submission.filing
+        filing, by = submission.filing, submission.by
         approved = _approved_websites(filing) if submission.kind == Submission.AMENDMENT else None
+        provider_id = first_review_provider(submission.kind, submission.data["websites"], approved)
+        digest = data_digest(coerce_data(submission.data))
+        before = existing.get(filing.pk)
+        by_provider = (
+            provider_id is not None
+            and by.role == by.Role.PROVIDER
+            and by.provider_id == provider_id
+        )
+        passed_before = (
+            before is not None
+            and before.kind == submission.kind
+            and before.provider_id == provider_id
+            and bool(before.passed_digest)
+            and before.passed_digest == digest
+        )
         openings.append(
             Opening(
                 filing=filing,
                 kind=submission.kind,
-                status=filing.status,
-                provider_id=first_review_provider(
-                    submission.kind, submission.data["websites"], approved
+                status=next_stage(
+                    submission.kind,
+                    provider_id=provider_id,
+                    provider_passed=by_provider or passed_before,
                 ),
-                by=submission.by,
+                provider_id=provider_id,
+                by=by,
                 at=now,
+                passed_by=by if by_provider else None,
+                checklist=submission.checklist,
+                digest=digest,
             )
         )
-    maybe_open = [s.filing.pk for i, s in enumerate(submissions) if i not in new]
-    return applications_open_many(openings, maybe_open=maybe_open)
+    return openings, existing
 
 
-def _mark_submitted(submission: Submission, *, now: datetime, deadline: date) -> None:
+def _mark_submitted(submission: Submission, opening: Opening, *, now: datetime) -> None:
     filing = submission.filing
-    filing.status = STATUS_AFTER_SUBMISSION[submission.kind]
+    filing.status = opening.status
     filing.submitted_at = now
     filing.submitted_by = submission.by
-    filing.review_deadline = deadline
+    # The bureau's 20 working days count from arrival at the bureau (Q1, SPEC §12).
+    filing.review_deadline = (
+        submission_deadline(now) if opening.status in Filing.OPEN_STATUSES else None
+    )
     filing.rejection_reason = ""
 
 
@@ -386,6 +412,7 @@ def _owner_emails(submissions: list[Submission], conflicts: list[list[Conflict]]
     for submission, found in zip(submissions, conflicts, strict=True):
         filing = submission.filing
         owner = filing.owner
+        at_bureau = filing.status in Filing.OPEN_STATUSES
         context = {
             "filing": filing,
             "owner": owner,
@@ -394,17 +421,19 @@ def _owner_emails(submissions: list[Submission], conflicts: list[list[Conflict]]
             # import runs in English).
             "status_label": Filing.Status(filing.status).label,
             # ISO dates read the same in every language.
-            "review_deadline": filing.review_deadline.isoformat(),
+            "review_deadline": filing.review_deadline.isoformat() if at_bureau else "",
             "province": filing.province,
         }
-        emails.append(
-            Email(
-                to=owner.email,
-                template="filing_submitted",
-                context=context,
-                language=owner.language,
+        if at_bureau:
+            # A stage before the bureau is told by the move's own email (``filings.stages``).
+            emails.append(
+                Email(
+                    to=owner.email,
+                    template="filing_submitted",
+                    context=context,
+                    language=owner.language,
+                )
             )
-        )
         if found:
             emails.append(
                 Email(
@@ -423,10 +452,11 @@ def filing_submit_many(submissions: list[Submission]) -> list[Filing]:
     """Submit each filing of ``submissions``, in order, for review; their checks (who, which
     status, valid data) are the caller's. Returns the filings, in order.
 
-    Each filing gets ``data`` as its working copy (saved changes consumed), the status its
-    kind leads to (``pending_review``, or ``amendment_pending`` while approved data stays
-    public), its submission time and the review deadline 20 working days on (Q1; submitting
-    again restarts it, Q19), its open application (opened, or updated when submitted again
+    Each filing gets ``data`` as its working copy (saved changes consumed), the first stage
+    its application enters (``stages.next_stage``: the provider's first review, the SMS
+    verification, or the bureau's ``pending_review`` / ``amendment_pending``, approved data
+    staying public meanwhile), its submission time, the bureau's deadline 20 working days on
+    when it reaches the bureau (Q1; submitting again restarts it, Q19), its open application (opened, or updated when submitted again
     before the decision; SPEC §12), its conflicts (Q17), a ``submitted`` version, a
     ``filing.submit`` audit row and the owner's emails, sent after commit. Raises
     ``FilingError`` (``application_open``) for a filing with an open application of another
@@ -437,21 +467,25 @@ def filing_submit_many(submissions: list[Submission]) -> list[Filing]:
     if not submissions:
         return []
     now = timezone.now()
-    deadline = submission_deadline(now)
     new = {i for i, s in enumerate(submissions) if s.is_new}
+    openings, existing = _openings(submissions, new, now=now)
     befores = []
-    for i, submission in enumerate(submissions):
+    for i, (submission, opening) in enumerate(zip(submissions, openings, strict=True)):
         filing = submission.filing
         befores.append({"status": filing.status, "review_deadline": filing.review_deadline})
-        _mark_submitted(submission, now=now, deadline=deadline)
+        _mark_submitted(submission, opening, now=now)
         if i not in new:
             filing_working_copy_replace(filing=filing, data=submission.data)
             if submission.draft is not None:
                 submission.draft.delete()
     rows = _new_working_copies(submissions, new)
-    applications = _open_applications(submissions, new, now=now)
+    moves = Moves()
+    applications = applications_open_many(openings, existing=existing, moves=moves)
     conflicts = _new_conflicts(submissions, new)
     versions = _versions(submissions, rows, conflicts, applications)
     _audit(submissions, befores, versions, applications)
     _owner_emails(submissions, conflicts)
+    # Reaching the bureau on submission is told by the submission's own email.
+    moves.moved = [(a, f) for a, f in moves.moved if f.status not in Filing.OPEN_STATUSES]
+    moves_send(moves)
     return [s.filing for s in submissions]

@@ -49,6 +49,15 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _sms_verification(request, settings):
+    """Tests of the bureau's side, the owner's data and the providers' services run as a
+    deployment without the SMS verification (``FILING_SMS_VERIFICATION`` off): a submission
+    that names no registered provider reaches the bureau at once. Tests marked ``stages``
+    run with the default, the verification on (SPEC §12)."""
+    settings.FILING_SMS_VERIFICATION = request.node.get_closest_marker("stages") is not None
+
+
+@pytest.fixture(autouse=True)
 def _english_off(settings):
     settings.LANGUAGE_CODE = "zh-hans"
 

@@ -1,0 +1,622 @@
+"""The stages an application passes before the bureau (SPEC §12): the access provider's first
+review (初审), the responsible person's SMS verification (短信核验), and a return to the owner.
+
+Where an application goes next is one table here (``next_stage``), read by the submission
+(``filings.submission``), the provider's decision, the verification and the beat's sweep of
+lapsed codes::
+
+    submit ──▶ provider_review ──pass──▶ verification ──code──▶ pending_review | amendment_pending
+               (a registered     │          (new, amendment,        | revocation_pending (bureau)
+                provider named)  │           new_access; on by        ▲
+                                 │           FILING_SMS_VERIFICATION) │ (no provider, no check)
+                                 └─return─▶ returned ◀──lapsed─────┘
+                                            (edit, submit again, or withdraw)
+
+Every move sets the filing's status and the application's together (they are the same while
+it is open), writes an audit row, and tells the people whose move it now is: the provider's
+contact, the responsible person's mobile (the code), the owner (email, and SMS when the owner
+must act).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from beian import limits
+from beian.audit import audit, audit_entry
+from beian.delivery import Email, Sms, queue_emails, queue_sms_many
+from beian.models import AuditLog
+from beian.normalforms.certificates import compact
+from beian.normalforms.mobiles import normalize_mobile
+from beian.workdays import add_working_days
+
+from . import rules
+from .errors import FilingError, FilingInvalid
+from .models import Application, Filing
+
+Kind = Application.Kind
+Status = Filing.Status
+
+REVIEW_WORKING_DAYS = 20
+
+# What the provider's staff confirm they checked in the first review (初审), in the order the
+# console lists them.
+CHECKLIST: tuple[tuple[str, Any], ...] = (
+    (
+        "sponsor_identity",
+        gettext_lazy("The sponsor's certificate was checked against the original"),
+    ),
+    (
+        "principal_identity",
+        gettext_lazy("The responsible person was identified (photo or face check)"),
+    ),
+    ("domains", gettext_lazy("The domains are registered in the sponsor's real name")),
+    ("access", gettext_lazy("The access (server location, IP addresses) is at this provider")),
+    ("documents", gettext_lazy("The pre-approval documents were seen, where required")),
+    ("content", gettext_lazy("The website names and services agree with the rules")),
+)
+CHECKLIST_CODES = tuple(code for code, _label in CHECKLIST)
+
+# The kinds whose responsible person confirms by SMS, and where each kind waits for the bureau.
+VERIFIED_KINDS = frozenset({Kind.NEW, Kind.AMENDMENT, Kind.NEW_ACCESS})
+BUREAU_STATUS = {
+    Kind.NEW: Status.PENDING_REVIEW,
+    Kind.REVOCATION: Status.REVOCATION_PENDING,
+}
+
+# The field of the filing JSON a lapsed verification is returned on.
+VERIFICATION_FIELD = "sponsor.principal.mobile"
+
+
+def bureau_status(kind: str) -> str:
+    """The status an application of ``kind`` waits in at the bureau (SPEC §12)."""
+    return BUREAU_STATUS.get(kind, Status.AMENDMENT_PENDING)
+
+
+def next_stage(kind: str, *, provider_id: int | None, provider_passed: bool) -> str:
+    """Where an application of ``kind`` goes once the steps before are done (SPEC §12): the
+    named provider's first review unless it is passed; then the SMS verification for the
+    kinds that have one while ``FILING_SMS_VERIFICATION`` is on; then the bureau."""
+    if provider_id is not None and not provider_passed:
+        return Status.PROVIDER_REVIEW
+    if kind in VERIFIED_KINDS and settings.FILING_SMS_VERIFICATION:
+        return Status.VERIFICATION
+    return bureau_status(kind)
+
+
+def submission_deadline(submitted_at: dt.datetime) -> dt.date:
+    """The 20th working day after the day ``submitted_at`` (Asia/Shanghai) falls on (Q1)."""
+    return add_working_days(timezone.localdate(submitted_at), REVIEW_WORKING_DAYS)
+
+
+def provider_deadline(arrived_at: dt.datetime) -> dt.date:
+    """The provider's deadline for a first review: ``PROVIDER_REVIEW_WORKING_DAYS`` working
+    days after the day of arrival (Asia/Shanghai)."""
+    return add_working_days(timezone.localdate(arrived_at), settings.PROVIDER_REVIEW_WORKING_DAYS)
+
+
+def data_digest(data: dict[str, Any]) -> str:
+    """The SHA-256 hex digest of filing data in the SPEC §10 shape, independent of key order."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Entering a stage -----------------------------------------------------------------------------
+
+
+@dataclass
+class Moves:
+    """What entering stages leaves to send once the rows are saved: the SMS codes (to the
+    responsible person), and the notices of each move (owner, provider)."""
+
+    codes: list[tuple[Application, Filing, str]] = field(default_factory=list)
+    moved: list[tuple[Application, Filing]] = field(default_factory=list)
+
+
+def _code_hash(*, filing_id: int, mobile: str, code: str) -> str:
+    # Keyed with SECRET_KEY and bound to the filing and the mobile it was sent to.
+    value = f"{filing_id}:{mobile}:{code}"
+    return salted_hmac("filings.verification", value, algorithm="sha256").hexdigest()
+
+
+def enter_stage(
+    application: Application, filing: Filing, status: str, *, now: dt.datetime, moves: Moves
+) -> None:
+    """Move an open ``application`` and its ``filing`` to ``status``, unsaved: the stage's
+    clock (the provider's deadline, the code's lapse, or the bureau's 20 working days from
+    arrival, Q1), and, entering ``verification``, a new code for the responsible person
+    (added to ``moves`` with the move itself; the caller saves, then calls ``moves_send``)."""
+    application.status = status
+    filing.status = status
+    application.stage_entered_at = now
+    application.verification_code_hash = ""
+    application.verification_expires_at = None
+    application.verification_tries = 0
+    application.provider_deadline = None
+    filing.review_deadline = None
+    if status == Status.PROVIDER_REVIEW:
+        application.provider_deadline = provider_deadline(now)
+    elif status == Status.VERIFICATION:
+        # The filing's pk is needed for the code's hash; a new filing gets it from its insert.
+        moves.codes.append((application, filing, f"{secrets.randbelow(1_000_000):06d}"))
+        application.verification_mobile = filing.principal_mobile
+        application.verification_sent_at = now
+        application.verification_expires_at = now + dt.timedelta(
+            hours=settings.FILING_VERIFICATION_HOURS
+        )
+    elif status in Filing.OPEN_STATUSES:
+        application.reached_bureau_at = now
+        filing.review_deadline = submission_deadline(now)
+    moves.moved.append((application, filing))
+
+
+def codes_hash(moves: Moves) -> None:
+    """Set the hash of each code of ``moves`` once its filing has its pk."""
+    for application, filing, code in moves.codes:
+        application.verification_code_hash = _code_hash(
+            filing_id=filing.pk, mobile=application.verification_mobile, code=code
+        )
+
+
+def _verification_url() -> str:
+    return f"{settings.PORTAL_URL}/verification/"
+
+
+def moves_send(moves: Moves) -> None:
+    """Queue what ``moves`` leaves to send, after the rows are saved: each code by SMS to the
+    responsible person (a send the system starts is never held back by the resend limits,
+    SPEC §12), and each move's notice to the owner and, for a first review, to the provider."""
+    hours = settings.FILING_VERIFICATION_HOURS
+    sms = [
+        Sms(
+            to=application.verification_mobile,
+            template="verification_code",
+            context={
+                "code": code,
+                "sponsor_name": filing.sponsor_name,
+                "hours": hours,
+                "url": _verification_url(),
+            },
+            language=filing.owner.language,
+        )
+        for application, filing, code in moves.codes
+    ]
+    emails = []
+    for application, filing in moves.moved:
+        emails.extend(_move_emails(application, filing))
+        if application.status == Status.RETURNED:
+            sms.append(
+                Sms(
+                    to=filing.owner.mobile,
+                    template="application_returned",
+                    context={"sponsor_name": filing.sponsor_name},
+                    language=filing.owner.language,
+                )
+            )
+    queue_sms_many(sms)
+    queue_emails(emails)
+
+
+def _move_emails(application: Application, filing: Filing) -> list[Email]:
+    """The owner's email for one move (a move to the bureau on submission is told by the
+    submission's own email), and the provider's when its first review is asked."""
+    owner = filing.owner
+    context = {
+        "owner": owner,
+        "sponsor_name": filing.sponsor_name,
+        "kind_label": Kind(application.kind).label,
+        "status": application.status,
+        "status_label": Status(application.status).label,
+        "provider_name": application.provider.name if application.provider_id else "",
+        "provider_deadline": application.provider_deadline,
+        "verification_expires_at": application.verification_expires_at,
+        "review_deadline": filing.review_deadline,
+        "province": filing.province,
+        "returns": application.returns,
+        "verification_url": _verification_url(),
+    }
+    emails = [
+        Email(
+            to=owner.email, template="application_moved", context=context, language=owner.language
+        )
+    ]
+    if application.status == Status.PROVIDER_REVIEW and application.provider_id:
+        emails.append(
+            Email(
+                to=application.provider.email, template="provider_review_waiting", context=context
+            )
+        )
+    return emails
+
+
+def _save(application: Application, filing: Filing) -> None:
+    filing.save(update_fields=["status", "review_deadline", "updated_at"])
+    application.save()
+
+
+# The provider's first review ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """An uploaded verification record (核验单), already checked by content."""
+
+    file: Any
+    content_type: str
+    sha256: str
+
+
+def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
+    filing = (
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("owner", "province")
+        .filter(pk=filing_id)
+        .first()
+    )
+    application = (
+        Application.objects.select_for_update()
+        .select_related("provider")
+        .filter(filing_id=filing_id, closed_at__isnull=True)
+        .first()
+        if filing is not None
+        else None
+    )
+    if filing is None or application is None or application.status != status:
+        raise FilingError(
+            _("This application is not waiting at this stage any more."), code="invalid_state"
+        )
+    return filing, application
+
+
+def _clean_returns(returns: list[dict[str, Any]] | None, reason: str) -> list[dict[str, str]]:
+    """The per-field reasons of a return, checked: each a dotted path into the filing JSON and
+    a reason; a reason alone is returned on the whole application (field ``""``)."""
+    errors: dict[str, list[str]] = {}
+    cleaned: list[dict[str, str]] = []
+    for i, item in enumerate(returns or []):
+        path = str((item or {}).get("field") or "").strip()
+        why = str((item or {}).get("reason") or "").strip()
+        if not why:
+            errors[f"returns.{i}.reason"] = [_("Say what is wrong with this field.")]
+        elif len(why) > 500:
+            errors[f"returns.{i}.reason"] = [
+                _("Use at most %(limit)d characters.") % {"limit": 500}
+            ]
+        if not path or len(path) > 100:
+            errors[f"returns.{i}.field"] = [_("Name the field this reason is about.")]
+        cleaned.append({"field": path, "reason": why})
+    reason = (reason or "").strip()
+    if reason:
+        cleaned.append({"field": "", "reason": reason[:1000]})
+    if not cleaned and not errors:
+        errors["reason"] = [_("Say why the application is returned, on each field concerned.")]
+    if errors:
+        raise FilingInvalid(errors)
+    return cleaned
+
+
+@transaction.atomic
+def provider_decide(
+    *,
+    filing_id: int,
+    by: User,
+    action: str,
+    reason: str = "",
+    returns: list[dict[str, Any]] | None = None,
+    checklist: list[str] | None = None,
+    record: Record | None = None,
+) -> Filing:
+    """The access provider's first review (初审, SPEC §12) of the application of filing
+    ``filing_id``: ``action`` ``"pass"`` sends it on (``next_stage``), ``"return"`` gives it
+    back to the owner with ``returns`` (``[{field, reason}]``, field a dotted path into the
+    filing JSON) and/or a general ``reason``.
+
+    Passing needs every ``CHECKLIST`` code ticked and a verification ``record``, unless the
+    application already has one. Raises ``PermissionDenied`` unless ``by`` is active staff of
+    the provider named, ``FilingError`` (``invalid_state``) when it is not waiting for the
+    first review (a second click, or another staff member deciding first), ``FilingInvalid``
+    with every problem at once. Audited as ``application.provider_pass`` / ``_return``.
+    """
+    if by is None or not by.is_active or by.role != User.Role.PROVIDER or by.provider_id is None:
+        raise PermissionDenied
+    filing, application = _locked_at(filing_id, Status.PROVIDER_REVIEW)
+    if application.provider_id != by.provider_id:
+        raise PermissionDenied
+    now = timezone.now()
+    before = {"status": filing.status}
+    moves = Moves()
+    if action == "pass":
+        ticked = [c for c in CHECKLIST_CODES if c in set(checklist or [])]
+        errors: dict[str, list[str]] = {}
+        if len(ticked) != len(CHECKLIST_CODES):
+            errors["checklist"] = [_("Confirm every check of the list before you pass it on.")]
+        if record is None and not application.provider_record:
+            errors["record"] = [_("Upload the verification record (a PDF or a photo).")]
+        if errors:
+            raise FilingInvalid(errors)
+        if record is not None:
+            application.provider_record.save(
+                f"{record.sha256}{_extension(record.content_type)}", record.file, save=False
+            )
+            application.provider_record_type = record.content_type
+            application.provider_record_sha256 = record.sha256
+        application.provider_checklist = ticked
+        application.provider_passed_at = now
+        application.provider_passed_by = by
+        application.passed_digest = _working_copy_digest(filing)
+        application.returns = []
+        enter_stage(
+            application,
+            filing,
+            next_stage(application.kind, provider_id=application.provider_id, provider_passed=True),
+            now=now,
+            moves=moves,
+        )
+        action_name = "application.provider_pass"
+    elif action == "return":
+        application.returns = _clean_returns(returns, reason)
+        application.returned_at = now
+        enter_stage(application, filing, Status.RETURNED, now=now, moves=moves)
+        action_name = "application.provider_return"
+    else:
+        raise FilingInvalid({"action": [_('Choose "pass" or "return".')]})
+    _save(application, filing)
+    codes_hash(moves)
+    if moves.codes:
+        application.save(update_fields=["verification_code_hash"])
+    moves_send(moves)
+    audit(
+        actor=by,
+        action=action_name,
+        target=filing,
+        before=before,
+        after={
+            "status": filing.status,
+            "application": application.pk,
+            "returns": application.returns,
+            "checklist": application.provider_checklist,
+        },
+        province=filing.province,
+    )
+    return filing
+
+
+def _extension(content_type: str) -> str:
+    return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
+        content_type, ""
+    )
+
+
+def _working_copy_digest(filing: Filing) -> str:
+    from .serializers import working_copy_data
+
+    return data_digest(working_copy_data(filing))
+
+
+# The SMS verification -------------------------------------------------------------------------
+
+
+def _id_last6(value: str) -> str:
+    return compact(value)[-6:]
+
+
+class VerificationProblem(Exception):
+    """The verification failed: ``errors`` by field, as the page and the API show them."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _mismatch() -> VerificationProblem:
+    return VerificationProblem(
+        {
+            "code": [
+                _(
+                    "The mobile number, the code and the last 6 characters of the certificate "
+                    "number do not match a verification waiting for them. Check all three; "
+                    "after 5 wrong tries the code stops working and the owner asks for a new one."
+                )
+            ]
+        }
+    )
+
+
+def _clean_verification(mobile: str, code: str, id_last6: str) -> tuple[str, str, str]:
+    errors: dict[str, list[str]] = {}
+    try:
+        mobile = normalize_mobile(mobile)
+    except ValidationError as exc:
+        errors["mobile"] = list(exc.messages)
+    code = "".join(str(code or "").split())
+    if not (len(code) == 6 and code.isdigit()):
+        errors["code"] = [_("Enter the 6 digits of the code in the SMS.")]
+    last6 = compact(str(id_last6 or ""))
+    if len(last6) != 6:
+        errors["id_last6"] = [_("Enter the last 6 characters of the certificate number.")]
+    if errors:
+        raise VerificationProblem(errors)
+    return mobile, code, last6
+
+
+def verification_confirm(*, mobile: str, code: str, id_last6: str, ip: str | None) -> Filing:
+    """The responsible person confirms an SMS verification (短信核验, SPEC §12): ``mobile``
+    (any way of writing it), the 6-digit ``code``, the last 6 characters of their certificate
+    number. The application then reaches the bureau, whose 20 working days start today (Q1).
+
+    Every try counts per client address (``FILING_VERIFICATION_TRIES_PER_IP``); a wrong one
+    counts on every live code of that mobile, which stops working after
+    ``FILING_VERIFICATION_MAX_TRIES``. Raises ``VerificationProblem`` with field errors (a
+    malformed value on its field; any mismatch as one message on ``code``, saying nothing of
+    which part failed), ``limits.RateLimited`` when the address has tried too often.
+    """
+    mobile, code, last6 = _clean_verification(mobile, code, id_last6)
+    limits.take(limits.Charge("verification-from", ip or "unknown"))
+    now = timezone.now()
+    live = list(
+        Application.objects.filter(
+            closed_at__isnull=True,
+            status=Status.VERIFICATION,
+            verification_mobile=mobile,
+            verification_expires_at__gt=now,
+            verification_tries__lt=settings.FILING_VERIFICATION_MAX_TRIES,
+        )
+        .select_related("filing")
+        .order_by("id")
+    )
+    for application in live:
+        filing = application.filing
+        expected = _code_hash(filing_id=filing.pk, mobile=mobile, code=code)
+        if constant_time_compare(expected, application.verification_code_hash) and (
+            constant_time_compare(_id_last6(filing.principal_id_number), last6)
+        ):
+            with transaction.atomic():
+                # The filing first, then its application, as every other move locks them.
+                locked, application = _locked_at(filing.pk, Status.VERIFICATION)
+                if application.verification_code_hash != expected:
+                    break
+                return _verified(application, locked, now=now)
+    if live:
+        Application.objects.filter(pk__in=[a.pk for a in live]).update(
+            verification_tries=F("verification_tries") + 1
+        )
+    raise _mismatch()
+
+
+def _verified(application: Application, filing: Filing, *, now: dt.datetime) -> Filing:
+    moves = Moves()
+    application.verified_at = now
+    enter_stage(application, filing, bureau_status(application.kind), now=now, moves=moves)
+    _save(application, filing)
+    moves_send(moves)
+    audit(
+        actor=None,
+        action="application.verified",
+        target=filing,
+        before={"status": Status.VERIFICATION},
+        after={
+            "status": filing.status,
+            "review_deadline": filing.review_deadline,
+            "application": application.pk,
+        },
+        province=filing.province,
+    )
+    return filing
+
+
+@transaction.atomic
+def verification_resend(*, filing: Filing, by: User, ip: str | None) -> Filing:
+    """A new SMS code for the application waiting for verification, asked by the owner (or
+    its provider): the old code stops working and the 24 hours start again. Counted under the
+    code limits (``ACCOUNTS_CODE_RATE_PER_RECIPIENT`` per mobile, ``…_PER_IP``); raises
+    ``accounts.services.CodeRateLimited`` beyond them, ``FilingError`` (``invalid_state``)
+    when nothing waits for verification, ``PermissionDenied`` for anyone else."""
+    from accounts.services import code_send_take
+
+    locked, application = _locked_at(filing.pk, Status.VERIFICATION)
+    rules.check_actor(locked, by)
+    code_send_take(destinations=[locked.principal_mobile], ip=ip)
+    now = timezone.now()
+    moves = Moves()
+    enter_stage(application, locked, Status.VERIFICATION, now=now, moves=moves)
+    moves.moved.clear()  # the owner asked: a new code, no notice of a move
+    codes_hash(moves)
+    _save(application, locked)
+    moves_send(moves)
+    audit(
+        actor=by,
+        action="application.verification_resend",
+        target=locked,
+        after={"application": application.pk, "expires": application.verification_expires_at},
+        province=locked.province,
+    )
+    return locked
+
+
+def verification_lapse_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Return every application whose SMS verification lapsed (``verification_expires_at``
+    passed; a code that used up its tries waits for a new one until then): ``returned``, with the reason on the
+    responsible person's mobile, the owner told by SMS and email how to send it again.
+    Safe to run again and side by side (rows locked, skipped when taken). Returns how many
+    were returned. The beat runs it every few minutes."""
+    now = now or timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Application.objects.select_for_update(skip_locked=True)
+                .filter(
+                    closed_at__isnull=True,
+                    status=Status.VERIFICATION,
+                    verification_expires_at__lte=now,
+                )
+                .select_related("filing", "filing__owner", "filing__province", "provider")
+                .order_by("verification_expires_at", "id")[:limit]
+            )
+            if not batch:
+                return done
+            moves = Moves()
+            entries: list[AuditLog] = []
+            for application in batch:
+                filing = application.filing
+                application.returns = [
+                    {
+                        "field": VERIFICATION_FIELD,
+                        "reason": str(
+                            _(
+                                "The responsible person did not confirm the SMS code within "
+                                "%(hours)d hours. Check the mobile number, then submit the "
+                                "application again to get a new code."
+                            )
+                            % {"hours": settings.FILING_VERIFICATION_HOURS}
+                        ),
+                    }
+                ]
+                application.returned_at = now
+                enter_stage(application, filing, Status.RETURNED, now=now, moves=moves)
+                entries.append(
+                    audit_entry(
+                        actor=None,
+                        action="application.verification_lapsed",
+                        target=filing,
+                        before={"status": Status.VERIFICATION},
+                        after={"status": Status.RETURNED, "application": application.pk},
+                        province=filing.province,
+                    )
+                )
+            for application in batch:
+                application.filing.updated_at = now
+            Filing.objects.bulk_update(
+                [a.filing for a in batch], ["status", "review_deadline", "updated_at"]
+            )
+            Application.objects.bulk_update(
+                batch,
+                [
+                    "status",
+                    "stage_entered_at",
+                    "returns",
+                    "returned_at",
+                    "verification_code_hash",
+                    "verification_expires_at",
+                    "verification_tries",
+                    "provider_deadline",
+                ],
+            )
+            AuditLog.objects.bulk_create(entries)
+            moves_send(moves)
+            done += len(batch)
