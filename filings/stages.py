@@ -269,7 +269,7 @@ def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
         .first()
     )
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("provider")
         .filter(filing_id=filing_id, closed_at__isnull=True)
         .first()
@@ -559,7 +559,7 @@ def verification_lapse_due(*, now: dt.datetime | None = None, limit: int = 500) 
     while True:
         with transaction.atomic():
             batch = list(
-                Application.objects.select_for_update(skip_locked=True)
+                Application.objects.select_for_update(skip_locked=True, of=("self", "filing"))
                 .filter(
                     closed_at__isnull=True,
                     status=Status.VERIFICATION,

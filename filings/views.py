@@ -399,7 +399,11 @@ def submitted(request):
     filing = selectors.owner_filing(request.user)
     if filing is None or filing.submitted_at is None:
         return redirect("filings:task_list")
-    return render(request, "filings/submitted.html", {"filing": filing})
+    return render(
+        request,
+        "filings/submitted.html",
+        {"filing": filing, "application": open_application(filing)},
+    )
 
 
 @owner_page

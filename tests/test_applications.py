@@ -76,7 +76,7 @@ def submitted(*, provider=None, domain="example.cn", owner=None):
 
 
 def approved(**kwargs):
-    return fs.approve(submitted(**kwargs))
+    return fs.approve(fs.to_bureau(submitted(**kwargs)))
 
 
 def amend(filing, *, websites):
@@ -104,11 +104,13 @@ def test_a_first_submission_opens_a_new_application_first_reviewed_by_the_named_
     filing = submitted(provider=provider)
 
     application = the_application(filing)
-    assert (application.kind, application.status) == ("new", "pending_review")
+    assert (application.kind, application.status) == ("new", "provider_review")
     assert application.provider == provider
     assert application.submitted_by == filing.owner
     assert application.submitted_at == filing.submitted_at
-    assert application.reached_bureau_at == filing.submitted_at
+    # It reaches the bureau, and its deadline starts, once the provider passes it on.
+    assert application.reached_bureau_at is None and filing.review_deadline is None
+    assert application.provider_deadline is not None
     assert application.verification_expires_at is None
     assert application.returns == []
     assert (application.closed_at, application.outcome, application.decided_by) == (None, "", None)
@@ -152,7 +154,7 @@ def test_an_amendment_goes_to_the_provider_of_the_access_it_changes():
     filing = amend(filing, websites=[*websites, new_site])
 
     application = the_application(filing)
-    assert (application.kind, application.status) == ("amendment", "amendment_pending")
+    assert (application.kind, application.status) == ("amendment", "provider_review")
     assert application.provider == added
     history = Application.objects.filter(filing=filing).order_by("id")
     assert [(a.kind, a.outcome) for a in history] == [("new", "approved"), ("amendment", "")]
@@ -299,7 +301,7 @@ def test_the_owner_api_shows_the_open_application_and_null_without_one():
 
     application = body["application"]
     assert set(application) == APPLICATION_KEYS
-    assert application["kind"] == "new" and application["status"] == "pending_review"
+    assert application["kind"] == "new" and application["status"] == "provider_review"
     assert application["provider"] == provider.pk
     assert parse_datetime(application["submitted_at"]) == filing.submitted_at
     assert application["verification_expires_at"] is None and application["returns"] == []

@@ -3,7 +3,6 @@
 import pytest
 from rest_framework.test import APIClient
 
-from filings.models import Filing
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, UserFactory
 from tests.filings_support import FILING_KEYS, WEBSITE_KEYS
@@ -66,8 +65,10 @@ def test_a_complete_filing_through_the_api():
     submitted = client.post(f"/api/v1/filings/{pk}/submit/")
     assert submitted.status_code == 200, submitted.json()
     body = submitted.json()
-    assert body["status"] == "pending_review"
-    assert body["review_deadline"] == Filing.objects.get(pk=pk).review_deadline.isoformat()
+    # The provider named first-reviews it; the bureau's deadline starts on arrival (SPEC §12).
+    assert body["status"] == "provider_review" == body["application"]["status"]
+    assert body["review_deadline"] is None
+    assert body["application"]["provider"] == provider.pk
     assert [set(w) for w in body["websites"]] == [WEBSITE_KEYS, WEBSITE_KEYS]
     assert body["websites"][0]["preapprovals"] == [news]
     assert body["websites"][0]["access_provider"] == provider.pk

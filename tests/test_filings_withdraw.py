@@ -124,7 +124,25 @@ def test_withdrawing_a_revocation_application_keeps_the_filing_approved():
     assert entry.after["withdrawn"] == "revocation"
 
 
-@pytest.mark.parametrize("status", ["draft", "pending_review", "approved", "rejected", "revoked"])
+def test_withdrawing_a_first_filing_at_the_bureau_leaves_a_draft_with_everything_typed():
+    owner = UserFactory()
+    filing = fs.submitted_filing(owner, fs.data())
+    typed = filing_as_json(filing)
+
+    withdrawn = filing_withdraw(filing=filing, by=owner)
+
+    assert withdrawn.status == Filing.Status.DRAFT
+    assert withdrawn.review_deadline is None and withdrawn.submitted_at is None
+    again = filing_as_json(withdrawn)
+    assert again["application"] is None
+    assert again["sponsor"] == typed["sponsor"] and again["websites"] == typed["websites"]
+    closed = Application.objects.get(filing=filing)
+    assert closed.outcome == Application.Outcome.WITHDRAWN
+    # The draft can be submitted again as it stands.
+    assert filing_submit(filing=withdrawn, by=owner).status == Filing.Status.PENDING_REVIEW
+
+
+@pytest.mark.parametrize("status", ["draft", "approved", "rejected", "revoked"])
 def test_nothing_else_can_be_withdrawn(status):
     filing = approved_filing()
     Filing.objects.filter(pk=filing.pk).update(status=status)

@@ -114,14 +114,16 @@ def test_a_complete_filing_through_the_browser(browser, owner):
     assert answer["Location"] == reverse("filings:submitted")
 
     filing = Filing.objects.get(owner=owner)
-    assert filing.status == Filing.Status.PENDING_REVIEW
+    # The provider named first-reviews it (SPEC §12), by its own deadline.
+    assert filing.status == Filing.Status.PROVIDER_REVIEW
     assert filing.has_preapproval
+    deadline = filing.applications.get(closed_at=None).provider_deadline
     confirmation = browser.get(reverse("filings:submitted")).content.decode()
-    assert filing.review_deadline.strftime("%Y-%m-%d") in confirmation
+    assert 'data-stage="provider_review"' in confirmation
+    assert deadline.strftime("%Y-%m-%d") in confirmation and "示例云计算有限公司" in confirmation
 
     tasks = browser.get(reverse("filings:task_list")).content.decode()
-    assert 'data-status="pending_review"' in tasks
-    assert f'data-deadline="{filing.review_deadline:%Y-%m-%d}"' in tasks
+    assert 'data-status="provider_review"' in tasks
     assert 'data-action="edit"' in tasks and 'data-action="revoke"' not in tasks
 
 
