@@ -403,6 +403,8 @@ def annual_review_status(
     """The filing's annual review as its owner sees it; None when it takes no part."""
     if filing is None or filing.status not in REVIEWED_STATUSES:
         return None
+    if filing.first_approved_at is None and filing.approved_at is None:
+        return None  # a first filing on its way through the stages (SPEC §12)
     today = today or timezone.localdate()
     window = annual_review_window(today.year)
     reviews = list(AnnualReview.objects.filter(filing=filing).order_by("year"))
