@@ -80,15 +80,23 @@ def _save(request, filing: Filing | None, data: dict) -> tuple[Filing | None, di
     return filing, {}
 
 
-def _returns(filing: Filing | None, data: dict, keep: Callable[[tuple], bool]) -> dict:
+def _returns(
+    filing: Filing | None,
+    data: dict,
+    keep: Callable[[tuple], bool],
+    listed: Callable[[tuple], bool] | None = None,
+) -> dict:
     """The reasons of a return (SPEC §12) a wizard page shows: beside the fields ``keep``
-    accepts, and those about no field at the top (``wizard.returns_context``)."""
+    accepts, those about no field at the top, and there too, linked, those about the fields
+    ``listed`` accepts (``wizard.returns_context``)."""
     application = (
         open_application(filing)
         if filing is not None and filing.status == Filing.Status.RETURNED
         else None
     )
-    return wizard.returns_context(application.returns if application else [], data, keep=keep)
+    return wizard.returns_context(
+        application.returns if application else [], data, keep=keep, listed=listed or _nowhere
+    )
 
 
 def _sponsor_field(path: tuple) -> bool:
@@ -104,6 +112,14 @@ def _website_field(index: int) -> Callable[[tuple], bool]:
 
 def _nowhere(path: tuple) -> bool:
     return False
+
+
+def _everywhere(path: tuple) -> bool:
+    return True
+
+
+def _website_list(path: tuple) -> bool:
+    return path[0] == "websites"
 
 
 def _document_field(path: tuple) -> bool:
@@ -248,7 +264,7 @@ def websites(request):
                 {
                     "rows": rows,
                     "error_summary": summary_items,
-                    **_returns(filing, data, _nowhere),
+                    **_returns(filing, data, _nowhere, _website_list),
                 },
                 status=400,
             )
@@ -268,14 +284,16 @@ def websites(request):
                 {
                     "rows": rows,
                     "error_summary": summary_items,
-                    **_returns(filing, data, _nowhere),
+                    **_returns(filing, data, _nowhere, _website_list),
                 },
                 status=400,
             )
         needs_documents = any(w["preapprovals"] for w in data["websites"])
         return redirect("filings:documents" if needs_documents else "filings:check_answers")
     return render(
-        request, "filings/websites.html", {"rows": rows, **_returns(filing, data, _nowhere)}
+        request,
+        "filings/websites.html",
+        {"rows": rows, **_returns(filing, data, _nowhere, _website_list)},
     )
 
 
@@ -485,10 +503,8 @@ def check_answers(request):
         "amended": selectors.changes_since_approved(filing, data) if amendment else None,
         "error_summary": wizard.summary(errors, here=False),
         **wizard.answers_context(filing, data),
-        **_returns(filing, data, _nowhere),
+        **_returns(filing, data, _nowhere, _everywhere),
     }
-    if context["was_returned"]:
-        context["return_items"] = wizard.return_items(open_application(filing).returns, data)
     return render(request, "filings/check.html", context, status=status)
 
 

@@ -404,20 +404,35 @@ def return_items(returns: list[dict], data: dict) -> list[dict[str, Any]]:
     return items
 
 
+def _nowhere(path: tuple) -> bool:
+    return False
+
+
 def returns_context(
-    returns: list[dict], data: dict, *, keep: Callable[[tuple], bool] = _everywhere
+    returns: list[dict],
+    data: dict,
+    *,
+    keep: Callable[[tuple], bool] = _everywhere,
+    listed: Callable[[tuple], bool] = _nowhere,
 ) -> dict:
     """What a wizard page shows of a return: ``returned``, ``{anchor: [reasons]}`` beside the
-    fields ``keep`` accepts, and ``returned_general``, the reasons about no field, shown at the
-    top of every page."""
+    fields ``keep`` accepts; ``returned_general``, the reasons about no field, shown at the
+    top of every page; ``return_items``, the reasons about the fields ``listed`` accepts, listed
+    at the top with a link to their page (``return_items``)."""
     returned: dict[str, list[str]] = {}
     general = []
-    for item in return_items(returns, data):
+    items = return_items(returns, data)
+    for item in items:
         if item["path"] is None:
             general.append(item["reason"])
         elif keep(item["path"]):
             returned.setdefault(item["anchor"], []).append(item["reason"])
-    return {"returned": returned, "returned_general": general, "was_returned": bool(returns)}
+    return {
+        "returned": returned,
+        "returned_general": general,
+        "return_items": [i for i in items if i["path"] is not None and listed(i["path"])],
+        "was_returned": bool(returns),
+    }
 
 
 # --- Check your answers -----------------------------------------------------------------------

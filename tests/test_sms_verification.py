@@ -386,6 +386,17 @@ def test_the_task_list_says_whose_move_it_is_and_by_when(tmp_path, settings):
     assert f'data-until="{application.provider_deadline:%Y-%m-%d}"' in body
 
 
+def test_the_task_list_reads_the_stage_in_a_few_queries(django_assert_max_num_queries):
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    submitted(owner, fs.data(websites=[fs.website(access_provider=provider.pk)]))
+    client = page(owner)
+
+    with django_assert_max_num_queries(23):
+        body = client.get(reverse("filings:task_list")).content.decode()
+    assert 'data-whose="provider"' in body
+
+
 def test_the_task_list_at_verification_shows_the_phone_and_the_code_expiry():
     owner = UserFactory()
     filing = submitted(owner)
@@ -488,6 +499,16 @@ def test_a_providers_return_shows_each_reason_beside_its_field_and_keeps_the_typ
     for reason in ("手机号不是负责人本人的", "域名不是主办者实名", "首页无法访问", "请补充核验单"):
         assert reason in tasks
     assert "data-return-general" in tasks
+
+    listed = client.get(reverse("filings:websites")).content.decode()
+    assert 'data-return-field="f-w-domains"' in listed and "域名不是主办者实名" in listed
+    assert reverse("filings:website", args=[1]) + "#f-w-domains" in listed
+    assert "手机号不是负责人本人的" not in listed
+    sponsor_page = client.get(reverse("filings:sponsor")).content.decode()
+    assert re.search(r'id="f-sponsor-principal-mobile-returned"[^>]*>.*手机号不是', sponsor_page)
+    check = client.get(reverse("filings:check_answers")).content.decode()
+    for reason in ("手机号不是负责人本人的", "域名不是主办者实名", "首页无法访问", "请补充核验单"):
+        assert reason in check
 
     first = client.get(reverse("filings:website", args=[0])).content.decode()
     assert re.search(r'id="f-w-homepage-returned"[^>]*>.*首页无法访问', first)
