@@ -373,7 +373,7 @@ def test_submitting_again_skips_a_provider_that_passed_it(tmp_path, settings):
 # --- The owner's task list and a new code -----------------------------------------------------
 
 
-def test_the_task_list_says_whose_move_it_is_and_by_when(tmp_path, settings):
+def test_the_task_list_says_whose_move_it_is_and_by_when():
     provider = AccessProviderFactory(name="华北云计算有限公司")
     owner = UserFactory()
     filing = submitted(owner, fs.data(websites=[fs.website(access_provider=provider.pk)]))
