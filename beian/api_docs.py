@@ -188,6 +188,29 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/filings/{id}/withdraw/"): {
         "responses": {"200": APPROVED},
     },
+    ("post", "/api/v1/filings/{id}/verification/resend/"): {
+        "responses": {
+            "200": {
+                **PENDING,
+                "status": "verification",
+                "review_deadline": None,
+                "application": {
+                    **PENDING["application"],
+                    "status": "verification",
+                    "verification_expires_at": "2027-03-02T10:20:00+08:00",
+                },
+            },
+            "429": {"detail": "验证码发送过于频繁，请1分钟后再试。"},
+        },
+    },
+    ("post", "/api/v1/verification/"): {
+        "request": {"mobile": "13800138000", "code": "381946", "id_last6": "31002X"},
+        "responses": {
+            "200": {"status": "pending_review", "review_deadline": "2027-03-29"},
+            "400": {"code": ["手机号码、验证码与证件号码后 6 位不匹配。"]},
+            "429": {"detail": "您所在地址的尝试次数过多，请42分钟后再试。"},
+        },
+    },
     ("get", "/api/v1/review/queue/"): {
         "summary": "The open items of the caller's province, earliest deadline first",
         "responses": {"200": _page(QUEUE_ITEM)},

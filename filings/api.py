@@ -14,15 +14,18 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsVerifiedOwner
+from accounts.services import CodeRateLimited
+from beian.clientaddress import client_address_or_none
 from beian.parsers import JSONParser
 
-from . import services
+from . import services, stages
 from .models import Application
 from .selectors import filing_for_owner_or_404, owner_filings
 from .serializers import editable_data, filing_owner_json, merge_data
@@ -266,13 +269,38 @@ class FilingRevocationView(APIView):
         return Response(filing_owner_json(filing))
 
 
+class FilingVerificationResendView(APIView):
+    permission_classes = [IsVerifiedOwner]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: FilingSchema,
+            409: STATE,
+            429: OpenApiResponse(description="too many codes sent: {detail}, Retry-After"),
+        },
+        summary="Send the responsible person a new SMS verification code (SPEC §12)",
+    )
+    def post(self, request, pk: int):
+        filing = filing_for_owner_or_404(request.user, pk)
+        try:
+            filing = stages.verification_resend(
+                filing=filing, by=request.user, ip=client_address_or_none(request)
+            )
+        except CodeRateLimited as exc:
+            raise Throttled(wait=exc.retry_after, detail=exc.message) from exc
+        except services.FilingError as exc:
+            return _refused(exc)
+        return Response(filing_owner_json(filing))
+
+
 class FilingWithdrawView(APIView):
     permission_classes = [IsVerifiedOwner]
 
     @extend_schema(
         request=None,
         responses={200: FilingSchema, 409: STATE},
-        summary="Withdraw the amendment or revocation application waiting for the bureau",
+        summary="Withdraw the open application, at whatever stage it is (SPEC §12)",
     )
     def post(self, request, pk: int):
         filing = filing_for_owner_or_404(request.user, pk)

@@ -8,5 +8,10 @@ urlpatterns = [
     path("<int:pk>/documents/", api.FilingDocumentView.as_view(), name="api-filing-documents"),
     path("<int:pk>/submit/", api.FilingSubmitView.as_view(), name="api-filing-submit"),
     path("<int:pk>/revocation/", api.FilingRevocationView.as_view(), name="api-filing-revocation"),
+    path(
+        "<int:pk>/verification/resend/",
+        api.FilingVerificationResendView.as_view(),
+        name="api-filing-verification-resend",
+    ),
     path("<int:pk>/withdraw/", api.FilingWithdrawView.as_view(), name="api-filing-withdraw"),
 ]

@@ -34,7 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from beian import limits
@@ -423,6 +423,20 @@ class VerificationProblem(Exception):
         self.errors = errors
 
 
+class VerificationLimited(limits.RateLimited):
+    """Too many verification tries from one client address: ``retry_after`` seconds until
+    the next is taken, ``message`` says so in the reader's language."""
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, (self.retry_after + 59) // 60)
+        return ngettext(
+            "Too many tries from your address. Try again in %(minutes)d minute.",
+            "Too many tries from your address. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+
+
 def _mismatch() -> VerificationProblem:
     return VerificationProblem(
         {
@@ -463,10 +477,14 @@ def verification_confirm(*, mobile: str, code: str, id_last6: str, ip: str | Non
     counts on every live code of that mobile, which stops working after
     ``FILING_VERIFICATION_MAX_TRIES``. Raises ``VerificationProblem`` with field errors (a
     malformed value on its field; any mismatch as one message on ``code``, saying nothing of
-    which part failed), ``limits.RateLimited`` when the address has tried too often.
+    which part failed), ``VerificationLimited`` (a ``limits.RateLimited``) when the address
+    has tried too often.
     """
     mobile, code, last6 = _clean_verification(mobile, code, id_last6)
-    limits.take(limits.Charge("verification-from", ip or "unknown"))
+    try:
+        limits.take(limits.Charge("verification-from", ip or "unknown"))
+    except limits.RateLimited as exc:
+        raise VerificationLimited(exc.retry_after) from exc
     now = timezone.now()
     live = list(
         Application.objects.filter(

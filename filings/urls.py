@@ -21,6 +21,7 @@ urlpatterns = [
     path("discard/", views.discard, name="discard"),
     path("revocation/", views.revocation, name="revocation"),
     path("withdraw/", views.withdraw, name="withdraw"),
+    path("verification/resend/", views.verification_resend, name="verification-resend"),
     path("versions/<int:seq>/", views.version, name="version"),
     # An account page (SPEC §2, Q11) under /filing/: the owner knows the filing number.
     path("forgot-username/", account_views.forgot_username, name="forgot-username"),

@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_required
+from accounts.services import CodeRateLimited
+from beian.clientaddress import client_address_or_none
 from beian.workdays import working_days_between
 
-from . import selectors, services, wizard
+from . import selectors, services, stages, wizard
 from .applications import open_application
-from .models import Conflict, Filing, FilingVersion
+from .models import Application, Conflict, Filing, FilingVersion
 from .responses import document_response
 from .serializers import editable_data
 from .validation import empty_data, empty_website
@@ -78,6 +80,52 @@ def _save(request, filing: Filing | None, data: dict) -> tuple[Filing | None, di
     return filing, {}
 
 
+def _returns(
+    filing: Filing | None,
+    data: dict,
+    keep: Callable[[tuple], bool],
+    listed: Callable[[tuple], bool] | None = None,
+) -> dict:
+    """The reasons of a return (SPEC §12) a wizard page shows: beside the fields ``keep``
+    accepts, those about no field at the top, and there too, linked, those about the fields
+    ``listed`` accepts (``wizard.returns_context``)."""
+    application = (
+        open_application(filing)
+        if filing is not None and filing.status == Filing.Status.RETURNED
+        else None
+    )
+    return wizard.returns_context(
+        application.returns if application else [], data, keep=keep, listed=listed or _nowhere
+    )
+
+
+def _sponsor_field(path: tuple) -> bool:
+    return path[0] == "sponsor"
+
+
+def _website_field(index: int) -> Callable[[tuple], bool]:
+    def keep(path: tuple) -> bool:
+        return path[:2] == ("websites", index) and path[2] != "preapprovals"
+
+    return keep
+
+
+def _nowhere(path: tuple) -> bool:
+    return False
+
+
+def _everywhere(path: tuple) -> bool:
+    return True
+
+
+def _website_list(path: tuple) -> bool:
+    return path[0] == "websites"
+
+
+def _document_field(path: tuple) -> bool:
+    return len(path) > 2 and path[0] == "websites" and path[2] == "preapprovals"
+
+
 # --- Task list ------------------------------------------------------------------------------
 
 
@@ -91,6 +139,7 @@ def task_list(request):
         data = editable_data(filing)
         has_changes = selectors.has_unsubmitted_changes(filing)
         errors = selectors.check_data(filing, data)
+        application = open_application(filing)
         # A filed record with nothing changed is the version the bureau approved: nothing is
         # in progress, even where a rule tightened since (an amendment is checked in full).
         if not has_changes and filing.status in Filing.FILED_STATUSES:
@@ -105,7 +154,13 @@ def task_list(request):
                     resolved_at__isnull=True, kind=Conflict.Kind.CONFLICT
                 ).order_by("id"),
                 "versions": selectors.versions(filing),
-                "application": open_application(filing),
+                "application": application,
+                "stage": _stage(filing, application),
+                "return_items": (
+                    wizard.return_items(application.returns, data)
+                    if application is not None and filing.status == Filing.Status.RETURNED
+                    else []
+                ),
                 "days_left": (
                     working_days_between(timezone.localdate(), filing.review_deadline)
                     if filing.review_deadline and filing.status in Filing.OPEN_STATUSES
@@ -114,6 +169,36 @@ def task_list(request):
             }
         )
     return render(request, "filings/tasks.html", context)
+
+
+def _masked(mobile: str) -> str:
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 8 else mobile
+
+
+def _stage(filing: Filing, application) -> dict[str, Any] | None:
+    """Where the open application is (SPEC §12), for the task list: ``{"status", "whose"
+    (``provider`` | ``phone`` | ``owner`` | ``bureau``), "provider", "mobile" (masked),
+    "until" (a date or a datetime, or None)}``; None when nothing is open."""
+    if application is None:
+        return None
+    status = application.status
+    if status == Filing.Status.PROVIDER_REVIEW:
+        return {
+            "status": status,
+            "whose": "provider",
+            "provider": application.provider,
+            "until": application.provider_deadline,
+        }
+    if status == Filing.Status.VERIFICATION:
+        return {
+            "status": status,
+            "whose": "phone",
+            "mobile": _masked(application.verification_mobile or filing.principal_mobile or ""),
+            "until": application.verification_expires_at,
+        }
+    if status == Filing.Status.RETURNED:
+        return {"status": status, "whose": "owner", "until": None}
+    return {"status": status, "whose": "bureau", "until": filing.review_deadline}
 
 
 # --- Sponsor --------------------------------------------------------------------------------
@@ -139,14 +224,22 @@ def sponsor(request):
         back = _returning_to_check(request)
         if not errors.get("sponsor") and not structure:
             return redirect("filings:check_answers" if back else "filings:websites")
-        context = {**wizard.sponsor_context(data, errors, show=True), "return_to_check": back}
+        context = {
+            **wizard.sponsor_context(data, errors, show=True),
+            **_returns(filing, data, _sponsor_field),
+            "return_to_check": back,
+        }
         return render(request, "filings/sponsor.html", context, status=400)
     errors = selectors.check_data(filing, data) if filing and "check" in request.GET else {}
     context = wizard.sponsor_context(data, errors, bool(errors))
     return render(
         request,
         "filings/sponsor.html",
-        {**context, "return_to_check": _returning_to_check(request)},
+        {
+            **context,
+            **_returns(filing, data, _sponsor_field),
+            "return_to_check": _returning_to_check(request),
+        },
     )
 
 
@@ -168,7 +261,11 @@ def websites(request):
             return render(
                 request,
                 "filings/websites.html",
-                {"rows": rows, "error_summary": summary_items},
+                {
+                    "rows": rows,
+                    "error_summary": summary_items,
+                    **_returns(filing, data, _nowhere, _website_list),
+                },
                 status=400,
             )
         incomplete = [r for r in rows if not r["complete"]]
@@ -184,12 +281,20 @@ def websites(request):
             return render(
                 request,
                 "filings/websites.html",
-                {"rows": rows, "error_summary": summary_items},
+                {
+                    "rows": rows,
+                    "error_summary": summary_items,
+                    **_returns(filing, data, _nowhere, _website_list),
+                },
                 status=400,
             )
         needs_documents = any(w["preapprovals"] for w in data["websites"])
         return redirect("filings:documents" if needs_documents else "filings:check_answers")
-    return render(request, "filings/websites.html", {"rows": rows})
+    return render(
+        request,
+        "filings/websites.html",
+        {"rows": rows, **_returns(filing, data, _nowhere, _website_list)},
+    )
 
 
 def _website_context(request, index: int | None, website: dict, errors: dict, **kwargs) -> dict:
@@ -225,6 +330,7 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
         if action == "search":
             query = request.POST.get("provider_query", "")
             context = _website_context(request, index, website, errors, show=False, query=query)
+            context.update(_returns(filing, data, _website_field(index)))
             return render(request, "filings/website.html", context)
         if not wizard.website_content_errors(errors, index) and not structure:
             messages.success(
@@ -235,6 +341,7 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
                 "filings:check_answers" if _returning_to_check(request) else "filings:websites"
             )
         context = _website_context(request, index, website, errors, show=True)
+        context.update(_returns(filing, data, _website_field(index)))
         return render(request, "filings/website.html", context, status=400)
     errors = (
         selectors.check_data(filing, data)
@@ -242,6 +349,8 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
         else {}
     )
     context = _website_context(request, index, current, errors, show=bool(errors))
+    if index is not None:
+        context.update(_returns(filing, data, _website_field(index)))
     template = "filings/_website_form.html" if context["fragment"] else "filings/website.html"
     return render(request, template, context)
 
@@ -337,12 +446,16 @@ def documents(request):
         if not wizard.has_document_errors(errors) and not structure:
             return redirect("filings:check_answers")
         context = wizard.documents_context(filing, data, errors, show=True)
+        context.update(_returns(filing, data, _document_field))
         return render(request, "filings/documents.html", context, status=400)
     errors = selectors.check_data(filing, data) if "check" in request.GET else {}
     return render(
         request,
         "filings/documents.html",
-        wizard.documents_context(filing, data, errors, bool(errors)),
+        {
+            **wizard.documents_context(filing, data, errors, bool(errors)),
+            **_returns(filing, data, _document_field),
+        },
     )
 
 
@@ -390,6 +503,7 @@ def check_answers(request):
         "amended": selectors.changes_since_approved(filing, data) if amendment else None,
         "error_summary": wizard.summary(errors, here=False),
         **wizard.answers_context(filing, data),
+        **_returns(filing, data, _nowhere, _everywhere),
     }
     return render(request, "filings/check.html", context, status=status)
 
@@ -455,33 +569,79 @@ def revocation(request):
 
 @owner_page
 def withdraw(request):
-    """Withdraw the amendment or the application for revocation (asks first, SPEC §12)."""
+    """Withdraw the open application at whatever stage it is (asks first, SPEC §12): a first
+    filing goes back to draft, an approved record stays approved."""
     filing = selectors.owner_filing(request.user)
     if filing is None:
         raise Http404
     if filing.status not in services.WITHDRAWABLE_STATUSES:
-        messages.error(
-            request, _("There is no amendment or application for revocation to withdraw.")
-        )
+        messages.error(request, _("There is no application to withdraw."))
         return redirect("filings:task_list")
-    amendment = filing.status == Filing.Status.AMENDMENT_PENDING
+    application = open_application(filing)
+    revocation = filing.status == Filing.Status.REVOCATION_PENDING
+    amendment = not revocation and filing.is_filed
+    if revocation:
+        label = _("Withdraw the application for revocation")
+    elif amendment and (application is None or application.kind == Application.Kind.AMENDMENT):
+        label = _("Withdraw the amendment")
+    else:
+        label = _("Withdraw the application")
     if request.method == "POST":
         try:
             services.filing_withdraw(filing=filing, by=request.user)
         except services.FilingError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(
-                request,
-                _(
-                    "The amendment is withdrawn. The approved filing is unchanged; the "
-                    "amendment stays in the list of versions."
+            if revocation:
+                done = _("The application for revocation is withdrawn. The filing stays approved.")
+            elif amendment:
+                done = _(
+                    "The application is withdrawn. The approved filing is unchanged; the "
+                    "withdrawn version stays in the list of versions."
                 )
-                if amendment
-                else _("The application for revocation is withdrawn. The filing stays approved."),
-            )
+            else:
+                done = _(
+                    "The application is withdrawn. Your filing is a draft again, with everything "
+                    "you typed; submit it whenever you are ready."
+                )
+            messages.success(request, done)
         return redirect("filings:task_list")
-    return render(request, "filings/withdraw.html", {"filing": filing, "amendment": amendment})
+    return render(
+        request,
+        "filings/withdraw.html",
+        {
+            "filing": filing,
+            "application": application,
+            "revocation": revocation,
+            "amendment": amendment,
+            "label": label,
+        },
+    )
+
+
+@owner_page
+@require_POST
+def verification_resend(request):
+    """A new SMS code for the responsible person (SPEC §12), under the code limits: refused
+    with the wait when they are used up."""
+    filing = selectors.owner_filing(request.user)
+    if filing is None:
+        raise Http404
+    try:
+        filing = stages.verification_resend(
+            filing=filing, by=request.user, ip=client_address_or_none(request)
+        )
+    except CodeRateLimited as exc:
+        messages.error(request, exc.message)
+    except services.FilingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("A new code is on its way to %(mobile)s. The earlier code no longer works.")
+            % {"mobile": _masked(filing.principal_mobile)},
+        )
+    return redirect("filings:task_list")
 
 
 @owner_page

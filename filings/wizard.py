@@ -27,6 +27,20 @@ from .validation import INDIVIDUAL_ID_TYPES, OTHER, flatten_errors
 SPONSOR_FIELDS = ("nature", "name", "id_type", "id_number", "province", "address")
 PRINCIPAL_FIELDS = ("name", "id_type", "id_number", "mobile", "email")
 PREAPPROVAL_INPUTS = ("authority", "document_number", "file")
+WEBSITE_INPUTS = (
+    "name",
+    "domains",
+    "homepage",
+    "ips",
+    "services",
+    "commercial",
+    "server_location",
+    "access_provider",
+)
+PREAPPROVAL_FIELDS = ("authority", "document_number", "document")
+# An access's fields in the filing JSON and the website page's inputs that show them (the
+# first access, SPEC §12).
+ACCESS_INPUTS = {"provider": "access_provider", "ips": "ips", "server_location": "server_location"}
 
 
 def _everywhere(path: tuple) -> bool:
@@ -301,6 +315,123 @@ def documents_context(filing: Filing, data: dict, errors: dict, show: bool) -> d
         "errs": error_map(errors, keep=keep),
         "error_summary": summary(errors, keep=keep),
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+    }
+
+
+# --- Reasons of a return (SPEC §12) ------------------------------------------------------------
+
+
+def return_path(field: str, data: dict) -> tuple | None:
+    """The wizard path of a return's ``field`` (a dotted path into the filing JSON, like
+    ``websites.0.homepage`` or ``sponsor.principal.mobile``), or None when it names no input
+    of ``data``'s pages (an empty field: the whole application)."""
+    parts: list[Any] = [int(p) if p.isdigit() else p for p in (field or "").split(".")]
+    if len(parts) == 2 and parts[0] == "sponsor" and parts[1] in SPONSOR_FIELDS:
+        return tuple(parts)
+    if len(parts) == 3 and parts[:2] == ["sponsor", "principal"] and parts[2] in PRINCIPAL_FIELDS:
+        return tuple(parts)
+    if len(parts) < 3 or parts[0] != "websites" or not isinstance(parts[1], int):
+        return None
+    index = parts[1]
+    if index >= len(data["websites"]):
+        return None
+    if len(parts) == 3 and parts[2] in WEBSITE_INPUTS:
+        return tuple(parts)
+    if len(parts) == 5 and isinstance(parts[3], int):
+        if parts[2] == "accesses" and parts[4] in ACCESS_INPUTS:
+            return ("websites", index, ACCESS_INPUTS[parts[4]])
+        entries = data["websites"][index].get("preapprovals") or []
+        if (
+            parts[2] == "preapprovals"
+            and parts[4] in PREAPPROVAL_FIELDS
+            and parts[3] < len(entries)
+        ):
+            return tuple(parts)
+    return None
+
+
+def _field_label(path: tuple, data: dict) -> str:
+    labels = {
+        "nature": _("Nature of the sponsor"),
+        "name": _("Full name"),
+        "id_type": _("Certificate type"),
+        "id_number": _("Certificate number"),
+        "province": _("Residence province"),
+        "address": _("Address"),
+        "mobile": _("Mobile number"),
+        "email": _("Email address"),
+        "domains": _("Domains"),
+        "homepage": _("Homepage URL"),
+        "ips": _("IP addresses"),
+        "services": _("Service content"),
+        "commercial": _("Commercial service"),
+        "server_location": _("Server location"),
+        "access_provider": _("Access provider"),
+        "authority": _("Approving authority"),
+        "document_number": _("Approval document number"),
+        "document": _("Approval document"),
+    }
+    if path[:2] == ("sponsor", "principal"):
+        part = _("Responsible person")
+        label = _("Name of the person") if path[2] == "name" else labels[path[2]]
+    elif path[0] == "sponsor":
+        part, label = _("Sponsor"), labels[path[1]]
+    else:
+        website = data["websites"][path[1]]
+        part = _("Website %(n)d") % {"n": path[1] + 1}
+        if website.get("name"):
+            part = f"{part} “{website['name']}”"
+        label = _("Website name") if path[2] == "name" else labels[path[-1]]
+    return f"{part} · {label}"
+
+
+def return_items(returns: list[dict], data: dict) -> list[dict[str, Any]]:
+    """The reasons of a return as the owner's pages list them, in the order given:
+    ``[{"reason", "label", "href", "anchor", "path"}]``, where a reason about the whole
+    application (or a field no page shows) has ``path`` None and no link."""
+    items = []
+    for item in returns or []:
+        path = return_path(str(item.get("field") or ""), data)
+        items.append(
+            {
+                "reason": item.get("reason", ""),
+                "path": path,
+                "label": _field_label(path, data) if path else "",
+                "anchor": anchor(path) if path else "",
+                "href": f"{step_url(path)}#{anchor(path)}" if path else "",
+            }
+        )
+    return items
+
+
+def _nowhere(path: tuple) -> bool:
+    return False
+
+
+def returns_context(
+    returns: list[dict],
+    data: dict,
+    *,
+    keep: Callable[[tuple], bool] = _everywhere,
+    listed: Callable[[tuple], bool] = _nowhere,
+) -> dict:
+    """What a wizard page shows of a return: ``returned``, ``{anchor: [reasons]}`` beside the
+    fields ``keep`` accepts; ``returned_general``, the reasons about no field, shown at the
+    top of every page; ``return_items``, the reasons about the fields ``listed`` accepts, listed
+    at the top with a link to their page (``return_items``)."""
+    returned: dict[str, list[str]] = {}
+    general = []
+    items = return_items(returns, data)
+    for item in items:
+        if item["path"] is None:
+            general.append(item["reason"])
+        elif keep(item["path"]):
+            returned.setdefault(item["anchor"], []).append(item["reason"])
+    return {
+        "returned": returned,
+        "returned_general": general,
+        "return_items": [i for i in items if i["path"] is not None and listed(i["path"])],
+        "was_returned": bool(returns),
     }
 
 

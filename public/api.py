@@ -1,17 +1,24 @@
-"""GET /api/v1/public/filings/?q=… — the is-it-filed query for programs [contract]."""
+"""GET /api/v1/public/filings/?q=… — the is-it-filed query for programs [contract]; POST
+/api/v1/verification/ — the SMS verification of an application (SPEC §12) [contract]."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from beian import limits
+from beian.clientaddress import client_address_or_none
+from beian.parsers import JSONParser
+from filings import stages
 from filings.models import PublishedWebsite
 
 from .answer_cache import ANSWER_PREFIX, answer_suffix, answer_version_for, cache_answer_body
@@ -168,3 +175,62 @@ class PublicFilingSearchView(ListAPIView):
         if whole and not result.fresh:  # asked again: worth keeping
             cache_answer_body(result, JSONRenderer().render(response.data))
         return response
+
+
+class VerificationRequestSchema(serializers.Serializer):
+    mobile = serializers.CharField(help_text="the responsible person's mobile, e.g. 13800138000")
+    code = serializers.CharField(help_text="the 6 digits of the SMS")
+    id_last6 = serializers.CharField(
+        help_text="the last 6 characters of the responsible person's certificate number"
+    )
+
+
+class VerificationResultSchema(serializers.Serializer):
+    status = serializers.CharField(help_text="the filing's status now, at the bureau")
+    review_deadline = serializers.DateField(
+        allow_null=True, help_text="the bureau's deadline (20 working days from today)"
+    )
+
+
+class VerificationView(APIView):
+    """短信核验 (SPEC §12): anyone holding the SMS confirms the application; it then reaches
+    the bureau. The answer names no person; every try counts against the client address."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="verification_confirm",
+        request=VerificationRequestSchema,
+        responses={
+            200: VerificationResultSchema,
+            400: OpenApiResponse(description="field errors: {mobile|code|id_last6: [message]}"),
+            429: OpenApiResponse(description="too many tries from this address: {detail}"),
+        },
+        summary="Confirm an application with the code of its SMS verification",
+    )
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        values: dict[str, str] = {}
+        errors: dict[str, list[str]] = {}
+        for name in ("mobile", "code", "id_last6"):
+            value = body.get(name, "")
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str) or len(value) > 32:
+                errors[name] = [_("Enter text of at most 32 characters.")]
+            else:
+                values[name] = value
+        if errors:
+            raise ValidationError(errors)
+        try:
+            filing = stages.verification_confirm(**values, ip=client_address_or_none(request))
+        except stages.VerificationProblem as exc:
+            raise ValidationError(exc.errors) from exc
+        except stages.VerificationLimited as exc:
+            raise Throttled(wait=exc.retry_after, detail=exc.message) from exc
+        deadline = filing.review_deadline
+        return Response(
+            {"status": filing.status, "review_deadline": deadline.isoformat() if deadline else None}
+        )

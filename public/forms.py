@@ -3,6 +3,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PortalForm
+
 from .selectors import MAX_QUERY_LENGTH, QueryInvalid, parse_query
 
 
@@ -55,4 +57,40 @@ class QueryCaptchaForm(QueryForm):
             "invalid": _("The characters do not match the picture. Type those of the new picture."),
             "required": _("Type the characters in the picture."),
         },
+    )
+
+
+class VerificationForm(PortalForm):
+    """The public SMS verification (短信核验, SPEC §12). Only the length is checked here; the
+    values are read and matched by ``filings.stages.verification_confirm``, which puts each
+    problem on its field."""
+
+    mobile = forms.CharField(
+        label=_("Mobile number of the responsible person"),
+        help_text=_("The number the SMS with the code was sent to."),
+        max_length=32,
+        required=False,
+        error_messages={"max_length": _("Enter at most %(limit_value)d characters.")},
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    code = forms.CharField(
+        label=_("Code in the SMS"),
+        help_text=_("6 digits, valid for the hours the SMS says."),
+        max_length=32,
+        required=False,
+        error_messages={"max_length": _("Enter at most %(limit_value)d characters.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}
+        ),
+    )
+    id_last6 = forms.CharField(
+        label=_("Last 6 characters of the certificate number"),
+        help_text=_(
+            "Of the responsible person's identity card or other certificate named in the "
+            "filing, for example 12345X."
+        ),
+        max_length=32,
+        required=False,
+        error_messages={"max_length": _("Enter at most %(limit_value)d characters.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )

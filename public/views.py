@@ -1,4 +1,5 @@
-"""Pages: the is-it-filed query, the bulletin board, the owner's annual review."""
+"""Pages: the is-it-filed query, the bulletin board, the owner's annual review, the SMS
+verification of an application (SPEC §12)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from accounts.permissions import account_required
-from beian.clientaddress import client_address
+from beian.clientaddress import client_address, client_address_or_none
+from filings import stages
 from filings.models import Filing
 
-from .forms import QueryCaptchaForm, QueryForm
+from .forms import QueryCaptchaForm, QueryForm, VerificationForm
 from .selectors import (
     annual_review_status,
     bureau_directory,
@@ -128,3 +130,41 @@ def _next_url(request) -> str:
         return reverse("filings:task_list")
     except NoReverseMatch:
         return reverse("public:annual_review")
+
+
+def verification(request):
+    """短信核验 (SPEC §12), open to anyone: the responsible person types the mobile, the code
+    of the SMS and the last 6 characters of the certificate number; the application then
+    reaches the bureau of the filing's province. Errors stay on their fields with everything
+    typed but the code; 400 for a problem, 429 when the address has tried too often."""
+    form = VerificationForm(request.POST if request.method == "POST" else None)
+    status = 200
+    page_errors: list[str] = []
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                filing = stages.verification_confirm(
+                    mobile=data["mobile"],
+                    code=data["code"],
+                    id_last6=data["id_last6"],
+                    ip=client_address_or_none(request),
+                )
+            except stages.VerificationProblem as exc:
+                for name, errors in exc.errors.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            except stages.VerificationLimited as exc:
+                page_errors.append(exc.message)
+                status = 429
+            else:
+                return render(request, "public/verification_done.html", {"filing": filing})
+        # The code is typed again: a wrong one is no use, a right one must not linger.
+        form.data = form.data.copy()
+        form.data["code"] = ""
+    return render(
+        request,
+        "public/verification.html",
+        {"form": form, "page_errors": page_errors},
+        status=status,
+    )

@@ -196,6 +196,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:discard": page(OWNERS, method="post"),
     "filings:revocation": page(OWNERS),
     "filings:withdraw": page(OWNERS),
+    "filings:verification-resend": page(OWNERS, method="post"),
     "filings:version": page({"owner"}, kwargs=lambda w: {"seq": 1}),
     "filings:forgot-username": page(EVERYONE),
     "api-filings": api(OWNERS),
@@ -204,6 +205,10 @@ RULES: dict[str, Rule | list[Rule]] = {
     "api-filing-submit": api({"owner"}, kwargs=own_pk, method="post", data={}),
     "api-filing-revocation": api({"owner"}, kwargs=own_pk, method="post", data={}),
     "api-filing-withdraw": api({"owner"}, kwargs=own_pk, method="post", data={}),
+    "api-filing-verification-resend": api({"owner"}, kwargs=own_pk, method="post", data={}),
+    # The SMS verification (SPEC §12) is for anyone holding the code.
+    "public:verification": page(EVERYONE),
+    "api-verification": api(EVERYONE, method="post", data={}),
     # providers: the console is only for staff of an active provider (others: not found)
     "providers:console": page(PROVIDERS, refusal="404"),
     "providers:client-password-reset": page(
