@@ -119,4 +119,6 @@ def test_a_worker_killed_while_returning_lapsed_verifications_leaves_them_for_th
         assert [r["field"] for r in application.returns] == ["sponsor.principal.mobile"]
         assert returned_sms.filter(to=filing.owner.mobile).count() == 1
         # One email when it reached the verification, one when it was returned.
-        assert Message.objects.filter(to=filing.owner.email, template="application_moved").count() == 2
+        assert (
+            Message.objects.filter(to=filing.owner.email, template="application_moved").count() == 2
+        )
