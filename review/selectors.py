@@ -276,7 +276,7 @@ def _conflict_views(user, filing: Filing, conflicts: list[Conflict]) -> list[Con
                 conflict=conflict,
                 other=other,
                 contacts=other_party_contacts(conflict),
-                can_revoke=in_scope and other.status in Filing.FILED_STATUSES,
+                can_revoke=in_scope and other.is_filed,
                 can_open=in_scope,
                 reason=conflict_reason(filing, conflict),
             )

@@ -185,7 +185,7 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
         "can_decide": filing.status
         in (Filing.Status.PENDING_REVIEW, Filing.Status.AMENDMENT_PENDING),
         "can_decide_revocation": filing.status == Filing.Status.REVOCATION_PENDING,
-        "can_revoke": filing.status in Filing.FILED_STATUSES,
+        "can_revoke": filing.is_filed,
         "can_reset_password": filing.owner.role == User.Role.OWNER and filing.owner.is_active,
         "reject_form": forms.get("reject_form")
         or RejectForm(prefix="reject", initial={"reason": reject_text}),
