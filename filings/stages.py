@@ -269,7 +269,7 @@ def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
         .first()
     )
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("provider")
         .filter(filing_id=filing_id, closed_at__isnull=True)
         .first()
