@@ -14,13 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower, TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
 from beian.models import AuditLog, Province
 from beian.normalforms import certificates
 from beian.normalforms.domains import domain_for_lookup
@@ -28,9 +28,18 @@ from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
-from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
+from filings.models import (
+    Application,
+    Conflict,
+    Document,
+    Domain,
+    Filing,
+    FilingVersion,
+    Website,
+)
 from filings.selectors import Change, diff
 from filings.serializers import filing_as_json
+from filings.stages import CHECKLIST
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -142,8 +151,12 @@ def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> 
             status__in=Filing.OPEN_STATUSES, review_deadline__gte=on, review_deadline__lte=limit
         )
     qs = _search(qs, filters.q)
+    # The kind of the open application (SPEC §12), read once per page row from the one open
+    # application a filing may have (``application_one_open_per_filing``).
+    open_kind = Application.objects.filter(filing_id=OuterRef("pk"), closed_at__isnull=True)
     return (
-        qs.select_related("owner", "province")
+        qs.annotate(application_kind=Subquery(open_kind.values("kind")[:1]))
+        .select_related("owner", "province")
         .prefetch_related(
             Prefetch(
                 "domains",
@@ -156,12 +169,18 @@ def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> 
 
 @dataclass
 class QueueRow:
+    """A queue row. ``kind`` is the bureau's kind of decision (``new``, ``amendment``,
+    ``revocation``: SPEC §10 [contract]); ``application_kind`` the open application's own
+    kind (SPEC §12, ``Application.Kind``), which the console shows; both None unless the
+    filing waits for the bureau."""
+
     filing: Filing
     kind: str | None
     days_left: int | None
     overdue: bool
     due_soon: bool
     domains: list[str] = field(default_factory=list)
+    application_kind: str | None = None
 
     @property
     def days_overdue(self) -> int:
@@ -195,6 +214,11 @@ def queue_rows(
                     and days_left <= DUE_SOON_WORKING_DAYS
                 ),
                 domains=[d.name for d in filing.domains.all()],
+                application_kind=(
+                    getattr(filing, "application_kind", None) or filing.review_kind
+                    if is_open
+                    else None
+                ),
             )
         )
     return rows
@@ -211,6 +235,56 @@ def filing_for_review(user, pk: int) -> Filing | None:
         .select_related("owner", "province", "submitted_by", "filed_by_provider")
         .filter(pk=pk)
         .first()
+    )
+
+
+def review_application(filing: Filing) -> Application | None:
+    """The filing's open application with its provider and who passed its first review, or
+    None (one query)."""
+    return (
+        Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
+        .select_related("provider", "provider_passed_by")
+        .first()
+    )
+
+
+def verification_record_path(filing_id: int) -> str:
+    """Where the verification record (核验单) of filing ``filing_id``'s open application is
+    downloaded (SPEC §12)."""
+    return f"/provider/reviews/{filing_id}/record/"
+
+
+@dataclass(frozen=True)
+class FirstReview:
+    """The stages an application passed before the bureau (SPEC §12), as its review page
+    shows them: the provider that first-reviews it (None: every access is elsewhere), who
+    passed it and when, each ``stages.CHECKLIST`` check as ``(code, label, ticked)``, the
+    verification record's path (None without one), and when the SMS verification was
+    confirmed (None: not, or not asked)."""
+
+    provider: AccessProvider | None
+    passed_by: User | None
+    passed_at: dt.datetime | None
+    checks: list[tuple[str, str, bool]]
+    record_path: str | None
+    verified_at: dt.datetime | None
+
+
+def first_review(application: Application | None) -> FirstReview | None:
+    """The ``FirstReview`` of ``application`` (read by ``review_application``); None without
+    one. Reads nothing more from the database."""
+    if application is None:
+        return None
+    ticked = set(application.provider_checklist or [])
+    return FirstReview(
+        provider=application.provider,
+        passed_by=application.provider_passed_by,
+        passed_at=application.provider_passed_at,
+        checks=[(code, str(label), code in ticked) for code, label in CHECKLIST],
+        record_path=(
+            verification_record_path(application.filing_id) if application.provider_record else None
+        ),
+        verified_at=application.verified_at,
     )
 
 
