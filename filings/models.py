@@ -347,6 +347,25 @@ class Application(models.Model):
                 name="application_verification_idx",
                 condition=models.Q(closed_at__isnull=True, status="verification"),
             ),
+            # The statistics: first reviews past their deadline, and the time spent in the first
+            # review and in the SMS verification by those that left it lately (index only).
+            models.Index(
+                fields=["provider_deadline"],
+                name="application_provider_late_idx",
+                condition=models.Q(closed_at__isnull=True, status="provider_review"),
+            ),
+            models.Index(
+                fields=["provider_passed_at"],
+                include=["submitted_at", "filing"],
+                name="application_passed_idx",
+                condition=models.Q(provider_passed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["verified_at"],
+                include=["verification_sent_at", "filing"],
+                name="application_verified_idx",
+                condition=models.Q(verified_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower, TruncDate, TruncWeek
 from django.utils import timezone
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import AccessProvider, User
+from beian import rawsql
 from beian.models import AuditLog, Province
 from beian.normalforms import certificates
 from beian.normalforms.domains import domain_for_lookup
@@ -505,10 +508,24 @@ class ProvinceStats:
     overdue: int
     median_days: float | None
     decisions: int
+    # Applications at the provider's first review past ``provider_deadline`` (SPEC §12).
+    first_reviews_overdue: int = 0
 
     @property
     def open(self) -> int:
         return sum(self.by_status.get(s, 0) for s in Filing.OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    """One stage before the bureau (SPEC §12) on the statistics page: its status and label,
+    how many filings are at it now, and the median hours spent in it by the applications that
+    left it in the period (None: none did, or the stage is the owner's, ``returned``)."""
+
+    status: str
+    label: str
+    count: int
+    median_hours: float | None
 
 
 @dataclass
@@ -518,6 +535,7 @@ class Statistics:
     weeks: list[dict]
     statuses: list[tuple[str, str]]
     period_days: int
+    stages: list[StageFigure] = field(default_factory=list)
 
 
 def _weighted_median(counts: dict[int, int]) -> float | None:
@@ -560,11 +578,92 @@ def _tally_in_scope(user) -> QuerySet[FilingTally]:
     return FilingTally.objects.filter(province_id=user.province_id)
 
 
+# The stage medians change slowly; they are read once per scope in this many seconds.
+STAGE_MEDIANS_SECONDS = 600
+
+# Where each stage's time is read: (column that ends it, column that starts it, index).
+_STAGE_TIMES = {
+    Status.PROVIDER_REVIEW: ("provider_passed_at", "submitted_at"),
+    Status.VERIFICATION: ("verified_at", "verification_sent_at"),
+}
+
+
+def first_reviews_overdue(user, *, on: dt.date) -> dict[str | None, int]:
+    """Applications waiting for the provider's first review past their ``provider_deadline``
+    (before ``on``), per province code, in the caller's scope (SPEC §12). Reads the partial
+    index ``application_provider_late_idx``, which holds only the applications at that stage."""
+    if not is_reviewer(user):
+        return {}
+    late = Application.objects.filter(
+        closed_at__isnull=True, status=Status.PROVIDER_REVIEW, provider_deadline__lt=on
+    )
+    if not is_ministry(user):
+        late = late.filter(filing__province_id=user.province_id)
+    return dict(late.values_list("filing__province_id").annotate(n=Count("*")).order_by())
+
+
+def stage_median_hours(user, *, since: dt.datetime) -> dict[str, float | None]:
+    """The median hours spent in the first review (arrival to pass, ``submitted_at`` to
+    ``provider_passed_at``) and in the SMS verification (the last code sent to the
+    confirmation, ``verification_sent_at`` to ``verified_at``) by the applications that left
+    them since ``since``, in the caller's scope: ``{status: hours or None}``.
+
+    Read from the partial covering indexes ``application_passed_idx`` and
+    ``application_verified_idx`` (see docs/decisions.md) and kept ``STAGE_MEDIANS_SECONDS``
+    per scope, since a median over 90 days moves slowly."""
+    if not is_reviewer(user):
+        return dict.fromkeys(_STAGE_TIMES)
+    province = None if is_ministry(user) else user.province_id
+    key = f"review-stage-medians:{province or 'national'}:{since.date().isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = {
+            status: _median_hours(ended, started, since=since, province=province)
+            for status, (ended, started) in _STAGE_TIMES.items()
+        }
+        cache.set(key, found, STAGE_MEDIANS_SECONDS)
+    return found
+
+
+def _median_hours(
+    ended: str, started: str, *, since: dt.datetime, province: str | None
+) -> float | None:
+    applications = Application.objects.filter(
+        **{f"{ended}__gte": since, f"{started}__isnull": False}
+    )
+    if province is not None:
+        applications = applications.filter(filing__province_id=province)
+    if connection.vendor != "postgresql":
+        spans = sorted(
+            (end - start).total_seconds() / 3600
+            for end, start in applications.values_list(ended, started)
+        )
+        return statistics.median(spans) if spans else None
+    join = (
+        f"JOIN {rawsql.table(Filing)} f ON f.id = a.filing_id AND f.province_id = %s "
+        if province is not None
+        else ""
+    )
+    sql = (
+        "SELECT percentile_cont(0.5) WITHIN GROUP "  # noqa: S608 - columns are the model's
+        f"(ORDER BY EXTRACT(EPOCH FROM a.{ended} - a.{started})) / 3600 "
+        f"FROM {rawsql.table(Application)} a {join}"
+        f"WHERE a.{ended} >= %s AND a.{started} IS NOT NULL"
+    )
+    params = [province, since] if province is not None else [since]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (hours,) = cursor.fetchone()
+    return float(hours) if hours is not None else None
+
+
 def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> Statistics:
     """Counts by status, overdue items, decisions per week and the median working days from
     the latest submission to the decision (decisions of the last 90 days), nationally and per
     province for the ministry, for the caller's province otherwise. ``weeks`` is how many
-    weeks of decisions to list, up to ``on`` (today by default)."""
+    weeks of decisions to list, up to ``on`` (today by default). ``stages``: the stages
+    before the bureau (SPEC §12) with their counts and median hours (``stage_median_hours``);
+    each province's ``first_reviews_overdue`` (``first_reviews_overdue``)."""
     on = on or today()
     period_days = 90
     scope = filings_in_scope(user)
@@ -594,6 +693,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
     for province_id, status, count in status_counts.order_by():
         by_status[province_id][status] = count
     overdue: dict[str | None, int] = dict(overdue_counts.order_by())
+    late_first_reviews = first_reviews_overdue(user, on=on)
 
     since = timezone.now() - dt.timedelta(days=period_days)
     durations: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -654,6 +754,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
             overdue=sum(overdue.get(k, 0) for k in keys),
             median_days=_weighted_median(pairs),
             decisions=sum(decisions_by_province.get(k, 0) for k in keys),
+            first_reviews_overdue=sum(late_first_reviews.get(k, 0) for k in keys),
         )
 
     if ministry:
@@ -661,7 +762,13 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         rows = [stats_for(p, [p.code]) for p in provinces]
         national = stats_for(
             None,
-            list(set(by_status) | set(overdue) | set(durations) | set(decisions_by_province)),
+            list(
+                set(by_status)
+                | set(overdue)
+                | set(durations)
+                | set(decisions_by_province)
+                | set(late_first_reviews)
+            ),
         )
     else:
         province = user.province
@@ -677,12 +784,22 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         }
         for start, counts in per_week.items()
     ]
+    medians = stage_median_hours(user, since=since)
     return Statistics(
         national=national,
         provinces=rows,
         weeks=week_rows,
         statuses=[(s.value, s.label) for s in Status if s != Status.DRAFT],
         period_days=period_days,
+        stages=[
+            StageFigure(
+                status=status,
+                label=Status(status).label,
+                count=national.by_status.get(status, 0),
+                median_hours=medians.get(status),
+            )
+            for status in Filing.STAGE_STATUSES
+        ],
     )
 
 
