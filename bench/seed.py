@@ -326,7 +326,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             if status not in OPEN:
                 continue
             kind = kind_of.get(status, "revocation")
-            yield {
+            row = {
                 "id": 1_000_000 + i,
                 "filing_id": 1_000_000 + i,
                 "kind": kind,
@@ -336,6 +336,16 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 "submitted_by_id": 1_000_000 + i,
                 "reached_bureau_at": submitted_of[i],
             }
+            if kind != "revocation":
+                # The stages it passed on its way (the statistics' time in each stage): hours
+                # at the provider (when one serves it), then the SMS confirmation.
+                passed = submitted_of[i] + dt.timedelta(minutes=rng.randrange(30, 3 * 24 * 60))
+                if row["provider_id"] is not None:
+                    row["provider_passed_at"] = passed
+                row["verification_sent_at"] = passed
+                row["verified_at"] = passed + dt.timedelta(minutes=rng.randrange(2, 24 * 60))
+                row["reached_bureau_at"] = row["verified_at"]
+            yield row
 
     out(f"open applications: {copy_rows(Application, applications())}")
 
