@@ -578,8 +578,9 @@ def _tally_in_scope(user) -> QuerySet[FilingTally]:
     return FilingTally.objects.filter(province_id=user.province_id)
 
 
-# The stage medians change slowly; they are read once per scope in this many seconds.
-STAGE_MEDIANS_SECONDS = 600
+# The late first reviews and the stage medians are read once per scope in this many seconds
+# (see docs/decisions.md); the counts at each stage are exact.
+STAGE_FIGURES_SECONDS = 600
 
 # Where each stage's time is read: (column that ends it, column that starts it, index).
 _STAGE_TIMES = {
@@ -588,10 +589,26 @@ _STAGE_TIMES = {
 }
 
 
+def stage_figures(
+    user, *, on: dt.date, since: dt.datetime
+) -> tuple[dict[str | None, int], dict[str, float | None]]:
+    """``(first_reviews_overdue, stage_median_hours)`` of the caller's scope, kept
+    ``STAGE_FIGURES_SECONDS`` per scope and day: each reads every late first review or every
+    application that left a stage in 90 days, which a page view should not repeat."""
+    province = None if is_ministry(user) else user.province_id
+    key = f"review-stage-figures:{province or 'national'}:{on.isoformat()}:{since.date()}"
+    found = cache.get(key)
+    if found is None:
+        found = (first_reviews_overdue(user, on=on), stage_median_hours(user, since=since))
+        cache.set(key, found, STAGE_FIGURES_SECONDS)
+    return found
+
+
 def first_reviews_overdue(user, *, on: dt.date) -> dict[str | None, int]:
     """Applications waiting for the provider's first review past their ``provider_deadline``
     (before ``on``), per province code, in the caller's scope (SPEC §12). Reads the partial
-    index ``application_provider_late_idx``, which holds only the applications at that stage."""
+    index ``application_provider_late_idx``, which holds only the applications at that stage,
+    and the filing of each late one for its province."""
     if not is_reviewer(user):
         return {}
     late = Application.objects.filter(
@@ -609,20 +626,14 @@ def stage_median_hours(user, *, since: dt.datetime) -> dict[str, float | None]:
     them since ``since``, in the caller's scope: ``{status: hours or None}``.
 
     Read from the partial covering indexes ``application_passed_idx`` and
-    ``application_verified_idx`` (see docs/decisions.md) and kept ``STAGE_MEDIANS_SECONDS``
-    per scope, since a median over 90 days moves slowly."""
+    ``application_verified_idx`` (see docs/decisions.md)."""
     if not is_reviewer(user):
         return dict.fromkeys(_STAGE_TIMES)
     province = None if is_ministry(user) else user.province_id
-    key = f"review-stage-medians:{province or 'national'}:{since.date().isoformat()}"
-    found = cache.get(key)
-    if found is None:
-        found = {
-            status: _median_hours(ended, started, since=since, province=province)
-            for status, (ended, started) in _STAGE_TIMES.items()
-        }
-        cache.set(key, found, STAGE_MEDIANS_SECONDS)
-    return found
+    return {
+        status: _median_hours(ended, started, since=since, province=province)
+        for status, (ended, started) in _STAGE_TIMES.items()
+    }
 
 
 def _median_hours(
@@ -662,8 +673,8 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
     the latest submission to the decision (decisions of the last 90 days), nationally and per
     province for the ministry, for the caller's province otherwise. ``weeks`` is how many
     weeks of decisions to list, up to ``on`` (today by default). ``stages``: the stages
-    before the bureau (SPEC §12) with their counts and median hours (``stage_median_hours``);
-    each province's ``first_reviews_overdue`` (``first_reviews_overdue``)."""
+    before the bureau (SPEC §12) with their counts (exact) and median hours; each province's
+    ``first_reviews_overdue`` (both through ``stage_figures``, kept a few minutes)."""
     on = on or today()
     period_days = 90
     scope = filings_in_scope(user)
@@ -693,9 +704,11 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
     for province_id, status, count in status_counts.order_by():
         by_status[province_id][status] = count
     overdue: dict[str | None, int] = dict(overdue_counts.order_by())
-    late_first_reviews = first_reviews_overdue(user, on=on)
-
     since = timezone.now() - dt.timedelta(days=period_days)
+    late_first_reviews, medians = (
+        stage_figures(user, on=on, since=since) if is_reviewer(user) else ({}, {})
+    )
+
     durations: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     decided_pairs = list(
         scope.filter(
@@ -784,7 +797,6 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         }
         for start, counts in per_week.items()
     ]
-    medians = stage_median_hours(user, since=since)
     return Statistics(
         national=national,
         provinces=rows,
