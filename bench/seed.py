@@ -2,7 +2,8 @@
 
 About 600,000 sponsors over the 31 provinces (shares roughly like the real distribution),
 1,000,000 websites, realistic shares of statuses, conflicts and access providers, and one
-province (Guangdong) with 100,000 items open for review. Rows are generated from the models'
+province (Guangdong) with 100,000 items open for review, and one access provider (the first)
+with 100,000 applications waiting for its first review (SPEC §12). Rows are generated from the models'
 own fields, so a field added later with a default is filled in without touching this file.
 """
 
@@ -84,6 +85,10 @@ SUFFIXES = ["cn", "com.cn", "com", "net", "org.cn", "net.cn", "top", "xn--fiqs8s
 CONFLICT_SHARE = 0.01
 QUEUE_PROVINCE = "44"
 QUEUE_OPEN_ITEMS = 100_000
+# The provider's first-review queue (SPEC §12): amendments of approved records (still filed
+# meanwhile) and first filings, all waiting for the first provider.
+PROVIDER_REVIEW = "provider_review"
+PROVIDER_QUEUE_ITEMS = 100_000
 
 
 def _defaults(model: type[models.Model]) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -168,6 +173,15 @@ class Plan:
             if self.status_of[i] not in OPEN:
                 self.status_of[i] = "pending_review"
                 opened += 1
+        # One provider carries a national-size first-review backlog, taken from approved
+        # records (their amendments) and drafts (first filings) outside the bureau's queues.
+        self.first_filings: set[int] = set()
+        waiting_needed = min(PROVIDER_QUEUE_ITEMS, self.sponsors // 6)
+        candidates = [i for i, s in enumerate(self.status_of) if s in ("approved", "draft")]
+        for i in self.rng.sample(candidates, min(waiting_needed, len(candidates))):
+            if self.status_of[i] == "draft":
+                self.first_filings.add(i)
+            self.status_of[i] = PROVIDER_REVIEW
         # Websites per sponsor: most have one, some several, totalling ``websites``.
         self.site_counts = [1] * self.sponsors
         extra = websites - self.sponsors
@@ -175,6 +189,11 @@ class Plan:
             i = self.rng.randrange(self.sponsors)
             self.site_counts[i] += 1
             extra -= 1
+
+    def filed(self, i: int) -> bool:
+        """Whether sponsor ``i``'s approved data is valid and public (``Filing.is_filed``)."""
+        status = self.status_of[i]
+        return status in FILED or (status == PROVIDER_REVIEW and i not in self.first_filings)
 
 
 def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
@@ -196,6 +215,8 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
     ]
     copy_rows(AccessProvider, provider_rows)
     provider_ids = [row["id"] for row in provider_rows]
+    # The provider the benchmark signs in as (``bench.run.bench_accounts``: the first by id).
+    reviewing_provider = provider_ids[0]
 
     def users() -> Iterator[dict[str, Any]]:
         for i in range(plan.sponsors):
@@ -246,15 +267,24 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             if rng.random() < 0.4:
                 filed_by[i] = rng.choice(provider_ids)
                 row["filed_by_provider_id"] = filed_by[i]
+            if status == PROVIDER_REVIEW:
+                # Its websites' access is at the reviewing provider.
+                filed_by[i] = reviewing_provider
             if status != "draft":
                 submitted = now - dt.timedelta(days=rng.randrange(1, 40))
+                if status == PROVIDER_REVIEW:
+                    # The provider's queue moves in days, not weeks.
+                    submitted = now - dt.timedelta(minutes=rng.randrange(1, 5 * 24 * 60))
                 row["submitted_at"] = submitted_of[i] = submitted
                 row["submitted_by_id"] = 1_000_000 + i
                 row["review_deadline"] = (submitted + dt.timedelta(days=28)).date()
                 if status in OPEN:
                     # Spread deadlines around today: some overdue, most still running.
                     row["review_deadline"] = today + dt.timedelta(days=rng.randrange(-10, 28))
-            if status in FILED or status == "revoked":
+                elif status == PROVIDER_REVIEW:
+                    # The bureau's deadline starts only when the application reaches it.
+                    row["review_deadline"] = None
+            if plan.filed(i) or status == "revoked":
                 year = rng.choice([2022, 2023, 2024, 2025, 2026])
                 seq_by_province[f"{code}{year}"] = seq_by_province.get(f"{code}{year}", 0) + 1
                 number = (
@@ -272,16 +302,31 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
     out(f"filings: {copy_rows(Filing, filings())}")
 
     kind_of = {"pending_review": "new", "amendment_pending": "amendment"}
+    # About ``PROVIDER_REVIEW_WORKING_DAYS`` (calendar days here: the seed reads no calendar).
+    provider_days = dt.timedelta(days=2)
 
     def applications() -> Iterator[dict[str, Any]]:
         # Every filing waiting for the bureau has its open application (SPEC §12), first
         # reviewed by the provider that serves its websites; a revocation names none.
         for i in range(plan.sponsors):
             status = plan.status_of[i]
+            if status == PROVIDER_REVIEW:
+                yield {
+                    "id": 1_000_000 + i,
+                    "filing_id": 1_000_000 + i,
+                    "kind": "new" if i in plan.first_filings else "amendment",
+                    "status": status,
+                    "provider_id": reviewing_provider,
+                    "submitted_at": submitted_of[i],
+                    "submitted_by_id": 1_000_000 + i,
+                    "stage_entered_at": submitted_of[i],
+                    "provider_deadline": (submitted_of[i] + provider_days).date(),
+                }
+                continue
             if status not in OPEN:
                 continue
             kind = kind_of.get(status, "revocation")
-            yield {
+            row = {
                 "id": 1_000_000 + i,
                 "filing_id": 1_000_000 + i,
                 "kind": kind,
@@ -291,6 +336,16 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 "submitted_by_id": 1_000_000 + i,
                 "reached_bureau_at": submitted_of[i],
             }
+            if kind != "revocation":
+                # The stages it passed on its way (the statistics' time in each stage): hours
+                # at the provider (when one serves it), then the SMS confirmation.
+                passed = submitted_of[i] + dt.timedelta(minutes=rng.randrange(30, 3 * 24 * 60))
+                if row["provider_id"] is not None:
+                    row["provider_passed_at"] = passed
+                row["verification_sent_at"] = passed
+                row["verified_at"] = passed + dt.timedelta(minutes=rng.randrange(2, 24 * 60))
+                row["reached_bureau_at"] = row["verified_at"]
+            yield row
 
     out(f"open applications: {copy_rows(Application, applications())}")
 
@@ -382,7 +437,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
 
     def published_rows() -> Iterator[dict[str, Any]]:
         for website_offset, (i, n, domain) in enumerate(website_homes):
-            if plan.status_of[i] not in FILED:
+            if not plan.filed(i):
                 continue
             sponsor_name = f"{plan.provinces[plan.province_of[i]].name}基准{i}科技有限公司"
             website_name = f"基准网站{i}-{n}"
@@ -408,7 +463,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
 
     def published_domain_rows() -> Iterator[dict[str, Any]]:
         for website_offset, (i, _n, domain) in enumerate(website_homes):
-            if plan.status_of[i] in FILED:
+            if plan.filed(i):
                 yield {
                     "id": 1_000_000 + website_offset,
                     "name": domain,
@@ -432,5 +487,6 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             for i in range(plan.sponsors)
             if plan.province_of[i] == QUEUE_PROVINCE and plan.status_of[i] in OPEN
         ),
+        "waiting_for_first_review": sum(1 for s in plan.status_of if s == PROVIDER_REVIEW),
         "seconds": round(elapsed, 1),
     }

@@ -172,7 +172,7 @@ def domain_certificate_status(*, domain: str) -> tuple[str, Certificate | None, 
     covers it, and otherwise a ComplianceCheck.Reason value saying what is wrong.
     """
     row = (
-        PublishedDomain.objects.filter(name=domain, filing__status__in=Filing.FILED_STATUSES)
+        PublishedDomain.objects.filter(Filing.filed_q("filing__"), name=domain)
         .select_related("filing")
         .first()
     )

@@ -91,7 +91,7 @@ def certificate_issue(*, filing: Filing) -> Certificate:
     Raises ``CertificateError`` when the filing has no number or no published website, and
     ``keys.SigningKeyUnavailable`` when no signing key can be had.
     """
-    if filing.status not in Filing.FILED_STATUSES:
+    if not filing.is_filed:
         raise CertificateError(f"a {filing.status} filing has no certificate")
     key, private_key = active_signing_key()
     now = timezone.now()

@@ -14,7 +14,7 @@ from .models import Certificate, ComplianceCheck
 
 @shared_task(name="certificates.check.domain", acks_late=True, soft_time_limit=90)
 def check_domain(filing_id: int, domain: str, trigger: str) -> str:
-    filing = Filing.objects.filter(pk=filing_id, status__in=Filing.FILED_STATUSES).first()
+    filing = Filing.objects.filter(Filing.filed_q(), pk=filing_id).first()
     if filing is None:
         return "skipped"
     with translation.override("zh-hans"):
@@ -35,9 +35,7 @@ def check_all() -> int:
     """Queue a check of every domain of every valid certificate (beat, daily)."""
     queued = 0
     rows = (
-        Certificate.objects.filter(
-            status=Certificate.Status.VALID, filing__status__in=Filing.FILED_STATUSES
-        )
+        Certificate.objects.filter(Filing.filed_q("filing__"), status=Certificate.Status.VALID)
         .order_by("id")
         .values_list("filing_id", "domains")
     )

@@ -43,11 +43,8 @@ class Filing(models.Model):
     OPEN_STATUSES = (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING, Status.REVOCATION_PENDING)
     # The stages an application passes before it reaches the bureau (SPEC §12).
     STAGE_STATUSES = (Status.PROVIDER_REVIEW, Status.VERIFICATION, Status.RETURNED)
-    # Statuses in which the approved data is valid and public, whatever the open application
-    # is: the bureau's statuses of a record approved before. A record approved before whose
-    # application is at a stage (``STAGE_STATUSES``) is filed too: ``is_filed`` and
-    # ``filed_q`` answer for every status.
-    FILED_STATUSES = (Status.APPROVED, Status.AMENDMENT_PENDING, Status.REVOCATION_PENDING)
+    # Whether a record's approved data is valid and public is not a set of statuses: a record
+    # approved before whose application is at a stage is filed too (``is_filed``, ``filed_q``).
 
     class Nature(models.TextChoices):
         ENTERPRISE = "enterprise", _("enterprise")
@@ -355,6 +352,25 @@ class Application(models.Model):
                 fields=["verification_mobile"],
                 name="application_mobile_idx",
                 condition=models.Q(closed_at__isnull=True, status="verification"),
+            ),
+            # The statistics: first reviews past their deadline, and the time spent in the first
+            # review and in the SMS verification by those that left it lately (index only).
+            models.Index(
+                fields=["provider_deadline"],
+                name="application_provider_late_idx",
+                condition=models.Q(closed_at__isnull=True, status="provider_review"),
+            ),
+            models.Index(
+                fields=["provider_passed_at"],
+                include=["submitted_at", "filing"],
+                name="application_passed_idx",
+                condition=models.Q(provider_passed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["verified_at"],
+                include=["verification_sent_at", "filing"],
+                name="application_verified_idx",
+                condition=models.Q(verified_at__isnull=False),
             ),
         ]
 

@@ -142,7 +142,7 @@ def task_list(request):
         application = open_application(filing)
         # A filed record with nothing changed is the version the bureau approved: nothing is
         # in progress, even where a rule tightened since (an amendment is checked in full).
-        if not has_changes and filing.status in Filing.FILED_STATUSES:
+        if not has_changes and filing.is_filed:
             errors = {}
         context.update(
             {

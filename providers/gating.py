@@ -1,8 +1,8 @@
 """Access gating (Q7, Q8): is a domain filed? One indexed query per batch.
 
 A domain counts as filed when it, or any parent of it, is a published (approved) domain of a
-filing whose approved data is valid (approved, or approved with an amendment or revocation
-application under review). The answer's ``number`` is the website number (``…号-n``) of the
+filing whose approved data is valid (``Filing.is_filed``: approved once and not revoked, whatever
+application is open, at the bureau or at a stage before it, SPEC §12). The answer's ``number`` is the website number (``…号-n``) of the
 website that holds the matching domain: that is what a provider shows and what the public
 query and the certificate list for the site; the sponsor number is its prefix.
 """
@@ -34,8 +34,12 @@ class GatingAnswer:
         }
 
 
-# A revoked filing's published rows are removed; its domains are found in the working copy.
-_FILED = set(Filing.FILED_STATUSES)
+def _filed(status: str) -> bool:
+    """Whether a filing holding published rows is filed. Published rows are written only when
+    an approval lands (so ``first_approved_at`` is set) and removed on revocation, whose
+    domains are then found in the working copy (``_revoked_numbers``); the status check keeps
+    the answer right inside the revocation's own transaction."""
+    return status != Filing.Status.REVOKED
 
 
 def check_domains(domains: list[str]) -> list[GatingAnswer]:
@@ -50,7 +54,7 @@ def check_domains(domains: list[str]) -> list[GatingAnswer]:
     if names:
         for name, number, status in _published(sorted(names)):
             # Prefer an entry that is currently filed over a stale one.
-            if name not in published or (status in _FILED and published[name][1] not in _FILED):
+            if name not in published or (_filed(status) and not _filed(published[name][1])):
                 published[name] = (number, status)
     revoked = _revoked_numbers(
         [n for n, chain in wanted.items() if not any(c in published for c in chain)]
@@ -64,7 +68,7 @@ def check_domains(domains: list[str]) -> list[GatingAnswer]:
         hit = next((published[c] for c in wanted[normal] if c in published), None)
         if hit is not None:
             number, status = hit
-            answers.append(GatingAnswer(asked, status in _FILED, number, status))
+            answers.append(GatingAnswer(asked, _filed(status), number, status))
             continue
         gone = next((revoked[c] for c in wanted[normal] if c in revoked), None)
         if gone is not None:

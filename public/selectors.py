@@ -401,7 +401,7 @@ def annual_review_status(
     *, filing: Filing | None, today: dt.date | None = None
 ) -> AnnualReviewStatus | None:
     """The filing's annual review as its owner sees it; None when it takes no part."""
-    if filing is None or filing.status not in REVIEWED_STATUSES:
+    if filing is None or filing.status not in REVIEWED_STATUSES or not filing.is_filed:
         return None
     if filing.first_approved_at is None and filing.approved_at is None:
         return None  # a first filing on its way through the stages (SPEC §12)
@@ -431,8 +431,7 @@ def annual_overdue(*, province: Province | str | None = None) -> QuerySet[Annual
     reviews = AnnualReview.objects.filter(
         confirmed_at__isnull=True,
         overdue_flagged_at__isnull=False,
-        filing__status__in=Filing.FILED_STATUSES,
-    )
+    ).filter(Filing.filed_q("filing__"))
     if province is not None:
         reviews = reviews.filter(filing__province_id=getattr(province, "pk", province))
     return reviews

@@ -73,7 +73,7 @@ def annual_review_confirm(
     locked = Filing.objects.select_for_update().get(pk=filing.pk)
     if locked.owner_id != by.pk:
         raise PermissionDenied
-    if locked.status not in REVIEWED_STATUSES:
+    if locked.status not in REVIEWED_STATUSES or not locked.is_filed:
         raise AnnualReviewError(_("Only an approved filing takes part in the annual review."))
     today = today or timezone.localdate()
     window = annual_review_window(today.year)

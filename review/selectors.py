@@ -14,13 +14,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower, TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
+from beian import rawsql
 from beian.models import AuditLog, Province
 from beian.normalforms import certificates
 from beian.normalforms.domains import domain_for_lookup
@@ -28,9 +31,18 @@ from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
-from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
+from filings.models import (
+    Application,
+    Conflict,
+    Document,
+    Domain,
+    Filing,
+    FilingVersion,
+    Website,
+)
 from filings.selectors import Change, diff
 from filings.serializers import filing_as_json
+from filings.stages import CHECKLIST
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -142,8 +154,12 @@ def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> 
             status__in=Filing.OPEN_STATUSES, review_deadline__gte=on, review_deadline__lte=limit
         )
     qs = _search(qs, filters.q)
+    # The kind of the open application (SPEC §12), read once per page row from the one open
+    # application a filing may have (``application_one_open_per_filing``).
+    open_kind = Application.objects.filter(filing_id=OuterRef("pk"), closed_at__isnull=True)
     return (
-        qs.select_related("owner", "province")
+        qs.annotate(application_kind=Subquery(open_kind.values("kind")[:1]))
+        .select_related("owner", "province")
         .prefetch_related(
             Prefetch(
                 "domains",
@@ -156,12 +172,18 @@ def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> 
 
 @dataclass
 class QueueRow:
+    """A queue row. ``kind`` is the bureau's kind of decision (``new``, ``amendment``,
+    ``revocation``: SPEC §10 [contract]); ``application_kind`` the open application's own
+    kind (SPEC §12, ``Application.Kind``), which the console shows; both None unless the
+    filing waits for the bureau."""
+
     filing: Filing
     kind: str | None
     days_left: int | None
     overdue: bool
     due_soon: bool
     domains: list[str] = field(default_factory=list)
+    application_kind: str | None = None
 
     @property
     def days_overdue(self) -> int:
@@ -195,6 +217,11 @@ def queue_rows(
                     and days_left <= DUE_SOON_WORKING_DAYS
                 ),
                 domains=[d.name for d in filing.domains.all()],
+                application_kind=(
+                    getattr(filing, "application_kind", None) or filing.review_kind
+                    if is_open
+                    else None
+                ),
             )
         )
     return rows
@@ -211,6 +238,56 @@ def filing_for_review(user, pk: int) -> Filing | None:
         .select_related("owner", "province", "submitted_by", "filed_by_provider")
         .filter(pk=pk)
         .first()
+    )
+
+
+def review_application(filing: Filing) -> Application | None:
+    """The filing's open application with its provider and who passed its first review, or
+    None (one query)."""
+    return (
+        Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
+        .select_related("provider", "provider_passed_by")
+        .first()
+    )
+
+
+def verification_record_path(filing_id: int) -> str:
+    """Where the verification record (核验单) of filing ``filing_id``'s open application is
+    downloaded (SPEC §12)."""
+    return f"/provider/reviews/{filing_id}/record/"
+
+
+@dataclass(frozen=True)
+class FirstReview:
+    """The stages an application passed before the bureau (SPEC §12), as its review page
+    shows them: the provider that first-reviews it (None: every access is elsewhere), who
+    passed it and when, each ``stages.CHECKLIST`` check as ``(code, label, ticked)``, the
+    verification record's path (None without one), and when the SMS verification was
+    confirmed (None: not, or not asked)."""
+
+    provider: AccessProvider | None
+    passed_by: User | None
+    passed_at: dt.datetime | None
+    checks: list[tuple[str, str, bool]]
+    record_path: str | None
+    verified_at: dt.datetime | None
+
+
+def first_review(application: Application | None) -> FirstReview | None:
+    """The ``FirstReview`` of ``application`` (read by ``review_application``); None without
+    one. Reads nothing more from the database."""
+    if application is None:
+        return None
+    ticked = set(application.provider_checklist or [])
+    return FirstReview(
+        provider=application.provider,
+        passed_by=application.provider_passed_by,
+        passed_at=application.provider_passed_at,
+        checks=[(code, str(label), code in ticked) for code, label in CHECKLIST],
+        record_path=(
+            verification_record_path(application.filing_id) if application.provider_record else None
+        ),
+        verified_at=application.verified_at,
     )
 
 
@@ -276,7 +353,7 @@ def _conflict_views(user, filing: Filing, conflicts: list[Conflict]) -> list[Con
                 conflict=conflict,
                 other=other,
                 contacts=other_party_contacts(conflict),
-                can_revoke=in_scope and other.status in Filing.FILED_STATUSES,
+                can_revoke=in_scope and other.is_filed,
                 can_open=in_scope,
                 reason=conflict_reason(filing, conflict),
             )
@@ -431,10 +508,24 @@ class ProvinceStats:
     overdue: int
     median_days: float | None
     decisions: int
+    # Applications at the provider's first review past ``provider_deadline`` (SPEC §12).
+    first_reviews_overdue: int = 0
 
     @property
     def open(self) -> int:
         return sum(self.by_status.get(s, 0) for s in Filing.OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    """One stage before the bureau (SPEC §12) on the statistics page: its status and label,
+    how many filings are at it now, and the median hours spent in it by the applications that
+    left it in the period (None: none did, or the stage is the owner's, ``returned``)."""
+
+    status: str
+    label: str
+    count: int
+    median_hours: float | None
 
 
 @dataclass
@@ -444,6 +535,7 @@ class Statistics:
     weeks: list[dict]
     statuses: list[tuple[str, str]]
     period_days: int
+    stages: list[StageFigure] = field(default_factory=list)
 
 
 def _weighted_median(counts: dict[int, int]) -> float | None:
@@ -486,11 +578,103 @@ def _tally_in_scope(user) -> QuerySet[FilingTally]:
     return FilingTally.objects.filter(province_id=user.province_id)
 
 
+# The late first reviews and the stage medians are read once per scope in this many seconds
+# (see docs/decisions.md); the counts at each stage are exact.
+STAGE_FIGURES_SECONDS = 600
+
+# Where each stage's time is read: (column that ends it, column that starts it, index).
+_STAGE_TIMES = {
+    Status.PROVIDER_REVIEW: ("provider_passed_at", "submitted_at"),
+    Status.VERIFICATION: ("verified_at", "verification_sent_at"),
+}
+
+
+def stage_figures(
+    user, *, on: dt.date, since: dt.datetime
+) -> tuple[dict[str | None, int], dict[str, float | None]]:
+    """``(first_reviews_overdue, stage_median_hours)`` of the caller's scope, kept
+    ``STAGE_FIGURES_SECONDS`` per scope and day: each reads every late first review or every
+    application that left a stage in 90 days, which a page view should not repeat."""
+    province = None if is_ministry(user) else user.province_id
+    key = f"review-stage-figures:{province or 'national'}:{on.isoformat()}:{since.date()}"
+    found = cache.get(key)
+    if found is None:
+        found = (first_reviews_overdue(user, on=on), stage_median_hours(user, since=since))
+        cache.set(key, found, STAGE_FIGURES_SECONDS)
+    return found
+
+
+def first_reviews_overdue(user, *, on: dt.date) -> dict[str | None, int]:
+    """Applications waiting for the provider's first review past their ``provider_deadline``
+    (before ``on``), per province code, in the caller's scope (SPEC §12). Reads the partial
+    index ``application_provider_late_idx``, which holds only the applications at that stage,
+    and the filing of each late one for its province."""
+    if not is_reviewer(user):
+        return {}
+    late = Application.objects.filter(
+        closed_at__isnull=True, status=Status.PROVIDER_REVIEW, provider_deadline__lt=on
+    )
+    if not is_ministry(user):
+        late = late.filter(filing__province_id=user.province_id)
+    return dict(late.values_list("filing__province_id").annotate(n=Count("*")).order_by())
+
+
+def stage_median_hours(user, *, since: dt.datetime) -> dict[str, float | None]:
+    """The median hours spent in the first review (arrival to pass, ``submitted_at`` to
+    ``provider_passed_at``) and in the SMS verification (the last code sent to the
+    confirmation, ``verification_sent_at`` to ``verified_at``) by the applications that left
+    them since ``since``, in the caller's scope: ``{status: hours or None}``.
+
+    Read from the partial covering indexes ``application_passed_idx`` and
+    ``application_verified_idx`` (see docs/decisions.md)."""
+    if not is_reviewer(user):
+        return dict.fromkeys(_STAGE_TIMES)
+    province = None if is_ministry(user) else user.province_id
+    return {
+        status: _median_hours(ended, started, since=since, province=province)
+        for status, (ended, started) in _STAGE_TIMES.items()
+    }
+
+
+def _median_hours(
+    ended: str, started: str, *, since: dt.datetime, province: str | None
+) -> float | None:
+    applications = Application.objects.filter(
+        **{f"{ended}__gte": since, f"{started}__isnull": False}
+    )
+    if province is not None:
+        applications = applications.filter(filing__province_id=province)
+    if connection.vendor != "postgresql":
+        spans = sorted(
+            (end - start).total_seconds() / 3600
+            for end, start in applications.values_list(ended, started)
+        )
+        return statistics.median(spans) if spans else None
+    join = (
+        f"JOIN {rawsql.table(Filing)} f ON f.id = a.filing_id AND f.province_id = %s "
+        if province is not None
+        else ""
+    )
+    sql = (
+        "SELECT percentile_cont(0.5) WITHIN GROUP "  # noqa: S608 - columns are the model's
+        f"(ORDER BY EXTRACT(EPOCH FROM a.{ended} - a.{started})) / 3600 "
+        f"FROM {rawsql.table(Application)} a {join}"
+        f"WHERE a.{ended} >= %s AND a.{started} IS NOT NULL"
+    )
+    params = [province, since] if province is not None else [since]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (hours,) = cursor.fetchone()
+    return float(hours) if hours is not None else None
+
+
 def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> Statistics:
     """Counts by status, overdue items, decisions per week and the median working days from
     the latest submission to the decision (decisions of the last 90 days), nationally and per
     province for the ministry, for the caller's province otherwise. ``weeks`` is how many
-    weeks of decisions to list, up to ``on`` (today by default)."""
+    weeks of decisions to list, up to ``on`` (today by default). ``stages``: the stages
+    before the bureau (SPEC §12) with their counts (exact) and median hours; each province's
+    ``first_reviews_overdue`` (both through ``stage_figures``, kept a few minutes)."""
     on = on or today()
     period_days = 90
     scope = filings_in_scope(user)
@@ -520,8 +704,11 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
     for province_id, status, count in status_counts.order_by():
         by_status[province_id][status] = count
     overdue: dict[str | None, int] = dict(overdue_counts.order_by())
-
     since = timezone.now() - dt.timedelta(days=period_days)
+    late_first_reviews, medians = (
+        stage_figures(user, on=on, since=since) if is_reviewer(user) else ({}, {})
+    )
+
     durations: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     decided_pairs = list(
         scope.filter(
@@ -580,6 +767,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
             overdue=sum(overdue.get(k, 0) for k in keys),
             median_days=_weighted_median(pairs),
             decisions=sum(decisions_by_province.get(k, 0) for k in keys),
+            first_reviews_overdue=sum(late_first_reviews.get(k, 0) for k in keys),
         )
 
     if ministry:
@@ -587,7 +775,13 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         rows = [stats_for(p, [p.code]) for p in provinces]
         national = stats_for(
             None,
-            list(set(by_status) | set(overdue) | set(durations) | set(decisions_by_province)),
+            list(
+                set(by_status)
+                | set(overdue)
+                | set(durations)
+                | set(decisions_by_province)
+                | set(late_first_reviews)
+            ),
         )
     else:
         province = user.province
@@ -609,6 +803,15 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         weeks=week_rows,
         statuses=[(s.value, s.label) for s in Status if s != Status.DRAFT],
         period_days=period_days,
+        stages=[
+            StageFigure(
+                status=status,
+                label=Status(status).label,
+                count=national.by_status.get(status, 0),
+                median_hours=medians.get(status),
+            )
+            for status in Filing.STAGE_STATUSES
+        ],
     )
 
 

@@ -442,7 +442,7 @@ def filing_revoke(*, filing: Filing, by: User, reason: str) -> Filing:
     """
     locked = _locked(filing)
     ensure_in_scope(by, locked)
-    if locked.status not in Filing.FILED_STATUSES:
+    if not locked.is_filed:
         raise _refuse(_("Only an approved filing can be revoked."))
     reason = _required_reason(reason)
     _revoke(locked, by=by, reason=reason, action="filing.revoke")

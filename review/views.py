@@ -20,7 +20,6 @@ from accounts.permissions import staff_required
 from beian.models import Province
 from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
-from filings.applications import open_application
 from filings.models import Document, Filing
 from filings.responses import document_response
 from public.selectors import annual_overdue, annual_overdue_counts, bureau_directory
@@ -161,6 +160,7 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
         if open_conflicts
         else ""
     )
+    application = selectors.review_application(filing)
     on = selectors.today()
     calendar = working_calendar()
     days_left = (
@@ -170,7 +170,8 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
     )
     context = {
         "filing": filing,
-        "application": open_application(filing),
+        "application": application,
+        "first_review": selectors.first_review(application),
         "days_left": days_left,
         "overdue": days_left is not None and filing.review_deadline < on,
         "websites": selectors.filing_websites(filing),
@@ -185,7 +186,7 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
         "can_decide": filing.status
         in (Filing.Status.PENDING_REVIEW, Filing.Status.AMENDMENT_PENDING),
         "can_decide_revocation": filing.status == Filing.Status.REVOCATION_PENDING,
-        "can_revoke": filing.status in Filing.FILED_STATUSES,
+        "can_revoke": filing.is_filed,
         "can_reset_password": filing.owner.role == User.Role.OWNER and filing.owner.is_active,
         "reject_form": forms.get("reject_form")
         or RejectForm(prefix="reject", initial={"reason": reject_text}),

@@ -256,3 +256,109 @@ def test_the_median_is_the_working_days_from_submission_to_decision(otp_client):
 
     assert expected >= 7
     assert page.national.median_days == expected
+
+
+# The stages before the bureau (SPEC §12) ----------------------------------------------------
+
+
+def at_stage(status: str, *, province: str = "11", **application_fields) -> Filing:
+    """A submitted filing moved to ``status`` with its open application, as the stages do."""
+    from filings.models import Application
+
+    filing = submit(domains=[f"stage-{FilingFactory._meta.model.objects.count()}.cn"])
+    Filing.objects.filter(pk=filing.pk).update(
+        status=status, province_id=province, review_deadline=None
+    )
+    Application.objects.filter(filing=filing, closed_at__isnull=True).update(
+        status=status, **application_fields
+    )
+    filing.refresh_from_db()
+    return filing
+
+
+def passed(hours: float, *, province: str = "11", verified_after: float | None = None) -> None:
+    """A filing at the bureau whose application spent ``hours`` in the first review (passed
+    yesterday) and, when given, ``verified_after`` hours in the SMS verification."""
+    now = timezone.now() - dt.timedelta(days=1)
+    fields = {
+        "submitted_at": now - dt.timedelta(hours=hours),
+        "provider_passed_at": now,
+    }
+    if verified_after is not None:
+        fields["verification_sent_at"] = now
+        fields["verified_at"] = now + dt.timedelta(hours=verified_after)
+    at_stage(Filing.Status.PENDING_REVIEW, province=province, **fields)
+
+
+@pytest.mark.stages
+def test_the_page_counts_each_stage_and_the_first_reviews_past_their_deadline(otp_client):
+    today = timezone.localdate()
+    at_stage(Filing.Status.PROVIDER_REVIEW, provider_deadline=today - dt.timedelta(days=1))
+    at_stage(Filing.Status.PROVIDER_REVIEW, provider_deadline=today)
+    at_stage(
+        Filing.Status.PROVIDER_REVIEW,
+        province="31",
+        provider_deadline=today - dt.timedelta(days=3),
+    )
+    at_stage(Filing.Status.VERIFICATION)
+    at_stage(Filing.Status.RETURNED, province="44")
+    at_stage(Filing.Status.RETURNED, province="44")
+
+    stats = otp_client(MinistryFactory()).get(reverse("review:statistics")).context["stats"]
+    assert {s.status: s.count for s in stats.stages} == {
+        "provider_review": 3,
+        "verification": 1,
+        "returned": 2,
+    }
+    assert stats.national.first_reviews_overdue == 2
+    by_code = {row.province.code: row.first_reviews_overdue for row in stats.provinces}
+    assert (by_code["11"], by_code["31"], by_code["44"]) == (1, 1, 0)
+    # A stage is no decision waiting for the bureau, and no bureau deadline is overdue.
+    assert stats.national.open == 0
+    assert stats.national.overdue == 0
+
+    beijing = otp_client(beijing_reviewer()).get(reverse("review:statistics")).context["stats"]
+    assert {s.status: s.count for s in beijing.stages} == {
+        "provider_review": 2,
+        "verification": 1,
+        "returned": 0,
+    }
+    assert beijing.national.first_reviews_overdue == 1
+
+
+@pytest.mark.stages
+def test_the_median_hours_in_each_stage_count_the_last_90_days_of_the_callers_scope(
+    otp_client,
+):
+    passed(2, verified_after=1)
+    passed(4, verified_after=3)
+    passed(30, verified_after=5)
+    passed(100, province="31")
+    old = timezone.now() - dt.timedelta(days=120)
+    at_stage(
+        Filing.Status.PENDING_REVIEW,
+        submitted_at=old - dt.timedelta(hours=500),
+        provider_passed_at=old,
+    )
+
+    national = otp_client(MinistryFactory()).get(reverse("review:statistics"))
+    medians = {s.status: s.median_hours for s in national.context["stats"].stages}
+    assert medians == {"provider_review": 17.0, "verification": 3.0, "returned": None}
+
+    beijing = otp_client(beijing_reviewer()).get(reverse("review:statistics"))
+    medians = {s.status: s.median_hours for s in beijing.context["stats"].stages}
+    assert medians == {"provider_review": 4.0, "verification": 3.0, "returned": None}
+
+
+@pytest.mark.stages
+def test_with_nothing_passed_the_medians_show_a_dash_in_both_languages(otp_client):
+    client = otp_client(MinistryFactory())
+    html = client.get(reverse("review:statistics")).content.decode()
+    assert "报送管局前" in html and "待接入服务提供商初审" in html
+    row = html[html.index('data-stage="provider_review"') :]
+    assert "—" in row[: row.index("</tr>")]
+
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("review:statistics"), HTTP_ACCEPT_LANGUAGE="en").content
+    assert b"Before the bureau" in english
+    assert b"waiting for the access provider" in english
