@@ -19,7 +19,16 @@ from beian.normalforms.domains import domain_unicode, url_unicode
 from beian.workdays import WorkingCalendar, working_calendar
 
 from . import rules
-from .models import Application, Document, Filing, FilingDraft, FilingVersion, Website
+from .models import (
+    Application,
+    Conflict,
+    Document,
+    Filing,
+    FilingDraft,
+    FilingVersion,
+    Website,
+)
+from .serializers import filing_as_json
 from .stages import returnable_paths
 from .validation import StructureError, coerce_data, validate_filing_data
 
@@ -317,6 +326,83 @@ def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list
 def websites_with_numbers(filing: Filing) -> QuerySet[Website]:
     """The filing's websites that have a number (approved at least once), in page order."""
     return Website.objects.filter(filing=filing).exclude(number=None).order_by("position")
+
+
+@dataclass
+class FilingChanges:
+    current: dict
+    previous: FilingVersion | None
+    approved: FilingVersion | None
+    since_previous: list[Change]
+    since_approved: list[Change]
+
+
+def filing_changes(filing: Filing) -> FilingChanges:
+    """The working copy against the version before the latest submission (a resubmission
+    before the decision, Q19) and against the approved version (an amendment). A submission
+    already decided is not compared again. ``current`` is the working copy in the SPEC §10
+    shape."""
+
+    current = filing_as_json(filing)
+    latest_submission = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
+        .order_by("-seq")
+        .only("seq")
+        .first()
+    )
+    previous = (
+        FilingVersion.objects.filter(filing=filing, seq__lt=latest_submission.seq)
+        .order_by("-seq")
+        .first()
+        if latest_submission
+        else None
+    )
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .first()
+    )
+    if previous is not None and approved is not None and previous.pk == approved.pk:
+        previous = None  # the same comparison as against the approved version
+    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
+        # The latest submission was decided already (an amendment approved before this
+        # revocation application, say): its changes are history, not what is under review.
+        previous = None
+    return FilingChanges(
+        current=current,
+        previous=previous,
+        approved=approved,
+        since_previous=diff(previous.data, current) if previous else [],
+        since_approved=diff(approved.data, current) if approved else [],
+    )
+
+
+def filing_websites(filing: Filing) -> list[Website]:
+    """The filing's websites in page order, with their access provider, domains and
+    pre-approvals with documents."""
+    return list(
+        Website.objects.filter(filing=filing)
+        .select_related("access_provider")
+        .prefetch_related("domains", "preapprovals__document")
+        .order_by("position", "id")
+    )
+
+
+def filing_documents(filing: Filing) -> list[Document]:
+    """Every document uploaded to the filing, oldest first."""
+    return list(Document.objects.filter(filing=filing).order_by("id"))
+
+
+def open_conflicts(filing: Filing) -> list[Conflict]:
+    """The filing's open conflicts (Q17: its data held by another account's filing), with
+    the other filing, by id."""
+    return list(
+        Conflict.objects.filter(
+            filing=filing, kind=Conflict.Kind.CONFLICT, resolved_at__isnull=True
+        )
+        .select_related("other_filing")
+        .order_by("id")
+    )
 
 
 # The provider's first review (初审, SPEC §12) ------------------------------------------------

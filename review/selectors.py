@@ -28,9 +28,7 @@ from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
-from filings.models import Conflict, Document, Domain, Filing, FilingVersion, Website
-from filings.selectors import Change, diff
-from filings.serializers import filing_as_json
+from filings.models import Conflict, Domain, Filing, FilingVersion, Website
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -214,22 +212,6 @@ def filing_for_review(user, pk: int) -> Filing | None:
     )
 
 
-def filing_websites(filing: Filing) -> list[Website]:
-    """The filing's websites in page order, with their access provider, domains and
-    pre-approvals with documents."""
-    return list(
-        Website.objects.filter(filing=filing)
-        .select_related("access_provider")
-        .prefetch_related("domains", "preapprovals__document")
-        .order_by("position", "id")
-    )
-
-
-def filing_documents(filing: Filing) -> list[Document]:
-    """Every document uploaded to the filing, oldest first."""
-    return list(Document.objects.filter(filing=filing).order_by("id"))
-
-
 @dataclass
 class ConflictView:
     conflict: Conflict
@@ -335,58 +317,6 @@ def filing_audit_trail(filing: Filing) -> list[AuditLog]:
         )
         .select_related("actor")
         .order_by("-created_at", "-id")[:200]
-    )
-
-
-# What changed --------------------------------------------------------------------------------
-
-
-@dataclass
-class FilingChanges:
-    current: dict
-    previous: FilingVersion | None
-    approved: FilingVersion | None
-    since_previous: list[Change]
-    since_approved: list[Change]
-
-
-def filing_changes(filing: Filing) -> FilingChanges:
-    """The working copy against the version before the latest submission (a resubmission
-    before the decision, Q19) and against the approved version (an amendment). A submission
-    already decided is not compared again. ``current`` is the working copy in the SPEC §10
-    shape."""
-
-    current = filing_as_json(filing)
-    latest_submission = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
-        .order_by("-seq")
-        .only("seq")
-        .first()
-    )
-    previous = (
-        FilingVersion.objects.filter(filing=filing, seq__lt=latest_submission.seq)
-        .order_by("-seq")
-        .first()
-        if latest_submission
-        else None
-    )
-    approved = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
-        .order_by("-seq")
-        .first()
-    )
-    if previous is not None and approved is not None and previous.pk == approved.pk:
-        previous = None  # the same comparison as against the approved version
-    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
-        # The latest submission was decided already (an amendment approved before this
-        # revocation application, say): its changes are history, not what is under review.
-        previous = None
-    return FilingChanges(
-        current=current,
-        previous=previous,
-        approved=approved,
-        since_previous=diff(previous.data, current) if previous else [],
-        since_approved=diff(approved.data, current) if approved else [],
     )
 
 
