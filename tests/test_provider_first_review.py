@@ -160,6 +160,21 @@ def test_the_queue_answers_in_a_constant_number_of_queries(
         assert len(client.get(QUEUE).json()["results"]) == 8
 
 
+def test_the_console_queue_answers_in_a_constant_number_of_queries(
+    provider, staff, django_assert_max_num_queries
+):
+    at_provider(provider, 0)
+    client = console_as(staff)
+    url = reverse("providers:reviews")
+    client.get(url)
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    for n in range(1, 7):
+        at_provider(provider, n)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).content.decode().count("北京初审") == 7
+
+
 # Passing it on -------------------------------------------------------------------------------
 
 
@@ -222,13 +237,16 @@ def test_the_console_passes_it_on_with_the_checklist_and_a_photo_of_the_record(p
 
 
 def test_the_bureau_of_the_province_reads_the_record_past_its_second_factor(
-    provider, staff, otp_client
+    provider, staff, otp_client, settings
 ):
+    settings.FILING_SMS_VERIFICATION = False
     filing = at_provider(provider)
     api_as(staff).post(decision_url(filing), pass_form(), format="multipart")
     url = reverse("filings:verification-record", args=[application_of(filing).pk])
+    bureau = otp_client(BureauFactory())
+    assert url in bureau.get(reverse("review:detail", args=[filing.pk])).content.decode()
 
-    answer = otp_client(BureauFactory()).get(url)
+    answer = bureau.get(url)
     assert answer.status_code == 200
     assert answer["Content-Type"] == "application/pdf"
     assert answer["Cache-Control"] == "private, no-store"
