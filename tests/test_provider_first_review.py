@@ -244,7 +244,9 @@ def test_the_bureau_of_the_province_reads_the_record_past_its_second_factor(
     api_as(staff).post(decision_url(filing), pass_form(), format="multipart")
     url = reverse("filings:verification-record", args=[application_of(filing).pk])
     bureau = otp_client(BureauFactory())
-    assert url in bureau.get(reverse("review:detail", args=[filing.pk])).content.decode()
+    page = bureau.get(reverse("review:detail", args=[filing.pk])).content.decode()
+    assert url in page
+    assert "接入服务商初审通过" in page  # the audit trail names the decision
 
     answer = bureau.get(url)
     assert answer.status_code == 200
