@@ -45,8 +45,6 @@ ACTION_LABELS = {
     "provider.client_password_reset": _("client password reset by the provider"),
     "provider.import_upload": _("import file uploaded"),
     "provider.import_client": _("client imported"),
-    "application.provider_pass": _("passed on by the access provider's first review"),
-    "application.provider_return": _("returned by the access provider's first review"),
     "provider.import_passwords_download": _("initial passwords downloaded"),
     "calendar.year_replace": _("holiday calendar of a year replaced"),
 }

@@ -375,8 +375,9 @@ def provider_decide(
     of ``returnable_paths`` of the filing JSON) and/or a general ``reason``.
 
     Passing needs every ``CHECKLIST`` code in ``checklist`` and a verification ``record`` (an
-    uploaded file: PDF, JPEG or PNG by content, at most ``UPLOAD_MAX_BYTES``), unless the
-    application already has one; a record given with a return is not kept. Raises
+    uploaded file, checked here: PDF, JPEG or PNG by content, at most ``UPLOAD_MAX_BYTES``;
+    or a ``Record`` checked already), unless the application already has one; a record given
+    with a return is not kept. Raises
     ``PermissionDenied`` unless ``by`` is active staff of the provider named,
     ``FilingError`` (``invalid_state``) when it is not waiting for the first review (a
     second click, or another staff member deciding first), ``FilingInvalid`` with every
@@ -397,11 +398,11 @@ def provider_decide(
         errors: dict[str, list[str]] = {}
         if len(ticked) != len(CHECKLIST_CODES):
             errors["checklist"] = [_("Confirm every check of the list before you pass it on.")]
-        if record is not None:
+        if record is not None and not isinstance(record, Record):
             record, problems = verification_record(record)
             if problems:
                 errors["record"] = problems
-        elif not application.provider_record:
+        elif record is None and not application.provider_record:
             errors["record"] = [_("Upload the verification record (a PDF or a photo).")]
         if errors:
             raise FilingInvalid(errors)
