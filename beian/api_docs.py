@@ -79,6 +79,30 @@ CONFLICTED = {
     "conflicts": [{"field": "domain", "value": "xinghe-demo.cn", "other_filing": 17}],
 }
 QUEUE_ITEM = {**copy.deepcopy(PENDING), "kind": "new"}
+FIRST_REVIEW_ITEM = {
+    **copy.deepcopy(PENDING),
+    "status": "provider_review",
+    "review_deadline": None,
+    "application": {**PENDING["application"], "status": "provider_review"},
+    "kind": "new",
+    "waiting_since": "2027-03-01T10:15:00+08:00",
+    "provider_deadline": "2027-03-03",
+    "working_days_left": 2,
+    "overdue": False,
+}
+RETURNED = {
+    **copy.deepcopy(PENDING),
+    "status": "returned",
+    "review_deadline": None,
+    "application": {
+        **PENDING["application"],
+        "status": "returned",
+        "returns": [
+            {"field": "websites.0.homepage", "reason": "首页网址无法访问，请核实。"},
+            {"field": "", "reason": "请补充网站负责人的联系方式后重新提交。"},
+        ],
+    },
+}
 FIELD_ERRORS = {
     "sponsor": {"id_number": ["统一社会信用代码的校验位不正确。"]},
     "websites": [
@@ -261,6 +285,19 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
                 ]
             }
         },
+    },
+    ("get", "/api/v1/provider/reviews/"): {
+        "summary": "Applications waiting for this provider's first review (初审), oldest first",
+        "responses": {"200": _page(FIRST_REVIEW_ITEM)},
+    },
+    ("post", "/api/v1/provider/reviews/{id}/decision/"): {
+        "summary": "Pass the application on (to the SMS verification or the bureau) or return it",
+        "request": {
+            "action": "return",
+            "reason": "请补充网站负责人的联系方式后重新提交。",
+            "returns": [{"field": "websites.0.homepage", "reason": "首页网址无法访问，请核实。"}],
+        },
+        "responses": {"200": RETURNED},
     },
     ("get", "/api/v1/provider/domains/{domain}/"): {
         "summary": "Is this domain filed? (before serving it, Q7)",

@@ -343,6 +343,9 @@ SPECTACULAR_SETTINGS = {
         "beian.api_docs.document",
     ],
     "VERSION": "1.0.0",
+    # Two calls take an "action" with different choices: the bureau's decision and the
+    # provider's first review.
+    "ENUM_NAME_OVERRIDES": {"FirstReviewActionEnum": ["pass", "return"]},
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from static files, never from a CDN.

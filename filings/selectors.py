@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import AccessProvider
 from beian.models import Province
 from beian.normalforms.domains import domain_unicode, url_unicode
+from beian.workdays import WorkingCalendar, working_calendar
 
 from . import rules
-from .models import Document, Filing, FilingDraft, FilingVersion, Website
+from .models import (
+    Application,
+    Conflict,
+    Document,
+    Filing,
+    FilingDraft,
+    FilingVersion,
+    Website,
+)
+from .serializers import filing_as_json
+from .stages import returnable_paths
 from .validation import StructureError, coerce_data, validate_filing_data
 
 
@@ -312,3 +326,200 @@ def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list
 def websites_with_numbers(filing: Filing) -> QuerySet[Website]:
     """The filing's websites that have a number (approved at least once), in page order."""
     return Website.objects.filter(filing=filing).exclude(number=None).order_by("position")
+
+
+@dataclass
+class FilingChanges:
+    current: dict
+    previous: FilingVersion | None
+    approved: FilingVersion | None
+    since_previous: list[Change]
+    since_approved: list[Change]
+
+
+def filing_changes(filing: Filing) -> FilingChanges:
+    """The working copy against the version before the latest submission (a resubmission
+    before the decision, Q19) and against the approved version (an amendment). A submission
+    already decided is not compared again. ``current`` is the working copy in the SPEC §10
+    shape."""
+
+    current = filing_as_json(filing)
+    latest_submission = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
+        .order_by("-seq")
+        .only("seq")
+        .first()
+    )
+    previous = (
+        FilingVersion.objects.filter(filing=filing, seq__lt=latest_submission.seq)
+        .order_by("-seq")
+        .first()
+        if latest_submission
+        else None
+    )
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .first()
+    )
+    if previous is not None and approved is not None and previous.pk == approved.pk:
+        previous = None  # the same comparison as against the approved version
+    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
+        # The latest submission was decided already (an amendment approved before this
+        # revocation application, say): its changes are history, not what is under review.
+        previous = None
+    return FilingChanges(
+        current=current,
+        previous=previous,
+        approved=approved,
+        since_previous=diff(previous.data, current) if previous else [],
+        since_approved=diff(approved.data, current) if approved else [],
+    )
+
+
+def filing_websites(filing: Filing) -> list[Website]:
+    """The filing's websites in page order, with their access provider, domains and
+    pre-approvals with documents."""
+    return list(
+        Website.objects.filter(filing=filing)
+        .select_related("access_provider")
+        .prefetch_related("domains", "preapprovals__document")
+        .order_by("position", "id")
+    )
+
+
+def filing_documents(filing: Filing) -> list[Document]:
+    """Every document uploaded to the filing, oldest first."""
+    return list(Document.objects.filter(filing=filing).order_by("id"))
+
+
+def open_conflicts(filing: Filing) -> list[Conflict]:
+    """The filing's open conflicts (Q17: its data held by another account's filing), with
+    the other filing, by id."""
+    return list(
+        Conflict.objects.filter(
+            filing=filing, kind=Conflict.Kind.CONFLICT, resolved_at__isnull=True
+        )
+        .select_related("other_filing")
+        .order_by("id")
+    )
+
+
+# The provider's first review (初审, SPEC §12) ------------------------------------------------
+
+
+def provider_review_queue(provider_id: int) -> QuerySet[Application]:
+    """The open applications waiting for the first review of provider ``provider_id``
+    (status ``provider_review``), oldest first (``submitted_at``, ``id``), each with its
+    filing; walks the partial index ``application_provider_idx``."""
+    return (
+        Application.objects.filter(
+            provider_id=provider_id,
+            status=Application.Status.PROVIDER_REVIEW,
+            closed_at__isnull=True,
+        )
+        .select_related("filing")
+        .order_by("submitted_at", "id")
+    )
+
+
+@dataclass
+class FirstReviewRow:
+    """One application of a provider's first-review queue: its filing and kind, since when it
+    waits (``stage_entered_at``), the provider's deadline, the working days left to it
+    (negative once past) and whether it is overdue (past the deadline)."""
+
+    application: Application
+    filing: Filing
+    kind: str
+    waiting_since: dt.datetime | None
+    deadline: dt.date | None
+    days_left: int | None
+    overdue: bool
+
+
+def first_review_rows(
+    applications: Iterable[Application],
+    *,
+    on: dt.date | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> list[FirstReviewRow]:
+    """A ``FirstReviewRow`` per application of ``provider_review_queue``, in order, counted
+    from ``on`` (today in Asia/Shanghai by default) on the working-day calendar
+    (``beian.workdays``); reads nothing more from the database than the calendar."""
+    on = on or timezone.localdate()
+    calendar = calendar or working_calendar()
+    rows = []
+    for application in applications:
+        deadline = application.provider_deadline
+        rows.append(
+            FirstReviewRow(
+                application=application,
+                filing=application.filing,
+                kind=application.kind,
+                waiting_since=application.stage_entered_at or application.submitted_at,
+                deadline=deadline,
+                days_left=calendar.working_days_between(on, deadline) if deadline else None,
+                overdue=bool(deadline and deadline < on),
+            )
+        )
+    return rows
+
+
+def provider_application(provider_id: int, filing_id: int) -> Application | None:
+    """The open application of filing ``filing_id`` that provider ``provider_id`` first
+    reviews (whatever stage it has reached), with its filing, the filing's owner, province
+    and submitter; None for any other (the pages answer 404)."""
+    return (
+        Application.objects.filter(
+            provider_id=provider_id, filing_id=filing_id, closed_at__isnull=True
+        )
+        .select_related(
+            "filing", "filing__owner", "filing__province", "filing__submitted_by", "provider"
+        )
+        .first()
+    )
+
+
+def return_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(path, label)`` of every field of the filing JSON ``data`` a first review may return
+    (``stages.returnable_paths``), labelled in the active language for the console, e.g.
+    ``("websites.0.homepage", "网站 1 · 首页网址")``."""
+    fields = []
+    for path in returnable_paths(data):
+        parts = path.split(".")
+        name = str(FIELD_LABELS.get(parts[-1], parts[-1]))
+        if parts[0] == "websites":
+            section = _("Website %(number)d") % {"number": int(parts[1]) + 1}
+        elif len(parts) == 3:
+            section = _("Responsible person")
+        else:
+            section = _("Sponsor")
+        fields.append((path, f"{section} · {name}"))
+    return fields
+
+
+def verification_record_for(user, application_id: int) -> Application:
+    """The application ``application_id`` whose verification record (核验单) ``user`` may
+    read, else ``Http404``: active staff of the provider that first-reviewed it, bureau staff
+    of the filing's province and the ministry (their views require a verified second
+    factor). Also ``Http404`` when it holds no record."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Http404
+    if user.role == user.Role.PROVIDER and user.provider_id:
+        scope = Q(provider_id=user.provider_id)
+    elif user.role == user.Role.BUREAU and user.province_id:
+        scope = Q(filing__province_id=user.province_id)
+    elif user.role == user.Role.MINISTRY:
+        scope = Q()
+    else:
+        raise Http404
+    application = (
+        Application.objects.filter(scope, pk=application_id)
+        .exclude(provider_record="")
+        .select_related("filing")
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application

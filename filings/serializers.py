@@ -98,6 +98,11 @@ def website_as_json(
 _datetime = DateTimeField()
 
 
+def datetime_json(value) -> str | None:
+    """A datetime as the API writes it (ISO 8601 in the portal's time zone), or None."""
+    return _datetime.to_representation(value) if value else None
+
+
 def application_as_json(application: Application | None) -> dict[str, Any] | None:
     """An open application in the SPEC §12 [contract] shape, or None: ``kind``, ``status``
     (the filing's while it is open), ``provider`` (id or null), ``submitted_at`` and

@@ -14,9 +14,7 @@ they are submitted; what a submission does once its checks here pass is
 
 from __future__ import annotations
 
-import hashlib
 import os
-import warnings
 from datetime import date
 from typing import Any
 
@@ -25,7 +23,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from beian.audit import audit
 
@@ -37,6 +34,7 @@ from .models import Application, Document, Filing, FilingDraft, FilingVersion
 from .serializers import working_copy_data
 from .stages import submission_deadline
 from .submission import Submission, filing_submit_many, filing_working_copy_replace
+from .uploads import file_sha256, megabytes, sniff_content_type
 from .validation import StructureError, coerce_data, validate_filing_data
 
 MAX_DOCUMENTS = 100
@@ -311,57 +309,6 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
 
 # --- Documents ------------------------------------------------------------------------------
 
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-)
-
-
-def _sniff(file) -> tuple[str, str] | None:
-    """The content type of a PDF, JPEG or PNG judged by its bytes, or None."""
-    file.seek(0)
-    head = file.read(16)
-    match = next((s for s in _SIGNATURES if head.startswith(s[0])), None)
-    if match is None:
-        return None
-    _signature, content_type, extension = match
-    if content_type == "application/pdf":
-        # A real PDF ends with an end-of-file marker near its end.
-        file.seek(0, os.SEEK_END)
-        size = file.tell()
-        file.seek(max(0, size - 2048))
-        if b"%%EOF" not in file.read():
-            return None
-        return content_type, extension
-    file.seek(0)
-    try:
-        # An image is decoded whole before it is kept: ``verify`` reads only the structure, so
-        # a truncated or corrupt picture (or one that unpacks into billions of pixels) would
-        # otherwise pass. Above Pillow's MAX_IMAGE_PIXELS its warning is an error here.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(file) as image:
-                image.verify()
-                found = image.format
-            file.seek(0)
-            with Image.open(file) as image:
-                image.load()
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
-        return None
-    finally:
-        file.seek(0)
-    if (found, content_type) not in (("JPEG", "image/jpeg"), ("PNG", "image/png")):
-        return None
-    return content_type, extension
-
 
 @transaction.atomic
 def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
@@ -381,7 +328,7 @@ def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
             {
                 "file": [
                     _("The file is %(size)s; upload a file of at most %(limit)s.")
-                    % {"size": _megabytes(file.size), "limit": _megabytes(limit)}
+                    % {"size": megabytes(file.size), "limit": megabytes(limit)}
                 ]
             }
         )
@@ -389,7 +336,7 @@ def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
         raise FilingInvalid(
             {"file": [_("A filing holds at most %(limit)d documents.") % {"limit": MAX_DOCUMENTS}]}
         )
-    sniffed = _sniff(file)
+    sniffed = sniff_content_type(file)
     if sniffed is None:
         raise FilingInvalid(
             {
@@ -402,24 +349,15 @@ def document_upload(*, filing: Filing, by, file: UploadedFile) -> Document:
             }
         )
     content_type, extension = sniffed
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(65536), b""):
-        digest.update(chunk)
-    file.seek(0)
     original = os.path.basename((getattr(file, "name", "") or "").replace("\\", "/"))[:255]
     document = Document(
         filing=locked,
         original_name=original or f"document{extension}",
         content_type=content_type,
         size=file.size,
-        sha256=digest.hexdigest(),
+        sha256=file_sha256(file),
         uploaded_by=by,
     )
     document.file.save(f"{document.sha256}{extension}", file, save=False)
     document.save()
     return document
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"

@@ -48,6 +48,7 @@ from beian.workdays import add_working_days
 from . import rules
 from .errors import FilingError, FilingInvalid
 from .models import Application, Filing
+from .uploads import file_sha256, megabytes, sniff_content_type
 
 Kind = Application.Kind
 Status = Filing.Status
@@ -261,6 +262,42 @@ class Record:
     sha256: str
 
 
+def verification_record(file: Any) -> tuple[Record | None, list[str]]:
+    """``file`` (an uploaded file) checked as a verification record: ``(Record, [])`` for a
+    PDF, JPEG or PNG by content of at most ``UPLOAD_MAX_BYTES``, else ``(None, messages)``
+    saying how to fix it."""
+    limit = settings.UPLOAD_MAX_BYTES
+    size = getattr(file, "size", None) or 0
+    if not size:
+        return None, [_("Choose a file to upload: the file is empty.")]
+    if size > limit:
+        return None, [
+            _("The file is %(size)s; upload a file of at most %(limit)s.")
+            % {"size": megabytes(size), "limit": megabytes(limit)}
+        ]
+    sniffed = sniff_content_type(file)
+    if sniffed is None:
+        return None, [
+            _(
+                "Upload a PDF, JPEG or PNG file: the content of this file is not one of "
+                "them, whatever its name says."
+            )
+        ]
+    return Record(file=file, content_type=sniffed[0], sha256=file_sha256(file)), []
+
+
+def returnable_paths(data: dict[str, Any]) -> list[str]:
+    """The dotted paths into the filing JSON ``data`` (SPEC §10 shape) a return may name, in
+    the order the filing shows them: the sponsor's fields, the responsible person's, then
+    each website's (``websites.0.homepage``)."""
+    sponsor = data.get("sponsor") or {}
+    paths = [f"sponsor.{key}" for key in sponsor if key != "principal"]
+    paths += [f"sponsor.principal.{key}" for key in sponsor.get("principal") or {}]
+    for index, website in enumerate(data.get("websites") or []):
+        paths += [f"websites.{index}.{key}" for key in website if key not in {"number", "id"}]
+    return paths
+
+
 def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
     filing = (
         Filing.objects.select_for_update(of=("self",))
@@ -283,22 +320,32 @@ def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
     return filing, application
 
 
-def _clean_returns(returns: list[dict[str, Any]] | None, reason: str) -> list[dict[str, str]]:
-    """The per-field reasons of a return, checked: each a dotted path into the filing JSON and
-    a reason; a reason alone is returned on the whole application (field ``""``)."""
+def _clean_returns(
+    returns: list[dict[str, Any]] | None, reason: str, *, paths: set[str]
+) -> list[dict[str, str]]:
+    """The per-field reasons of a return, checked: each a dotted path into the filing JSON
+    (one of ``paths``) and a reason; a reason alone is returned on the whole application
+    (field ``""``)."""
     errors: dict[str, list[str]] = {}
     cleaned: list[dict[str, str]] = []
+    if returns is not None and not isinstance(returns, list):
+        raise FilingInvalid({"returns": [_("Give the returns as a list of {field, reason}.")]})
     for i, item in enumerate(returns or []):
-        path = str((item or {}).get("field") or "").strip()
-        why = str((item or {}).get("reason") or "").strip()
+        item = item if isinstance(item, dict) else {}
+        path = str(item.get("field") or "").strip()
+        why = str(item.get("reason") or "").strip()
         if not why:
             errors[f"returns.{i}.reason"] = [_("Say what is wrong with this field.")]
         elif len(why) > 500:
             errors[f"returns.{i}.reason"] = [
                 _("Use at most %(limit)d characters.") % {"limit": 500}
             ]
-        if not path or len(path) > 100:
+        if not path:
             errors[f"returns.{i}.field"] = [_("Name the field this reason is about.")]
+        elif path not in paths:
+            errors[f"returns.{i}.field"] = [
+                _("“%(field)s” is not a field of this filing.") % {"field": path[:100]}
+            ]
         cleaned.append({"field": path, "reason": why})
     reason = (reason or "").strip()
     if reason:
@@ -319,18 +366,24 @@ def provider_decide(
     reason: str = "",
     returns: list[dict[str, Any]] | None = None,
     checklist: list[str] | None = None,
-    record: Record | None = None,
+    record: Any = None,
 ) -> Filing:
     """The access provider's first review (初审, SPEC §12) of the application of filing
-    ``filing_id``: ``action`` ``"pass"`` sends it on (``next_stage``), ``"return"`` gives it
-    back to the owner with ``returns`` (``[{field, reason}]``, field a dotted path into the
-    filing JSON) and/or a general ``reason``.
+    ``filing_id``: ``action`` ``"pass"`` sends it on (``next_stage``: the SMS verification,
+    or the bureau, whose 20 working days then start), ``"return"`` gives it back to the owner
+    (``returned``, told by SMS and email) with ``returns`` (``[{field, reason}]``, field one
+    of ``returnable_paths`` of the filing JSON) and/or a general ``reason``.
 
-    Passing needs every ``CHECKLIST`` code ticked and a verification ``record``, unless the
-    application already has one. Raises ``PermissionDenied`` unless ``by`` is active staff of
-    the provider named, ``FilingError`` (``invalid_state``) when it is not waiting for the
-    first review (a second click, or another staff member deciding first), ``FilingInvalid``
-    with every problem at once. Audited as ``application.provider_pass`` / ``_return``.
+    Passing needs every ``CHECKLIST`` code in ``checklist`` and a verification ``record`` (an
+    uploaded file, checked here: PDF, JPEG or PNG by content, at most ``UPLOAD_MAX_BYTES``;
+    or a ``Record`` checked already), unless the application already has one; a record given
+    with a return is not kept. Raises
+    ``PermissionDenied`` unless ``by`` is active staff of the provider named,
+    ``FilingError`` (``invalid_state``) when it is not waiting for the first review (a
+    second click, or another staff member deciding first), ``FilingInvalid`` with every
+    problem at once (``action``, ``checklist``, ``record``, ``reason``,
+    ``returns.<i>.field``/``.reason``). Audited as ``application.provider_pass`` /
+    ``_return``.
     """
     if by is None or not by.is_active or by.role != User.Role.PROVIDER or by.provider_id is None:
         raise PermissionDenied
@@ -345,7 +398,11 @@ def provider_decide(
         errors: dict[str, list[str]] = {}
         if len(ticked) != len(CHECKLIST_CODES):
             errors["checklist"] = [_("Confirm every check of the list before you pass it on.")]
-        if record is None and not application.provider_record:
+        if record is not None and not isinstance(record, Record):
+            record, problems = verification_record(record)
+            if problems:
+                errors["record"] = problems
+        elif record is None and not application.provider_record:
             errors["record"] = [_("Upload the verification record (a PDF or a photo).")]
         if errors:
             raise FilingInvalid(errors)
@@ -369,7 +426,8 @@ def provider_decide(
         )
         action_name = "application.provider_pass"
     elif action == "return":
-        application.returns = _clean_returns(returns, reason)
+        paths = set(returnable_paths(_working_copy(filing)))
+        application.returns = _clean_returns(returns, reason, paths=paths)
         application.returned_at = now
         enter_stage(application, filing, Status.RETURNED, now=now, moves=moves)
         action_name = "application.provider_return"
@@ -402,10 +460,14 @@ def _extension(content_type: str) -> str:
     )
 
 
-def _working_copy_digest(filing: Filing) -> str:
+def _working_copy(filing: Filing) -> dict[str, Any]:
     from .serializers import working_copy_data
 
-    return data_digest(working_copy_data(filing))
+    return working_copy_data(filing)
+
+
+def _working_copy_digest(filing: Filing) -> str:
+    return data_digest(_working_copy(filing))
 
 
 # The SMS verification -------------------------------------------------------------------------

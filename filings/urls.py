@@ -23,6 +23,11 @@ urlpatterns = [
     path("withdraw/", views.withdraw, name="withdraw"),
     path("verification/resend/", views.verification_resend, name="verification-resend"),
     path("versions/<int:seq>/", views.version, name="version"),
+    path(
+        "applications/<int:application_id>/record/",
+        views.verification_record,
+        name="verification-record",
+    ),
     # An account page (SPEC §2, Q11) under /filing/: the owner knows the filing number.
     path("forgot-username/", account_views.forgot_username, name="forgot-username"),
 ]

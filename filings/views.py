@@ -8,11 +8,13 @@ of submission (``selectors.check_data``); each page shows the ones about its own
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -21,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import account_required
+from accounts.permissions import account_required, otp_redirect
 from accounts.services import CodeRateLimited
 from beian.clientaddress import client_address_or_none
 from beian.workdays import working_days_between
@@ -29,7 +31,7 @@ from beian.workdays import working_days_between
 from . import selectors, services, stages, wizard
 from .applications import open_application
 from .models import Application, Conflict, Filing, FilingVersion
-from .responses import document_response
+from .responses import document_response, stored_file_response
 from .serializers import editable_data
 from .validation import empty_data, empty_website
 
@@ -655,3 +657,33 @@ def version(request, seq: int):
     data = {"sponsor": item.data.get("sponsor") or {}, "websites": item.data.get("websites") or []}
     context = {"filing": filing, "version": item, **wizard.answers_context(filing, data)}
     return render(request, "filings/version.html", context)
+
+
+# --- The verification record of a first review (SPEC §12) -----------------------------------
+
+
+@require_GET
+def verification_record(request, application_id: int):
+    """The verification record (核验单) a provider uploaded when it passed an application on:
+    for that provider's staff, and for bureau staff of the filing's province and the ministry
+    past their second factor. Anyone else: 404."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.role == request.user.Role.PROVIDER and not (
+        request.user.provider_id and request.user.provider.is_active
+    ):
+        raise Http404
+    response = otp_redirect(request)
+    if response is not None:
+        return response
+    application = selectors.verification_record_for(request.user, application_id)
+    extension = os.path.splitext(application.provider_record.name)[1]
+    return stored_file_response(
+        application.provider_record,
+        content_type=application.provider_record_type,
+        filename=f"verification-record-{application.filing_id}{extension}",
+        download=request.GET.get("download") == "1" or None,
+    )
+
+
+verification_record.requires_staff_otp = True

@@ -1,16 +1,42 @@
-"""Provider API (SPEC §10): access gating and imports, for staff of an active provider."""
+"""Provider API (SPEC §10, §12): access gating, imports and the first review (初审), for
+staff of an active provider."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beian.limits import CountingScopedRateThrottle
-from filings.serializers import filing_as_json
+from beian.parsers import JSONParser
+from filings.api import ERRORS, STATE, FilingSchema
+from filings.errors import FilingError, FilingInvalid
+from filings.models import Application, Filing
+from filings.selectors import (
+    FirstReviewRow,
+    first_review_rows,
+    provider_application,
+    provider_review_queue,
+)
+from filings.serializers import (
+    datetime_json,
+    filing_as_json,
+    filing_json_related,
+    prefetched_filing_json,
+)
+from filings.stages import CHECKLIST_CODES, provider_decide
 
 from .gating import check_domains
 from .import_jobs import import_rows
@@ -145,3 +171,144 @@ class ImportView(_ProviderView):
                 item["initial_password"] = result.initial_password
             body.append(item)
         return Response({"results": body})
+
+
+# The first review (初审, SPEC §12) ------------------------------------------------------------
+
+
+class ProviderReviewItemSchema(FilingSchema):
+    """A queue item: the filing (SPEC §10 shape) and its application's first-review clock."""
+
+    kind = serializers.ChoiceField(choices=Application.Kind.values)
+    waiting_since = serializers.DateTimeField(allow_null=True)
+    provider_deadline = serializers.DateField(allow_null=True)
+    working_days_left = serializers.IntegerField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class ProviderReviewPageSchema(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProviderReviewItemSchema(many=True)
+
+
+class ReturnItemSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="a dotted path into the filing, websites.0.homepage")
+    reason = serializers.CharField()
+
+
+class ProviderDecisionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["pass", "return"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    # Checked by the service, so that every problem of a return is named at once; in a
+    # multipart body it is a JSON text.
+    returns = serializers.JSONField(required=False)
+    checklist = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(CHECKLIST_CODES)), required=False
+    )
+    record = serializers.FileField(required=False, allow_empty_file=True)
+
+
+class ProviderDecisionSchema(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["pass", "return"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    returns = ReturnItemSerializer(many=True, required=False)
+    checklist = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(CHECKLIST_CODES)), required=False
+    )
+
+
+class ProviderDecisionUploadSchema(ProviderDecisionSchema):
+    returns = serializers.CharField(
+        required=False, help_text='JSON text: [{"field": …, "reason": …}]'
+    )
+    record = serializers.FileField(required=False, help_text="the verification record (核验单)")
+
+
+def first_review_item(row: FirstReviewRow, filing: Filing) -> dict:
+    """A queue item: ``filing`` (read with ``filing_json_related``) in the SPEC §10 shape, with
+    ``kind``, ``waiting_since``, ``provider_deadline``, ``working_days_left`` and ``overdue``."""
+    answer = prefetched_filing_json(filing)
+    answer["kind"] = row.kind
+    answer["waiting_since"] = datetime_json(row.waiting_since)
+    answer["provider_deadline"] = row.deadline.isoformat() if row.deadline else None
+    answer["working_days_left"] = row.days_left
+    answer["overdue"] = row.overdue
+    return answer
+
+
+class ProviderReviewQueueView(_ProviderView):
+    """Applications waiting for this provider's first review, oldest first."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int)],
+        responses={200: ProviderReviewPageSchema},
+        operation_id="provider_reviews",
+    )
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            provider_review_queue(request.user.provider_id), request, view=self
+        )
+        rows = first_review_rows(page)
+        filings = {
+            f.pk: f
+            for f in filing_json_related(
+                Filing.objects.select_related("province").filter(
+                    pk__in=[row.filing.pk for row in rows]
+                )
+            )
+        }
+        return paginator.get_paginated_response(
+            [
+                first_review_item(row, filings[row.filing.pk])
+                for row in rows
+                if row.filing.pk in filings
+            ]
+        )
+
+
+class ProviderDecisionView(_ProviderView):
+    """Pass an application on, or return it to the owner, after the first review."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "application/json": ProviderDecisionSchema,
+            "multipart/form-data": ProviderDecisionUploadSchema,
+        },
+        responses={
+            200: FilingSchema,
+            400: ERRORS,
+            404: OpenApiResponse(description="no application of this provider for the filing"),
+            409: STATE,
+        },
+        operation_id="provider_review_decision",
+    )
+    def post(self, request, pk: int):
+        if provider_application(request.user.provider_id, pk) is None:
+            raise NotFound
+        data = ProviderDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            filing = provider_decide(
+                filing_id=pk,
+                by=request.user,
+                action=values["action"],
+                reason=values.get("reason", ""),
+                returns=values.get("returns"),
+                checklist=values.get("checklist"),
+                record=values.get("record"),
+            )
+        except PermissionDenied as exc:
+            raise NotFound from exc
+        except FilingInvalid as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except FilingError as exc:
+            return Response(
+                {"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(filing_as_json(filing))

@@ -8,4 +8,10 @@ urlpatterns = [
     # its host, as the batch call does.
     path("provider/domains/<path:domain>/", api.DomainView.as_view(), name="api-provider-domain"),
     path("provider/imports/", api.ImportView.as_view(), name="api-provider-imports"),
+    path("provider/reviews/", api.ProviderReviewQueueView.as_view(), name="api-provider-reviews"),
+    path(
+        "provider/reviews/<int:pk>/decision/",
+        api.ProviderDecisionView.as_view(),
+        name="api-provider-review-decision",
+    ),
 ]

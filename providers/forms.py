@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import Filing
+from filings.stages import CHECKLIST
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -66,3 +67,71 @@ class WebhookForm(forms.Form):
 
 
 PAGE_SIZE = 50
+
+
+# The first review (初审, SPEC §12) ------------------------------------------------------------
+
+RETURN_ROWS = 5
+
+
+class FirstReviewForm(forms.Form):
+    """The first review's decision: the checklist and the verification record to pass it on,
+    or reasons on fields of the filing (``return_fields``: path and label) and a general
+    reason to return it. The rules (what passing needs, which paths exist) are
+    ``filings.stages.provider_decide``'s; this form only gathers what was typed."""
+
+    checklist = forms.MultipleChoiceField(
+        label=_("What you checked"),
+        required=False,
+        choices=[(code, label) for code, label in CHECKLIST],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    record = forms.FileField(
+        label=_("Verification record (核验单)"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, signed by the responsible person."),
+    )
+    reason = forms.CharField(
+        label=_("General reason for returning it"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, return_fields: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— choose a field —")), *return_fields]
+        self.return_rows = []
+        for i in range(RETURN_ROWS):
+            self.fields[f"return_{i}_field"] = forms.ChoiceField(
+                label=_("Field %(number)d") % {"number": i + 1}, required=False, choices=choices
+            )
+            self.fields[f"return_{i}_reason"] = forms.CharField(
+                label=_("What is wrong with it"), required=False, max_length=500
+            )
+            self.return_rows.append((self[f"return_{i}_field"], self[f"return_{i}_reason"]))
+
+    def returns(self) -> tuple[list[dict[str, str]], dict[int, int]]:
+        """The filled rows as ``[{field, reason}]`` for the service, and which form row each
+        of them came from (so that its errors go back beside it)."""
+        returns, rows = [], {}
+        for i in range(RETURN_ROWS):
+            path = self.cleaned_data.get(f"return_{i}_field") or ""
+            why = self.cleaned_data.get(f"return_{i}_reason") or ""
+            if path or why:
+                rows[len(returns)] = i
+                returns.append({"field": path, "reason": why})
+        return returns, rows
+
+    def add_service_errors(self, errors: dict[str, list[str]], rows: dict[int, int]) -> None:
+        """Put the service's errors (``checklist``, ``record``, ``reason``,
+        ``returns.<n>.field``/``.reason``) on the fields they concern."""
+        for key, messages in errors.items():
+            parts = key.split(".")
+            if parts[0] == "returns" and len(parts) == 3 and parts[1].isdigit():
+                name = f"return_{rows.get(int(parts[1]), 0)}_{parts[2]}"
+            elif key in self.fields:
+                name = key
+            else:
+                name = None
+            self.add_error(name, list(messages))

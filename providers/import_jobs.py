@@ -34,7 +34,7 @@ from beian.celery import app as celery_app
 from beian.coded import encode_tree
 from beian.models import AuditLog
 from beian.queueing import enqueue_on_commit
-from filings.models import Filing
+from filings.models import Application, Filing
 from filings.services import FilingError, filing_create, filing_save_data, filing_submit
 from filings.submission import Submission, filing_submit_many
 from filings.validation import load_reference_data
@@ -43,6 +43,7 @@ from .imports import (
     AcceptedRow,
     ImportBatch,
     RowResult,
+    attestation_checklist,
     check_client,
     check_row,
     error_dict,
@@ -110,15 +111,25 @@ def _lost_race(*, index: int, key: str, username: str, batch: ImportBatch) -> Ro
 
 
 def _create_and_submit(
-    *, provider: AccessProvider, by: User, client: dict, password: str, filing_data: Any
+    *,
+    provider: AccessProvider,
+    by: User,
+    client: dict,
+    password: str,
+    filing_data: Any,
+    checklist: list[str] | None,
 ) -> tuple[User, Filing]:
-    """The account and its filing through the owner's services, submitted; raises what they
-    raise."""
+    """The account and its filing through the owner's services, submitted with what the
+    provider attests it checked (``checklist``); raises what they raise."""
     user = _new_client(client, provider, password)
     user.save()
     filing = filing_create(owner=user, provider=provider)
     filing = filing_save_data(filing=filing, by=by, data=filing_data)
     filing = filing_submit(filing=filing, by=by)
+    if checklist is not None:
+        Application.objects.filter(
+            filing=filing, closed_at__isnull=True, provider_passed_by=by
+        ).update(provider_checklist=checklist)
     _import_client_audit(filing, by=by, user=user).save(force_insert=True)
     return user, filing
 
@@ -130,6 +141,11 @@ def _import_one(
     settled, client, username, key = check_client(index=index, payload=payload, batch=batch)
     if settled is not None:
         return settled
+    checklist, attestation_errors = attestation_checklist(payload)
+    if attestation_errors:
+        return RowResult(
+            index, ImportRow.Status.ERROR, username=username, errors=attestation_errors
+        )
     password = initial_password()
     try:
         with transaction.atomic():
@@ -139,6 +155,7 @@ def _import_one(
                 client=client,
                 password=password,
                 filing_data=with_provider_defaults(payload["filing"], provider),
+                checklist=checklist,
             )
     except IntegrityError:
         return _lost_race(index=index, key=key, username=username, batch=batch)
@@ -171,6 +188,7 @@ def _submit_accepted(*, by: User, accepted: list[tuple[AcceptedRow, User]]) -> N
                 by=by,
                 data=row.data,
                 also_audit=functools.partial(_import_client_audit, by=by, user=user),
+                checklist=row.checklist,
             )
         )
     filing_submit_many(submissions)

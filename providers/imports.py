@@ -32,6 +32,7 @@ from beian.normalforms.certificates import resident_id_check_digit, uscc_check_c
 from beian.normalforms.text import folded, unreadable_text_code, unreadable_text_message
 from filings.models import Filing, Website
 from filings.services import FilingInvalid
+from filings.stages import CHECKLIST, CHECKLIST_CODES
 from filings.validation import StructureError, coerce_data, validate_filing_data
 
 from .models import ImportJob, ImportRow
@@ -318,6 +319,7 @@ class AcceptedRow:
     key: str
     data: dict
     filing: Filing
+    checklist: list[str] | None = None
 
 
 def check_row(
@@ -339,9 +341,35 @@ def check_row(
         data, problems = validate_filing_data(data, filing=filing, reference=batch.reference)
         if problems:
             errors = {"filing": error_dict(FilingInvalid(problems))}
+    checklist, attestation_errors = attestation_checklist(payload)
+    errors = {**errors, **attestation_errors}
     if errors:
         return RowResult(index, ImportRow.Status.ERROR, username=username, errors=errors)
-    return AcceptedRow(client=client, key=key, data=data, filing=filing)
+    return AcceptedRow(client=client, key=key, data=data, filing=filing, checklist=checklist)
+
+
+def attestation_checklist(payload: Any) -> tuple[list[str] | None, dict]:
+    """What a row attests the provider checked in its first review (SPEC §12):
+    ``{"attestation": {"checklist": [codes]}}``, codes of ``filings.stages.CHECKLIST``. None
+    without an attestation; errors ``{"attestation": {"checklist": [...]}}`` for a code that
+    is not one of them, or a value that is not a list."""
+    attestation = payload.get("attestation") if isinstance(payload, dict) else None
+    if attestation is None:
+        return None, {}
+    codes = attestation.get("checklist") if isinstance(attestation, dict) else None
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        message = _("Give the checks made as a list of codes: %(codes)s.") % {
+            "codes": ", ".join(CHECKLIST_CODES)
+        }
+        return None, {"attestation": {"checklist": [message]}}
+    unknown = [c for c in codes if c not in CHECKLIST_CODES]
+    if unknown:
+        message = _("“%(code)s” is not a check of the list; use %(codes)s.") % {
+            "code": unknown[0][:50],
+            "codes": ", ".join(CHECKLIST_CODES),
+        }
+        return None, {"attestation": {"checklist": [message]}}
+    return [c for c in CHECKLIST_CODES if c in set(codes)], {}
 
 
 # CSV ----------------------------------------------------------------------------------------
@@ -370,8 +398,12 @@ COLUMNS: list[tuple[str, str]] = [
     ("网站服务内容", "websites.0.services"),
     ("服务器放置地点", "websites.0.server_location"),
     ("是否经营性", "websites.0.commercial"),
+    # What the provider checked in its first review (SPEC §12); a file without it attests
+    # nothing.
+    ("核验项目", "attestation.checklist"),
 ]
 HEADERS = [h for h, _path in COLUMNS]
+OPTIONAL_HEADERS = {"核验项目"}
 LIST_SEPARATORS = ";；,，、 \t\n"
 # Service labels hold spaces in English ("corporate website"): only punctuation separates.
 SERVICE_SEPARATORS = ";；、\t\n"
@@ -534,6 +566,10 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
             value = _services(path, raw)
         elif last == "commercial":
             value = True if raw.lower() in YES else (False if raw.lower() in NO else raw)
+        if path == "attestation.checklist":
+            if raw:
+                payload["attestation"] = {"checklist": _split_list_cell(raw)}
+            continue
         if path.startswith("client."):
             payload.setdefault("client", {})[last] = value
         else:
@@ -564,7 +600,7 @@ def parse_csv(data: bytes) -> list[tuple[int, dict]]:
         raise ValidationError(_("The file is empty. Start from the template.")) from exc
     except csv.Error as exc:
         raise ValidationError(_("The file is not a readable CSV file.")) from exc
-    missing = [h for h in HEADERS if h not in header]
+    missing = [h for h in HEADERS if h not in header and h not in OPTIONAL_HEADERS]
     if missing:
         raise ValidationError(
             _("The file lacks these columns of the template: %(columns)s.")
@@ -614,6 +650,7 @@ EXAMPLE_ROW = {
     "网站服务内容": "企业网站",
     "服务器放置地点": "北京",
     "是否经营性": "否",
+    "核验项目": ";".join(CHECKLIST_CODES),
 }
 
 
@@ -625,6 +662,11 @@ def _example_row() -> list[str]:
     person = row["负责人证件号码"][:17]
     row["负责人证件号码"] = person + resident_id_check_digit(person)
     return [row[h] for h in HEADERS]
+
+
+def _zh(text: Any) -> str:
+    with translation.override("zh-hans"):
+        return str(text)
 
 
 def template_csv() -> bytes:
@@ -662,6 +704,12 @@ def template_csv() -> bytes:
         ]
     )
     writer.writerow(["# 是否经营性", "否 / no", "是 / yes（经营性网站需办理许可证，不能备案）"])
+    writer.writerow(
+        [
+            "# 核验项目 / checks made in the first review (初审)",
+            *(f"{code}: {_zh(label)}" for code, label in CHECKLIST),
+        ]
+    )
     writer.writerow(
         [
             "# 证件号码 / certificate numbers",

@@ -11,6 +11,13 @@ urlpatterns = [
         views.client_password_reset,
         name="client-password-reset",
     ),
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/<int:filing_id>/", views.review_detail, name="review-detail"),
+    path(
+        "reviews/<int:filing_id>/documents/<int:document_id>/",
+        views.review_document,
+        name="review-document",
+    ),
     path("imports/", views.import_list, name="imports"),
     path("imports/template.csv", views.import_template, name="import-template"),
     path("imports/<int:job_id>/", views.import_detail, name="import-detail"),

@@ -1,4 +1,5 @@
-"""The provider console (SPEC §6): clients, imports, tokens and webhooks.
+"""The provider console (SPEC §6, §12): clients, the first review (初审), imports, tokens and
+webhooks.
 
 Every page is for staff of an active provider and shows that provider's data only; another
 provider's objects answer 404.
@@ -13,14 +14,36 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
 
 from beian.normalforms.domains import url_unicode
 from beian.workdays import working_calendar
+from filings.errors import FilingError, FilingInvalid
+from filings.models import Application, Document
+from filings.responses import document_response
+from filings.selectors import (
+    filing_changes,
+    filing_documents,
+    filing_websites,
+    first_review_rows,
+    open_conflicts,
+    provider_application,
+    provider_review_queue,
+    return_fields,
+)
+from filings.serializers import filing_as_json
+from filings.stages import provider_decide
 
 from . import import_jobs, imports, selectors, services
-from .forms import PAGE_SIZE, ClientFilter, ImportUploadForm, TokenCreateForm, WebhookForm
+from .forms import (
+    PAGE_SIZE,
+    ClientFilter,
+    FirstReviewForm,
+    ImportUploadForm,
+    TokenCreateForm,
+    WebhookForm,
+)
 from .models import ApiToken, ImportJob, WebhookDelivery
 from .permissions import provider_staff_required
 
@@ -267,3 +290,102 @@ def webhook_redeliver(request, delivery_id: int):
     services.webhook_redeliver(delivery=delivery, by=request.user)
     messages.success(request, _("The delivery is queued again."))
     return redirect("providers:webhooks")
+
+
+# The first review (初审, SPEC §12) ------------------------------------------------------------
+
+
+@provider_staff_required
+def reviews(request):
+    """The applications waiting for this provider's first review, oldest first, with the
+    provider's deadline and the overdue ones flagged."""
+    page = _page(request, provider_review_queue(request.user.provider_id))
+    return render(
+        request,
+        "providers/reviews.html",
+        {"page": page, "rows": first_review_rows(page), "tab": "reviews"},
+    )
+
+
+def _review_page(request, application, *, form=None, status=200):
+    filing = application.filing
+    data = filing_as_json(filing)
+    if form is None:
+        form = FirstReviewForm(return_fields=return_fields(data))
+    row = first_review_rows([application])[0]
+    return render(
+        request,
+        "providers/review_detail.html",
+        {
+            "application": application,
+            "filing": filing,
+            "row": row,
+            "websites": filing_websites(filing),
+            "documents": filing_documents(filing),
+            "open_conflicts": open_conflicts(filing),
+            "changes": filing_changes(filing),
+            "form": form,
+            "can_decide": application.status == Application.Status.PROVIDER_REVIEW,
+            "tab": "reviews",
+        },
+        status=status,
+    )
+
+
+@provider_staff_required
+def review_detail(request, filing_id: int):
+    """One application of this provider: the filing, what changed, its documents and
+    conflicts, and the decision form while it waits for the first review. Another
+    provider's, or none, answers 404."""
+    application = provider_application(request.user.provider_id, filing_id)
+    if application is None:
+        raise Http404
+    if request.method != "POST":
+        return _review_page(request, application)
+    form = FirstReviewForm(
+        request.POST,
+        request.FILES,
+        return_fields=return_fields(filing_as_json(application.filing)),
+    )
+    action = request.POST.get("action", "")
+    if not form.is_valid():
+        return _review_page(request, application, form=form, status=400)
+    returns, rows = form.returns()
+    try:
+        provider_decide(
+            filing_id=filing_id,
+            by=request.user,
+            action=action,
+            reason=form.cleaned_data["reason"],
+            returns=returns,
+            checklist=form.cleaned_data["checklist"],
+            record=form.cleaned_data["record"] if action == "pass" else None,
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except FilingInvalid as exc:
+        form.add_service_errors(exc.errors, rows)
+        return _review_page(request, application, form=form, status=400)
+    except FilingError as exc:
+        messages.error(request, exc.message)
+        return redirect("providers:reviews")
+    if action == "pass":
+        messages.success(
+            request, _("Passed on. The responsible person and the owner have been told.")
+        )
+    else:
+        messages.success(request, _("Returned to the owner, who has been told why."))
+    return redirect("providers:reviews")
+
+
+@provider_staff_required
+@require_GET
+def review_document(request, filing_id: int, document_id: int):
+    """A pre-approval document of an application this provider first-reviews."""
+    application = provider_application(request.user.provider_id, filing_id)
+    if application is None:
+        raise Http404
+    document = get_object_or_404(Document, pk=document_id, filing_id=filing_id)
+    return document_response(
+        document, download=True if request.GET.get("download") == "1" else None
+    )

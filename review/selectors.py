@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower, TruncDate, TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,17 +32,7 @@ from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
-from filings.models import (
-    Application,
-    Conflict,
-    Document,
-    Domain,
-    Filing,
-    FilingVersion,
-    Website,
-)
-from filings.selectors import Change, diff
-from filings.serializers import filing_as_json
+from filings.models import Application, Conflict, Domain, Filing, FilingVersion, Website
 from filings.stages import CHECKLIST
 
 from . import tally
@@ -251,10 +242,10 @@ def review_application(filing: Filing) -> Application | None:
     )
 
 
-def verification_record_path(filing_id: int) -> str:
-    """Where the verification record (核验单) of filing ``filing_id``'s open application is
-    downloaded (SPEC §12)."""
-    return f"/provider/reviews/{filing_id}/record/"
+def verification_record_path(application_id: int) -> str:
+    """Where the verification record (核验单) of application ``application_id`` is downloaded
+    (SPEC §12)."""
+    return reverse("filings:verification-record", args=[application_id])
 
 
 @dataclass(frozen=True)
@@ -285,26 +276,10 @@ def first_review(application: Application | None) -> FirstReview | None:
         passed_at=application.provider_passed_at,
         checks=[(code, str(label), code in ticked) for code, label in CHECKLIST],
         record_path=(
-            verification_record_path(application.filing_id) if application.provider_record else None
+            verification_record_path(application.pk) if application.provider_record else None
         ),
         verified_at=application.verified_at,
     )
-
-
-def filing_websites(filing: Filing) -> list[Website]:
-    """The filing's websites in page order, with their access provider, domains and
-    pre-approvals with documents."""
-    return list(
-        Website.objects.filter(filing=filing)
-        .select_related("access_provider")
-        .prefetch_related("domains", "preapprovals__document")
-        .order_by("position", "id")
-    )
-
-
-def filing_documents(filing: Filing) -> list[Document]:
-    """Every document uploaded to the filing, oldest first."""
-    return list(Document.objects.filter(filing=filing).order_by("id"))
 
 
 @dataclass
@@ -412,58 +387,6 @@ def filing_audit_trail(filing: Filing) -> list[AuditLog]:
         )
         .select_related("actor")
         .order_by("-created_at", "-id")[:200]
-    )
-
-
-# What changed --------------------------------------------------------------------------------
-
-
-@dataclass
-class FilingChanges:
-    current: dict
-    previous: FilingVersion | None
-    approved: FilingVersion | None
-    since_previous: list[Change]
-    since_approved: list[Change]
-
-
-def filing_changes(filing: Filing) -> FilingChanges:
-    """The working copy against the version before the latest submission (a resubmission
-    before the decision, Q19) and against the approved version (an amendment). A submission
-    already decided is not compared again. ``current`` is the working copy in the SPEC §10
-    shape."""
-
-    current = filing_as_json(filing)
-    latest_submission = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
-        .order_by("-seq")
-        .only("seq")
-        .first()
-    )
-    previous = (
-        FilingVersion.objects.filter(filing=filing, seq__lt=latest_submission.seq)
-        .order_by("-seq")
-        .first()
-        if latest_submission
-        else None
-    )
-    approved = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
-        .order_by("-seq")
-        .first()
-    )
-    if previous is not None and approved is not None and previous.pk == approved.pk:
-        previous = None  # the same comparison as against the approved version
-    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
-        # The latest submission was decided already (an amendment approved before this
-        # revocation application, say): its changes are history, not what is under review.
-        previous = None
-    return FilingChanges(
-        current=current,
-        previous=previous,
-        approved=approved,
-        since_previous=diff(previous.data, current) if previous else [],
-        since_approved=diff(approved.data, current) if approved else [],
     )
 
 

@@ -22,6 +22,7 @@ from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
 from filings.models import Document, Filing
 from filings.responses import document_response
+from filings.selectors import filing_changes, filing_documents, filing_websites
 from public.selectors import annual_overdue, annual_overdue_counts, bureau_directory
 
 from . import selectors, services
@@ -174,12 +175,12 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
         "first_review": selectors.first_review(application),
         "days_left": days_left,
         "overdue": days_left is not None and filing.review_deadline < on,
-        "websites": selectors.filing_websites(filing),
-        "documents": selectors.filing_documents(filing),
+        "websites": filing_websites(filing),
+        "documents": filing_documents(filing),
         "open_conflicts": open_conflicts,
         "resolved_conflicts": resolved_conflicts,
         "later_claims": selectors.filing_later_claims(request.user, filing),
-        "changes": selectors.filing_changes(filing),
+        "changes": filing_changes(filing),
         "versions": selectors.filing_versions(filing),
         "audit_entries": selectors.filing_audit_trail(filing),
         "escalations": list(filing.escalations.order_by("-escalated_at")[:5]),
@@ -299,7 +300,7 @@ def revoke(request, pk: int):
             {
                 "filing": filing,
                 "form": form,
-                "websites": selectors.filing_websites(filing),
+                "websites": filing_websites(filing),
                 "return_to": _return_target(request, form.cleaned_data.get("return_to")),
             },
         )

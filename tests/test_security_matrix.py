@@ -191,6 +191,13 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:provider-search": page(OWNERS, query="?q=示例"),
     "filings:documents": page(OWNERS),
     "filings:document": page({"owner"}, kwargs=lambda w: {"pk": w.document.pk}),
+    # The verification record of a first review (SPEC §12): the provider that passed it on,
+    # the bureau of the filing's province and the ministry.
+    "filings:verification-record": page(
+        {"provider"} | BEIJING_REVIEWERS,
+        refusal="404",
+        kwargs=lambda w: {"application_id": w.first_review.pk},
+    ),
     "filings:check_answers": page(OWNERS),
     "filings:submitted": page(OWNERS),
     "filings:discard": page(OWNERS, method="post"),
@@ -213,6 +220,20 @@ RULES: dict[str, Rule | list[Rule]] = {
     "providers:console": page(PROVIDERS, refusal="404"),
     "providers:client-password-reset": page(
         {"provider"}, refusal="404", kwargs=lambda w: {"user_id": w.client.pk}, method="post"
+    ),
+    # The first review (SPEC §12): the queue for every provider's staff, an application only
+    # for the provider it names.
+    "providers:reviews": page(PROVIDERS, refusal="404"),
+    "providers:review-detail": page(
+        {"provider"}, refusal="404", kwargs=lambda w: {"filing_id": w.first_review.filing_id}
+    ),
+    "providers:review-document": page(
+        {"provider"},
+        refusal="404",
+        kwargs=lambda w: {
+            "filing_id": w.first_review.filing_id,
+            "document_id": w.first_review_document.pk,
+        },
     ),
     "providers:imports": page(PROVIDERS, refusal="404"),
     "providers:import-template": page(PROVIDERS, refusal="404"),
@@ -237,6 +258,14 @@ RULES: dict[str, Rule | list[Rule]] = {
     "api-provider-check": api(PROVIDERS, method="post", data={"domains": ["matrix-own.cn"]}),
     "api-provider-domain": api(PROVIDERS, kwargs=lambda w: {"domain": "matrix-own.cn"}),
     "api-provider-imports": api(PROVIDERS, method="post", data={}),
+    "api-provider-reviews": api(PROVIDERS),
+    # An empty body: the provider named gets its field errors (400), another provider 404.
+    "api-provider-review-decision": api(
+        {"provider"},
+        method="post",
+        data={},
+        kwargs=lambda w: {"pk": w.first_review.filing_id},
+    ),
     # public
     "public:query": page(EVERYONE, query="?q=matrix-own.cn"),
     "public:bulletin": page(EVERYONE),
@@ -372,7 +401,7 @@ def build_world() -> SimpleNamespace:
     from accounts.models import User
     from beian.models import Province
     from certificates.models import SigningKey
-    from filings.models import Document, FilingVersion
+    from filings.models import Application, Document, FilingVersion
     from filings.serializers import filing_as_json
     from providers.models import ImportJob, WebhookDelivery
     from providers.services import api_token_issue, initial_password, set_initial_password
@@ -383,6 +412,8 @@ def build_world() -> SimpleNamespace:
         MinistryFactory,
         UserFactory,
     )
+    from tests.filings_support import data as filing_data
+    from tests.filings_support import submitted_filing, website
     from tests.providers_support import provider_staff
     from tests.test_certificates_support import approved_filing
 
@@ -424,6 +455,31 @@ def build_world() -> SimpleNamespace:
     w.client.save()
     w.client_filing = approved_filing(
         owner=w.client, domains=("matrix-client.cn",), provider=provider_a, submitted_by=w.provider
+    )
+    # An application waiting for provider A's first review, with a document and a record.
+    review_payload = filing_data(
+        sponsor={"name": "北京矩阵初审科技有限公司"},
+        websites=[
+            website(
+                homepage="http://www.matrix-review.cn/",
+                domains=["matrix-review.cn"],
+                access_provider=provider_a.pk,
+            )
+        ],
+    )
+    review_filing = submitted_filing(UserFactory(username="matrix-reviewed"), review_payload)
+    w.first_review = Application.objects.get(filing=review_filing, closed_at__isnull=True)
+    w.first_review.provider_record.save("matrix-record.pdf", ContentFile(PDF_BYTES), save=False)
+    w.first_review.provider_record_type = "application/pdf"
+    w.first_review.save()
+    w.first_review_document = Document.objects.create(
+        filing=review_filing,
+        file=ContentFile(PDF_BYTES, name="matrix-review.pdf"),
+        original_name="review.pdf",
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
+        uploaded_by=review_filing.owner,
     )
     w.job = ImportJob.objects.create(provider=provider_a, created_by=w.provider, source="csv")
     w.delivery = WebhookDelivery.objects.create(
