@@ -467,7 +467,10 @@ def _working_copy(filing: Filing) -> dict[str, Any]:
 
 
 def _working_copy_digest(filing: Filing) -> str:
-    return data_digest(_working_copy(filing))
+    # The submission compares the digest of its data brought to the same canonical form.
+    from .validation import coerce_data
+
+    return data_digest(coerce_data(_working_copy(filing)))
 
 
 # The SMS verification -------------------------------------------------------------------------

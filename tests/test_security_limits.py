@@ -140,6 +140,24 @@ LIMITED: dict[str, tuple[str, str]] = {
         "one on-demand check per filing per cooldown (the same service)",
         "tests/test_certificates_checker.py::test_a_second_check_moments_later_is_refused",
     ),
+    # The SMS verification of an application (SPEC §12): tries per client address (and 5 per
+    # code); the owner's request for a new code like codes per recipient and address.
+    "public:verification": (
+        "tries per client address; wrong tries per code",
+        "tests/test_sms_verification.py::test_too_many_tries_from_one_address_answer_429_with_the_wait",
+    ),
+    "api-verification": (
+        "tries per client address; wrong tries per code",
+        "tests/test_sms_verification.py::test_too_many_tries_from_one_address_answer_429_with_the_wait",
+    ),
+    "filings:verification-resend": (
+        "codes per recipient and address",
+        "tests/test_sms_verification.py::test_a_new_code_replaces_the_old_one_and_is_rate_limited",
+    ),
+    "api-filing-verification-resend": (
+        "codes per recipient and address",
+        "tests/test_sms_verification.py::test_a_new_code_replaces_the_old_one_and_is_rate_limited",
+    ),
     # Staff: a temporary password by SMS.
     "review:password-reset": (
         "temporary passwords per account like codes per recipient",
@@ -178,9 +196,12 @@ NO_SECRETS: dict[str, str] = {
             "providers:import-detail providers:import-errors providers:import-results "
             "providers:tokens providers:token-revoke providers:signin-token-revoke "
             "providers:webhooks providers:webhook-redeliver providers:client-password-reset "
-            "api-provider-imports",
+            "api-provider-imports providers:reviews providers:review-detail "
+            "providers:review-document api-provider-reviews api-provider-review-decision "
+            "filings:verification-record",
             "provider staff: sends no SMS or email (a reset password is shown once, never sent; "
-            "webhooks go to the provider's own URL)",
+            "webhooks go to the provider's own URL); a first-review decision sends at most one "
+            "code or one return per application, which the decision moves on",
         ),
         (
             "api-provider-check api-provider-domain",

@@ -370,6 +370,28 @@ def test_submitting_again_skips_a_provider_that_passed_it(tmp_path, settings):
     assert len(codes_sent()) == 2
 
 
+def test_a_changed_application_goes_back_to_the_provider_that_passed_it(tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path)
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = submitted(owner, fs.data(websites=[fs.website(access_provider=provider.pk)]))
+    fs.first_review_pass(filing, by=provider_staff(provider))
+    stages.verification_lapse_due(now=timezone.now() + dt.timedelta(hours=25))
+    filing.refresh_from_db()
+    assert filing.status == Filing.Status.RETURNED
+
+    changed = fs.data(websites=[fs.website(access_provider=provider.pk, name="改过名字的网站")])
+    filing_save_data(filing=filing, by=owner, data=changed)
+    filing_submit(filing=filing, by=owner)
+
+    filing.refresh_from_db()
+    application = filing.applications.get(closed_at__isnull=True)
+    # The provider vouches only for what it saw: a change waits for its first review again.
+    assert filing.status == application.status == Filing.Status.PROVIDER_REVIEW
+    assert application.provider_passed_at is None and application.returns == []
+    assert len(codes_sent()) == 1
+
+
 # --- The owner's task list and a new code -----------------------------------------------------
 
 
