@@ -3,18 +3,22 @@
 Two owners claim one domain (Q17): a squatter whose filing is already approved, and the
 rightful owner waiting for review, so a reviewer can revoke the squatted record, re-check and
 approve. Around them: an item due within days, an overdue one, one with a pre-approval, an
-amendment, an application for revocation, and a Shanghai item the Beijing bureau never sees.
-Everything is made up; the filings go through the same services as real ones.
+amendment, an application for revocation, one still waiting for its responsible person's SMS
+code, and a Shanghai item the Beijing bureau never sees. Everything is made up; the filings go
+through the same services as real ones, the SMS verification included (SPEC §12).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
+from beian.models import Message
 from beian.workdays import working_calendar
 from filings.models import Filing
 from filings.serializers import filing_as_json
@@ -25,6 +29,7 @@ from filings.services import (
     filing_save_data,
     filing_submit,
 )
+from filings.stages import verification_confirm
 
 from .services import filing_approve
 from .tasks import escalate_overdue
@@ -84,6 +89,14 @@ OWNERS = [
         ["jiushiguang-demo.cn"],
         "13811110007",
         "revocation",
+    ),
+    (
+        "demo-verify",
+        "北京晨光设计有限公司",
+        "11",
+        ["chenguang-demo.cn"],
+        "13811110009",
+        "verification",
     ),
     (
         "demo-shanghai",
@@ -148,6 +161,30 @@ def _data(sponsor: str, province: str, domains: list[str], mobile: str, username
     }
 
 
+def _to_bureau(filing: Filing) -> None:
+    """Confirm the SMS verification the submission asked for, as the responsible person does
+    with the code the outbox holds (SPEC §12), so that the filing waits for the bureau. The
+    demo's own confirmations are no client's tries: the per-address limit does not count them."""
+    filing.refresh_from_db()
+    if filing.status != Filing.Status.VERIFICATION:
+        return
+    body = (
+        Message.objects.filter(to=filing.principal_mobile, template="verification_code")
+        .order_by("-id")
+        .values_list("body", flat=True)
+        .first()
+    )
+    code = re.search(r"(?<!\d)\d{6}(?!\d)", body or "")
+    with override_settings(FILING_VERIFICATION_TRIES_PER_IP=""):
+        verification_confirm(
+            mobile=filing.principal_mobile,
+            code=code.group(0) if code else "",
+            id_last6=filing.principal_id_number[-6:],
+            ip=None,
+        )
+    filing.refresh_from_db()
+
+
 def _backdate(filing: Filing, *, working_days_left: int) -> None:
     """Make the latest submission older, as if it had waited in the queue: its deadline is
     ``working_days_left`` working days away (negative: that many working days overdue)."""
@@ -208,6 +245,9 @@ def seed(out) -> list[dict]:
             ]
         filing_save_data(filing=filing, by=owner, data=data)
         filing_submit(filing=filing, by=owner)
+        if plan == "verification":
+            continue  # waits for the responsible person's code (/verification/)
+        _to_bureau(filing)
         if plan in ("approved", "amendment", "revocation"):
             filing_approve(filing=filing, by=reviewer)
         if plan == "amendment":
@@ -223,6 +263,7 @@ def seed(out) -> list[dict]:
             changed["websites"].append(extra)
             filing_save_data(filing=filing, by=owner, data=changed)
             filing_submit(filing=filing, by=owner)
+            _to_bureau(filing)
         elif plan == "revocation":
             filing_apply_revocation(
                 filing=filing, by=owner, reason="公司业务调整，网站已停止运营。"

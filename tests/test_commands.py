@@ -88,7 +88,10 @@ def test_createstaff_refuses_incomplete_or_unknown_references(args, message):
 
 
 @pytest.mark.django_db
+@pytest.mark.stages  # as deployed: the SMS verification on (SPEC §12)
 def test_seed_demo_prints_logins_and_can_run_twice():
+    from filings.models import Filing
+
     out = StringIO()
     call_command("seed_demo", stdout=out)
     call_command("seed_demo", stdout=out)
@@ -97,6 +100,11 @@ def test_seed_demo_prints_logins_and_can_run_twice():
         assert username in text
     assert User.objects.filter(role="bureau", province_id="31").count() == 1
     assert "otpauth://" in text
+    # The demo's filings passed their stages the way real ones do: the bureau has a queue,
+    # and one still waits for its responsible person's code.
+    statuses = set(Filing.objects.values_list("status", flat=True))
+    assert {"pending_review", "amendment_pending", "revocation_pending", "approved"} <= statuses
+    assert Filing.objects.get(owner__username="demo-verify").status == "verification"
 
 
 def _django(env_overrides: dict[str, str], code: str) -> subprocess.CompletedProcess:
