@@ -146,9 +146,24 @@ def _text(value) -> str:
     return str(value)
 
 
-def _labels() -> dict[str, dict[str, str]]:
-    """Readable values for the codes a snapshot holds (one query, for the province names)."""
+def _provider_ids(*snapshots: dict | None) -> set[int]:
+    return {
+        w.get("access_provider")
+        for data in snapshots
+        for w in (data or {}).get("websites") or []
+        if isinstance(w.get("access_provider"), int)
+    }
+
+
+def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
+    """Readable values for the codes a snapshot holds (a query for the province names, and
+    one for the names of the access providers ``provider_ids``)."""
     provinces = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
+    providers = (
+        dict(AccessProvider.objects.filter(pk__in=provider_ids).values_list("pk", "name"))
+        if provider_ids
+        else {}
+    )
     return {
         "nature": {c.value: str(c.label) for c in Filing.Nature},
         "id_type": {c.value: str(c.label) for c in Filing.IdType},
@@ -158,7 +173,7 @@ def _labels() -> dict[str, dict[str, str]]:
             Website.OTHER_LOCATION: _("other (outside mainland China)"),
         },
         "services": {c.value: str(c.label) for c in Website.Service},
-        "access_provider": {"other": _("other")},
+        "access_provider": {"other": _("other"), **providers},
     }
 
 
@@ -173,7 +188,9 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
         elif key == "homepage" and isinstance(value, str):
             value = url_unicode(value)
         names = labels.get(key)
-        if names and isinstance(value, list):
+        if names and isinstance(value, int) and not isinstance(value, bool):
+            value = names.get(value, value)
+        elif names and isinstance(value, list):
             value = [names.get(v, v) for v in value]
         elif names and isinstance(value, str):
             value = names.get(value, value)
@@ -187,8 +204,9 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
     for key, value in (sponsor.get("principal") or {}).items():
         out[(_("Responsible person"), key)] = show(key, value)
     for index, website in enumerate(data.get("websites") or [], start=1):
-        # A website is known by its number once approved, before that by its homepage.
-        ident = website.get("number") or website.get("homepage") or f"#{index}"
+        # A website is known by its number once approved, before that by its place in the
+        # list: a changed homepage is then one change, not a website removed and another added.
+        ident = website.get("number") or f"#{index}"
         section = _("Website %(website)s") % {"website": ident}
         for key, value in website.items():
             if key != "number":
@@ -210,8 +228,9 @@ def diff(before: dict | None, after: dict | None) -> list[Change]:
     """Field-by-field changes between two filing snapshots in the SPEC §10 shape (either may
     be None, read as empty): one ``Change`` per field whose shown value differs, in the order
     the fields appear, with sections, field names and coded values (natures, provinces,
-    services) in the active language and domains in Unicode. One query (province names)."""
-    labels = _labels()
+    services, access providers) in the active language and domains in Unicode. Two queries
+    (province and provider names)."""
+    labels = _labels(_provider_ids(before, after))
     old, new = _flatten(before, labels), _flatten(after, labels)
     changes = []
     for key in list(dict.fromkeys([*old, *new])):
@@ -485,18 +504,24 @@ def return_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
     """``(path, label)`` of every field of the filing JSON ``data`` a first review may return
     (``stages.returnable_paths``), labelled in the active language for the console, e.g.
     ``("websites.0.homepage", "网站 1 · 首页网址")``."""
-    fields = []
-    for path in returnable_paths(data):
-        parts = path.split(".")
-        name = str(FIELD_LABELS.get(parts[-1], parts[-1]))
-        if parts[0] == "websites":
-            section = _("Website %(number)d") % {"number": int(parts[1]) + 1}
-        elif len(parts) == 3:
-            section = _("Responsible person")
-        else:
-            section = _("Sponsor")
-        fields.append((path, f"{section} · {name}"))
-    return fields
+    return [(path, return_field_label(path)) for path in returnable_paths(data)]
+
+
+def return_field_label(path: str) -> str:
+    """A return's field (a dotted path into the filing JSON, SPEC §12) as people read it in
+    the active language: ``"websites.0.homepage"`` → ``"网站 1 · 首页网址"``; empty for the
+    whole application (``""``)."""
+    parts = (path or "").split(".")
+    if not parts[-1]:
+        return ""
+    name = str(FIELD_LABELS.get(parts[-1], parts[-1]))
+    if parts[0] == "websites" and len(parts) > 2 and parts[1].isdigit():
+        section = _("Website %(number)d") % {"number": int(parts[1]) + 1}
+    elif parts[0] == "sponsor" and len(parts) == 3:
+        section = _("Responsible person")
+    else:
+        section = _("Sponsor")
+    return f"{section} · {name}"
 
 
 def verification_record_for(user, application_id: int) -> Application:

@@ -193,7 +193,8 @@ def moves_send(moves: Moves) -> None:
                 "hours": hours,
                 "url": _verification_url(),
             },
-            language=filing.owner.language,
+            # The responsible person need not hold an account: the portal's language.
+            language=settings.LANGUAGE_CODE,
         )
         for application, filing, code in moves.codes
     ]

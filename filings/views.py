@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -158,6 +159,7 @@ def task_list(request):
                 "versions": selectors.versions(filing),
                 "application": application,
                 "stage": _stage(filing, application),
+                "max_tries": settings.FILING_VERIFICATION_MAX_TRIES,
                 "return_items": (
                     wizard.return_items(application.returns, data)
                     if application is not None and filing.status == Filing.Status.RETURNED
@@ -180,7 +182,8 @@ def _masked(mobile: str) -> str:
 def _stage(filing: Filing, application) -> dict[str, Any] | None:
     """Where the open application is (SPEC §12), for the task list: ``{"status", "whose"
     (``provider`` | ``phone`` | ``owner`` | ``bureau``), "provider", "mobile" (masked),
-    "until" (a date or a datetime, or None)}``; None when nothing is open."""
+    "until" (a date or a datetime, or None), "used_up" (the code took its wrong tries)}``;
+    None when nothing is open."""
     if application is None:
         return None
     status = application.status
@@ -197,6 +200,8 @@ def _stage(filing: Filing, application) -> dict[str, Any] | None:
             "whose": "phone",
             "mobile": _masked(application.verification_mobile or filing.principal_mobile or ""),
             "until": application.verification_expires_at,
+            # The code took its wrong tries: only a new one helps.
+            "used_up": application.verification_tries >= settings.FILING_VERIFICATION_MAX_TRIES,
         }
     if status == Filing.Status.RETURNED:
         return {"status": status, "whose": "owner", "until": None}

@@ -136,7 +136,7 @@ def verification(request):
     """短信核验 (SPEC §12), open to anyone: the responsible person types the mobile, the code
     of the SMS and the last 6 characters of the certificate number; the application then
     reaches the bureau of the filing's province. Errors stay on their fields with everything
-    typed but the code; 400 for a problem, 429 when the address has tried too often."""
+    typed (the code too, unless it is what did not match); 400 for a problem, 429 when the address has tried too often."""
     form = VerificationForm(request.POST if request.method == "POST" else None)
     status = 200
     page_errors: list[str] = []
@@ -159,9 +159,11 @@ def verification(request):
                 status = 429
             else:
                 return render(request, "public/verification_done.html", {"filing": filing})
-        # The code is typed again: a wrong one is no use, a right one must not linger.
-        form.data = form.data.copy()
-        form.data["code"] = ""
+        if "code" in form.errors:
+            # A code that did not match is typed again: a wrong one is of no use. Kept when
+            # only another field was wrong, or the address must wait.
+            form.data = form.data.copy()
+            form.data["code"] = ""
     return render(
         request,
         "public/verification.html",

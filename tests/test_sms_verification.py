@@ -156,6 +156,18 @@ def test_the_page_keeps_what_was_typed_but_the_code_and_says_what_is_wrong():
     assert filing.status == Filing.Status.VERIFICATION
 
 
+def test_a_code_typed_beside_a_malformed_mobile_is_kept():
+    submitted()
+    right = codes_sent()[0]
+
+    response = confirm_by_page(mobile="1381111999x", code=right)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="id_mobile_error"' in body and 'id="id_code_error"' not in body
+    assert f'value="{right}"' in body
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -1,4 +1,9 @@
 from django import template
+from django.utils.translation import gettext as _
+
+from beian.models import Province
+from filings.models import Website
+from filings.selectors import return_field_label
 
 register = template.Library()
 
@@ -15,3 +20,25 @@ def get(mapping, key):
 def field_id(*parts):
     """``{% field_id "f-websites" index "preapprovals" k %}`` → ``f-websites-0-preapprovals-1``."""
     return "-".join(str(p) for p in parts)
+
+
+@register.simple_tag(takes_context=True)
+def location_label(context, code: str) -> str:
+    """A server location: a province name, or "outside mainland China" for ``other``."""
+    if not code:
+        return "—"
+    if code == Website.OTHER_LOCATION:
+        return _("other (outside mainland China)")
+    names = context.get("_province_names")
+    if names is None:
+        # One query per page, however many websites it shows, in the page's language.
+        names = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
+        context.dicts[0]["_province_names"] = names
+    return names.get(code, code)
+
+
+@register.filter
+def return_label(path: str) -> str:
+    """``{{ item.field|return_label }}``: a return's field as people read it
+    (``selectors.return_field_label``)."""
+    return return_field_label(path)

@@ -1,12 +1,11 @@
 """Labels for the codes stored in a filing (services, natures, provinces) on console pages."""
 
 from django import template
-from django.utils.translation import gettext as _
 
 from beian.audit import action_label, target_label
 from beian.audit import audit_changes as recorded_changes
-from beian.models import Province
 from filings.models import Conflict, Filing, Website
+from filings.templatetags.filings_tags import location_label
 
 register = template.Library()
 
@@ -56,19 +55,8 @@ def status_label(code: str) -> str:
         return code
 
 
-@register.simple_tag(takes_context=True)
-def location_label(context, code: str) -> str:
-    """A server location: a province name, or "outside mainland China" for ``other``."""
-    if not code:
-        return "—"
-    if code == Website.OTHER_LOCATION:
-        return _("other (outside mainland China)")
-    names = context.get("_province_names")
-    if names is None:
-        # One query per page, however many websites it shows, in the page's language.
-        names = {p.code: p.display_name for p in Province.objects.only("code", "name", "name_en")}
-        context.dicts[0]["_province_names"] = names
-    return names.get(code, code)
+# A server location's name, shared with the provider console.
+register.simple_tag(takes_context=True, name="location_label")(location_label)
 
 
 @register.filter
