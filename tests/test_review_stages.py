@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from beian.workdays import add_working_days
@@ -154,7 +155,9 @@ def test_the_filing_page_shows_the_application_kind_once_and_its_first_review(
     assert "2026-12-01 10:30" in panel and "chushen-staff" in panel
     ticked = dict(re.findall(r'data-check="(\w+)" data-ticked="(yes|no)"', panel))
     assert ticked == {code: "yes" if i < 4 else "no" for i, (code, _l) in enumerate(CHECKLIST)}
-    assert f'href="/provider/reviews/{new_access.pk}/record/"' in panel
+    application = Application.objects.filter(filing=new_access).latest("id")
+    record = reverse("filings:verification-record", args=[application.pk])
+    assert f'href="{record}"' in panel
     assert "已于 2026-12-02 16:05 确认" in panel
 
 
