@@ -13,6 +13,7 @@ person's SMS verification and the bureau.
 """
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone, translation
@@ -189,6 +190,7 @@ def test_a_provider_returns_then_passes_the_responsible_person_confirms_and_the_
     beside = owner_page.locator("#f-w-homepage-returned")
     expect(beside).to_contain_text(RETURN_REASON)
     expect(beside).to_contain_text(t("Returned:"))
+    expect(homepage).to_have_attribute("aria-describedby", re.compile(r"\bf-w-homepage-returned\b"))
     journey.shot(owner_page, "owner-reason-beside-the-homepage")
     homepage.fill(HOMEPAGE)
     owner_page.get_by_role("button", name=t("Save and continue")).click()
