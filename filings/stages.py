@@ -84,6 +84,31 @@ BUREAU_STATUS = {
 VERIFICATION_FIELD = "sponsor.principal.mobile"
 
 
+def lapse_reason() -> str:
+    """The reason a lapsed verification is returned with, in the active language. It is stored
+    as written (the returns are the owner's and the API's text); the owner's pages show it in
+    the reader's language again (``wizard.return_items``, ``reason_in_language``)."""
+    return _(
+        "The responsible person did not confirm the SMS code within "
+        "%(hours)d hours. Check the mobile number, then submit the "
+        "application again to get a new code."
+    ) % {"hours": settings.FILING_VERIFICATION_HOURS}
+
+
+def reason_in_language(reason: str) -> str:
+    """``reason`` in the active language when the system wrote it (``lapse_reason`` in any
+    language the portal speaks, as beat writes it in the server's); otherwise as typed."""
+    from django.utils import translation
+
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            if reason == lapse_reason():
+                break
+    else:
+        return reason
+    return lapse_reason()
+
+
 def bureau_status(kind: str) -> str:
     """The status an application of ``kind`` waits in at the bureau (SPEC §12)."""
     return BUREAU_STATUS.get(kind, Status.AMENDMENT_PENDING)
@@ -661,14 +686,7 @@ def verification_lapse_due(*, now: dt.datetime | None = None, limit: int = 500) 
                 application.returns = [
                     {
                         "field": VERIFICATION_FIELD,
-                        "reason": str(
-                            _(
-                                "The responsible person did not confirm the SMS code within "
-                                "%(hours)d hours. Check the mobile number, then submit the "
-                                "application again to get a new code."
-                            )
-                            % {"hours": settings.FILING_VERIFICATION_HOURS}
-                        ),
+                        "reason": lapse_reason(),
                     }
                 ]
                 application.returned_at = now

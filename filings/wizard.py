@@ -22,6 +22,7 @@ from beian.models import Province
 
 from . import selectors
 from .models import Document, Filing, Website
+from .stages import reason_in_language
 from .validation import INDIVIDUAL_ID_TYPES, OTHER, flatten_errors
 
 SPONSOR_FIELDS = ("nature", "name", "id_type", "id_number", "province", "address")
@@ -394,7 +395,7 @@ def return_items(returns: list[dict], data: dict) -> list[dict[str, Any]]:
         path = return_path(str(item.get("field") or ""), data)
         items.append(
             {
-                "reason": item.get("reason", ""),
+                "reason": reason_in_language(str(item.get("reason") or "")),
                 "path": path,
                 "label": _field_label(path, data) if path else "",
                 "anchor": anchor(path) if path else "",

@@ -681,3 +681,20 @@ def test_a_second_application_is_refused_while_one_is_open():
     filing.refresh_from_db()
     assert filing.status == Filing.Status.VERIFICATION
     assert filing.applications.get(closed_at__isnull=True).kind == Application.Kind.AMENDMENT
+
+
+def test_the_lapse_reason_written_in_the_servers_language_reads_in_the_owners():
+    from django.utils import translation
+
+    from filings import wizard
+    from filings.stages import VERIFICATION_FIELD, lapse_reason
+
+    with translation.override("zh-hans"):
+        stored = lapse_reason()  # as beat writes it
+    returns = [{"field": VERIFICATION_FIELD, "reason": stored}, {"field": "", "reason": "原样"}]
+    data = {"sponsor": {"principal": {"mobile": "13700000001"}}, "websites": []}
+    with translation.override("en"):
+        items = wizard.return_items(returns, data)
+        assert items[0]["reason"] == lapse_reason()
+    assert "did not confirm the SMS code within 24 hours" in items[0]["reason"]
+    assert items[1]["reason"] == "原样"  # a reason someone typed stays as typed

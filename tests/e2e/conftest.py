@@ -83,12 +83,15 @@ def captcha_test_mode(monkeypatch):
 
 
 @pytest.fixture
-def celery_worker(tmp_path):
+def celery_worker(request, tmp_path):
     """A worker process on the test database consuming every queue; stopped after the test.
 
     Started after the per-test cache flush (which empties the Redis database the broker
-    shares), so its queue bindings exist before the first task is sent.
+    shares), so its queue bindings exist before the first task is sent. It runs with the SMS
+    verification on or off as the live server does (``tests/conftest.py``: on only for tests
+    marked ``stages``), so what it files (a provider's import) takes the same stages.
     """
+    verification = request.node.get_closest_marker("stages") is not None
     log_path = tmp_path / "worker.log"
     app.control.purge()
     eager = app.conf.task_always_eager
@@ -98,7 +101,10 @@ def celery_worker(tmp_path):
             name="e2e",
             queues="default,delivery,checks,imports",
             # Emails stay in the delivery log; the console backend would fill the log file.
-            env={"EMAIL_URL": "memorymail://"},
+            env={
+                "EMAIL_URL": "memorymail://",
+                "FILING_SMS_VERIFICATION": "true" if verification else "false",
+            },
             output=log,
             loglevel="info",
         )

@@ -1,5 +1,7 @@
 """Journey 1: an owner registers, confirms the codes, signs in and files a sponsor with two
-websites through the wizard, fixing a wrong certificate number on its field on the way."""
+websites through the wizard, fixing a wrong certificate number on its field on the way. The
+first website names a registered provider, whose first review comes before the bureau's
+deadline (SPEC §12; the SMS verification is off here, see tests/conftest.py)."""
 
 import pytest
 from django.utils import timezone
@@ -7,7 +9,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from beian.workdays import add_working_days
-from filings.models import Filing
+from filings.models import Application, Filing
+from filings.stages import provider_deadline
+from tests import filings_support as fs
 from tests.factories import AccessProviderFactory
 
 from .support import code_sent_to, journey_marks
@@ -161,18 +165,31 @@ def test_an_owner_registers_signs_in_and_files_a_sponsor_with_two_websites(
     page.get_by_role("button", name=t("Submit the filing")).click()
     expect(page.get_by_role("heading", name=t("Filing submitted"))).to_be_focused()
 
+    # The first website names a registered provider: its first review comes first (SPEC §12).
     filing = Filing.objects.get(owner__username=USERNAME)
-    assert filing.status == Filing.Status.PENDING_REVIEW
+    assert filing.status == Filing.Status.PROVIDER_REVIEW
     assert filing.sponsor_id_number == USCC
     assert filing.websites.count() == 2
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert application.provider == provider
+    assert application.provider_deadline == provider_deadline(application.submitted_at)
+    provider_due = application.provider_deadline.strftime("%Y-%m-%d")
+    expect(page.get_by_role("main")).to_contain_text(provider.name)
+    expect(page.get_by_role("main")).to_contain_text(provider_due)
+    journey.shot(page, "submitted-with-provider-deadline")
+
+    page.get_by_role("link", name=t("Go to your task list")).click()
+    expect(page.locator("[data-until]")).to_have_attribute("data-until", provider_due)
+    journey.shot(page, "task-list-provider-review")
+
+    # The provider passes it on; the bureau's 20 working days start and the task list says so.
+    filing = fs.to_bureau(filing)
+    assert filing.status == Filing.Status.PENDING_REVIEW
     assert filing.review_deadline == add_working_days(
         timezone.localtime(filing.submitted_at).date(), 20
     )
     deadline = filing.review_deadline.strftime("%Y-%m-%d")
-    expect(page.get_by_role("main")).to_contain_text(deadline)
-    journey.shot(page, "submitted-with-deadline")
-
-    page.get_by_role("link", name=t("Go to your task list")).click()
+    page.reload()
     expect(page.locator("[data-deadline]")).to_have_attribute("data-deadline", deadline)
     journey.shot(page, "task-list-pending")
     owner = User.objects.get(username=USERNAME)
