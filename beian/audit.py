@@ -10,6 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import AuditLog, Province
 
@@ -99,6 +100,11 @@ FIELD_LABELS = {
     "days": _("days stored"),
     "holidays": _("holidays"),
     "working_days": _("adjusted working days"),
+    "application": pgettext_lazy("filing change", "application"),
+    "checklist": _("first-review checks"),
+    "returns": _("fields to change"),
+    "expires": _("code valid until"),
+    "withdrawn": _("withdrawn"),
 }
 # Long texts (reasons) are cut on the log; the filing page has them whole.
 _LONGEST_VALUE = 80

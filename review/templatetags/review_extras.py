@@ -1,11 +1,14 @@
 """Labels for the codes stored in a filing (services, natures, provinces) on console pages."""
 
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from beian.audit import action_label, target_label
 from beian.audit import audit_changes as recorded_changes
 from filings.models import Conflict, Filing, Website
-from filings.templatetags.filings_tags import location_label
+from filings.stages import CHECKLIST
+from filings.templatetags.filings_tags import location_label, return_label
 
 register = template.Library()
 
@@ -74,4 +77,37 @@ def audit_target(target_type: str) -> str:
 def audit_changes(entry) -> list:
     """The fields an audit row changed, as ``label: before → after`` items, filing statuses
     by their names."""
-    return recorded_changes(entry, value_labels={"status": status_label})
+    return recorded_changes(entry, value_labels=_VALUE_LABELS)
+
+
+def _checks(ticked: list) -> str:
+    return f"{len(ticked)}/{len(CHECKLIST)}"
+
+
+def _returns(items: list) -> str:
+    return "; ".join(
+        f"{return_label(i.get('field', ''))}: {i.get('reason', '')}".strip(": ")
+        for i in items
+        if isinstance(i, dict)
+    )
+
+
+def _local_time(value: str) -> str:
+    moment = parse_datetime(str(value))
+    if moment is None:
+        return str(value)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _application(value) -> str:
+    return f"#{value}"
+
+
+# How the codes an audit row keeps read on the console (SPEC §4, §12).
+_VALUE_LABELS = {
+    "status": status_label,
+    "checklist": _checks,
+    "returns": _returns,
+    "expires": _local_time,
+    "application": _application,
+}
