@@ -84,7 +84,7 @@ class FirstReviewForm(forms.Form):
         label=_("What you checked"),
         required=False,
         choices=[(code, label) for code, label in CHECKLIST],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     record = forms.FileField(
         label=_("Verification record (核验单)"),
