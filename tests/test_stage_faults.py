@@ -25,7 +25,8 @@ from filings.models import Application, Filing
 from filings.tasks import verification_lapse
 from tests import filings_support as fs
 from tests.factories import UserFactory
-from tests.worker_support import start_worker, stop_worker, test_database_url
+from tests.worker_support import start_worker, stop_worker
+from tests.worker_support import test_database_url as worker_database_url
 
 ON_POSTGRES = connection.vendor == "postgresql"
 
@@ -84,7 +85,7 @@ def test_a_worker_killed_while_returning_lapsed_verifications_leaves_them_for_th
     returned_sms = Message.objects.filter(template="application_returned")
     assert not returned_sms.exists()
 
-    conninfo = test_database_url().replace("postgres://", "postgresql://")
+    conninfo = worker_database_url().replace("postgres://", "postgresql://")
     app.conf.task_always_eager = False
     app.control.purge()
     worker = start_worker(name="lapse-doomed", queues="default")
