@@ -476,8 +476,10 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
     reset_sequences(PublishedWebsite, PublishedDomain)
     # The COPY above went through the tally triggers row by row: fold to one row per key.
     out(f"statistics tally: {tally.rebuild()}")
+    # As autovacuum leaves a live database: statistics, and the visibility map that lets the
+    # queues' index-only scans skip the heap (without it the first run reads 3 times slower).
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
     elapsed = time.monotonic() - started
     return {
         "sponsors": plan.sponsors,
