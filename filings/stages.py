@@ -542,7 +542,10 @@ def _mismatch() -> VerificationProblem:
     )
 
 
-def _clean_verification(mobile: str, code: str, id_last6: str) -> tuple[str, str, str]:
+def verification_values_clean(*, mobile: str, code: str, id_last6: str) -> tuple[str, str, str]:
+    """The three values of a verification in their normal forms (the mobile's 11 digits, the
+    code's 6 digits, the certificate's last 6 characters in capitals), or
+    ``VerificationProblem`` with a message on each malformed one. Reads nothing."""
     errors: dict[str, list[str]] = {}
     try:
         mobile = normalize_mobile(mobile)
@@ -571,7 +574,7 @@ def verification_confirm(*, mobile: str, code: str, id_last6: str, ip: str | Non
     which part failed), ``VerificationLimited`` (a ``limits.RateLimited``) when the address
     has tried too often.
     """
-    mobile, code, last6 = _clean_verification(mobile, code, id_last6)
+    mobile, code, last6 = verification_values_clean(mobile=mobile, code=code, id_last6=id_last6)
     try:
         limits.take(limits.Charge("verification-from", ip or "unknown"))
     except limits.RateLimited as exc:

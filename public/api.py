@@ -215,14 +215,23 @@ class VerificationView(APIView):
         values: dict[str, str] = {}
         errors: dict[str, list[str]] = {}
         for name in ("mobile", "code", "id_last6"):
-            value = body.get(name, "")
+            value = body.get(name)
+            if value is None:
+                value = ""  # missing or null: the service says what to enter
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
-            if not isinstance(value, str) or len(value) > 32:
+            if not isinstance(value, str):
+                errors[name] = [_('Give this as text, e.g. "13800138000" or "123456".')]
+            elif len(value) > 32:
                 errors[name] = [_("Enter text of at most 32 characters.")]
             else:
                 values[name] = value
         if errors:
+            # Every problem at once: the values that are text are checked as the service does.
+            try:
+                stages.verification_values_clean(**{**dict.fromkeys(errors, ""), **values})
+            except stages.VerificationProblem as exc:
+                errors = {**exc.errors, **errors}
             raise ValidationError(errors)
         try:
             filing = stages.verification_confirm(**values, ip=client_address_or_none(request))

@@ -698,3 +698,19 @@ def test_the_lapse_reason_written_in_the_servers_language_reads_in_the_owners():
         assert items[0]["reason"] == lapse_reason()
     assert "did not confirm the SMS code within 24 hours" in items[0]["reason"]
     assert items[1]["reason"] == "原样"  # a reason someone typed stays as typed
+
+
+def test_the_api_says_what_to_enter_for_null_and_for_values_that_are_not_text():
+    submitted()
+
+    answer = APIClient().post(
+        "/api/v1/verification/",
+        {"mobile": MOBILE, "code": None, "id_last6": ["x"]},
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    errors = answer.json()
+    # A null code is a missing code; a list is not text. Neither is "too long".
+    assert errors["code"] == ["请输入短信中的 6 位验证码。"]
+    assert errors["id_last6"] and "32" not in errors["id_last6"][0]
