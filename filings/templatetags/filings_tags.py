@@ -42,3 +42,16 @@ def return_label(path: str) -> str:
     """``{{ item.field|return_label }}``: a return's field as people read it
     (``selectors.return_field_label``)."""
     return return_field_label(path)
+
+
+@register.filter
+def service_label(code: str) -> str:
+    try:
+        return str(Website.Service(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def services_labels(codes) -> str:
+    return "、".join(service_label(c) for c in codes or [])

@@ -6,24 +6,21 @@ from django.utils.dateparse import parse_datetime
 
 from beian.audit import action_label, target_label
 from beian.audit import audit_changes as recorded_changes
-from filings.models import Conflict, Filing, Website
+from filings.models import Conflict, Filing
 from filings.stages import CHECKLIST
-from filings.templatetags.filings_tags import location_label, return_label
+from filings.templatetags.filings_tags import (
+    location_label,
+    return_label,
+    service_label,
+    services_labels,
+)
 
 register = template.Library()
 
 
-@register.filter
-def service_label(code: str) -> str:
-    try:
-        return str(Website.Service(code).label)
-    except ValueError:
-        return code
-
-
-@register.filter
-def services_labels(codes) -> str:
-    return "、".join(service_label(c) for c in codes or [])
+# Service labels, shared with the provider console.
+register.filter("service_label", service_label)
+register.filter("services_labels", services_labels)
 
 
 @register.filter

@@ -264,3 +264,16 @@ def totp_now(secret_shown: str) -> str:
 
     key = base64.b32decode(secret_shown.replace(" ", "").upper())
     return f"{totp(key, step=30, digits=6):06d}"
+
+
+# The factories' password.
+FACTORY_PASSWORD = "Correct-Horse-9"
+
+
+def sign_in(page, t, username: str, password: str = FACTORY_PASSWORD) -> None:
+    """Sign ``username`` in through the page's navigation, with the test-mode captcha."""
+    page.get_by_role("navigation").get_by_role("link", name=t("Sign in"), exact=True).click()
+    page.get_by_label(t("Username")).fill(username)
+    page.get_by_label(t("Password"), exact=True).fill(password)
+    page.get_by_label(t("Characters in the picture")).fill("PASSED")
+    page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()

@@ -27,11 +27,10 @@ from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, BureauFactory, UserFactory
 from tests.providers_support import provider_staff
 
-from .support import DJANGO_LANGUAGE, journey_marks, totp_now, wait_for_sent
+from .support import DJANGO_LANGUAGE, journey_marks, sign_in, totp_now, wait_for_sent
 
 pytestmark = [*journey_marks, pytest.mark.stages]
 
-PASSWORD = "Correct-Horse-9"  # the factories' password
 SPONSOR = "北京蓝山科技有限公司"
 PRINCIPAL_MOBILE = "13766668888"
 WRONG_HOMEPAGE = "http://www.lanshan.cn/index"
@@ -57,14 +56,6 @@ def shown(journey, lazy) -> str:
     """A lazy label (a status, a checklist item) in the journey's language."""
     with translation.override(DJANGO_LANGUAGE[journey.lang]):
         return str(lazy)
-
-
-def sign_in(page, t, username):
-    page.get_by_role("navigation").get_by_role("link", name=t("Sign in"), exact=True).click()
-    page.get_by_label(t("Username")).fill(username)
-    page.get_by_label(t("Password"), exact=True).fill(PASSWORD)
-    page.get_by_label(t("Characters in the picture")).fill("PASSED")
-    page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
 
 
 def draft(owner, websites):

@@ -9,23 +9,14 @@ from filings.models import Filing
 from tests import filings_support as fs
 from tests.factories import BureauFactory, UserFactory
 
-from .support import journey_marks, totp_now
+from .support import journey_marks, sign_in, totp_now
 
 pytestmark = journey_marks
 
-PASSWORD = "Correct-Horse-9"  # the factories' password
 DOMAIN = "a.cn"
 FIRST = "北京甲方网络有限公司"
 LATER = "北京乙方科技有限公司"
 LATER_MOBILE = "13922223333"
-
-
-def sign_in(page, t, username):
-    page.get_by_role("navigation").get_by_role("link", name=t("Sign in"), exact=True).click()
-    page.get_by_label(t("Username")).fill(username)
-    page.get_by_label(t("Password"), exact=True).fill(PASSWORD)
-    page.get_by_label(t("Characters in the picture")).fill("PASSED")
-    page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
 
 
 def claim(username, sponsor, homepage, mobile):

@@ -11,22 +11,13 @@ from filings.models import Filing
 from tests import filings_support as fs
 from tests.factories import BureauFactory, UserFactory
 
-from .support import journey_marks, totp_now, wait_for_sent
+from .support import journey_marks, sign_in, totp_now, wait_for_sent
 
 pytestmark = journey_marks
 
-PASSWORD = "Correct-Horse-9"  # the factories' password
 DOMAIN = "lanshan.cn"
 SPONSOR = "北京蓝山科技有限公司"
 SQUATTER = "北京抢注网络有限公司"
-
-
-def sign_in(page, t, username):
-    page.get_by_role("navigation").get_by_role("link", name=t("Sign in"), exact=True).click()
-    page.get_by_label(t("Username")).fill(username)
-    page.get_by_label(t("Password"), exact=True).fill(PASSWORD)
-    page.get_by_label(t("Characters in the picture")).fill("PASSED")
-    page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
