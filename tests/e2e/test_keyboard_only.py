@@ -163,10 +163,14 @@ def test_an_owner_a_reviewer_and_a_provider_finish_their_work_with_the_keyboard_
     upload = tmp_path / "clients.csv"
     upload.write_bytes(clients_csv([client_row(1), client_row(2)]))
     ops = new_context().new_page()
+    # Chromium opens a file chooser to Playwright only once the page asks to intercept it; a
+    # listener from the start makes that so before any key can open one.
+    ops.on("filechooser", lambda _chooser: None)
     journey.open(ops, live_server.url)
     sign_in(ops, t, staff.username)
     expect(ops.get_by_role("heading", name=t("Provider console"))).to_be_visible()
     press(ops, ops.get_by_role("link", name=t("Imports"), exact=True))
+    expect(ops.get_by_role("heading", name=t("Import clients from a CSV file"))).to_be_visible()
     tab_to(ops, ops.get_by_label(t("CSV file")))
     with ops.expect_file_chooser() as chooser:
         ops.keyboard.press("Space")
