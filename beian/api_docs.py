@@ -32,6 +32,7 @@ SPONSOR = {
     },
 }
 WEBSITE = {
+    "id": 7,
     "name": "星河科技官网",
     "number": None,
     "homepage": "http://www.xinghe-demo.cn/",
@@ -42,6 +43,9 @@ WEBSITE = {
     "preapprovals": [],
     "server_location": "11",
     "access_provider": 3,
+    "accesses": [
+        {"provider": 3, "method": "cloud", "server_location": "11", "ips": ["120.79.1.10"]}
+    ],
 }
 FILING_DATA = {"sponsor": SPONSOR, "websites": [WEBSITE]}
 DRAFT = {
@@ -122,11 +126,20 @@ WEBHOOK_NOTICE = {
         "filed_by_provider": 3,
         "websites": [
             {
+                "id": 7,
                 "number": "京ICP备2027000042号-1",
                 "name": "星河科技官网",
                 "homepage": "http://www.xinghe-demo.cn/",
                 "domains": ["xinghe-demo.cn"],
                 "access_provider": 3,
+                "accesses": [
+                    {
+                        "provider": 3,
+                        "method": "cloud",
+                        "server_location": "11",
+                        "ips": ["120.79.1.10"],
+                    }
+                ],
             }
         ],
     },
@@ -384,11 +397,13 @@ WEBHOOK_SCHEMA = {
                     "items": {
                         "type": "object",
                         "properties": {
+                            "id": {"type": "integer"},
                             "number": {"type": "string", "nullable": True},
                             "name": {"type": "string"},
                             "homepage": {"type": "string"},
                             "domains": {"type": "array", "items": {"type": "string"}},
                             "access_provider": {"type": "integer", "nullable": True},
+                            "accesses": {"type": "array", "items": {"type": "object"}},
                         },
                     },
                 },
@@ -414,7 +429,9 @@ has an amendment approved, or is revoked, the portal POSTs a JSON notice (schema
             "sponsor_name": "北京星河示例科技有限公司", "filed_by_provider": 3,
             "websites": [{"number": "京ICP备2027000042号-1", "name": "星河科技官网",
                           "homepage": "http://www.xinghe-demo.cn/",
-                          "domains": ["xinghe-demo.cn"], "access_provider": 3}]}}
+                          "domains": ["xinghe-demo.cn"], "access_provider": 3,
+                          "accesses": [{"provider": 3, "method": "cloud",
+                                        "server_location": "11", "ips": ["120.79.1.10"]}]}]}}
 ```
 
 | header | value |

@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "application.verification_lapsed": _("SMS verification lapsed: returned"),
     "filing.approve": _("filing approved"),
     "filing.approve_amendment": _("amendment approved"),
+    "access.cancel_at_once": _("access withdrawn by its provider, in effect at once"),
+    "shell.cancel": _("empty shell cancelled after the notice period"),
     "filing.reject": _("filing rejected"),
     "filing.reject_amendment": _("amendment rejected"),
     "filing.recheck": _("conflicts re-checked"),

@@ -405,6 +405,11 @@ FILING_VERIFICATION_TRIES_PER_IP = env.str(
     "FILING_VERIFICATION_TRIES_PER_IP", default="10/hour,30/day"
 )
 PROVIDER_REVIEW_WORKING_DAYS = env.int("PROVIDER_REVIEW_WORKING_DAYS", default=2)
+# Accesses (SPEC §12): a website left with no access (an empty shell) is cancelled after this
+# many days' notice unless a new access is filed; with PROVIDER_ACCESS_CANCEL_AT_ONCE a
+# provider's withdrawal of its own access takes effect without waiting for the bureau.
+FILING_SHELL_NOTICE_DAYS = env.int("FILING_SHELL_NOTICE_DAYS", default=30)
+PROVIDER_ACCESS_CANCEL_AT_ONCE = env.bool("PROVIDER_ACCESS_CANCEL_AT_ONCE", default=False)
 # Staff API tokens (bureau and ministry) expire this many hours after they were issued.
 STAFF_TOKEN_HOURS = env.float("STAFF_TOKEN_HOURS", default=8.0)
 # How long a password-checked sign-in may wait for its codes or new password.

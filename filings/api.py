@@ -25,7 +25,7 @@ from accounts.services import CodeRateLimited
 from beian.clientaddress import client_address_or_none
 from beian.parsers import JSONParser
 
-from . import services, stages
+from . import changes, services, stages
 from .models import Application
 from .selectors import filing_for_owner_or_404, owner_filings
 from .serializers import editable_data, filing_owner_json, merge_data
@@ -306,6 +306,106 @@ class FilingWithdrawView(APIView):
         filing = filing_for_owner_or_404(request.user, pk)
         try:
             filing = services.filing_withdraw(filing=filing, by=request.user)
+        except services.FilingError as exc:
+            return _refused(exc)
+        return Response(filing_owner_json(filing))
+
+
+# Accesses and websites (SPEC §12) ------------------------------------------------------------
+
+
+def _data(request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+class AccessApplicationSchema(serializers.Serializer):
+    website = serializers.IntegerField(help_text="id of an approved website of this filing")
+    provider = serializers.JSONField(help_text='id of a registered access provider, or "other"')
+    method = serializers.ChoiceField(
+        choices=["cloud", "hosting", "colocation", "dedicated_line", "other"]
+    )
+    server_location = serializers.CharField(help_text='GB/T 2260 province code, or "other"')
+    ips = serializers.ListField(child=serializers.CharField())
+
+
+class FilingAccessView(APIView):
+    permission_classes = [IsVerifiedOwner]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        request=AccessApplicationSchema,
+        responses={200: FilingSchema, 400: ERRORS, 409: STATE},
+        summary="Apply for another access to an approved website (新增接入, SPEC §12)",
+    )
+    def post(self, request, pk: int):
+        filing = filing_for_owner_or_404(request.user, pk)
+        body = _data(request)
+        access = {k: body.get(k) for k in ("provider", "method", "server_location", "ips")}
+        try:
+            filing = changes.access_apply(
+                filing=filing,
+                by=request.user,
+                request=changes.AccessRequest(website=body.get("website"), access=access),
+            )
+        except services.FilingError as exc:
+            return _refused(exc)
+        return Response(filing_owner_json(filing))
+
+
+class FilingAccessCancelView(APIView):
+    permission_classes = [IsVerifiedOwner]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "AccessCancellation",
+            fields={
+                "website": serializers.IntegerField(),
+                "provider": serializers.JSONField(
+                    help_text='the access\'s provider id, or "other"'
+                ),
+                "reason": serializers.CharField(),
+            },
+        ),
+        responses={200: FilingSchema, 400: ERRORS, 409: STATE},
+        summary="Apply to cancel one access of an approved website (取消接入, SPEC §12)",
+    )
+    def post(self, request, pk: int):
+        filing = filing_for_owner_or_404(request.user, pk)
+        body = _data(request)
+        try:
+            filing = changes.access_cancel(
+                filing=filing,
+                by=request.user,
+                website=body.get("website"),
+                provider=body.get("provider"),
+                reason=body.get("reason"),
+            )
+        except services.FilingError as exc:
+            return _refused(exc)
+        return Response(filing_owner_json(filing))
+
+
+class FilingWebsiteCancelView(APIView):
+    permission_classes = [IsVerifiedOwner]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "WebsiteCancellation", fields={"reason": serializers.CharField()}
+        ),
+        responses={200: FilingSchema, 400: ERRORS, 409: STATE},
+        summary="Apply to cancel one approved website (注销网站, SPEC §12)",
+    )
+    def post(self, request, pk: int, website: int):
+        filing = filing_for_owner_or_404(request.user, pk)
+        try:
+            filing = changes.website_cancel(
+                filing=filing,
+                by=request.user,
+                website=website,
+                reason=_data(request).get("reason"),
+            )
         except services.FilingError as exc:
             return _refused(exc)
         return Response(filing_owner_json(filing))

@@ -14,4 +14,15 @@ urlpatterns = [
         name="api-filing-verification-resend",
     ),
     path("<int:pk>/withdraw/", api.FilingWithdrawView.as_view(), name="api-filing-withdraw"),
+    path("<int:pk>/accesses/", api.FilingAccessView.as_view(), name="api-filing-accesses"),
+    path(
+        "<int:pk>/accesses/cancel/",
+        api.FilingAccessCancelView.as_view(),
+        name="api-filing-access-cancel",
+    ),
+    path(
+        "<int:pk>/websites/<int:website>/cancel/",
+        api.FilingWebsiteCancelView.as_view(),
+        name="api-filing-website-cancel",
+    ),
 ]

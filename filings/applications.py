@@ -20,6 +20,7 @@ from accounts.models import User
 from .errors import FilingError
 from .models import Application, Filing
 from .stages import Moves, codes_hash, enter_stage, moves_send
+from .validation import website_accesses
 
 Kind = Application.Kind
 
@@ -51,12 +52,31 @@ def refuse_second(application: Application | None, *, updating: str | None = Non
     )
 
 
-def _access(website: dict[str, Any]) -> tuple:
+def _access_key(access: dict[str, Any]) -> tuple:
     return (
-        website.get("access_provider"),
-        website.get("server_location"),
-        sorted(website.get("ips") or []),
+        access.get("provider"),
+        access.get("method"),
+        access.get("server_location"),
+        tuple(sorted(access.get("ips") or [])),
     )
+
+
+def changed_accesses(
+    websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """The accesses of ``websites`` (SPEC §10/§12 shape) that the websites of the last
+    approved version (``approved``; None: nothing approved) do not hold as they are, in
+    order: every access of a new website, and a new or changed access of an approved one."""
+    before: dict[str, set[tuple]] = {}
+    for website in approved or []:
+        if website.get("number"):
+            before[website["number"]] = {_access_key(a) for a in website_accesses(website)}
+    return [
+        access
+        for website in websites
+        for access in website_accesses(website)
+        if _access_key(access) not in before.get(website.get("number") or "", set())
+    ]
 
 
 def first_review_provider(
@@ -65,23 +85,21 @@ def first_review_provider(
     """The id of the registered access provider that first-reviews an application of ``kind``
     (SPEC §12), or None when every access it names is ``"other"`` (Q10).
 
-    ``websites`` are the submitted websites in the SPEC §10 shape; for an ``amendment``,
-    ``approved`` the websites of the last approved version. The provider is that of the first
-    website whose access (provider, server location, IPs) is new or changed; an amendment that
-    changes no access (the sponsor's details, say) goes to the provider of the first website
-    naming one, which serves the record. A ``revocation`` names none.
+    ``websites`` are the submitted websites in the SPEC §10 shape; for an ``amendment`` or a
+    ``new_access``, ``approved`` the websites of the last approved version. The provider is
+    that of the first access that is new or changed (``changed_accesses``); an amendment that
+    changes no access (the sponsor's details, say) goes to the provider of the first access
+    naming one, which serves the record. A ``revocation``, a ``cancel_access`` and a
+    ``cancel_website`` name none: they go to the bureau.
     """
-    if kind == Kind.REVOCATION:
+    if kind in (Kind.REVOCATION, Kind.CANCEL_ACCESS, Kind.CANCEL_WEBSITE):
         return None
-    candidates = websites
-    if kind == Kind.AMENDMENT and approved is not None:
-        before = {w.get("number"): _access(w) for w in approved if w.get("number")}
-        changed = [
-            w for w in websites if not w.get("number") or before.get(w["number"]) != _access(w)
-        ]
-        candidates = [*changed, *websites]
-    for website in candidates:
-        provider = website.get("access_provider")
+    candidates = [a for w in websites for a in website_accesses(w)]
+    if kind in (Kind.AMENDMENT, Kind.NEW_ACCESS) and approved is not None:
+        changed = changed_accesses(websites, approved)
+        candidates = changed if kind == Kind.NEW_ACCESS else [*changed, *candidates]
+    for access in candidates:
+        provider = access.get("provider")
         if isinstance(provider, int) and not isinstance(provider, bool):
             return provider
     return None
@@ -103,6 +121,7 @@ class Opening:
     passed_by: User | None = None
     checklist: list[str] | None = None
     digest: str = ""
+    reason: str = ""
 
 
 _UPDATED_FIELDS = [
@@ -123,6 +142,7 @@ _UPDATED_FIELDS = [
     "verification_sent_at",
     "verification_expires_at",
     "returns",
+    "reason",
 ]
 
 
@@ -153,6 +173,7 @@ def applications_open_many(
         application.submitted_at = opening.at
         application.submitted_by = opening.by
         application.returns = []
+        application.reason = opening.reason
         if opening.passed_by is not None:
             application.provider_passed_by = opening.passed_by
             application.provider_passed_at = opening.at

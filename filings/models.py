@@ -299,6 +299,9 @@ class Application(models.Model):
     # (The columns above have database defaults too, so that bulk SQL inserts of applications
     # written before them, filings.0009 and the benchmark's seed, stay valid.)
 
+    # Why a cancellation is asked for (``cancel_access``, ``cancel_website``), as given.
+    reason = models.TextField(_("reason"), blank=True, db_default="")
+
     # What a provider's return or a lapsed verification asks the owner to fix:
     # ``[{"field": "websites.0.homepage", "reason": "…"}]`` (SPEC §12).
     returns = models.JSONField(default=list, blank=True)
@@ -409,42 +412,95 @@ class Website(models.Model):
         Service.CULTURE,
         Service.BROADCASTING,
     )
-    OTHER_LOCATION = "other"
-
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="websites")
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("website name"), max_length=128, blank=True)
     homepage = models.CharField(_("homepage URL"), max_length=255, blank=True)
     # Scheme-less, lower-case host and path without trailing slash: for conflict checks.
     homepage_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
-    ips = models.JSONField(_("IP addresses"), default=list, blank=True)
     services = models.JSONField(_("service content"), default=list, blank=True)
     commercial = models.BooleanField(_("commercial service"), default=False)
-    # A GB/T 2260 province code, or "other" for outside mainland China (Q10).
-    server_location = models.CharField(_("server location"), max_length=8, blank=True)
-    access_provider = models.ForeignKey(
-        "accounts.AccessProvider",
-        verbose_name=_("access provider"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="websites",
-    )
-    # True when the owner chose "other" instead of a registered provider (Q10, Q13).
-    access_provider_other = models.BooleanField(_("other access provider"), default=False)
     number = models.CharField(
         _("website number"), max_length=40, unique=True, null=True, blank=True
     )
+    # An approved website whose last access was cancelled (空壳网站, SPEC §12): when it was
+    # found so; it is cancelled once the notice period has passed unless a new access is
+    # approved first.
+    shell_since = models.DateTimeField(_("empty shell since"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [
+            # The bureau's list of empty shells, oldest first.
+            models.Index(
+                fields=["shell_since"],
+                name="website_shell_idx",
+                condition=models.Q(shell_since__isnull=False),
+            ),
+        ]
         verbose_name = _("website")
         verbose_name_plural = _("websites")
 
     def __str__(self) -> str:
         return self.name or self.homepage
+
+
+class Access(models.Model):
+    """An access (接入, SPEC §12) of a working-copy website: the party that serves it.
+
+    The access provider is a registered provider, or none for "other" (not in the list, or
+    outside mainland China, Q10); the method is how it serves the website; the server location
+    a GB/T 2260 province code or ``"other"``; the IP addresses those at that provider. A
+    website has one or more (a cloud and a CDN, say); a website whose approved accesses are
+    all cancelled is an empty shell (空壳网站).
+    """
+
+    class Method(models.TextChoices):
+        # [contract] SPEC §12.
+        CLOUD = "cloud", _("cloud hosting")
+        HOSTING = "hosting", _("virtual hosting")
+        COLOCATION = "colocation", _("server colocation")
+        DEDICATED_LINE = "dedicated_line", _("dedicated line")
+        OTHER = "other", _("other")
+
+    OTHER_LOCATION = "other"
+
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="accesses")
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="accesses")
+    position = models.PositiveSmallIntegerField(default=0)
+    provider = models.ForeignKey(
+        "accounts.AccessProvider",
+        verbose_name=_("access provider"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accesses",
+    )
+    method = models.CharField(
+        _("access method"), max_length=16, choices=Method.choices, default=Method.OTHER
+    )
+    # A GB/T 2260 province code, or "other" for outside mainland China (Q10).
+    server_location = models.CharField(_("server location"), max_length=8, blank=True)
+    ips = models.JSONField(_("IP addresses"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("access")
+        verbose_name_plural = _("accesses")
+        indexes = [
+            # A provider's clients: the filings it serves.
+            models.Index(fields=["provider", "filing"], name="access_provider_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.website_id}: {self.provider or _('other')}"
+
+    @property
+    def is_other(self) -> bool:
+        """Whether the provider is "other" (not a registered provider, Q10)."""
+        return self.provider_id is None
 
 
 class Domain(models.Model):
@@ -629,9 +685,15 @@ class PublishedWebsite(models.Model):
     website_name_search = models.TextField(blank=True, editable=False)
     homepage = models.CharField(max_length=255)
     domains = models.JSONField(default=list)
+    # The provider of the first approved access (its notices), and the ids of the registered
+    # providers holding an approved access: gating's ``access`` (SPEC §12).
     access_provider = models.ForeignKey(
         "accounts.AccessProvider", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    access_providers = models.JSONField(default=list, db_default=[])
+    # The approved accesses, in order, without their IP addresses: ``[{"provider": id | None,
+    # "method": …, "server_location": …}]`` (the certificate lists them, SPEC §12).
+    accesses = models.JSONField(default=list, db_default=[])
     approved_at = models.DateTimeField()
 
     class Meta:

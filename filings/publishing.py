@@ -7,7 +7,7 @@ from django.dispatch import Signal
 
 from beian.normalforms.names import name_search_key
 
-from .models import Domain, Filing, PublishedDomain, PublishedWebsite, Website
+from .models import Access, Domain, Filing, PublishedDomain, PublishedWebsite, Website
 
 # Sent once the transaction that changed the published copy has committed, with keyword
 # arguments ``domains`` (the domain names whose answers changed, list[str]) and ``numbers``
@@ -18,9 +18,22 @@ published_data_changed = Signal()
 
 @transaction.atomic
 def publish(*, filing: Filing) -> list[PublishedWebsite]:
-    """Replace the published copy of ``filing`` with its working copy (on approval)."""
+    """Replace the published copy of ``filing`` with its working copy (on approval): each
+    website with its domains, and the registered providers holding its accesses (gating's
+    ``access``, SPEC §12)."""
     unpublish(filing=filing)  # also tells the public query that its cached answers are stale
     websites = list(Website.objects.filter(filing=filing).order_by("position", "id"))
+    providers: dict[int, list[int | None]] = {}
+    accesses: dict[int, list[dict]] = {}
+    for website_id, provider_id, method, location in (
+        Access.objects.filter(filing=filing)
+        .order_by("position", "id")
+        .values_list("website_id", "provider_id", "method", "server_location")
+    ):
+        providers.setdefault(website_id, []).append(provider_id)
+        accesses.setdefault(website_id, []).append(
+            {"provider": provider_id, "method": method, "server_location": location}
+        )
     domains: dict[int, list[str]] = {}
     for website_id, name in (
         Domain.objects.filter(filing=filing)
@@ -43,7 +56,11 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
                 website_name_search=name_search_key(w.name),
                 homepage=w.homepage,
                 domains=domains.get(w.id, []),
-                access_provider_id=w.access_provider_id,
+                access_provider_id=(providers.get(w.id) or [None])[0],
+                access_providers=list(
+                    dict.fromkeys(p for p in providers.get(w.id, []) if p is not None)
+                ),
+                accesses=accesses.get(w.id, []),
                 approved_at=filing.approved_at,
             )
             for w in websites

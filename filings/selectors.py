@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from beian.workdays import WorkingCalendar, working_calendar
 
 from . import rules
 from .models import (
+    Access,
     Application,
     Conflict,
     Document,
@@ -30,7 +31,15 @@ from .models import (
 )
 from .serializers import filing_as_json
 from .stages import returnable_paths
-from .validation import StructureError, coerce_data, validate_filing_data
+from .validation import (
+    SHORTHAND,
+    StructureError,
+    coerce_data,
+    validate_filing_data,
+    website_accesses,
+)
+
+ACCESS_SHORTHAND = tuple(SHORTHAND.values())
 
 
 def owner_filing(user) -> Filing | None:
@@ -127,6 +136,7 @@ FIELD_LABELS = {
     "preapprovals": gettext_lazy("pre-approval"),
     "server_location": gettext_lazy("server location"),
     "access_provider": gettext_lazy("access provider"),
+    "method": gettext_lazy("access method"),
 }
 
 
@@ -148,10 +158,11 @@ def _text(value) -> str:
 
 def _provider_ids(*snapshots: dict | None) -> set[int]:
     return {
-        w.get("access_provider")
+        a.get("provider")
         for data in snapshots
         for w in (data or {}).get("websites") or []
-        if isinstance(w.get("access_provider"), int)
+        for a in website_accesses(w)
+        if isinstance(a.get("provider"), int) and not isinstance(a.get("provider"), bool)
     }
 
 
@@ -170,10 +181,11 @@ def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
         "province": provinces,
         "server_location": {
             **provinces,
-            Website.OTHER_LOCATION: _("other (outside mainland China)"),
+            Access.OTHER_LOCATION: _("other (outside mainland China)"),
         },
         "services": {c.value: str(c.label) for c in Website.Service},
         "access_provider": {"other": _("other"), **providers},
+        "method": {c.value: str(c.label) for c in Access.Method},
     }
 
 
@@ -209,9 +221,35 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
         ident = website.get("number") or f"#{index}"
         section = _("Website %(website)s") % {"website": ident}
         for key, value in website.items():
-            if key != "number":
+            # The id is the row's, and the shorthand keys repeat the first access.
+            if key not in ("number", "id", "accesses", *ACCESS_SHORTHAND):
                 out[(section, key)] = show(key, value)
+        # Each access's fields (SPEC §12): provider, method, server location, IPs.
+        for position, access in enumerate(website_accesses(website), start=1):
+            for field, label_key in ACCESS_DIFF_FIELDS:
+                out[(section, f"access:{position}:{field}")] = show(label_key, access.get(field))
     return out
+
+
+# An access's fields in a diff, with the labels' keys (``FIELD_LABELS``, ``_labels``).
+ACCESS_DIFF_FIELDS = (
+    ("provider", "access_provider"),
+    ("method", "method"),
+    ("server_location", "server_location"),
+    ("ips", "ips"),
+)
+
+
+def _field_label(name: str) -> str:
+    """A diff's field name in the active language: an access's fields are named with their
+    access's place after the first (``access:2:ips``: "IP addresses (access 2)")."""
+    if not name.startswith("access:"):
+        return str(FIELD_LABELS.get(name, name))
+    _access, position, field = name.split(":", 2)
+    label = str(FIELD_LABELS.get(dict(ACCESS_DIFF_FIELDS).get(field, field), field))
+    if position == "1":
+        return label
+    return _("%(field)s (access %(position)s)") % {"field": label, "position": position}
 
 
 @dataclass
@@ -239,7 +277,7 @@ def diff(before: dict | None, after: dict | None) -> list[Change]:
             changes.append(
                 Change(
                     section=section,
-                    field=str(FIELD_LABELS.get(name, name)),
+                    field=_field_label(name),
                     before=old.get(key, ""),
                     after=new.get(key, ""),
                 )
@@ -397,12 +435,18 @@ def filing_changes(filing: Filing) -> FilingChanges:
 
 
 def filing_websites(filing: Filing) -> list[Website]:
-    """The filing's websites in page order, with their access provider, domains and
+    """The filing's websites in page order, with their accesses (and providers), domains and
     pre-approvals with documents."""
     return list(
         Website.objects.filter(filing=filing)
-        .select_related("access_provider")
-        .prefetch_related("domains", "preapprovals__document")
+        .prefetch_related(
+            "domains",
+            "preapprovals__document",
+            Prefetch(
+                "accesses",
+                queryset=Access.objects.select_related("provider").order_by("position", "id"),
+            ),
+        )
         .order_by("position", "id")
     )
 

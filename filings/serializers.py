@@ -17,14 +17,23 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from rest_framework.fields import DateTimeField
 
-from .models import Application, Conflict, Domain, Filing, FilingDraft, PreApproval, Website
+from .models import (
+    Access,
+    Application,
+    Conflict,
+    Domain,
+    Filing,
+    FilingDraft,
+    PreApproval,
+    Website,
+)
 from .validation import OTHER, empty_data
 
 
 def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
     """``filings`` with every row the SPEC §10 JSON reads, fetched in a fixed number of
     queries however many filings there are: each filing's websites (``ordered_websites``, by
-    position) with their domains (by position) and pre-approvals, and its open conflicts
+    position) with their domains (by position), pre-approvals and accesses (by position), and its open conflicts
     (``open_conflicts``, by id), and its open application (``open_applications``, a list of
     at most one). ``prefetched_filing_json`` reads a filing of it."""
     return filings.prefetch_related(
@@ -33,6 +42,7 @@ def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
             queryset=Website.objects.order_by("position", "id").prefetch_related(
                 Prefetch("domains", queryset=Domain.objects.order_by("position", "id")),
                 Prefetch("preapprovals", queryset=PreApproval.objects.order_by("id")),
+                Prefetch("accesses", queryset=Access.objects.order_by("position", "id")),
             ),
             to_attr="ordered_websites",
         ),
@@ -56,28 +66,43 @@ def _order_preapprovals(preapprovals: list[PreApproval]) -> list[PreApproval]:
     return sorted(preapprovals, key=lambda p: order.get(p.category, 99))
 
 
+def access_as_json(access: Access) -> dict[str, Any]:
+    """One access in the SPEC §12 shape: ``provider`` (id or ``"other"``), ``method``,
+    ``server_location`` (a province code or ``"other"``), ``ips``."""
+    return {
+        "provider": OTHER if access.provider_id is None else access.provider_id,
+        "method": access.method,
+        "server_location": access.server_location,
+        "ips": list(access.ips or []),
+    }
+
+
 def website_as_json(
     website: Website,
     *,
     domains: list[Domain] | None = None,
     preapprovals: list[PreApproval] | None = None,
+    accesses: list[Access] | None = None,
 ) -> dict[str, Any]:
-    """One website; ``domains`` (in order) and ``preapprovals``, when the caller holds them,
-    save reading them again."""
+    """One website (SPEC §10, §12): its ``id``, its fields, its ``accesses`` (in order) and the
+    shorthand keys ``ips``, ``server_location`` and ``access_provider`` showing the first
+    access (empty for an empty shell). ``domains`` (in order), ``preapprovals`` and
+    ``accesses`` (in order), when the caller holds them, save reading them again."""
     if domains is None:
         domains = list(website.domains.all())
     if preapprovals is None:
         preapprovals = list(website.preapprovals.all())
-    if website.access_provider_other:
-        provider: int | str | None = OTHER
-    else:
-        provider = website.access_provider_id
+    if accesses is None:
+        accesses = list(website.accesses.all())
+    shown = [access_as_json(a) for a in accesses]
+    first = shown[0] if shown else {}
     return {
+        "id": website.pk,
         "name": website.name,
         "number": website.number,
         "homepage": website.homepage,
         "domains": [d.name for d in domains],
-        "ips": list(website.ips or []),
+        "ips": list(first.get("ips") or []),
         "services": list(website.services or []),
         "commercial": website.commercial,
         "preapprovals": [
@@ -89,8 +114,9 @@ def website_as_json(
             }
             for p in _order_preapprovals(preapprovals)
         ],
-        "server_location": website.server_location or None,
-        "access_provider": provider,
+        "server_location": first.get("server_location") or None,
+        "access_provider": first.get("provider"),
+        "accesses": shown,
     }
 
 
@@ -154,7 +180,8 @@ def prefetched_filing_json(filing: Filing) -> dict[str, Any]:
     return filing_rows_as_json(
         filing,
         websites=[
-            (w, list(w.domains.all()), list(w.preapprovals.all())) for w in filing.ordered_websites
+            (w, list(w.domains.all()), list(w.preapprovals.all()), list(w.accesses.all()))
+            for w in filing.ordered_websites
         ],
         open_conflicts=filing.open_conflicts,
         application=filing.open_applications[0] if filing.open_applications else None,
@@ -164,12 +191,12 @@ def prefetched_filing_json(filing: Filing) -> dict[str, Any]:
 def filing_rows_as_json(
     filing: Filing,
     *,
-    websites: list[tuple[Website, list[Domain], list[PreApproval]]],
+    websites: list[tuple[Website, list[Domain], list[PreApproval], list[Access]]],
     open_conflicts: list[Conflict],
     application: Application | None,
 ) -> dict[str, Any]:
     """The SPEC §10 JSON of ``filing`` from rows the caller holds: each website (in order)
-    with its domains (in order) and pre-approvals, the filing's open conflicts (in order) and
+    with its domains (in order), pre-approvals and accesses (in order), the filing's open conflicts (in order) and
     its open application (or None). Every other way to a filing's JSON ends here. Reads
     nothing from the database."""
     return {
@@ -184,8 +211,8 @@ def filing_rows_as_json(
         "application": application_as_json(application),
         "sponsor": sponsor_as_json(filing),
         "websites": [
-            website_as_json(w, domains=domains, preapprovals=preapprovals)
-            for w, domains, preapprovals in websites
+            website_as_json(w, domains=domains, preapprovals=preapprovals, accesses=accesses)
+            for w, domains, preapprovals, accesses in websites
         ],
     }
 

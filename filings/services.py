@@ -31,11 +31,16 @@ from .applications import application_close, application_open, open_application,
 from .conflicts import close_own_conflicts
 from .errors import FilingError, FilingInvalid
 from .models import Application, Document, Filing, FilingDraft, FilingVersion
-from .serializers import working_copy_data
+from .serializers import editable_data, working_copy_data
 from .stages import submission_deadline
-from .submission import Submission, filing_submit_many, filing_working_copy_replace
+from .submission import (
+    Submission,
+    approved_websites,
+    filing_submit_many,
+    filing_working_copy_replace,
+)
 from .uploads import file_sha256, megabytes, sniff_content_type
-from .validation import StructureError, coerce_data, validate_filing_data
+from .validation import StructureError, coerce_data, shorthand_edits, validate_filing_data
 
 MAX_DOCUMENTS = 100
 MAX_REASON = 1000
@@ -107,7 +112,7 @@ def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
             % {"status": _status_label(locked.status)}
         )
     try:
-        canonical = coerce_data(data)
+        canonical = coerce_data(shorthand_edits(data, editable_data(locked)))
     except StructureError as exc:
         raise FilingInvalid(exc.errors) from None
     FilingDraft.objects.update_or_create(
@@ -157,7 +162,13 @@ def filing_submit(*, filing: Filing, by) -> Filing:
         canonical = coerce_data(draft.data if draft else working_copy_data(locked))
     except StructureError as exc:
         raise FilingInvalid(exc.errors) from None
-    cleaned, errors = validate_filing_data(canonical, filing=locked)
+    acting = by.provider_id if by.role == by.Role.PROVIDER else None
+    cleaned, errors = validate_filing_data(
+        canonical,
+        filing=locked,
+        acting_provider=acting,
+        approved=approved_websites(locked) if acting and locked.first_approved_at else None,
+    )
     if errors:
         raise FilingInvalid(errors)
 
@@ -278,7 +289,7 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
     else:
         approved, submission = _approved_state(locked)
         if approved is not None:
-            filing_working_copy_replace(filing=locked, data=approved.data)
+            filing_working_copy_replace(filing=locked, data=approved.data, restore=True)
         if submission is not None:
             locked.submitted_at = submission.created_at
             locked.submitted_by = submission.created_by

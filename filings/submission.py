@@ -32,6 +32,7 @@ from beian.normalforms.names import name_key
 from .applications import Opening, applications_open_many, first_review_provider
 from .conflicts import detect_conflicts_many
 from .models import (
+    Access,
     Application,
     Conflict,
     Domain,
@@ -39,6 +40,7 @@ from .models import (
     FilingDraft,
     FilingVersion,
     PreApproval,
+    PublishedWebsite,
     Website,
 )
 from .serializers import filing_as_json, filing_rows_as_json
@@ -49,12 +51,12 @@ from .stages import (
     next_stage,
     submission_deadline,
 )
-from .validation import OTHER, coerce_data
+from .validation import coerce_data, website_accesses
 
 # The working copy ----------------------------------------------------------------------------
 
-# A website of the working copy with its domain and pre-approval rows, in order.
-WebsiteRows = tuple[Website, list[Domain], list[PreApproval]]
+# A website of the working copy with its domain, pre-approval and access rows, in order.
+WebsiteRows = tuple[Website, list[Domain], list[PreApproval], list[Access]]
 
 
 def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) -> None:
@@ -79,21 +81,15 @@ def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) ->
 
 def working_copy_website(
     website: Website, filing: Filing, position: int, item: dict[str, Any]
-) -> tuple[list[Domain], list[PreApproval]]:
+) -> tuple[list[Domain], list[PreApproval], list[Access]]:
     """Set a website's fields from one valid website of SPEC §10 data, unsaved; returns its
-    domain rows (in order) and pre-approval rows, unsaved."""
+    domain rows (in order), pre-approval rows and access rows (in order, SPEC §12), unsaved."""
     website.position = position
     website.name = item["name"]
     website.homepage = item["homepage"]
     website.homepage_key = homepage_key(item["homepage"])
-    website.ips = item["ips"]
     website.services = item["services"]
     website.commercial = item["commercial"]
-    website.server_location = item["server_location"]
-    website.access_provider_other = item["access_provider"] == OTHER
-    website.access_provider_id = (
-        item["access_provider"] if isinstance(item["access_provider"], int) else None
-    )
     domains = [
         Domain(website=website, filing=filing, name=name, position=i)
         for i, name in enumerate(item["domains"])
@@ -108,49 +104,79 @@ def working_copy_website(
         )
         for p in item["preapprovals"]
     ]
-    return domains, preapprovals
+    accesses = [
+        Access(
+            website=website,
+            filing=filing,
+            position=i,
+            provider_id=a["provider"] if isinstance(a["provider"], int) else None,
+            method=a["method"],
+            server_location=a["server_location"],
+            ips=a["ips"],
+        )
+        for i, a in enumerate(website_accesses(item))
+    ]
+    return domains, preapprovals, accesses
 
 
-def filing_working_copy_replace(*, filing: Filing, data: dict[str, Any]) -> None:
+def filing_working_copy_replace(
+    *, filing: Filing, data: dict[str, Any], restore: bool = False
+) -> None:
     """Write ``data`` (already valid, SPEC §10 shape) into the working copy rows of a saved
     filing, saving the filing itself too.
 
     Websites keep their rows, and so their numbers, when ``data`` names the number; other
-    websites are replaced. Used by submission, and by the bureau to restore the approved data
-    when it rejects an amendment (from the last approved ``FilingVersion``).
+    websites are replaced. Used by submission, and (``restore``) to put the approved data
+    back (from the last approved ``FilingVersion``) when the bureau refuses an amendment or
+    the owner withdraws it: a numbered website the amendment had taken out (a website
+    cancellation) comes back with its number, and its published row finds it again.
     """
     canonical = coerce_data(data)
     province = Province.objects.filter(code=canonical["sponsor"]["province"]).first()
     working_copy_sponsor(filing, canonical, province)
     filing.save()
 
-    existing = {w.number: w for w in Website.objects.filter(filing=filing).exclude(number=None)}
+    rows = list(Website.objects.filter(filing=filing))
+    by_number = {w.number: w for w in rows if w.number}
+    unnumbered = {w.pk: w for w in rows if not w.number}
     kept: list[int] = []
     domains: list[Domain] = []
     preapprovals: list[PreApproval] = []
+    accesses: list[Access] = []
     for position, item in enumerate(canonical["websites"]):
-        website = existing.get(item["number"]) if item["number"] else None
+        # A website approved before is known by its number; one not yet numbered keeps its
+        # row (and its id, SPEC §12) when the data names it.
+        website = by_number.get(item["number"]) if item["number"] else None
         if website is None:
-            website = Website(filing=filing)
-        website_domains, website_preapprovals = working_copy_website(
+            website = unnumbered.pop(item.get("id"), None) or Website(filing=filing)
+            if restore and item["number"]:
+                website.number = item["number"]
+        website_domains, website_preapprovals, website_accesses_ = working_copy_website(
             website, filing, position, item
         )
         website.save()
+        if restore and website.number:
+            PublishedWebsite.objects.filter(
+                filing=filing, website_number=website.number, website__isnull=True
+            ).update(website=website)
         kept.append(website.pk)
         domains.extend(website_domains)
         preapprovals.extend(website_preapprovals)
+        accesses.extend(website_accesses_)
     Website.objects.filter(filing=filing).exclude(pk__in=kept).delete()
     Domain.objects.filter(filing=filing).delete()
     PreApproval.objects.filter(website__filing=filing).delete()
+    Access.objects.filter(filing=filing).delete()
     Domain.objects.bulk_create(domains)
     PreApproval.objects.bulk_create(preapprovals)
+    Access.objects.bulk_create(accesses)
 
 
 def _new_working_copies(
     submissions: list[Submission], new: set[int]
 ) -> dict[int, list[WebsiteRows]]:
     """Insert the new filings (``new``: positions in ``submissions``) with their websites,
-    domains and pre-approvals, five inserts for the whole list; each one's website rows by
+    domains, pre-approvals and accesses, six inserts for the whole list; each one's website rows by
     its position."""
     inserted = [(i, s) for i, s in enumerate(submissions) if i in new]
     if not inserted:
@@ -165,13 +191,14 @@ def _new_working_copies(
         rows[i] = []
         for position, item in enumerate(canonical["websites"]):
             website = Website(filing=filing)
-            domains, preapprovals = working_copy_website(website, filing, position, item)
-            rows[i].append((website, domains, preapprovals))
+            domains, preapprovals, accesses = working_copy_website(website, filing, position, item)
+            rows[i].append((website, domains, preapprovals, accesses))
     Filing.objects.bulk_create([s.filing for _i, s in inserted])
     websites = [w for each in rows.values() for w in each]
-    Website.objects.bulk_create([w for w, _d, _p in websites])
-    Domain.objects.bulk_create([d for _w, ds, _p in websites for d in ds])
-    PreApproval.objects.bulk_create([p for _w, _d, ps in websites for p in ps])
+    Website.objects.bulk_create([w for w, _d, _p, _a in websites])
+    Domain.objects.bulk_create([d for _w, ds, _p, _a in websites for d in ds])
+    PreApproval.objects.bulk_create([p for _w, _d, ps, _a in websites for p in ps])
+    Access.objects.bulk_create([a for _w, _d, _p, accs in websites for a in accs])
     return rows
 
 
@@ -217,6 +244,10 @@ class Submission:
     # What the provider submitting for its client checked (``stages.CHECKLIST`` codes): a
     # filing its own first-reviewing provider submits has passed that review (SPEC §12).
     checklist: list[str] | None = None
+    # The application's kind when it changes one part of the record (``filings.changes``:
+    # ``new_access``, ``cancel_access``, ``cancel_website``), and the reason given for it.
+    application_kind: str | None = None
+    reason: str = ""
 
     @property
     def is_new(self) -> bool:
@@ -225,13 +256,15 @@ class Submission:
 
     @property
     def kind(self) -> str:
-        """``amendment`` for a filing approved before (its approved data stays public while
-        the amendment waits), ``new`` otherwise (a first filing, or one rejected before its
-        first approval)."""
+        """``application_kind`` when given; else ``amendment`` for a filing approved before
+        (its approved data stays public while the amendment waits), ``new`` otherwise (a
+        first filing, or one rejected before its first approval)."""
+        if self.application_kind is not None:
+            return self.application_kind
         return self.AMENDMENT if self.filing.first_approved_at is not None else self.NEW
 
 
-def _approved_websites(filing: Filing) -> list[dict[str, Any]] | None:
+def approved_websites(filing: Filing) -> list[dict[str, Any]] | None:
     """The websites of the filing's last approved version (SPEC §10 shape), or None."""
     approved = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
@@ -260,7 +293,7 @@ def _openings(
     openings = []
     for submission in submissions:
         filing, by = submission.filing, submission.by
-        approved = _approved_websites(filing) if submission.kind == Submission.AMENDMENT else None
+        approved = approved_websites(filing) if filing.first_approved_at is not None else None
         provider_id = first_review_provider(submission.kind, submission.data["websites"], approved)
         digest = data_digest(coerce_data(submission.data))
         before = existing.get(filing.pk)
@@ -291,6 +324,7 @@ def _openings(
                 passed_by=by if by_provider else None,
                 checklist=submission.checklist,
                 digest=digest,
+                reason=submission.reason,
             )
         )
     return openings, existing

@@ -51,7 +51,7 @@ from beian.normalforms.names import clean_name
 from beian.normalforms.text import folded, unreadable_text_message
 from beian.tlds import approved_top_level_domains
 
-from .models import Filing, Website
+from .models import Access, Filing, Website
 
 # Structure limits: far above any real filing, low enough to keep one record small.
 MAX_WEBSITES = 50
@@ -244,6 +244,7 @@ def empty_sponsor() -> dict[str, Any]:
 
 def empty_website() -> dict[str, Any]:
     return {
+        "id": None,
         "name": "",
         "number": None,
         "homepage": "",
@@ -255,6 +256,90 @@ def empty_website() -> dict[str, Any]:
         "server_location": "",
         "access_provider": None,
     }
+
+
+# An access (SPEC §12) in the filing JSON, and the website keys of the one-access shorthand
+# that stand for its fields (``access_provider``, ``server_location``, ``ips``).
+ACCESS_FIELDS = ("provider", "method", "server_location", "ips")
+SHORTHAND = {"provider": "access_provider", "server_location": "server_location", "ips": "ips"}
+SHORTHAND_METHOD = Access.Method.OTHER.value
+
+
+def empty_access() -> dict[str, Any]:
+    return {"provider": None, "method": "", "server_location": "", "ips": []}
+
+
+def website_accesses(website: dict[str, Any]) -> list[dict[str, Any]]:
+    """The accesses of a website in the filing JSON (SPEC §12): its ``accesses``, or the one
+    access its shorthand keys give (``access_provider``, ``server_location``, ``ips``; the
+    method then ``other``), as JSON written before accesses had a list of their own is."""
+    accesses = website.get("accesses")
+    if isinstance(accesses, list):
+        return accesses
+    return [
+        {
+            "provider": website.get("access_provider"),
+            "method": SHORTHAND_METHOD,
+            "server_location": website.get("server_location") or "",
+            "ips": website.get("ips") or [],
+        }
+    ]
+
+
+def _shorthand_of(access: Any) -> tuple:
+    access = access if isinstance(access, dict) else {}
+    return (access.get("provider"), access.get("server_location") or "", access.get("ips") or [])
+
+
+def shorthand_edits(data: Any, current: dict[str, Any]) -> Any:
+    """``data`` (SPEC §10 JSON as written) where a website gives both ``accesses`` and the
+    shorthand keys and they disagree: when its ``accesses`` are those of the same website in
+    ``current`` (the data saved before, by ``id``, else by place) and the shorthand keys are
+    not, the shorthand keys are the edit, and its first access takes them. So a client that
+    reads a filing, changes ``ips`` and writes it all back is heard (SPEC §12: the shorthand
+    shows the first access); otherwise ``accesses`` rule, as written."""
+    if not isinstance(data, dict) or not isinstance(data.get("websites"), list):
+        return data
+    before = [w for w in (current or {}).get("websites") or [] if isinstance(w, dict)]
+    by_id = {w.get("id"): w for w in before if w.get("id") is not None}
+    websites = []
+    for place, website in enumerate(data["websites"]):
+        if (
+            not isinstance(website, dict)
+            or not isinstance(website.get("accesses"), list)
+            or not website["accesses"]
+            or not any(key in website for key in SHORTHAND.values())
+        ):
+            websites.append(website)
+            continue
+        was = by_id.get(website.get("id")) or (before[place] if place < len(before) else {})
+        written = (
+            website.get("access_provider"),
+            website.get("server_location") or "",
+            website.get("ips") or [],
+        )
+        first = website["accesses"][0]
+        accesses_kept = bool(was) and website["accesses"] == website_accesses(was)
+        if written != _shorthand_of(first) and accesses_kept:
+            first = {
+                **(first if isinstance(first, dict) else {}),
+                "provider": written[0],
+                "server_location": written[1],
+                "ips": written[2],
+            }
+            website = {**website, "accesses": [first, *website["accesses"][1:]]}
+        websites.append(website)
+    return {**data, "websites": websites}
+
+
+def with_shorthand(website: dict[str, Any]) -> dict[str, Any]:
+    """``website`` (with ``accesses``) whose shorthand keys show its first access, as SPEC §12
+    has them read; empty without one."""
+    first = (website.get("accesses") or [None])[0] or {}
+    website["ips"] = list(first.get("ips") or [])
+    website["server_location"] = first.get("server_location") or ""
+    website["access_provider"] = first.get("provider")
+    return website
 
 
 def empty_data() -> dict[str, Any]:
@@ -360,19 +445,74 @@ def _document_id(value: Any, errors: dict) -> int | None:
         return None
 
 
-def _provider_value(value: Any, errors: dict) -> int | str | None:
+def _provider_value(value: Any, errors: dict, key: str = "access_provider") -> int | str | None:
     if value in (None, ""):
         return None
     if value == OTHER:
         return OTHER
     if isinstance(value, bool):
-        errors["access_provider"] = [_("Give the id of an access provider, or “other”.")]
+        errors[key] = [_("Give the id of an access provider, or “other”.")]
         return None
     try:
         return int(value)
     except (TypeError, ValueError):
-        errors["access_provider"] = [_("Give the id of an access provider, or “other”.")]
+        errors[key] = [_("Give the id of an access provider, or “other”.")]
         return None
+
+
+def _id_value(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+MAX_ACCESSES = 10
+
+
+def coerce_access(raw: Any) -> tuple[dict[str, Any], dict]:
+    """One access of a website's ``accesses`` (SPEC §12), canonical, and its structure
+    errors keyed by its fields."""
+    if not isinstance(raw, dict):
+        return empty_access(), {"non_field_errors": [_("Expected an object.")]}
+    errors: dict = {}
+    access = {
+        "provider": _provider_value(raw.get("provider"), errors, "provider"),
+        "method": _text(raw.get("method"), 16, errors, "method"),
+        "server_location": _text(raw.get("server_location"), 8, errors, "server_location"),
+        "ips": _text_list(raw.get("ips"), MAX_TEXT["ip"], MAX_IPS, errors, "ips"),
+    }
+    return access, errors
+
+
+def _coerce_accesses(raw: dict, website: dict, errors: dict) -> None:
+    """Set ``website``'s accesses from ``raw``: its ``accesses`` when given (then the
+    shorthand keys follow the first), else the shorthand keys alone, as they were written."""
+    given = raw.get("accesses")
+    if given is None:
+        website["ips"] = _text_list(raw.get("ips"), MAX_TEXT["ip"], MAX_IPS, errors, "ips")
+        website["server_location"] = _text(raw.get("server_location"), 8, errors, "server_location")
+        website["access_provider"] = _provider_value(raw.get("access_provider"), errors)
+        return
+    if not isinstance(given, list):
+        errors["accesses"] = [_("Expected a list.")]
+        given = []
+    elif len(given) > MAX_ACCESSES:
+        errors["accesses"] = [
+            _("A website has at most %(limit)d accesses.") % {"limit": MAX_ACCESSES}
+        ]
+        given = given[:MAX_ACCESSES]
+    accesses, access_errors = [], []
+    for entry in given:
+        access, errs = coerce_access(entry)
+        accesses.append(access)
+        access_errors.append(errs)
+    if any(access_errors):
+        errors["accesses"] = access_errors
+    website["accesses"] = accesses
+    with_shorthand(website)
 
 
 def _bool(value: Any, errors: dict, key: str) -> bool:
@@ -391,20 +531,19 @@ def coerce_website(raw: Any) -> tuple[dict[str, Any], dict]:
     if not isinstance(raw, dict):
         return empty_website(), {"non_field_errors": [_("Expected an object.")]}
     website = {
+        "id": _id_value(raw.get("id")),
         "name": _text(raw.get("name"), MAX_TEXT["website_name"], errors, "name"),
         "number": raw.get("number") if isinstance(raw.get("number"), str) else None,
         "homepage": _text(raw.get("homepage"), MAX_TEXT["homepage"], errors, "homepage"),
         "domains": _text_list(
             raw.get("domains"), MAX_TEXT["domain"], MAX_DOMAINS, errors, "domains"
         ),
-        "ips": _text_list(raw.get("ips"), MAX_TEXT["ip"], MAX_IPS, errors, "ips"),
         "services": list(
             dict.fromkeys(_text_list(raw.get("services"), 32, 20, errors, "services"))
         ),
         "commercial": _bool(raw.get("commercial"), errors, "commercial"),
-        "server_location": _text(raw.get("server_location"), 8, errors, "server_location"),
-        "access_provider": _provider_value(raw.get("access_provider"), errors),
     }
+    _coerce_accesses(raw, website, errors)
     # One pre-approval entry per pre-approval service of the website, in a fixed order:
     # entries for services no longer ticked are dropped, missing ones start empty.
     given: dict[str, dict] = {}
@@ -777,24 +916,60 @@ def validate_website(
     out["domains"] = domains
     homepage, homepage_errors = website_homepage_check(website["homepage"], [*domains, *typed])
     out["homepage"] = homepage
-    out["ips"], ip_errors = website_ips_check(website["ips"])
     entry_errors = [
         preapproval_errors(e, document_ids=document_ids) for e in website["preapprovals"]
     ]
+    accesses, access_errors = [], []
+    for access in website_accesses(website):
+        cleaned, errs = validate_access(
+            access, province_codes=province_codes, provider_ids=provider_ids
+        )
+        accesses.append(cleaned)
+        access_errors.append(errs)
     found = {
         "name": website_name_errors(out["name"]),
         "domains": domain_errors,
         "homepage": homepage_errors,
-        "ips": ip_errors,
         "services": website_services_errors(website["services"]),
         "commercial": website_commercial_errors(website["commercial"]),
-        "server_location": website_server_location_errors(
-            website["server_location"], province_codes=province_codes
-        ),
-        "access_provider": website_access_provider_errors(
-            website["access_provider"], provider_ids=provider_ids
-        ),
         "preapprovals": entry_errors if any(entry_errors) else [],
+    }
+    if "accesses" not in website:
+        # Written in the one-access shorthand: its problems are on those keys.
+        for field, key in SHORTHAND.items():
+            found[key] = access_errors[0].get(field, [])
+    elif not accesses:
+        found["accesses"] = [_("Add at least one access: who serves the website, and where.")]
+    elif any(access_errors):
+        found["accesses"] = access_errors
+    out["accesses"] = accesses
+    with_shorthand(out)
+    return out, {field: messages for field, messages in found.items() if messages}
+
+
+def website_access_method_errors(method: str) -> list[str]:
+    """One of ``Access.Method`` (SPEC §12)."""
+    if not method:
+        return [_("Choose how the access provider serves the website.")]
+    if method not in Access.Method.values:
+        return [_("Choose one of the access methods in the list.")]
+    return []
+
+
+def validate_access(
+    access: dict[str, Any], *, province_codes: set[str], provider_ids: set[int]
+) -> tuple[dict, dict]:
+    """``(access, errors)``: one access (SPEC §12: provider, method, server location, IPs)
+    normalised, and ``{field: [messages]}``."""
+    ips, ip_errors = website_ips_check(access["ips"])
+    out = {**access, "ips": ips}
+    found = {
+        "provider": website_access_provider_errors(access["provider"], provider_ids=provider_ids),
+        "method": website_access_method_errors(access["method"]),
+        "server_location": website_server_location_errors(
+            access["server_location"], province_codes=province_codes
+        ),
+        "ips": ip_errors,
     }
     return out, {field: messages for field, messages in found.items() if messages}
 
@@ -816,10 +991,11 @@ def load_reference_data(
     """The reference data of one or more canonical filings in three queries (two when
     ``filing`` is new, which holds no documents yet)."""
     wanted_providers = {
-        w["access_provider"]
+        a["provider"]
         for data in datas
         for w in data["websites"]
-        if isinstance(w["access_provider"], int)
+        for a in website_accesses(w)
+        if isinstance(a["provider"], int)
     }
     provider_ids = (
         AccessProvider.objects.filter(pk__in=wanted_providers, is_active=True).values_list(
@@ -841,14 +1017,63 @@ def load_reference_data(
     )
 
 
+def foreign_access_errors(
+    websites: list[dict[str, Any]],
+    website_errors: list[dict],
+    *,
+    acting_provider: int,
+    approved: list[dict[str, Any]] | None,
+) -> None:
+    """Add to ``website_errors`` (one dict per website, in order) a problem on each access of
+    ``websites`` (normalised) that names another registered provider than ``acting_provider``
+    and is not an access already approved (``approved``: the websites of the last approved version): a
+    provider files accesses at itself only (SPEC §12, a row of its import as its staff's
+    submission for a client). The accesses of other providers are filed by the owner or by
+    them."""
+    before: dict[str, list] = {}
+    for website in approved or []:
+        if website.get("number"):
+            before[website["number"]] = website_accesses(website)
+    message = _(
+        "You can file only your own accesses: this one names another registered access "
+        "provider, which files it itself (or the owner does)."
+    )
+    for index, website in enumerate(websites):
+        kept = before.get(website.get("number") or "", [])
+        for position, access in enumerate(website["accesses"]):
+            # "other" is no provider's: the provider may file it for its client (Q10).
+            if access["provider"] in (acting_provider, OTHER) or access in kept:
+                continue
+            errors = website_errors[index]
+            if "accesses" in errors and isinstance(errors["accesses"], list):
+                slot = errors["accesses"]
+                if position < len(slot) and isinstance(slot[position], dict):
+                    slot[position].setdefault("provider", []).append(message)
+                continue
+            if len(website["accesses"]) == 1 and "accesses" not in errors:
+                errors.setdefault("access_provider", []).append(message)
+            else:
+                slots = [{} for _ in website["accesses"]]
+                slots[position]["provider"] = [message]
+                errors["accesses"] = slots
+
+
 def validate_filing_data(
-    data: dict[str, Any], *, filing: Filing, reference: ReferenceData | None = None
+    data: dict[str, Any],
+    *,
+    filing: Filing,
+    reference: ReferenceData | None = None,
+    acting_provider: int | None = None,
+    approved: list[dict[str, Any]] | None = None,
 ) -> tuple[dict, dict]:
     """The normalised data and every problem in it (an empty dict when it may be submitted).
 
     ``data`` is canonical (from ``coerce_data``); the reference data it points at — provinces,
     access providers, the filing's documents — is loaded here in three queries unless the
-    caller, validating many filings at once, passes it in ``reference``.
+    caller, validating many filings at once, passes it in ``reference``. ``acting_provider``:
+    the id of the provider whose staff submits (an import's row, or a client's filing), which
+    may name no other provider's new access (``foreign_access_errors``; ``approved`` the
+    websites of the last approved version).
     """
     if reference is None:
         reference = load_reference_data([data], filing=filing)
@@ -873,6 +1098,10 @@ def validate_filing_data(
         )
         websites.append(cleaned)
         website_errors.append(errs)
+    if acting_provider is not None:
+        foreign_access_errors(
+            websites, website_errors, acting_provider=acting_provider, approved=approved
+        )
     if not data["websites"]:
         errors["websites"] = [_("Add at least one website.")]
     elif any(website_errors):

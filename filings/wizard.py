@@ -21,9 +21,15 @@ from django.utils.translation import gettext as _
 from beian.models import Province
 
 from . import selectors
-from .models import Document, Filing, Website
+from .models import Access, Document, Filing, Website
 from .stages import reason_in_language
-from .validation import INDIVIDUAL_ID_TYPES, OTHER, flatten_errors
+from .validation import (
+    INDIVIDUAL_ID_TYPES,
+    OTHER,
+    empty_access,
+    flatten_errors,
+    website_accesses,
+)
 
 SPONSOR_FIELDS = ("nature", "name", "id_type", "id_number", "province", "address")
 PRINCIPAL_FIELDS = ("name", "id_type", "id_number", "mobile", "email")
@@ -41,7 +47,12 @@ WEBSITE_INPUTS = (
 PREAPPROVAL_FIELDS = ("authority", "document_number", "document")
 # An access's fields in the filing JSON and the website page's inputs that show them (the
 # first access, SPEC §12).
-ACCESS_INPUTS = {"provider": "access_provider", "ips": "ips", "server_location": "server_location"}
+ACCESS_INPUTS = {
+    "provider": "access_provider",
+    "method": "access_method",
+    "ips": "ips",
+    "server_location": "server_location",
+}
 
 
 def _everywhere(path: tuple) -> bool:
@@ -58,6 +69,9 @@ def anchor(path: Iterable) -> str:
     the documents page lists every website's entries, so those keep the full path.
     """
     path = tuple(path)
+    if len(path) == 5 and path[0] == "websites" and path[2] == "accesses" and path[3] == 0:
+        # The first access is answered by the page's own access inputs.
+        return "f-w-" + ACCESS_INPUTS.get(path[4], "accesses")
     if len(path) >= 3 and path[0] == "websites" and path[2] != "preapprovals":
         return "f-w-" + "-".join(str(p) for p in path[2:])
     return "f-" + "-".join(str(p) for p in path)
@@ -177,18 +191,24 @@ def website_rows(data: dict, errors: dict) -> list[dict]:
 
 
 def website_from_post(post, current: dict) -> dict:
-    """``current`` with the answers typed on the website's page (its documents are kept)."""
+    """``current`` with the answers typed on the website's page (its documents are kept): the
+    page's access inputs answer its first access (SPEC §12); its further accesses are kept."""
     website = {**current}
+    first = {
+        "provider": post.get("access_provider") or None,
+        # The page's choice; "other" when a form without it is sent.
+        "method": post.get("access_method") or Access.Method.OTHER.value,
+        "server_location": post.get("server_location", ""),
+        "ips": post.get("ips", ""),
+    }
     website.update(
         {
             "name": post.get("name", ""),
             "homepage": post.get("homepage", ""),
             "domains": post.get("domains", ""),
-            "ips": post.get("ips", ""),
             "services": post.getlist("services"),
             "commercial": post.get("commercial") == "yes",
-            "server_location": post.get("server_location", ""),
-            "access_provider": post.get("access_provider") or None,
+            "accesses": [first, *website_accesses(current)[1:]],
         }
     )
     return website
@@ -221,7 +241,8 @@ def website_context(
             and (len(path) < 3 or path[2] != "preapprovals")
         )
 
-    provider = website.get("access_provider")
+    first = (website_accesses(website) or [empty_access()])[0]
+    provider = first.get("provider")
     chosen = (
         selectors.providers_by_id([provider]).get(provider) if isinstance(provider, int) else None
     )
@@ -230,8 +251,11 @@ def website_context(
         "website": {
             **website,
             "domains_text": as_lines(website.get("domains")),
-            "ips_text": as_lines(website.get("ips")),
+            "ips_text": as_lines(first.get("ips")),
+            "server_location": first.get("server_location") or "",
+            "access_method": first.get("method") or "",
         },
+        "method_choices": choices(Access.Method),
         "errs": error_map(errors, keep=keep),
         "error_summary": summary(errors, keep=keep),
         "services_choices": choices(Website.Service),

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from beian.limits import CountingScopedRateThrottle
 from beian.parsers import JSONParser
 from filings.api import ERRORS, STATE, FilingSchema
+from filings.changes import AccessRequest, access_apply, access_cancel
 from filings.errors import FilingError, FilingInvalid
 from filings.models import Application, Filing
 from filings.selectors import (
@@ -42,6 +43,7 @@ from .gating import check_domains
 from .import_jobs import import_rows
 from .models import ApiToken
 from .permissions import IsActiveProviderStaff
+from .selectors import approved_website, provider_access_website
 
 
 class TokenScopedThrottle(CountingScopedRateThrottle):
@@ -63,6 +65,10 @@ class GatingAnswerSerializer(serializers.Serializer):
     filed = serializers.BooleanField()
     number = serializers.CharField(allow_null=True)
     status = serializers.CharField(allow_null=True)
+    access = serializers.BooleanField(
+        help_text="Whether the asking provider holds an approved access to the filed website "
+        "(SPEC §12): a provider may serve only those."
+    )
 
 
 class _ProviderView(APIView):
@@ -75,7 +81,8 @@ class DomainView(_ProviderView):
 
     @extend_schema(responses={200: GatingAnswerSerializer}, operation_id="provider_domain")
     def get(self, request, domain: str):
-        return Response(check_domains([domain])[0].as_json())
+        answers = check_domains([domain], provider_id=request.user.provider_id)
+        return Response(answers[0].as_json())
 
 
 class DomainCheckSerializer(serializers.Serializer):
@@ -109,7 +116,9 @@ class DomainCheckView(_ProviderView):
     def post(self, request):
         data = DomainCheckSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        answers = check_domains(data.validated_data["domains"])
+        answers = check_domains(
+            data.validated_data["domains"], provider_id=request.user.provider_id
+        )
         return Response({"results": [a.as_json() for a in answers]})
 
 
@@ -312,3 +321,104 @@ class ProviderDecisionView(_ProviderView):
                 {"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT
             )
         return Response(filing_as_json(filing))
+
+
+# Accesses (SPEC §12) --------------------------------------------------------------------------
+
+
+def _body(request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+def _answer(call) -> Response:
+    """The filing's JSON after ``call``, or its refusal as the filing API words it."""
+    try:
+        filing = call()
+    except FilingInvalid as exc:
+        return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+    except FilingError as exc:
+        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    return Response(filing_as_json(filing))
+
+
+class ProviderAccessSchema(serializers.Serializer):
+    website = serializers.IntegerField(required=False, help_text="id of the approved website")
+    website_number = serializers.CharField(
+        required=False, help_text="or its website number (…号-n), as the public query shows it"
+    )
+    method = serializers.ChoiceField(
+        choices=["cloud", "hosting", "colocation", "dedicated_line", "other"]
+    )
+    server_location = serializers.CharField(help_text='GB/T 2260 province code, or "other"')
+    ips = serializers.ListField(child=serializers.CharField())
+
+
+class ProviderAccessView(_ProviderView):
+    """The provider applies for its own access to an approved website (新增接入)."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        request=ProviderAccessSchema,
+        responses={
+            200: FilingSchema,
+            400: ERRORS,
+            404: OpenApiResponse(description="no approved website with this id or number"),
+            409: STATE,
+        },
+        operation_id="provider_access_apply",
+        summary="Apply for this provider's access to an approved website (SPEC §12)",
+    )
+    def post(self, request):
+        body = _body(request)
+        website = approved_website(website=body.get("website"), number=body.get("website_number"))
+        if website is None:
+            raise NotFound
+        access = {
+            "provider": request.user.provider_id,
+            **{k: body.get(k) for k in ("method", "server_location", "ips")},
+        }
+        return _answer(
+            lambda: access_apply(
+                filing=website.filing,
+                by=request.user,
+                request=AccessRequest(website=website.pk, access=access),
+            )
+        )
+
+
+class ProviderAccessCancelView(_ProviderView):
+    """The provider withdraws its own access to a website (取消接入)."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "ProviderAccessCancellation",
+            fields={
+                "website": serializers.IntegerField(help_text="id of the website"),
+                "reason": serializers.CharField(),
+            },
+        ),
+        responses={
+            200: FilingSchema,
+            400: ERRORS,
+            404: OpenApiResponse(description="no access of this provider to that website"),
+            409: STATE,
+        },
+        operation_id="provider_access_cancel",
+        summary="Withdraw this provider's access to a website (SPEC §12)",
+    )
+    def post(self, request):
+        body = _body(request)
+        website = provider_access_website(request.user.provider_id, body.get("website"))
+        if website is None:
+            raise NotFound
+        return _answer(
+            lambda: access_cancel(
+                filing=website.filing,
+                by=request.user,
+                website=website.pk,
+                reason=body.get("reason"),
+            )
+        )

@@ -14,4 +14,10 @@ urlpatterns = [
         api.ProviderDecisionView.as_view(),
         name="api-provider-review-decision",
     ),
+    path("provider/accesses/", api.ProviderAccessView.as_view(), name="api-provider-accesses"),
+    path(
+        "provider/accesses/cancel/",
+        api.ProviderAccessCancelView.as_view(),
+        name="api-provider-access-cancel",
+    ),
 ]

@@ -9,7 +9,9 @@ query and the certificate list for the site; the sponsor number is its prefix.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -20,10 +22,14 @@ from filings.models import Domain, Filing, PublishedDomain, PublishedWebsite
 
 @dataclass(frozen=True)
 class GatingAnswer:
+    """One domain's answer (SPEC §6, §12): ``access`` whether the asking provider holds an
+    approved access to the filed website."""
+
     domain: str
     filed: bool
     number: str | None
     status: str | None
+    access: bool = False
 
     def as_json(self) -> dict:
         return {
@@ -31,6 +37,7 @@ class GatingAnswer:
             "filed": self.filed,
             "number": self.number,
             "status": self.status,
+            "access": self.access,
         }
 
 
@@ -42,20 +49,24 @@ def _filed(status: str) -> bool:
     return status != Filing.Status.REVOKED
 
 
-def check_domains(domains: list[str]) -> list[GatingAnswer]:
-    """Answers in the order asked, each with ``domain`` exactly as it was asked."""
+def check_domains(domains: list[str], *, provider_id: int | None = None) -> list[GatingAnswer]:
+    """Answers in the order asked, each with ``domain`` exactly as it was asked; ``access``
+    true where the provider ``provider_id`` holds an approved access to the filed website
+    holding the domain (SPEC §12: a provider may serve only those). One query, two when some
+    domains are not published."""
     wanted: dict[str, list[str]] = {}
     for asked in domains:
         normal = domain_for_lookup(asked) if isinstance(asked, str) else None
         if normal and normal not in wanted:
             wanted[normal] = parent_domains(normal) or [normal]
     names = {name for chain in wanted.values() for name in chain}
-    published: dict[str, tuple[str, str]] = {}
+    published: dict[str, tuple[str, str, bool]] = {}
     if names:
-        for name, number, status in _published(sorted(names)):
+        for name, number, status, providers in _published(sorted(names)):
             # Prefer an entry that is currently filed over a stale one.
             if name not in published or (_filed(status) and not _filed(published[name][1])):
-                published[name] = (number, status)
+                held = provider_id is not None and provider_id in _ids(providers)
+                published[name] = (number, status, held)
     revoked = _revoked_numbers(
         [n for n, chain in wanted.items() if not any(c in published for c in chain)]
     )
@@ -67,8 +78,9 @@ def check_domains(domains: list[str]) -> list[GatingAnswer]:
             continue
         hit = next((published[c] for c in wanted[normal] if c in published), None)
         if hit is not None:
-            number, status = hit
-            answers.append(GatingAnswer(asked, _filed(status), number, status))
+            number, status, held = hit
+            filed = _filed(status)
+            answers.append(GatingAnswer(asked, filed, number, status, filed and held))
             continue
         gone = next((revoked[c] for c in wanted[normal] if c in revoked), None)
         if gone is not None:
@@ -78,12 +90,21 @@ def check_domains(domains: list[str]) -> list[GatingAnswer]:
     return answers
 
 
-def _published(names: list[str]) -> list[tuple[str, str, str]]:
-    """(domain, website number, filing status) of the published domains among ``names``, by
-    domain. Plain SQL over the models' tables: gating is called for every site a provider
-    serves, and building the statement with the ORM cost more than running it."""
+def _ids(providers) -> list:
+    """The provider ids of a published website's ``access_providers`` as the driver gives
+    the JSON column: a list (PostgreSQL), or its text (SQLite)."""
+    if isinstance(providers, str):
+        return json.loads(providers or "[]")
+    return providers or []
+
+
+def _published(names: list[str]) -> list[tuple[str, str, str, Any]]:
+    """(domain, website number, filing status, access providers) of the published domains
+    among ``names``, by domain. Plain SQL over the models' tables: gating is called for every
+    site a provider serves, and building the statement with the ORM cost more than running
+    it."""
     sql = (
-        f"SELECT d.name, w.website_number, f.status "  # noqa: S608
+        f"SELECT d.name, w.website_number, f.status, w.access_providers "  # noqa: S608
         f"FROM {rawsql.table(PublishedDomain)} d "
         f"JOIN {rawsql.table(PublishedWebsite)} w ON w.id = d.website_id "
         f"JOIN {rawsql.table(Filing)} f ON f.id = d.filing_id "

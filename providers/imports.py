@@ -82,22 +82,34 @@ def _clean_client(client: Any) -> tuple[dict, dict]:
     return clean, ({"client": errors} if errors else {})
 
 
+def _own_access(website: Any, provider: AccessProvider) -> Any:
+    if not isinstance(website, dict):
+        return website
+    accesses = website.get("accesses")
+    if isinstance(accesses, list):
+        return {
+            **website,
+            "accesses": [
+                {**a, "provider": provider.pk}
+                if isinstance(a, dict) and a.get("provider") in (None, "")
+                else a
+                for a in accesses
+            ],
+        }
+    if website.get("access_provider") in (None, ""):
+        return {**website, "access_provider": provider.pk}
+    return website
+
+
 def with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
     """The filing data of a row (SPEC §10 shape, as given) with the importing ``provider``'s
-    id as the access provider of each website that names none."""
+    id as the provider of each access that names none (SPEC §12: a row files the importing
+    provider's accesses only)."""
     if not isinstance(filing, dict):
         return filing
     websites = filing.get("websites")
     if isinstance(websites, list):
-        filing = {
-            **filing,
-            "websites": [
-                {**w, "access_provider": provider.pk}
-                if isinstance(w, dict) and w.get("access_provider") in (None, "")
-                else w
-                for w in websites
-            ],
-        }
+        filing = {**filing, "websites": [_own_access(w, provider) for w in websites]}
     return filing
 
 
@@ -226,7 +238,10 @@ def _filing_problems(payload: Any, provider: AccessProvider, reference=None) -> 
     if data is None:
         return errors
     _cleaned, problems = validate_filing_data(
-        data, filing=Filing(filed_by_provider=provider), reference=reference
+        data,
+        filing=Filing(filed_by_provider=provider),
+        reference=reference,
+        acting_provider=provider.pk,
     )
     return {"filing": error_dict(FilingInvalid(problems))} if problems else {}
 
@@ -338,7 +353,9 @@ def check_row(
     data, errors = submitted[index]
     filing = Filing(filed_by_provider=batch.provider)
     if data is not None:
-        data, problems = validate_filing_data(data, filing=filing, reference=batch.reference)
+        data, problems = validate_filing_data(
+            data, filing=filing, reference=batch.reference, acting_provider=batch.provider.pk
+        )
         if problems:
             errors = {"filing": error_dict(FilingInvalid(problems))}
     checklist, attestation_errors = attestation_checklist(payload)

@@ -50,6 +50,11 @@ class WebhookDelivery(models.Model):
         APPROVED = "approved", _("filing approved")
         AMENDED = "amended", _("amendment approved")
         REVOKED = "revoked", _("filing revoked")
+        # SPEC §12: the changes of one access or one website.
+        ACCESS_ADDED = "access_added", _("access added")
+        ACCESS_CANCELLED = "access_cancelled", _("access cancelled")
+        WEBSITE_CANCELLED = "website_cancelled", _("website cancelled")
+        SHELL_FLAGGED = "shell_flagged", _("website left without access (empty shell)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -70,7 +75,7 @@ class WebhookDelivery(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    event = models.CharField(_("event"), max_length=16, choices=Event.choices)
+    event = models.CharField(_("event"), max_length=24, choices=Event.choices)
     # The URL as it was when the event happened; retries go to the same place.
     url = models.URLField(_("webhook URL"), max_length=500)
     # The exact bytes that are signed and sent, identical on every attempt.

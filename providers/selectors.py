@@ -9,20 +9,20 @@ from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key
 from beian.normalforms.text import folded, unreadable_text_code
-from filings.models import Filing, Website
+from filings.models import Access, Filing, Website
 
 from .models import ApiToken, ImportJob, WebhookDelivery
 
 
 def providers_of_filing(filing: Filing) -> list[AccessProvider]:
     """The active providers a filing is "under" (docs/decisions.md): the provider that filed it
-    for its client, and every registered provider chosen as a website's access provider."""
-    website_providers = Website.objects.filter(filing=filing, access_provider__isnull=False)
+    for its client, and every registered provider holding an access to one of its websites
+    (SPEC §12)."""
+    access_providers = Access.objects.filter(filing=filing, provider__isnull=False)
     return list(
         AccessProvider.objects.filter(is_active=True)
         .filter(
-            Q(pk=filing.filed_by_provider_id)
-            | Q(pk__in=website_providers.values("access_provider_id"))
+            Q(pk=filing.filed_by_provider_id) | Q(pk__in=access_providers.values("provider_id"))
         )
         .order_by("id")
     )
@@ -91,3 +91,37 @@ def imports_of(provider: AccessProvider) -> QuerySet[ImportJob]:
     """``provider``'s import jobs with the staff member who started each (one query), in the
     model's order, newest first."""
     return ImportJob.objects.filter(provider=provider).select_related("created_by")
+
+
+def approved_website(*, website=None, number=None) -> Website | None:
+    """The approved website (numbered, of a filed record) with the id ``website`` or the
+    website number ``number`` (any dash, as typed), with its filing; None when there is none."""
+    rows = Website.objects.select_related("filing").exclude(number=None)
+    if website not in (None, ""):
+        try:
+            return rows.filter(pk=int(website), filing__first_approved_at__isnull=False).first()
+        except (TypeError, ValueError):
+            return None
+    if isinstance(number, str) and number.strip():
+        parsed = parse_filing_number(number)
+        if parsed is None or parsed.website is None:
+            return None
+        return rows.filter(number=parsed.website).first()
+    return None
+
+
+def provider_access_website(provider_id: int | None, website) -> Website | None:
+    """The website with the id ``website`` when the provider ``provider_id`` holds an access
+    to it in the working copy (SPEC §12), with its filing; None otherwise."""
+    if provider_id is None:
+        return None
+    try:
+        pk = int(website)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Website.objects.select_related("filing")
+        .filter(pk=pk, accesses__provider_id=provider_id)
+        .exclude(number=None)
+        .first()
+    )

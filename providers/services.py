@@ -28,7 +28,8 @@ from beian.celery import app as celery_app
 from beian.delivery import queue_email
 from beian.outbound import literal_address_refused
 from beian.outbox import enqueue_after_commit
-from filings.models import Domain, Filing, Website
+from filings.models import Access, Domain, Filing, Website
+from filings.serializers import access_as_json
 
 from .models import ApiToken, WebhookDelivery
 from .selectors import providers_of_filing
@@ -83,16 +84,25 @@ def filing_event_body(*, filing: Filing, event: str, delivery_id: uuid.UUID) -> 
         .values_list("website_id", "name")
     ):
         domains.setdefault(website_id, []).append(name)
-    websites = [
-        {
-            "number": w.number,
-            "name": w.name,
-            "homepage": w.homepage,
-            "domains": domains.get(w.id, []),
-            "access_provider": w.access_provider_id,
-        }
-        for w in Website.objects.filter(filing=filing).order_by("position", "id")
-    ]
+    accesses: dict[int, list[dict]] = {}
+    for access in Access.objects.filter(filing=filing).order_by("position", "id"):
+        accesses.setdefault(access.website_id, []).append(access_as_json(access))
+    websites = []
+    for w in Website.objects.filter(filing=filing).order_by("position", "id"):
+        shown = accesses.get(w.id, [])
+        websites.append(
+            {
+                "id": w.pk,
+                "number": w.number,
+                "name": w.name,
+                "homepage": w.homepage,
+                "domains": domains.get(w.id, []),
+                "access_provider": next(
+                    (a["provider"] for a in shown if isinstance(a["provider"], int)), None
+                ),
+                "accesses": shown,
+            }
+        )
     return {
         "id": str(delivery_id),
         "event": event,
@@ -109,22 +119,41 @@ def filing_event_body(*, filing: Filing, event: str, delivery_id: uuid.UUID) -> 
     }
 
 
+# Events told with their own email; the changes of one access or website (SPEC §12) share one.
+OWN_EMAIL_EVENTS = ("approved", "amended", "revoked")
+
+
 @transaction.atomic
-def notify_filing_event(*, filing: Filing, event: str) -> list[WebhookDelivery]:
-    """Tell every provider the filing is under that it was approved, amended or revoked.
+def notify_filing_event(
+    *, filing: Filing, event: str, also: list[int] | tuple[int, ...] = ()
+) -> list[WebhookDelivery]:
+    """Tell every provider the filing is under (``providers_of_filing``), and the active
+    providers ``also`` names (ids: those whose access the change ended), of ``event``
+    (``WebhookDelivery.Event``): an email and, where a webhook URL is set, a signed webhook.
 
     Called inside the decision's transaction: the emails and webhook rows commit with it, and
-    sending starts only after commit.
+    sending starts only after commit. Raises ``ValueError`` for an unknown event.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown filing event {event!r}")
     deliveries = []
     body_data = None
-    for provider in providers_of_filing(filing):
+    providers = providers_of_filing(filing)
+    known = {p.pk for p in providers}
+    extra = [p for p in also if p not in known]
+    if extra:
+        providers += list(AccessProvider.objects.filter(pk__in=extra, is_active=True))
+    template = f"provider_filing_{event}" if event in OWN_EMAIL_EVENTS else "provider_filing_change"
+    for provider in providers:
         queue_email(
             to=provider.email,
-            template=f"provider_filing_{event}",
-            context={"provider": provider, "filing": filing},
+            template=template,
+            context={
+                "provider": provider,
+                "filing": filing,
+                "event": event,
+                "event_label": WebhookDelivery.Event(event).label,
+            },
             language=settings.LANGUAGE_CODE,
         )
         if not provider.webhook_url:

@@ -14,7 +14,7 @@ from accounts.models import User
 from beian.models import Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key
-from filings.models import Domain, Filing, Website
+from filings.models import Access, Domain, Filing, Website
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish
 
@@ -143,11 +143,9 @@ def _annual_review_filing(out) -> Filing:
         name="年审演示网",
         homepage="http://www.annual-demo.cn/",
         homepage_key=homepage_key("http://www.annual-demo.cn/"),
-        ips=["120.79.1.20"],
         services=[Website.Service.CORPORATE],
-        server_location="11",
-        access_provider_other=True,
     )
+    Access.objects.create(website=website, filing=filing, server_location="11", ips=["120.79.1.20"])
     Domain.objects.create(website=website, filing=filing, name="annual-demo.cn")
     allocate_website_numbers(filing=filing)
     publish(filing=filing)

@@ -10,9 +10,13 @@ same transaction. Errors: ``OutOfScope`` (views answer 404) and
 
 from __future__ import annotations
 
+import datetime as dt
+
 import idna
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +29,15 @@ from beian.delivery import queue_sms
 from certificates.services import certificate_issue, certificate_revoke
 from filings.applications import application_close
 from filings.conflicts import close_own_conflicts, detect_conflicts
-from filings.models import Application, Conflict, Filing, FilingVersion, Website
+from filings.models import (
+    Access,
+    Application,
+    Conflict,
+    Filing,
+    FilingVersion,
+    PublishedWebsite,
+    Website,
+)
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish, unpublish
 from filings.submission import filing_version_record, filing_working_copy_replace
@@ -37,6 +49,7 @@ Status = Filing.Status
 
 __all__ = [
     "OutOfScope",
+    "application_approve_at_once",
     "bureau_password_reset",
     "conflict_rejection_text",
     "filing_approve",
@@ -140,7 +153,7 @@ def _restore_approved_data(filing: Filing) -> None:
         .first()
     )
     if approved is not None:
-        filing_working_copy_replace(filing=filing, data=approved.data)
+        filing_working_copy_replace(filing=filing, data=approved.data, restore=True)
 
 
 # Conflicts in a rejection (Q17) ---------------------------------------------------------------
@@ -226,29 +239,76 @@ def _check_rejection_states_conflicts(reason: str, conflicts: list[Conflict]) ->
 # Decisions --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def filing_approve(*, filing: Filing, by: User) -> Filing:
-    """Approve a new filing or an amendment: numbers, published data, certificate, messages.
+# The webhook event (and provider email) of an approved application, by its kind (SPEC §12).
+APPROVAL_EVENTS = {
+    Application.Kind.NEW: "approved",
+    Application.Kind.NEW_ACCESS: "access_added",
+    Application.Kind.CANCEL_ACCESS: "access_cancelled",
+    Application.Kind.CANCEL_WEBSITE: "website_cancelled",
+}
 
-    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
-    unless the filing waits for review (``pending_review``, ``amendment_pending``) or while it
-    has open conflicts."""
-    locked = _locked(filing)
-    ensure_in_scope(by, locked)
-    if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
-        raise _refuse(_("Only a filing waiting for review can be approved."))
-    if Conflict.objects.filter(
-        filing=locked, kind=Conflict.Kind.CONFLICT, resolved_at__isnull=True
-    ).exists():
-        raise _refuse(
-            _(
-                "This filing has open conflicts and cannot be approved. Revoke the squatted "
-                "record and re-check, or reject the filing."
-            )
+
+def _published_providers(filing: Filing) -> set[int]:
+    """The registered providers holding an approved access to one of the filing's websites."""
+    return {
+        p
+        for providers in PublishedWebsite.objects.filter(filing=filing).values_list(
+            "access_providers", flat=True
         )
+        for p in providers or []
+    }
+
+
+def _flag_shells(filing: Filing, *, now) -> list[Website]:
+    """After an approval: flag the approved websites left with no access as empty shells
+    (空壳网站, SPEC §12) and clear the flag of those that have one again; returns the newly
+    flagged ones, whose owner is told that they will be cancelled after the notice period."""
+    with_access = Access.objects.filter(website=OuterRef("pk"))
+    websites = Website.objects.filter(filing=filing).exclude(number=None)
+    websites.filter(shell_since__isnull=False).filter(Exists(with_access)).update(shell_since=None)
+    flagged = list(websites.filter(shell_since__isnull=True).exclude(Exists(with_access)))
+    for website in flagged:
+        website.shell_since = now
+    Website.objects.bulk_update(flagged, ["shell_since"])
+    return flagged
+
+
+def shell_deadline(shell_since) -> dt.date:
+    """The day from which an empty shell flagged at ``shell_since`` may be cancelled: the
+    notice period (``FILING_SHELL_NOTICE_DAYS`` days, Asia/Shanghai) after it."""
+    days = settings.FILING_SHELL_NOTICE_DAYS
+    return timezone.localdate(shell_since) + dt.timedelta(days=days)
+
+
+def _tell_shells(filing: Filing, shells: list[Website]) -> None:
+    if not shells:
+        return
+    notify_owner(
+        filing.owner,
+        "website_shell",
+        _message_context(
+            filing,
+            websites=[{"number": w.number, "name": w.name, "homepage": w.homepage} for w in shells],
+            deadline=shell_deadline(shells[0].shell_since).isoformat(),
+            days=settings.FILING_SHELL_NOTICE_DAYS,
+        ),
+    )
+
+
+def _approve(locked: Filing, *, by: User, action: str | None = None) -> Filing:
+    """What an approval does, once its checks passed: numbers, the approved version, the
+    published copy, empty shells, the certificate, the messages and webhooks (SPEC §4, §12).
+    The providers whose access the approval ends are told too."""
     before = _state(locked)
     amendment = locked.status == Status.AMENDMENT_PENDING
     now = timezone.now()
+    open_kind = (
+        Application.objects.filter(filing=locked, closed_at__isnull=True)
+        .values_list("kind", flat=True)
+        .first()
+    )
+    kind = open_kind or (Application.Kind.AMENDMENT if amendment else Application.Kind.NEW)
+    providers_before = _published_providers(locked)
     if not locked.number:
         # The year of the number is the year of approval in China (Asia/Shanghai).
         locked.number = allocate_sponsor_number(
@@ -267,14 +327,17 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
     )
     version = _record_version(locked, kind=FilingVersion.Kind.APPROVED, by=by)
     publish(filing=locked)
+    shells = _flag_shells(locked, now=now)
     audit(
         actor=by,
-        action="filing.approve_amendment" if amendment else "filing.approve",
+        action=action or ("filing.approve_amendment" if amendment else "filing.approve"),
         target=locked,
         before=before,
         after={
             **_state(locked),
+            "kind": kind,
             "new_website_numbers": [w.number for w in numbered],
+            "empty_shells": [w.number for w in shells],
             "version": version.seq,
             "application": _id(application),
         },
@@ -284,10 +347,67 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
         locked,
         "review_approved",
         amendment=amendment,
+        kind=kind,
         websites=_websites_for_message(locked),
     )
+    _tell_shells(locked, shells)
     certificate_issue(filing=locked)
-    notify_filing_event(filing=locked, event="amended" if amendment else "approved")
+    gone = providers_before - _published_providers(locked)
+    notify_filing_event(
+        filing=locked, event=APPROVAL_EVENTS.get(kind, "amended"), also=sorted(gone)
+    )
+    if shells:
+        notify_filing_event(filing=locked, event="shell_flagged", also=sorted(gone))
+    return locked
+
+
+@transaction.atomic
+def filing_approve(*, filing: Filing, by: User) -> Filing:
+    """Approve a new filing or an amendment (of any kind, SPEC §12): numbers, published data,
+    empty shells, certificate, messages.
+
+    Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
+    unless the filing waits for review (``pending_review``, ``amendment_pending``) or while it
+    has open conflicts."""
+    locked = _locked(filing)
+    ensure_in_scope(by, locked)
+    if locked.status not in (Status.PENDING_REVIEW, Status.AMENDMENT_PENDING):
+        raise _refuse(_("Only a filing waiting for review can be approved."))
+    if Conflict.objects.filter(
+        filing=locked, kind=Conflict.Kind.CONFLICT, resolved_at__isnull=True
+    ).exists():
+        raise _refuse(
+            _(
+                "This filing has open conflicts and cannot be approved. Revoke the squatted "
+                "record and re-check, or reject the filing."
+            )
+        )
+    _approve(locked, by=by)
+    _sync_from(filing, locked)
+    return locked
+
+
+@transaction.atomic
+def application_approve_at_once(*, filing: Filing, by: User) -> Filing:
+    """Let a provider's withdrawal of its own access take effect at once, without waiting for
+    the bureau (``PROVIDER_ACCESS_CANCEL_AT_ONCE``, SPEC §12): the open ``cancel_access``
+    application the provider's staff ``by`` just submitted is approved as the bureau would,
+    audited as ``access.cancel_at_once``. Raises ``ValidationError`` (``__all__``) unless the
+    filing's open application is that."""
+    locked = _locked(filing)
+    application = (
+        Application.objects.filter(filing=locked, closed_at__isnull=True)
+        .only("kind", "submitted_by")
+        .first()
+    )
+    if (
+        application is None
+        or application.kind != Application.Kind.CANCEL_ACCESS
+        or application.submitted_by_id != by.pk
+        or locked.status != Status.AMENDMENT_PENDING
+    ):
+        raise _refuse(_("Only a provider's own access cancellation takes effect at once."))
+    _approve(locked, by=by, action="access.cancel_at_once")
     _sync_from(filing, locked)
     return locked
 

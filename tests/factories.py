@@ -79,10 +79,30 @@ class WebsiteFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"示例网站{n}")
     homepage = factory.Sequence(lambda n: f"http://www.example{n}.cn/")
     homepage_key = factory.LazyAttribute(lambda w: _homepage_key(w.homepage))
-    ips = ["120.79.1.10"]
     services = ["corporate"]
-    server_location = "11"
-    access_provider_other = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """A website with one access made from ``access_provider`` (a provider, None or
+        absent: "other"), ``server_location``, ``ips`` and ``method``; ``accesses=[]`` makes an
+        empty shell, ``accesses=[{…}, …]`` several (``Access`` fields)."""
+        from filings.models import Access
+
+        provider = kwargs.pop("access_provider", None)
+        kwargs.pop("access_provider_other", None)
+        first = {
+            "provider": provider,
+            "server_location": kwargs.pop("server_location", "11"),
+            "ips": kwargs.pop("ips", ["120.79.1.10"]),
+            "method": kwargs.pop("method", Access.Method.OTHER),
+        }
+        accesses = kwargs.pop("accesses", None)
+        website = super()._create(model_class, *args, **kwargs)
+        for position, access in enumerate([first] if accesses is None else accesses):
+            Access.objects.create(
+                website=website, filing=website.filing, position=position, **access
+            )
+        return website
 
     @factory.post_generation
     def domains(self, create, extracted, **kwargs):

@@ -156,6 +156,7 @@ FILING_KEYS = {
     "websites",
 }
 WEBSITE_KEYS = {
+    "id",
     "name",
     "number",
     "homepage",
@@ -166,4 +167,6 @@ WEBSITE_KEYS = {
     "preapprovals",
     "server_location",
     "access_provider",
+    "accesses",
 }
+ACCESS_KEYS = {"provider", "method", "server_location", "ips"}

@@ -499,9 +499,8 @@ def test_the_data_migration_brings_stored_filings_to_the_new_forms():
     filing = rs.approved(name="華為（北京）科技有限公司", domains=["huawei-migrate.cn"])
     Filing.objects.filter(pk=filing.pk).update(sponsor_name_key="華為(北京)科技有限公司")
     website = filing.websites.get()
-    type(website).objects.filter(pk=website.pk).update(
-        ips=["::ffff:120.79.1.10", "120.79.1.10"], homepage_key=""
-    )
+    type(website).objects.filter(pk=website.pk).update(homepage_key="")
+    website.accesses.update(ips=["::ffff:120.79.1.10", "120.79.1.10"])
     PublishedWebsite.objects.filter(filing=filing).update(
         sponsor_name_search="", website_name_search=""
     )
@@ -510,7 +509,7 @@ def test_the_data_migration_brings_stored_filings_to_the_new_forms():
     filing.refresh_from_db()
     website.refresh_from_db()
     assert filing.sponsor_name_key == name_key("华为(北京)科技有限公司")
-    assert website.ips == ["120.79.1.10"]
+    assert website.accesses.get().ips == ["120.79.1.10"]
     assert website.homepage_key == "www.huawei-migrate.cn"
     published = PublishedWebsite.objects.get(filing=filing)
     assert published.sponsor_name_search == "华为(北京)科技有限公司"
@@ -567,7 +566,10 @@ def test_the_wizard_takes_pasted_values_and_submits_them_in_their_normal_forms(b
     assert (filing.principal_mobile, filing.principal_email) == ("13800138000", "zhang@example.cn")
     assert filing.sponsor_id_type == "foreign_permanent_resident"
     stored = filing.websites.get()
-    assert (stored.homepage, stored.ips) == ("http://www.abdu-blog.cn/", ["120.79.1.10"])
+    assert (stored.homepage, stored.accesses.get().ips) == (
+        "http://www.abdu-blog.cn/",
+        ["120.79.1.10"],
+    )
     assert list(filing.domains.values_list("name", flat=True)) == ["abdu-blog.cn"]
 
 
@@ -632,6 +634,10 @@ def test_a_public_query_holding_a_control_character_is_a_400_on_q(client, contro
 
 def _with_text(path: str, value: str) -> dict:
     data = fs.data()
+    if ".accesses." in path:
+        data["websites"][0]["accesses"] = [
+            {"provider": "other", "method": "cloud", "server_location": "11", "ips": []}
+        ]
     node = data
     *parents, last = path.split(".")
     for key in parents:
@@ -653,6 +659,8 @@ def _with_text(path: str, value: str) -> dict:
         "websites.0.domains",
         "websites.0.homepage",
         "websites.0.ips",
+        "websites.0.accesses.0.ips",
+        "websites.0.accesses.0.method",
     ],
 )
 def test_a_null_character_in_any_text_of_a_new_filing_is_a_400_on_that_field(owner_api, path):
@@ -672,7 +680,7 @@ def test_a_null_character_in_an_amendment_patch_is_a_400_and_nothing_is_stored(o
     answer = owner_api.patch(url, {"websites": [{"ips": [NUL]}]}, format="json")
     assert answer.status_code == 400
     assert says_control_character(str(answer.json()["websites"][0]["ips"]))
-    assert NUL not in str(Filing.objects.get().websites.values_list("ips", flat=True))
+    assert NUL not in str(Filing.objects.get().accesses.values_list("ips", flat=True))
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ def test_a_filed_domain_answers_filed_with_the_website_number(api):
         "filed": True,
         "number": f"{filing.number}-1",
         "status": "approved",
+        "access": False,
     }
 
 
@@ -49,7 +50,73 @@ def test_an_unfiled_domain_answers_not_filed(api):
         "filed": False,
         "number": None,
         "status": None,
+        "access": False,
     }
+
+
+# Access (SPEC §12): a provider may serve only sites filed with an access at that provider.
+
+
+def test_the_provider_holding_the_access_is_told_it_may_serve_the_domain(api, staff):
+    from tests.factories import AccessProviderFactory
+
+    mine = approved_filing(domains=["mine-site.cn"], provider=staff.provider)
+    theirs = approved_filing(domains=["theirs-site.cn"], provider=AccessProviderFactory())
+    answer = api.get(one("www.mine-site.cn")).json()
+    assert (answer["filed"], answer["access"], answer["number"]) == (
+        True,
+        True,
+        f"{mine.number}-1",
+    )
+    # Filed, but at another provider: this one may not serve it.
+    other = api.get(one("theirs-site.cn")).json()
+    assert (other["filed"], other["access"], other["number"]) == (
+        True,
+        False,
+        f"{theirs.number}-1",
+    )
+
+
+def test_each_provider_of_a_website_with_two_accesses_may_serve_it_and_the_batch_says_so(
+    api, staff
+):
+    from filings.models import Access
+    from filings.publishing import publish
+    from tests.factories import AccessProviderFactory
+
+    cdn = AccessProviderFactory()
+    filing = approved_filing(domains=["two-access.cn"], provider=cdn)
+    website = filing.websites.get()
+    Access.objects.create(
+        website=website, filing=filing, position=1, provider=staff.provider, method="cloud"
+    )
+    publish(filing=filing)
+    shell = approved_filing(domains=["empty-shell.cn"], provider=staff.provider)
+    shell.accesses.all().delete()
+    publish(filing=shell)
+    answers = api.post(
+        CHECK,
+        {"domains": ["two-access.cn", "empty-shell.cn", "nowhere-filed.cn", "bad domain"]},
+        format="json",
+    ).json()["results"]
+    assert [(a["domain"], a["filed"], a["access"]) for a in answers] == [
+        ("two-access.cn", True, True),
+        # An empty shell stays filed until the bureau cancels it; nobody may serve it.
+        ("empty-shell.cn", True, False),
+        ("nowhere-filed.cn", False, False),
+        ("bad domain", False, False),
+    ]
+    cdn_client = APIClient()
+    cdn_client.force_authenticate(provider_staff(cdn))
+    assert cdn_client.get(one("two-access.cn")).json()["access"] is True
+
+
+def test_a_revoked_filing_gives_its_former_provider_no_access(api, staff):
+    filing = approved_filing(domains=["revoked-mine.cn"], provider=staff.provider)
+    assert api.get(one("revoked-mine.cn")).json()["access"] is True
+    revoke(filing)
+    answer = api.get(one("revoked-mine.cn")).json()
+    assert (answer["filed"], answer["access"], answer["status"]) == (False, False, "revoked")
 
 
 def test_a_subdomain_of_a_filed_domain_counts_as_filed(api):

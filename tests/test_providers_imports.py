@@ -114,7 +114,7 @@ def test_good_rows_create_accounts_with_initial_passwords_and_submitted_filings(
     assert filing.province_id == "11"
     assert filing.review_deadline is not None
     # Websites without an access provider are served by the provider that imports them.
-    assert filing.websites.get().access_provider == staff.provider
+    assert [a.provider for a in filing.websites.get().accesses.all()] == [staff.provider]
     assert first["filing"]["id"] == filing.pk
     assert first["filing"]["status"] == "pending_review"
     assert AuditLog.objects.filter(action="provider.import_client", actor=staff).count() == 2

@@ -52,14 +52,31 @@ def to_normal_forms(apps, schema_editor):
                 row.sponsor_name_key = key
                 changed.append(row)
         Filing.objects.bulk_update(changed, ["sponsor_name_key"])
-    for rows in _batches(Website.objects.all(), ["homepage", "homepage_key", "ips"]):
+    # Run on a schema where the IP addresses are the accesses' (filings 0012), those are
+    # brought to their normal form.
+    has_ips = any(f.name == "ips" for f in Website._meta.get_fields())
+    website_fields = ["homepage", "homepage_key", *(["ips"] if has_ips else [])]
+    for rows in _batches(Website.objects.all(), website_fields):
         changed = []
         for row in rows:
-            key, ips = homepage_key(row.homepage), _ips(row.ips)
-            if key != row.homepage_key or ips != row.ips:
-                row.homepage_key, row.ips = key, ips
+            key = homepage_key(row.homepage)
+            ips = _ips(row.ips) if has_ips else None
+            if key != row.homepage_key or (has_ips and ips != row.ips):
+                row.homepage_key = key
+                if has_ips:
+                    row.ips = ips
                 changed.append(row)
-        Website.objects.bulk_update(changed, ["homepage_key", "ips"])
+        Website.objects.bulk_update(changed, website_fields[1:])
+    if not has_ips:
+        Access = apps.get_model("filings", "Access")
+        for rows in _batches(Access.objects.all(), ["ips"]):
+            changed = []
+            for row in rows:
+                ips = _ips(row.ips)
+                if ips != row.ips:
+                    row.ips = ips
+                    changed.append(row)
+            Access.objects.bulk_update(changed, ["ips"])
     fields = ["sponsor_name", "website_name", "sponsor_name_search", "website_name_search"]
     for rows in _batches(PublishedWebsite.objects.all(), fields):
         for row in rows:

@@ -18,12 +18,18 @@ WAITING = ("pending_review", "amendment_pending", "revocation_pending")
 
 
 def _tables(apps) -> dict[str, str]:
-    return {
+    tables = {
         "application": apps.get_model("filings", "Application")._meta.db_table,
         "filing": apps.get_model("filings", "Filing")._meta.db_table,
         "website": apps.get_model("filings", "Website")._meta.db_table,
         "audit": apps.get_model("beian", "AuditLog")._meta.db_table,
     }
+    # Run on a schema where accesses have a table of their own (filings 0012), the provider
+    # is that of the filing's first access naming one.
+    website = apps.get_model("filings", "Website")
+    if not any(f.name == "access_provider" for f in website._meta.get_fields()):
+        tables["access"] = apps.get_model("filings", "Access")._meta.db_table
+    return tables
 
 
 def _insert_sql(t: dict[str, str]) -> str:
@@ -42,10 +48,18 @@ def _insert_sql(t: dict[str, str]) -> str:
         f"THEN ({revocation_row.format(column='l.actor_id')}) "
         "ELSE f.submitted_by_id END"
     )
-    provider = (
-        "CASE WHEN f.status = 'revocation_pending' THEN NULL ELSE "
+    first_provider = (
         f"(SELECT w.access_provider_id FROM {t['website']} w WHERE w.filing_id = f.id "
-        "AND w.access_provider_id IS NOT NULL ORDER BY w.position, w.id LIMIT 1) END"
+        "AND w.access_provider_id IS NOT NULL ORDER BY w.position, w.id LIMIT 1)"
+    )
+    if "access" in t:
+        first_provider = (
+            f"(SELECT a.provider_id FROM {t['access']} a JOIN {t['website']} w "
+            "ON w.id = a.website_id WHERE a.filing_id = f.id AND a.provider_id IS NOT NULL "
+            "ORDER BY w.position, w.id, a.position, a.id LIMIT 1)"
+        )
+    provider = (
+        f"CASE WHEN f.status = 'revocation_pending' THEN NULL ELSE {first_provider} END"
     )
     return (
         f"INSERT INTO {t['application']} (filing_id, kind, status, provider_id, submitted_at, "

@@ -2,7 +2,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from beian.models import Province
-from filings.models import Website
+from filings.models import Access, Website
 from filings.selectors import return_field_label
 
 register = template.Library()
@@ -27,7 +27,7 @@ def location_label(context, code: str) -> str:
     """A server location: a province name, or "outside mainland China" for ``other``."""
     if not code:
         return "—"
-    if code == Website.OTHER_LOCATION:
+    if code == Access.OTHER_LOCATION:
         return _("other (outside mainland China)")
     names = context.get("_province_names")
     if names is None:

@@ -1,0 +1,455 @@
+"""Accesses as the record's third part (SPEC §12): a new access (新增接入), an access cancelled
+(取消接入), a website cancelled (注销网站), empty shells, and gating that knows who may serve."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from beian.models import AuditLog, Message
+from certificates.models import Certificate
+from filings.models import Application, Filing, PublishedWebsite, Website
+from providers.models import WebhookDelivery
+from review.services import filing_approve, filing_reject
+from tests import filings_support as fs
+from tests.factories import AccessProviderFactory, MinistryFactory, UserFactory
+from tests.providers_support import provider_staff
+
+pytestmark = pytest.mark.django_db
+
+CHECK = "/api/v1/provider/domains/check/"
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def approved_record(owner, *, websites: list[dict] | None = None, provider=None) -> Filing:
+    """An owner's record approved through the services, each website served by ``provider``
+    (or "other")."""
+    websites = websites or [fs.website()]
+    for w in websites:
+        w["access_provider"] = provider.pk if provider else "other"
+    filing = fs.submitted_filing(owner, fs.data(websites=websites))
+    filing = fs.to_bureau(filing)
+    return fs.approve(filing)
+
+
+def two_websites() -> list[dict]:
+    return [
+        fs.website(),
+        fs.website(
+            name="第二个网站", homepage="http://www.second-site.cn/", domains=["second-site.cn"]
+        ),
+    ]
+
+
+def website_ids(filing) -> list[int]:
+    return list(
+        Website.objects.filter(filing=filing).order_by("position").values_list("pk", flat=True)
+    )
+
+
+def access_of(provider) -> dict:
+    return {
+        "provider": provider.pk,
+        "method": "cloud",
+        "server_location": "44",
+        "ips": ["121.40.8.10"],
+    }
+
+
+def gating(provider, domain: str) -> dict:
+    return api(provider_staff(provider)).get(f"/api/v1/provider/domains/{domain}/").json()
+
+
+def decide(filing) -> Filing:
+    filing.refresh_from_db()
+    return filing_approve(filing=filing, by=MinistryFactory())
+
+
+# New access (新增接入) ---------------------------------------------------------------------------
+
+
+@pytest.mark.stages
+def test_an_owners_new_access_passes_the_new_provider_the_phone_and_the_bureau(outbox_messages):
+    first, cdn = AccessProviderFactory(), AccessProviderFactory(name="蓝山内容分发网络有限公司")
+    owner = UserFactory()
+    filing = approved_record(owner, provider=first)
+    (website,) = website_ids(filing)
+    certificate = Certificate.objects.get(filing=filing, status="valid")
+
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(cdn)},
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert body["status"] == "provider_review"
+    assert body["application"]["kind"] == "new_access"
+    assert body["application"]["provider"] == cdn.pk
+    # Meanwhile the approved access alone counts, and the record stays filed.
+    assert (gating(cdn, "example.cn")["access"], gating(first, "example.cn")["access"]) == (
+        False,
+        True,
+    )
+    fs.first_review_pass(filing)
+    filing.refresh_from_db()
+    assert filing.status == "verification"
+    fs.verify(filing)
+    filing = decide(filing)
+
+    assert filing.status == "approved"
+    shown = api(owner).get(f"/api/v1/filings/{filing.pk}/").json()["websites"][0]
+    assert [a["provider"] for a in shown["accesses"]] == [first.pk, cdn.pk]
+    assert shown["access_provider"] == first.pk  # the shorthand shows the first access
+    assert gating(cdn, "www.example.cn")["access"] is True
+    certificate.refresh_from_db()
+    assert certificate.status == "superseded"
+    told = Message.objects.filter(template="provider_filing_change")
+    assert set(told.values_list("to", flat=True)) == {first.email, cdn.email}
+
+
+def test_the_new_provider_applies_by_the_website_number_and_has_passed_its_own_review():
+    first, second = AccessProviderFactory(), AccessProviderFactory()
+    filing = approved_record(UserFactory(), provider=first)
+    number = Website.objects.get(filing=filing).number
+    staff = provider_staff(second)
+
+    answer = api(staff).post(
+        "/api/v1/provider/accesses/",
+        {
+            "website_number": number.replace("-", "—"),
+            "method": "hosting",
+            "server_location": "31",
+            "ips": ["121.40.8.20"],
+        },
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.json()
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert (application.kind, application.provider_id) == ("new_access", second.pk)
+    assert application.provider_passed_by == staff
+    # SMS verification is off in these tests: straight to the bureau.
+    assert answer.json()["status"] == "amendment_pending"
+    decide(filing)
+    assert gating(second, "example.cn")["access"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"website": 999999}, "website"),
+        ({"website": "one"}, "website"),
+        ({"method": "satellite"}, "method"),
+        ({"server_location": "98"}, "server_location"),
+        ({"ips": ["10.0.0.1"]}, "ips"),
+        ({"provider": 999999}, "provider"),
+    ],
+)
+def test_a_new_access_with_a_problem_is_refused_on_its_field_and_changes_nothing(change, field):
+    owner = UserFactory()
+    filing = approved_record(owner)
+    (website,) = website_ids(filing)
+    payload = {"website": website, **access_of(AccessProviderFactory()), **change}
+
+    answer = api(owner).post(f"/api/v1/filings/{filing.pk}/accesses/", payload, format="json")
+
+    assert answer.status_code == 400
+    assert field in answer.json()
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+    assert not Application.objects.filter(filing=filing, closed_at=None).exists()
+
+
+def test_every_problem_of_a_new_access_is_told_at_once():
+    owner = UserFactory()
+    filing = approved_record(owner)
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": 0, "provider": "", "method": "", "server_location": "", "ips": []},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"website", "provider", "method", "server_location", "ips"}
+
+
+def test_a_provider_already_serving_the_website_needs_no_new_access():
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=provider)
+    (website,) = website_ids(filing)
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(provider)},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "already serves" in str(answer.json()["provider"])
+
+
+def test_another_owners_filing_is_404_and_an_open_application_is_409():
+    owner = UserFactory()
+    filing = approved_record(owner)
+    (website,) = website_ids(filing)
+    payload = {"website": website, **access_of(AccessProviderFactory())}
+    assert (
+        api(UserFactory()).post(f"/api/v1/filings/{filing.pk}/accesses/", payload).status_code
+        == 404
+    )
+    assert api(owner).post(f"/api/v1/filings/{filing.pk}/accesses/", payload, format="json")
+    again = api(owner).post(f"/api/v1/filings/{filing.pk}/accesses/", payload, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "application_open"
+
+
+def test_a_draft_filing_has_no_approved_website_to_add_an_access_to():
+    owner = UserFactory()
+    filing = fs.submitted_filing(owner)
+    (website,) = website_ids(filing)
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(AccessProviderFactory())},
+        format="json",
+    )
+    assert answer.status_code == 409
+
+
+# Cancelling an access (取消接入) ------------------------------------------------------------------
+
+
+def test_a_provider_withdraws_its_access_and_the_bureau_decides():
+    first = AccessProviderFactory(webhook_url="https://hooks.example.cn/icp")
+    second = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=first)
+    (website,) = website_ids(filing)
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(second)},
+        format="json",
+    )
+    fs.to_bureau(filing)
+    decide(filing)
+
+    answer = api(provider_staff(first)).post(
+        "/api/v1/provider/accesses/cancel/",
+        {"website": website, "reason": "客户已停止使用本公司服务器"},
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["status"] == "amendment_pending"
+    assert answer.json()["application"]["kind"] == "cancel_access"
+    assert Application.objects.get(filing=filing, closed_at=None).reason.startswith("客户")
+    # Until the bureau decides, the approved access stands.
+    assert gating(first, "example.cn")["access"] is True
+    decide(filing)
+    assert gating(first, "example.cn")["access"] is False
+    assert gating(second, "example.cn")["access"] is True
+    assert Website.objects.get(pk=website).shell_since is None
+    assert WebhookDelivery.objects.filter(provider=first, event="access_cancelled").exists()
+    # The provider whose access ended is told, though it serves the record no more.
+    assert Message.objects.filter(to=first.email, template="provider_filing_change").exists()
+
+
+def test_a_provider_cannot_cancel_an_access_it_does_not_hold():
+    holder, stranger = AccessProviderFactory(), AccessProviderFactory()
+    filing = approved_record(UserFactory(), provider=holder)
+    (website,) = website_ids(filing)
+    answer = api(provider_staff(stranger)).post(
+        "/api/v1/provider/accesses/cancel/", {"website": website, "reason": "无"}, format="json"
+    )
+    assert answer.status_code == 404
+    missing_reason = api(provider_staff(holder)).post(
+        "/api/v1/provider/accesses/cancel/", {"website": website}, format="json"
+    )
+    assert missing_reason.status_code == 400
+    assert "reason" in missing_reason.json()
+
+
+def test_the_last_access_cancelled_leaves_an_empty_shell_and_the_owner_is_warned():
+    provider = AccessProviderFactory()
+    owner = UserFactory(mobile="13911112222")
+    filing = approved_record(owner, provider=provider)
+    (website,) = website_ids(filing)
+    api(provider_staff(provider)).post(
+        "/api/v1/provider/accesses/cancel/",
+        {"website": website, "reason": "欠费停机"},
+        format="json",
+    )
+    decide(filing)
+
+    shell = Website.objects.get(pk=website)
+    assert shell.shell_since is not None
+    assert shell.number  # still filed until the bureau cancels it after the notice period
+    warned = Message.objects.filter(template="website_shell")
+    assert set(warned.values_list("channel", flat=True)) == {"email", "sms"}
+    assert shell.number in warned.get(channel="email").body
+    answer = gating(provider, "example.cn")
+    assert (answer["filed"], answer["access"]) == (True, False)
+    audit = AuditLog.objects.filter(action="filing.approve_amendment").latest("id")
+    assert audit.after["empty_shells"] == [shell.number]
+
+
+def test_a_new_access_approved_for_a_shell_ends_its_notice():
+    provider, rescuer = AccessProviderFactory(), AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=provider)
+    (website,) = website_ids(filing)
+    api(provider_staff(provider)).post(
+        "/api/v1/provider/accesses/cancel/", {"website": website, "reason": "停机"}, format="json"
+    )
+    decide(filing)
+    assert Website.objects.get(pk=website).shell_since is not None
+    api(provider_staff(rescuer)).post(
+        "/api/v1/provider/accesses/",
+        {"website": website, "method": "cloud", "server_location": "11", "ips": ["121.40.8.5"]},
+        format="json",
+    )
+    decide(filing)
+    assert Website.objects.get(pk=website).shell_since is None
+    assert gating(rescuer, "example.cn")["access"] is True
+
+
+def test_with_the_setting_a_providers_withdrawal_takes_effect_at_once_and_is_audited(settings):
+    settings.PROVIDER_ACCESS_CANCEL_AT_ONCE = True
+    provider = AccessProviderFactory()
+    filing = approved_record(UserFactory(), provider=provider)
+    (website,) = website_ids(filing)
+    staff = provider_staff(provider)
+
+    answer = api(staff).post(
+        "/api/v1/provider/accesses/cancel/", {"website": website, "reason": "已下线"}, format="json"
+    )
+
+    assert answer.json()["status"] == "approved"
+    assert answer.json()["application"] is None
+    assert gating(provider, "example.cn")["access"] is False
+    entry = AuditLog.objects.get(action="access.cancel_at_once")
+    assert entry.actor == staff
+    assert Application.objects.get(filing=filing, kind="cancel_access").decided_by == staff
+
+
+def test_the_owner_cancels_one_access_by_its_provider():
+    first, second = AccessProviderFactory(), AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=first)
+    (website,) = website_ids(filing)
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(second)},
+        format="json",
+    )
+    fs.to_bureau(filing)
+    decide(filing)
+    wrong = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/cancel/",
+        {"website": website, "provider": "other", "reason": "换服务商"},
+        format="json",
+    )
+    assert wrong.status_code == 400
+    assert "provider" in wrong.json()
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/cancel/",
+        {"website": website, "provider": first.pk, "reason": "换服务商"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    decide(filing)
+    assert [a["provider"] for a in answer.json()["websites"][0]["accesses"]] == [second.pk]
+    assert gating(first, "example.cn")["access"] is False
+
+
+# Cancelling a website (注销网站) ------------------------------------------------------------------
+
+
+def public_numbers(domain: str) -> list[str]:
+    results = APIClient().get("/api/v1/public/filings/", {"q": domain}).json()["results"]
+    return [r["website_number"] for r in results]
+
+
+def test_the_owner_cancels_one_of_two_websites_and_its_number_is_never_given_again(
+    django_capture_on_commit_callbacks,
+):
+    owner = UserFactory()
+    filing = approved_record(owner, websites=two_websites())
+    first, second = website_ids(filing)
+    cancelled_number = Website.objects.get(pk=second).number
+    old = Certificate.objects.get(filing=filing, status="valid")
+
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/websites/{second}/cancel/",
+        {"reason": "网站已停办"},
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["application"]["kind"] == "cancel_website"
+    assert answer.json()["status"] == "amendment_pending"
+    # Until the bureau decides, the website stays public.
+    assert public_numbers("second-site.cn") == [cancelled_number]
+    # The decision's commit drops the query's cached answers.
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(filing)
+    assert public_numbers("second-site.cn") == []
+    assert gating(AccessProviderFactory(), "second-site.cn")["filed"] is False
+    old.refresh_from_db()
+    assert old.status == "superseded"
+    new = Certificate.objects.get(filing=filing, status="valid")
+    assert cancelled_number not in new.content
+    assert Website.objects.get(pk=first).number in new.content
+    assert "second-site.cn" not in new.domains
+
+    # A website added later gets the next number, never the cancelled one.
+    data = api(owner).get(f"/api/v1/filings/{filing.pk}/").json()
+    data["websites"].append(
+        fs.website(name="新网站", homepage="http://www.third-site.cn/", domains=["third-site.cn"])
+        | {"number": cancelled_number}
+    )
+    assert api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json").status_code == 200
+    api(owner).post(f"/api/v1/filings/{filing.pk}/submit/")
+    decide(fs.to_bureau(filing))
+    numbers = set(Website.objects.filter(filing=filing).values_list("number", flat=True))
+    assert cancelled_number not in numbers
+    assert f"{filing.number}-3" in numbers
+
+
+def test_the_last_website_cannot_be_cancelled_alone_and_the_owner_is_sent_to_revocation():
+    owner = UserFactory()
+    filing = approved_record(owner)
+    (website,) = website_ids(filing)
+    answer = api(owner).post(
+        f"/api/v1/filings/{filing.pk}/websites/{website}/cancel/", {"reason": "停办"}, format="json"
+    )
+    assert answer.status_code == 400
+    assert "注销主体" in str(answer.json()["website"]) or "revoke" in str(answer.json()["website"])
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+
+
+@pytest.mark.parametrize("how", ["refused", "withdrawn"])
+def test_a_website_cancellation_refused_or_withdrawn_keeps_the_website_and_its_number(how):
+    owner = UserFactory()
+    filing = approved_record(owner, websites=two_websites())
+    _first, second = website_ids(filing)
+    number = Website.objects.get(pk=second).number
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/websites/{second}/cancel/", {"reason": "停办"}, format="json"
+    )
+    if how == "refused":
+        filing_reject(filing=filing, by=MinistryFactory(), reason="网站仍在使用，不予注销")
+    else:
+        assert api(owner).post(f"/api/v1/filings/{filing.pk}/withdraw/").status_code == 200
+
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+    restored = Website.objects.get(filing=filing, number=number)
+    assert restored.accesses.count() == 1
+    assert PublishedWebsite.objects.get(website_number=number).website == restored
+    assert public_numbers("second-site.cn") == [number]
