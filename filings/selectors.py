@@ -451,6 +451,25 @@ def filing_websites(filing: Filing) -> list[Website]:
     )
 
 
+def approved_websites(filing: Filing) -> list[Website]:
+    """The numbered websites of a filed record's working copy, in page order, with their
+    accesses and providers (SPEC §12): what the owner's changes of one access or one website
+    start from; empty for a record never approved."""
+    if not filing.is_filed:
+        return []
+    return list(
+        Website.objects.filter(filing=filing)
+        .exclude(number=None)
+        .prefetch_related(
+            Prefetch(
+                "accesses",
+                queryset=Access.objects.select_related("provider").order_by("position", "id"),
+            )
+        )
+        .order_by("position", "id")
+    )
+
+
 def filing_documents(filing: Filing) -> list[Document]:
     """Every document uploaded to the filing, oldest first."""
     return list(Document.objects.filter(filing=filing).order_by("id"))

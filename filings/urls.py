@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts import views as account_views
 
-from . import views
+from . import change_views, views
 
 app_name = "filings"
 
@@ -23,6 +23,22 @@ urlpatterns = [
     path("withdraw/", views.withdraw, name="withdraw"),
     path("verification/resend/", views.verification_resend, name="verification-resend"),
     path("versions/<int:seq>/", views.version, name="version"),
+    # The changes of one part of an approved record (SPEC §12), by the website's id.
+    path(
+        "approved-websites/<int:website_id>/accesses/new/",
+        change_views.access_new,
+        name="access-new",
+    ),
+    path(
+        "approved-websites/<int:website_id>/accesses/<int:access_id>/cancel/",
+        change_views.access_cancel,
+        name="access-cancel",
+    ),
+    path(
+        "approved-websites/<int:website_id>/cancel/",
+        change_views.website_cancel,
+        name="website-cancel",
+    ),
     path(
         "applications/<int:application_id>/record/",
         views.verification_record,

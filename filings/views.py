@@ -158,6 +158,7 @@ def task_list(request):
                 ).order_by("id"),
                 "versions": selectors.versions(filing),
                 "application": application,
+                "approved_websites": selectors.approved_websites(filing),
                 "stage": _stage(filing, application),
                 "max_tries": settings.FILING_VERIFICATION_MAX_TRIES,
                 "return_items": (

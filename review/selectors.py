@@ -237,7 +237,7 @@ def review_application(filing: Filing) -> Application | None:
     None (one query)."""
     return (
         Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
-        .select_related("provider", "provider_passed_by")
+        .select_related("provider", "provider_passed_by", "submitted_by__provider")
         .first()
     )
 
@@ -433,6 +433,8 @@ class ProvinceStats:
     decisions: int
     # Applications at the provider's first review past ``provider_deadline`` (SPEC §12).
     first_reviews_overdue: int = 0
+    # Approved websites left with no access (空壳网站, SPEC §12).
+    empty_shells: int = 0
 
     @property
     def open(self) -> int:
@@ -632,6 +634,14 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         stage_figures(user, on=on, since=since) if is_reviewer(user) else ({}, {})
     )
 
+    # Empty shells by province: a few per thousand websites, read from website_shell_idx.
+    shell_rows = Website.objects.filter(shell_since__isnull=False, number__isnull=False)
+    if not ministry:
+        shell_rows = shell_rows.filter(filing__province_id=user.province_id)
+    shells: dict[str | None, int] = dict(
+        shell_rows.values_list("filing__province_id").annotate(n=Count("*")).order_by()
+    )
+
     durations: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     decided_pairs = list(
         scope.filter(
@@ -691,6 +701,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
             median_days=_weighted_median(pairs),
             decisions=sum(decisions_by_province.get(k, 0) for k in keys),
             first_reviews_overdue=sum(late_first_reviews.get(k, 0) for k in keys),
+            empty_shells=sum(shells.get(k, 0) for k in keys),
         )
 
     if ministry:
@@ -704,6 +715,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
                 | set(durations)
                 | set(decisions_by_province)
                 | set(late_first_reviews)
+                | set(shells)
             ),
         )
     else:

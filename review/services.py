@@ -494,7 +494,12 @@ def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
         note=reason,
         province=locked.province_id,
     )
-    _email_owner(locked, "review_revoked", reason=reason, own_motion=action == "filing.revoke")
+    _email_owner(
+        locked,
+        "review_revoked",
+        reason=reason,
+        own_motion=action in ("filing.revoke", "shell.revoke"),
+    )
     certificate_revoke(filing=locked)
     notify_filing_event(filing=locked, event="revoked")
     return locked

@@ -11,6 +11,7 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("audit/", views.audit_log, name="audit"),
     path("annual-overdue/", views.annual_overdue_list, name="annual-overdue"),
+    path("shells/", views.shells, name="shells"),
     path("filings/<int:pk>/", views.detail, name="detail"),
     path("filings/<int:pk>/approve/", views.approve, name="approve"),
     path("filings/<int:pk>/reject/", views.reject, name="reject"),

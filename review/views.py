@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -26,6 +27,7 @@ from filings.selectors import filing_changes, filing_documents, filing_websites
 from public.selectors import annual_overdue, annual_overdue_counts, bureau_directory
 
 from . import selectors, services
+from . import shells as shell_service
 from .forms import OptionalReasonForm, QueueFilterForm, RefuseForm, RejectForm, RevokeForm
 from .scope import OutOfScope, filings_in_scope, is_ministry, is_reviewer, province_code_of
 
@@ -458,5 +460,60 @@ def annual_overdue_list(request):
             "is_ministry": scope is None,
             "counts": [(provinces[code], n) for code, n in counts.items() if code in provinces],
             "total": sum(counts.values()),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def shells(request):
+    """The province's empty shells (空壳网站, SPEC §12), oldest first, with the days of notice
+    left; POST cancels those past their notice in one audited batch. The ministry sees every
+    province and may pick one. Answers 403 to anyone but a reviewer."""
+    if not is_reviewer(request.user):
+        raise PermissionDenied
+    scope = province_code_of(request.user)
+    province = scope
+    if scope is None and request.GET.get("province"):
+        province = get_object_or_404(Province, code=request.GET["province"]).code
+    if request.method == "POST":
+        run = shell_service.shells_cancel_due(by=request.user, province=province)
+        if run.cancelled or run.revoked:
+            messages.success(
+                request,
+                _(
+                    "%(websites)d websites cancelled, %(filings)d filings revoked as their "
+                    "last website was an empty shell."
+                )
+                % {"websites": len(run.cancelled), "filings": len(run.revoked)},
+            )
+        else:
+            messages.info(request, _("No empty shell is past its notice period."))
+        if run.skipped:
+            messages.warning(
+                request,
+                _("Left for later, as an application is open for them: %(numbers)s.")
+                % {"numbers": ", ".join(run.skipped)},
+            )
+        target = reverse("review:shells")
+        return redirect(f"{target}?province={province}" if scope is None and province else target)
+    rows = shell_service.shells_in_scope(request.user, province=province)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    cutoff = shell_service.shell_cutoff()
+    today = timezone.localdate()
+    for website in page:
+        website.deadline = services.shell_deadline(website.shell_since)
+        website.days_left = max((website.deadline - today).days, 0)
+        website.due = website.shell_since <= cutoff
+    return render(
+        request,
+        "review/shells.html",
+        {
+            "page": page,
+            "province": {p.code: p for p in bureau_directory()}.get(province) if province else None,
+            "is_ministry": scope is None,
+            "due_count": rows.filter(shell_since__lte=cutoff).count(),
+            "notice_days": settings.FILING_SHELL_NOTICE_DAYS,
+            "provinces": selectors.provinces_for_filter(request.user),
         },
     )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -18,6 +20,7 @@ from tests.providers_support import provider_staff
 pytestmark = pytest.mark.django_db
 
 CHECK = "/api/v1/provider/domains/check/"
+_sponsors = itertools.count(1)
 
 
 def api(user) -> APIClient:
@@ -32,7 +35,8 @@ def approved_record(owner, *, websites: list[dict] | None = None, provider=None)
     websites = websites or [fs.website()]
     for w in websites:
         w["access_provider"] = provider.pk if provider else "other"
-    filing = fs.submitted_filing(owner, fs.data(websites=websites))
+    name = f"北京示例科技有限公司{next(_sponsors)}"
+    filing = fs.submitted_filing(owner, fs.data(sponsor={"name": name}, websites=websites))
     filing = fs.to_bureau(filing)
     return fs.approve(filing)
 
@@ -453,3 +457,223 @@ def test_a_website_cancellation_refused_or_withdrawn_keeps_the_website_and_its_n
     assert restored.accesses.count() == 1
     assert PublishedWebsite.objects.get(website_number=number).website == restored
     assert public_numbers("second-site.cn") == [number]
+
+
+# Empty shells (空壳网站) --------------------------------------------------------------------------
+
+
+def shell_of(filing, website: int, provider) -> None:
+    """Leave ``website`` without access: its provider withdraws, the bureau approves."""
+    api(provider_staff(provider)).post(
+        "/api/v1/provider/accesses/cancel/", {"website": website, "reason": "停机"}, format="json"
+    )
+    decide(filing)
+
+
+def test_the_bureau_lists_its_shells_and_cancels_those_past_notice_in_one_batch(
+    otp_client, settings
+):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.review_support import beijing_reviewer, shanghai_reviewer
+
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, websites=two_websites(), provider=provider)
+    _first, second = website_ids(filing)
+    shell_of(filing, second, provider)
+    number = Website.objects.get(pk=second).number
+    reviewer = otp_client(beijing_reviewer())
+
+    page = reviewer.get(reverse("review:shells"))
+    assert number in page.content.decode()
+    assert page.context["due_count"] == 0
+    assert (
+        number not in otp_client(shanghai_reviewer()).get(reverse("review:shells")).content.decode()
+    )
+    # Nothing is past its notice yet: the batch cancels nothing.
+    reviewer.post(reverse("review:shells"))
+    assert Website.objects.filter(number=number).exists()
+
+    Website.objects.filter(pk=second).update(
+        shell_since=timezone.now() - timedelta(days=settings.FILING_SHELL_NOTICE_DAYS + 1)
+    )
+    assert reviewer.get(reverse("review:shells")).context["due_count"] == 1
+    reviewer.post(reverse("review:shells"))
+
+    filing.refresh_from_db()
+    assert filing.status == "approved"
+    assert not Website.objects.filter(number=number).exists()
+    assert not PublishedWebsite.objects.filter(website_number=number).exists()
+    assert gating(provider, "second-site.cn")["filed"] is False
+    assert gating(provider, "example.cn")["filed"] is True
+    entry = AuditLog.objects.get(action="shell.cancel")
+    assert entry.after["cancelled"] == [number]
+    assert Message.objects.filter(to=owner.email, template="shells_cancelled").exists()
+    assert number not in Certificate.objects.get(filing=filing, status="valid").content
+
+
+def test_a_record_whose_only_website_is_a_shell_past_notice_is_revoked(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from review.shells import shells_cancel_due
+    from tests.review_support import beijing_reviewer
+
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=provider)
+    (website,) = website_ids(filing)
+    shell_of(filing, website, provider)
+    Website.objects.filter(pk=website).update(
+        shell_since=timezone.now() - timedelta(days=settings.FILING_SHELL_NOTICE_DAYS + 1)
+    )
+
+    run = shells_cancel_due(by=beijing_reviewer())
+
+    assert run.revoked == [filing.number]
+    filing.refresh_from_db()
+    owner.refresh_from_db()
+    assert (filing.status, owner.is_active) == ("revoked", False)
+    assert not Certificate.objects.filter(filing=filing, status="valid").exists()
+    assert AuditLog.objects.filter(action="shell.revoke", target_id=str(filing.pk)).exists()
+
+
+def test_a_shell_whose_record_has_an_application_open_is_left_for_a_later_batch(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from review.shells import shells_cancel_due
+    from tests.review_support import beijing_reviewer
+
+    provider, rescuer = AccessProviderFactory(), AccessProviderFactory()
+    filing = approved_record(UserFactory(), websites=two_websites(), provider=provider)
+    _first, second = website_ids(filing)
+    shell_of(filing, second, provider)
+    Website.objects.filter(pk=second).update(
+        shell_since=timezone.now() - timedelta(days=settings.FILING_SHELL_NOTICE_DAYS + 1)
+    )
+    # A new access for the shell is on its way.
+    api(provider_staff(rescuer)).post(
+        "/api/v1/provider/accesses/",
+        {"website": second, "method": "cloud", "server_location": "11", "ips": ["121.40.8.9"]},
+        format="json",
+    )
+
+    run = shells_cancel_due(by=beijing_reviewer())
+
+    assert (run.cancelled, run.skipped) == ([], [filing.number])
+    assert Website.objects.filter(pk=second).exists()
+
+
+def test_the_statistics_count_the_shells_of_the_province(otp_client):
+    from django.urls import reverse
+
+    from tests.review_support import beijing_reviewer
+
+    provider = AccessProviderFactory()
+    filing = approved_record(UserFactory(), websites=two_websites(), provider=provider)
+    _first, second = website_ids(filing)
+    shell_of(filing, second, provider)
+    stats = otp_client(beijing_reviewer()).get(reverse("review:statistics")).context["stats"]
+    assert stats.national.empty_shells == 1
+
+
+# The owner's pages ----------------------------------------------------------------------------
+
+
+def owner_page(owner):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+def test_the_owner_applies_for_a_new_access_on_the_page_and_a_mistake_keeps_the_typing():
+    from django.urls import reverse
+
+    provider = AccessProviderFactory(name="北京蓝山云计算有限公司")
+    owner = UserFactory()
+    filing = approved_record(owner)
+    (website,) = website_ids(filing)
+    page = owner_page(owner)
+    tasks = page.get(reverse("filings:task_list")).content.decode()
+    assert reverse("filings:access-new", args=[website]) in tasks
+    url = reverse("filings:access-new", args=[website])
+
+    wrong = page.post(
+        url,
+        {
+            "access_provider": str(provider.pk),
+            "access_method": "cloud",
+            "server_location": "",
+            "ips": "121.40.8.7\n10.1.1.1",
+        },
+    )
+    assert wrong.status_code == 400
+    body = wrong.content.decode()
+    assert 'href="#f-w-server_location"' in body and 'href="#f-w-ips"' in body
+    assert "121.40.8.7" in body and provider.name in body  # nothing typed is lost
+
+    right = page.post(
+        url,
+        {
+            "access_provider": str(provider.pk),
+            "access_method": "cloud",
+            "server_location": "11",
+            "ips": "121.40.8.7",
+        },
+    )
+    assert right.status_code == 302
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert (application.kind, application.provider_id) == ("new_access", provider.pk)
+
+
+def test_the_owners_page_sends_the_last_website_to_revocation_and_cancels_another():
+    from django.urls import reverse
+
+    owner = UserFactory()
+    filing = approved_record(owner, websites=two_websites())
+    first, second = website_ids(filing)
+    page = owner_page(owner)
+    answer = page.post(reverse("filings:website-cancel", args=[second]), {"reason": ""})
+    assert answer.status_code == 400
+    assert 'href="#f-reason"' in answer.content.decode()
+    assert (
+        page.post(reverse("filings:website-cancel", args=[second]), {"reason": "停办"}).status_code
+        == 302
+    )
+    assert Application.objects.get(filing=filing, closed_at=None).kind == "cancel_website"
+
+    lone = UserFactory()
+    single = approved_record(
+        lone, websites=[fs.website(domains=["lone.cn"], homepage="http://lone.cn/")]
+    )
+    (only,) = website_ids(single)
+    shown = owner_page(lone).get(reverse("filings:website-cancel", args=[only])).content.decode()
+    assert "data-last-website" in shown
+    assert reverse("filings:revocation") in shown
+    # Another owner's website is not found.
+    assert owner_page(lone).get(reverse("filings:website-cancel", args=[first])).status_code == 404
+
+
+def test_cancelling_the_only_access_on_the_page_warns_of_the_empty_shell():
+    from django.urls import reverse
+
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=provider)
+    (website,) = website_ids(filing)
+    access = Website.objects.get(pk=website).accesses.get()
+    url = reverse("filings:access-cancel", args=[website, access.pk])
+    page = owner_page(owner)
+    assert "data-last-access" in page.get(url).content.decode()
+    assert page.post(url, {"reason": "迁移到其他服务商"}).status_code == 302
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert (application.kind, application.reason) == ("cancel_access", "迁移到其他服务商")
