@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from beian.normalforms.domains import domain_unicode, url_unicode
 
-FORMAT = "bazs-cert/1"
+# The format new certificates are issued in; verification accepts every format ever issued:
+# /1 (until accesses, SPEC §12) has no accesses, /2 lists each website's accesses.
+FORMAT = "bazs-cert/2"
+FORMATS = ("bazs-cert/1", "bazs-cert/2")
 PAYLOAD_BEGIN = "-----BEGIN BAZS PAYLOAD-----"
 PAYLOAD_END = "-----END BAZS PAYLOAD-----"
 SIGNATURE_BEGIN = "-----BEGIN BAZS SIGNATURE-----"
@@ -53,6 +56,10 @@ class NotGenuine(Exception):
 class ParsedCertificate:
     payload: dict[str, Any]
     key_id: str
+
+    @property
+    def format(self) -> str:
+        return str(self.payload.get("format", ""))
 
     @property
     def serial(self) -> str:
@@ -86,7 +93,42 @@ def _readable(domain: str) -> str:
     return shown if shown == domain else f"{shown} ({domain})"
 
 
-def render_header(payload: dict[str, Any]) -> str:
+# The access methods (SPEC §12) as the file writes them, Chinese then English, whatever the
+# language of the page that led to the issue.
+ACCESS_METHODS = {
+    "cloud": "云主机 cloud",
+    "hosting": "虚拟主机 hosting",
+    "colocation": "服务器托管 colocation",
+    "dedicated_line": "专线接入 dedicated line",
+    "other": "其它 other",
+}
+OTHER_PROVIDER = "其它 other"
+OTHER_LOCATION = "中国大陆境外 outside mainland China"
+NO_ACCESS = "  接入 Access: 无（空壳网站） none (an empty shell)"
+
+
+def _access_lines(accesses: list[dict[str, Any]], places: Mapping[str, str]) -> list[str]:
+    """One line per access of a website, or the line saying it has none."""
+    if not accesses:
+        return [NO_ACCESS]
+    lines = []
+    for index, access in enumerate(accesses, start=1):
+        if access["provider_id"] is None:
+            provider = OTHER_PROVIDER
+        else:
+            provider = access["provider"] or f"#{access['provider_id']}"
+        location = access["server_location"]
+        place = OTHER_LOCATION if location == "other" else places.get(location, location or "—")
+        method = ACCESS_METHODS.get(access["method"], access["method"])
+        lines.append(f"  接入 Access {index}: {provider} · {method} · {place}")
+    return lines
+
+
+def render_header(payload: dict[str, Any], *, places: Mapping[str, str] | None = None) -> str:
+    """The readable part of the file for ``payload``; ``places`` names the provinces of the
+    accesses' server locations (GB/T 2260 code → ``"北京市 Beijing"``), a code without a name
+    being written as it is."""
+    places = places or {}
     lines = [
         "网站备案电子证书 ICP Filing Certificate",
         "=" * 40,
@@ -105,6 +147,8 @@ def render_header(payload: dict[str, Any]) -> str:
             f"  首页 Homepage: {url_unicode(website['homepage'])}",
             f"  域名 Domains: {', '.join(_readable(d) for d in website['domains'])}",
         ]
+        if "accesses" in website:
+            lines += _access_lines(website["accesses"], places)
     lines += [
         "",
         f"核验 Verify: {payload['verify_url']}",
@@ -113,10 +157,17 @@ def render_header(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def sign(payload: dict[str, Any], *, key_id: str, private_key: Ed25519PrivateKey) -> str:
-    """The complete file text for ``payload``, signed with ``private_key``."""
+def sign(
+    payload: dict[str, Any],
+    *,
+    key_id: str,
+    private_key: Ed25519PrivateKey,
+    places: Mapping[str, str] | None = None,
+) -> str:
+    """The complete file text for ``payload``, signed with ``private_key``; ``places`` as for
+    ``render_header``."""
     body = (
-        render_header(payload)
+        render_header(payload, places=places)
         + "\n\n"
         + PAYLOAD_BEGIN
         + "\n"
@@ -140,7 +191,8 @@ def sign(payload: dict[str, Any], *, key_id: str, private_key: Ed25519PrivateKey
 def verify(data: bytes, public_key: Callable[[str], Ed25519PublicKey | None]) -> ParsedCertificate:
     """Check the signature of a certificate file; raise ``NotGenuine`` when it fails.
 
-    ``public_key(key_id)`` returns the public key with that id, or None when unknown.
+    ``public_key(key_id)`` returns the public key with that id, or None when unknown. Every
+    format in ``FORMATS`` is accepted, so a file issued before the current format still verifies.
     """
     if len(data) > MAX_FILE_BYTES:
         raise NotGenuine("the file is too large to be a certificate")
@@ -175,7 +227,7 @@ def verify(data: bytes, public_key: Callable[[str], Ed25519PublicKey | None]) ->
         payload = json.loads(text[start:end])
     except ValueError as exc:
         raise NotGenuine("the payload is malformed") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in FORMATS:
         raise NotGenuine("unknown certificate format")
     if payload.get("key_id") != key_id:
         raise NotGenuine("the key id of the payload and of the signature differ")

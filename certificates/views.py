@@ -18,6 +18,7 @@ from beian.clientaddress import client_address
 from beian.normalforms.domains import domain_unicode
 from filings.models import Filing
 
+from . import format as cert_format
 from . import services
 from .forms import DomainCheckForm, VerifyForm
 from .keys import public_key_pem
@@ -232,7 +233,8 @@ def keys_json(request):
     return JsonResponse(
         {
             "issuer": str(settings.SERVICE_NAME),
-            "format": "bazs-cert/1",
+            "format": cert_format.FORMAT,
+            "formats": list(cert_format.FORMATS),
             "keys": [_key_json(k) for k in keys],
         },
         json_dumps_params={"ensure_ascii": False},

@@ -7,10 +7,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import call_command
 
-from certificates.keys import key_rotate
+from certificates import format as cert_format
+from certificates.keys import active_signing_key, key_rotate
 from certificates.models import Certificate, SigningKey
-from certificates.selectors import verify_certificate_file
+from certificates.selectors import public_key_lookup, verify_certificate_file
 from certificates.services import certificate_revoke
+from filings.numbers import allocate_website_numbers
+from tests.factories import AccessProviderFactory
 from tests.test_certificates_support import approved_filing, reissue
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +141,11 @@ def test_verification_with_only_cryptography_as_documented():
     key.verify(base64.b64decode(fields["Signature"]), body + b"\n")  # raises if not genuine
     payload = body.decode().split("-----BEGIN BAZS PAYLOAD-----\n")[1]
     payload = json.loads(payload.split("\n-----END BAZS PAYLOAD-----")[0])
+    assert payload["format"] in ("bazs-cert/1", "bazs-cert/2")
     assert payload["number"] == filing.number
+    assert [a["provider"] or "other" for w in payload["websites"] for a in w["accesses"]] == [
+        "other"
+    ]
 
 
 def test_public_keys_are_published_at_a_stable_address(client):
@@ -146,6 +153,8 @@ def test_public_keys_are_published_at_a_stable_address(client):
     key_rotate()
     body = client.get("/certificates/keys.json").json()
     assert [k["active"] for k in body["keys"]] == [False, True]
+    assert body["format"] == "bazs-cert/2"
+    assert body["formats"] == ["bazs-cert/1", "bazs-cert/2"]
     assert body["keys"][0]["retired_at"] is not None
     key_id = body["keys"][0]["key_id"]
     assert client.get(f"/certificates/keys/{key_id}.json").json()["public_key"]
@@ -285,3 +294,134 @@ def test_an_internationalised_domain_is_read_in_unicode_in_the_file_and_on_the_v
         {"file": SimpleUploadedFile("bazs.cert", certificate.file_bytes)},
     ).content.decode()
     assert "新手测试.中国" in page and "xn--kpu98e64ir97a" not in page
+
+
+# Accesses (format /2, SPEC §12) -------------------------------------------------------------------
+
+
+def two_accesses(provider) -> list[dict]:
+    return [
+        {"provider": provider, "method": "cloud", "server_location": "11", "ips": ["1.2.3.4"]},
+        {"provider": None, "method": "colocation", "server_location": "other", "ips": []},
+    ]
+
+
+def parsed(certificate: Certificate) -> cert_format.ParsedCertificate:
+    return cert_format.verify(certificate.file_bytes, public_key_lookup())
+
+
+def test_a_website_with_two_accesses_lists_both_in_order_in_the_file_and_the_payload():
+    provider = AccessProviderFactory(name="北京蓝山云计算有限公司")
+    filing = approved_filing(accesses=two_accesses(provider))
+    certificate = current(filing)
+    text = certificate.content
+    first = "  接入 Access 1: 北京蓝山云计算有限公司 · 云主机 cloud · 北京市 Beijing\n"
+    second = "  接入 Access 2: 其它 other · 服务器托管 colocation · 中国大陆境外 outside mainland China\n"
+    assert first + second in text
+    assert "1.2.3.4" not in text  # addresses stay out of a file served to the public
+    payload = parsed(certificate).payload
+    assert payload["format"] == "bazs-cert/2"
+    assert payload["websites"][0]["accesses"] == [
+        {
+            "provider": "北京蓝山云计算有限公司",
+            "provider_id": provider.pk,
+            "method": "cloud",
+            "server_location": "11",
+        },
+        {"provider": None, "provider_id": None, "method": "colocation", "server_location": "other"},
+    ]
+    assert verify_certificate_file(certificate.file_bytes).status == "valid"
+
+
+def test_an_empty_shell_website_reads_that_it_has_no_access():
+    filing = approved_filing(accesses=[])
+    certificate = current(filing)
+    assert "  接入 Access: 无（空壳网站） none (an empty shell)\n" in certificate.content
+    assert "接入 Access 1" not in certificate.content
+    assert parsed(certificate).payload["websites"][0]["accesses"] == []
+
+
+def test_the_providers_names_are_read_once_for_the_whole_certificate():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from certificates.services import certificate_issue
+    from filings.publishing import publish
+    from tests.factories import WebsiteFactory
+
+    first, second = AccessProviderFactory(), AccessProviderFactory()
+    filing = approved_filing(accesses=two_accesses(first))
+    WebsiteFactory(filing=filing, accesses=[{"provider": second, "server_location": "31"}])
+    allocate_website_numbers(filing=filing)
+    publish(filing=filing)
+    with CaptureQueriesContext(connection) as queries:
+        certificate = certificate_issue(filing=filing)
+    provider_reads = [q for q in queries if 'FROM "providers_accessprovider"' in q["sql"]]
+    assert len(provider_reads) == 1
+    assert f"  接入 Access 1: {second.name} · 其它 other · 上海市 Shanghai\n" in certificate.content
+
+
+def as_format_1(certificate: Certificate) -> None:
+    """Replace ``certificate``'s file by the one format /1 gave it: no accesses."""
+    key, private_key = active_signing_key()
+    payload = dict(parsed(certificate).payload, format="bazs-cert/1")
+    payload["websites"] = [
+        {k: v for k, v in w.items() if k != "accesses"} for w in payload["websites"]
+    ]
+    certificate.content = cert_format.sign(payload, key_id=key.key_id, private_key=private_key)
+    certificate.save(update_fields=["content"])
+
+
+def test_a_format_1_file_issued_before_accesses_still_verifies_with_every_status(client):
+    filing = approved_filing(domains=("example.cn",))
+    old = current(filing)
+    as_format_1(old)
+    assert '"format": "bazs-cert/1"' in old.content and "接入" not in old.content
+
+    def status() -> str:
+        response = client.post(
+            "/api/v1/public/certificates/verify/",
+            data=old.file_bytes,
+            content_type="application/octet-stream",
+        )
+        return response.json()["status"]
+
+    assert status() == "valid"
+    assert verify_certificate_file(old.file_bytes).domains == ["example.cn"]
+    new = reissue(filing)
+    assert parsed(new).format == "bazs-cert/2"
+    assert status() == "superseded"
+    certificate_revoke(filing=filing)
+    assert status() == "revoked"
+    tampered = old.file_bytes.replace(b"example.cn", b"evil00.cn")
+    assert verify_certificate_file(tampered).status == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("北京蓝山云计算有限公司 · 云主机", "北京红山云计算有限公司 · 云主机"),  # readable part
+        ('"method": "colocation"', '"method": "cloud"'),  # payload
+    ],
+)
+def test_a_format_2_file_with_a_changed_access_is_not_genuine(client, before, after):
+    filing = approved_filing(
+        accesses=two_accesses(AccessProviderFactory(name="北京蓝山云计算有限公司"))
+    )
+    data = current(filing).file_bytes
+    assert before.encode() in data
+    response = client.post(
+        "/api/v1/public/certificates/verify/",
+        data=data.replace(before.encode(), after.encode()),
+        content_type="application/octet-stream",
+    )
+    assert response.json() == {"status": "invalid", "number": None, "domains": []}
+
+
+def test_an_unknown_format_is_not_genuine():
+    filing = approved_filing()
+    key, private_key = active_signing_key()
+    payload = dict(parsed(current(filing)).payload, format="bazs-cert/3")
+    data = cert_format.sign(payload, key_id=key.key_id, private_key=private_key).encode()
+    with pytest.raises(cert_format.NotGenuine, match="unknown certificate format"):
+        cert_format.verify(data, public_key_lookup())

@@ -12,9 +12,16 @@ from tests.factories import FilingFactory, UserFactory, WebsiteFactory
 
 
 def approved_filing(
-    *, owner=None, domains=("example.cn",), province="11", provider=None, submitted_by=None
+    *,
+    owner=None,
+    domains=("example.cn",),
+    province="11",
+    provider=None,
+    submitted_by=None,
+    accesses=None,
 ):
-    """An approved filing with its published data and its first certificate."""
+    """An approved filing with its published data and its first certificate; its website has
+    ``accesses`` (``Access`` fields, ``[]`` an empty shell) or the factory's one access."""
     from certificates.services import certificate_issue
     from filings.numbers import allocate_sponsor_number, allocate_website_numbers
     from filings.publishing import publish
@@ -31,7 +38,8 @@ def approved_filing(
         approved_at=now,
         first_approved_at=now,
     )
-    WebsiteFactory(filing=filing, homepage=f"http://{domains[0]}/", domains=list(domains))
+    extra = {} if accesses is None else {"accesses": accesses}
+    WebsiteFactory(filing=filing, homepage=f"http://{domains[0]}/", domains=list(domains), **extra)
     filing.number = allocate_sponsor_number(province=filing.province, year=now.year)
     filing.save()
     allocate_website_numbers(filing=filing)
