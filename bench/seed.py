@@ -3,8 +3,10 @@
 About 600,000 sponsors over the 31 provinces (shares roughly like the real distribution),
 1,000,000 websites, realistic shares of statuses, conflicts and access providers, and one
 province (Guangdong) with 100,000 items open for review, and one access provider (the first)
-with 100,000 applications waiting for its first review (SPEC §12). Rows are generated from the models'
-own fields, so a field added later with a default is filled in without touching this file.
+with 100,000 applications waiting for its first review (SPEC §12). Every website has an access
+(接入), a tenth a second one at a CDN, and a hundredth of the approved ones none: empty shells
+(空壳网站, SPEC §12). Rows are generated from the models' own fields, so a field added later
+with a default is filled in without touching this file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from beian.models import Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key, name_search_key
 from filings.models import (
+    Access,
     Application,
     Conflict,
     Domain,
@@ -89,6 +92,20 @@ QUEUE_OPEN_ITEMS = 100_000
 # meanwhile) and first filings, all waiting for the first provider.
 PROVIDER_REVIEW = "provider_review"
 PROVIDER_QUEUE_ITEMS = 100_000
+# Accesses (SPEC §12): the share of websites with a second access, at one of the CDNs (the
+# last providers by id, never the benchmark's own), and the share of approved websites whose
+# last access was cancelled (empty shells, flagged up to a notice period ago).
+SECOND_ACCESS_SHARE = 0.10
+CDN_PROVIDERS = 5
+SHELL_SHARE = 0.01
+SHELL_MAX_DAYS = 30
+ACCESS_METHODS = [
+    ("cloud", 0.6),
+    ("hosting", 0.2),
+    ("colocation", 0.1),
+    ("dedicated_line", 0.03),
+    ("other", 0.07),
+]
 
 
 def _defaults(model: type[models.Model]) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -115,8 +132,12 @@ def _defaults(model: type[models.Model]) -> list[tuple[str, str, Callable[[], An
 
 
 def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
-    """COPY dicts keyed by attname into the model's table; missing fields get defaults."""
+    """COPY dicts keyed by attname into the model's table; missing fields get defaults.
+
+    Raises ValueError when the first row names a field the model does not have (one removed
+    by a migration, say), which COPY would otherwise leave out without a word."""
     spec = _defaults(model)
+    attnames = {attname for attname, _, _ in spec}
     json_fields = {
         f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)
     }
@@ -126,6 +147,8 @@ def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
         raw = cursor.cursor
         with raw.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
             for row in rows:
+                if not count and (unknown := set(row) - attnames):
+                    raise ValueError(f"{model.__name__} has no {', '.join(sorted(unknown))}")
                 values = []
                 for attname, _column, default in spec:
                     value = row[attname] if attname in row else default()
@@ -153,6 +176,9 @@ class Plan:
 
     def __init__(self, *, websites: int, seed: int = 20261128) -> None:
         self.rng = random.Random(seed)
+        # Accesses draw from their own generator, so the rest of the data set is the same
+        # as before websites had accesses.
+        self.access_rng = random.Random(seed + 1)
         self.websites = websites
         self.sponsors = max(1, int(websites * 0.6))
         provinces = {p.code: p for p in Province.objects.all()}
@@ -350,6 +376,34 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
     out(f"open applications: {copy_rows(Application, applications())}")
 
     website_homes: list[tuple[int, int, str]] = []  # (filing index, n, domain)
+    # Per website, in ``website_homes``' order: its accesses as (provider id or None for
+    # "other", method, server location, IP addresses); an empty list for an empty shell.
+    website_accesses: list[list[tuple[int | None, str, str, list[str]]]] = []
+    access_rng = plan.access_rng
+    cdns = provider_ids[-CDN_PROVIDERS:] if len(provider_ids) > CDN_PROVIDERS else provider_ids
+    methods = [m for m, _ in ACCESS_METHODS]
+    method_weights = [w for _, w in ACCESS_METHODS]
+    locations = list(PROVINCE_WEIGHTS)
+
+    def accesses_of(i: int, n: int) -> list[tuple[int | None, str, str, list[str]]]:
+        if plan.status_of[i] == "approved" and access_rng.random() < SHELL_SHARE:
+            return []
+        first = (
+            filed_by[i],
+            access_rng.choices(methods, weights=method_weights)[0],
+            plan.province_of[i],
+            [f"120.{i % 250}.{n % 250}.{(i * 7) % 250 + 1}"],
+        )
+        if access_rng.random() >= SECOND_ACCESS_SHARE:
+            return [first]
+        cdn = access_rng.choice([p for p in cdns if p != filed_by[i]])
+        second = (
+            cdn,
+            "cloud",
+            access_rng.choice(locations),
+            [f"103.{cdn % 250}.{i % 250}.{n % 250 + 1}"],
+        )
+        return [first, second]
 
     def websites_rows() -> Iterator[dict[str, Any]]:
         website_id = 1_000_000
@@ -357,6 +411,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             for n in range(plan.site_counts[i]):
                 domain = f"bench{i}-{n}.{SUFFIXES[(i + n) % len(SUFFIXES)]}"
                 homepage = f"http://www.{domain}/"
+                accesses = accesses_of(i, n)
                 row = {
                     "id": website_id,
                     "filing_id": 1_000_000 + i,
@@ -364,18 +419,40 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                     "name": f"基准网站{i}-{n}",
                     "homepage": homepage,
                     "homepage_key": homepage_key(homepage),
-                    "ips": [f"120.{i % 250}.{n % 250}.{(i * 7) % 250 + 1}"],
                     "services": ["corporate"],
-                    "server_location": plan.province_of[i],
-                    "access_provider_id": filed_by[i],
-                    "access_provider_other": filed_by[i] is None,
                     "number": f"{filing_numbers[i]}-{n + 1}" if filing_numbers[i] else None,
                 }
+                if not accesses:
+                    row["shell_since"] = now - dt.timedelta(
+                        days=access_rng.randrange(1, SHELL_MAX_DAYS),
+                        minutes=access_rng.randrange(24 * 60),
+                    )
                 website_homes.append((i, n, domain))
+                website_accesses.append(accesses)
                 website_id += 1
                 yield row
 
     out(f"websites: {copy_rows(Website, websites_rows())}")
+
+    def access_rows() -> Iterator[dict[str, Any]]:
+        access_id = 1_000_000
+        for website_offset, (i, _n, _domain) in enumerate(website_homes):
+            for position, (provider, method, location, ips) in enumerate(
+                website_accesses[website_offset]
+            ):
+                yield {
+                    "id": access_id,
+                    "website_id": 1_000_000 + website_offset,
+                    "filing_id": 1_000_000 + i,
+                    "position": position,
+                    "provider_id": provider,
+                    "method": method,
+                    "server_location": location,
+                    "ips": ips,
+                }
+                access_id += 1
+
+    out(f"accesses: {copy_rows(Access, access_rows())}")
 
     # Conflicts: a small share of open submissions reuse an approved sponsor's domain.
     approved_indexes = [i for i in range(plan.sponsors) if plan.status_of[i] == "approved"]
@@ -441,6 +518,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 continue
             sponsor_name = f"{plan.provinces[plan.province_of[i]].name}基准{i}科技有限公司"
             website_name = f"基准网站{i}-{n}"
+            accesses = website_accesses[website_offset]
             yield {
                 "id": 1_000_000 + website_offset,
                 "filing_id": 1_000_000 + i,
@@ -455,7 +533,14 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 "website_name_search": name_search_key(website_name),
                 "homepage": f"http://www.{domain}/",
                 "domains": [domain],
-                "access_provider_id": filed_by[i],
+                "access_provider_id": accesses[0][0] if accesses else None,
+                "access_providers": list(
+                    dict.fromkeys(provider for provider, *_ in accesses if provider is not None)
+                ),
+                "accesses": [
+                    {"provider": provider, "method": method, "server_location": location}
+                    for provider, method, location, _ips in accesses
+                ],
                 "approved_at": approved_at[i],
             }
 
@@ -472,7 +557,7 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 }
 
     out(f"published domains: {copy_rows(PublishedDomain, published_domain_rows())}")
-    reset_sequences(AccessProvider, User, Filing, Application, Website, Domain, Conflict)
+    reset_sequences(AccessProvider, User, Filing, Application, Website, Access, Domain, Conflict)
     reset_sequences(PublishedWebsite, PublishedDomain)
     # The COPY above went through the tally triggers row by row: fold to one row per key.
     out(f"statistics tally: {tally.rebuild()}")
@@ -490,5 +575,8 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             if plan.province_of[i] == QUEUE_PROVINCE and plan.status_of[i] in OPEN
         ),
         "waiting_for_first_review": sum(1 for s in plan.status_of if s == PROVIDER_REVIEW),
+        "accesses": sum(len(a) for a in website_accesses),
+        "websites_with_two_accesses": sum(1 for a in website_accesses if len(a) == 2),
+        "empty_shells": sum(1 for a in website_accesses if not a),
         "seconds": round(elapsed, 1),
     }
