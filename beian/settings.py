@@ -410,6 +410,10 @@ PROVIDER_REVIEW_WORKING_DAYS = env.int("PROVIDER_REVIEW_WORKING_DAYS", default=2
 # provider's withdrawal of its own access takes effect without waiting for the bureau.
 FILING_SHELL_NOTICE_DAYS = env.int("FILING_SHELL_NOTICE_DAYS", default=30)
 PROVIDER_ACCESS_CANCEL_AT_ONCE = env.bool("PROVIDER_ACCESS_CANCEL_AT_ONCE", default=False)
+# Rows of one CSV file of access withdrawals in the provider console: each row is a
+# cancellation written while the staff member waits for the results table, so a file stays
+# small enough to answer within a request; a longer list is split into several files.
+PROVIDER_ACCESS_CANCEL_MAX_ROWS = env.int("PROVIDER_ACCESS_CANCEL_MAX_ROWS", default=1000)
 # Staff API tokens (bureau and ministry) expire this many hours after they were issued.
 STAFF_TOKEN_HOURS = env.float("STAFF_TOKEN_HOURS", default=8.0)
 # How long a password-checked sign-in may wait for its codes or new password.

@@ -1,8 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import Filing
+from filings.models import Access, Filing
 from filings.stages import CHECKLIST
+from filings.wizard import province_choices, provinces
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -135,3 +136,80 @@ class FirstReviewForm(forms.Form):
             else:
                 name = None
             self.add_error(name, list(messages))
+
+
+# Accesses (接入, SPEC §12) ---------------------------------------------------------------------
+
+WEBSITE_NUMBER_HINT = _("As the public query shows it, for example 京ICP备2026000001号-1.")
+
+
+class AccessApplyForm(forms.Form):
+    """A new access of the staff's own provider to an approved website (新增接入). Only what
+    was typed is gathered here; the rules are ``filings.changes.access_apply``'s."""
+
+    website_number = forms.CharField(
+        label=_("Website number"),
+        max_length=64,
+        help_text=WEBSITE_NUMBER_HINT,
+        error_messages={"required": _("Enter the number of the website you are to serve.")},
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    method = forms.ChoiceField(
+        label=_("Access method"),
+        choices=Access.Method.choices,
+        initial=Access.Method.CLOUD,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    server_location = forms.ChoiceField(
+        label=_("Server location"),
+        required=False,
+        help_text=_("Servers outside mainland China: choose “other”."),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    ips = forms.CharField(
+        label=_("IP addresses"),
+        required=False,
+        max_length=2000,
+        help_text=_("One per line: the public IPv4 or IPv6 addresses of the server with you."),
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["server_location"].choices = [
+            ("", _("Choose…")),
+            *province_choices(provinces()),
+            (Access.OTHER_LOCATION, _("Other (outside mainland China)")),
+        ]
+
+
+class AccessWithdrawForm(forms.Form):
+    """The withdrawal of the staff's own access to one website (取消接入)."""
+
+    website_number = forms.CharField(
+        label=_("Website number"),
+        max_length=64,
+        help_text=WEBSITE_NUMBER_HINT,
+        error_messages={"required": _("Enter the number of the website you no longer serve.")},
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=1000,
+        help_text=_(
+            "For example: the client ended the contract, or the site is no longer reachable."
+        ),
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+
+
+class AccessWithdrawUploadForm(ImportUploadForm):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns 网站备案号 and 原因 (or website_number and reason); UTF-8 or GB18030; "
+            "one website a row."
+        ),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,text/csv"}),
+    )

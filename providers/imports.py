@@ -36,6 +36,7 @@ from filings.stages import CHECKLIST, CHECKLIST_CODES
 from filings.validation import StructureError, coerce_data, validate_filing_data
 
 from .models import ImportJob, ImportRow
+from .services import AccessWithdrawal
 
 
 @dataclass
@@ -596,7 +597,9 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
     return payload
 
 
-def _decode(data: bytes) -> str:
+def decode_csv(data: bytes) -> str:
+    """The text of an uploaded CSV file: UTF-8 (with or without a BOM), else GB18030 (as
+    spreadsheet programs in China save it); ``ValidationError`` when it is neither."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -607,42 +610,67 @@ def _decode(data: bytes) -> str:
     )
 
 
-def parse_csv(data: bytes) -> list[tuple[int, dict]]:
-    """(line number, payload) for every non-empty row; a file-level problem raises."""
-    text = _decode(data)
+def read_csv(
+    data: bytes,
+    *,
+    headers: list[str],
+    max_rows: int,
+    optional: frozenset[str] | set[str] = frozenset(),
+    aliases: dict[str, str] | None = None,
+) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {header: cell}) for every row of an uploaded CSV file that is neither
+    empty nor a note (a first cell starting with #). A header cell named in ``aliases``
+    (compared without case) counts as the header it maps to.
+
+    Raises ``ValidationError`` for a problem of the whole file: not UTF-8 or GB18030, empty,
+    not CSV, lacking one of ``headers`` (``optional`` ones aside), more than ``max_rows``
+    rows."""
+    text = decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""))
+    aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
         raise ValidationError(_("The file is empty. Start from the template.")) from exc
     except csv.Error as exc:
         raise ValidationError(_("The file is not a readable CSV file.")) from exc
-    missing = [h for h in HEADERS if h not in header and h not in OPTIONAL_HEADERS]
+    header = [aliases.get(h.lower(), h) for h in header]
+    missing = [h for h in headers if h not in header and h not in optional]
     if missing:
         raise ValidationError(
             _("The file lacks these columns of the template: %(columns)s.")
             % {"columns": "、".join(missing)}
         )
-    provinces = _province_codes()
     rows = []
     try:
         for cells in reader:
             if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
                 continue  # empty, or the template's example and notes
-            if len(rows) >= settings.PROVIDER_IMPORT_MAX_FILE_ROWS:
+            if len(rows) >= max_rows:
                 raise ValidationError(
                     _("A file may hold at most %(count)s rows. Split it into several files.")
-                    % {"count": settings.PROVIDER_IMPORT_MAX_FILE_ROWS}
+                    % {"count": max_rows}
                 )
-            named = dict(zip(header, cells, strict=False))
-            rows.append((reader.line_num, csv_row_payload(named, provinces)))
+            rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
     except csv.Error as exc:
         raise ValidationError(
             _("Line %(line)s of the file cannot be read as CSV.") % {"line": reader.line_num}
         ) from exc
-    if not rows:
-        raise ValidationError(_("The file has no rows under the header. Add one client a row."))
     return rows
+
+
+def parse_csv(data: bytes) -> list[tuple[int, dict]]:
+    """(line number, payload) for every non-empty row; a file-level problem raises."""
+    named_rows = read_csv(
+        data,
+        headers=HEADERS,
+        optional=OPTIONAL_HEADERS,
+        max_rows=settings.PROVIDER_IMPORT_MAX_FILE_ROWS,
+    )
+    if not named_rows:
+        raise ValidationError(_("The file has no rows under the header. Add one client a row."))
+    provinces = _province_codes()
+    return [(line, csv_row_payload(named, provinces)) for line, named in named_rows]
 
 
 EXAMPLE_ROW = {
@@ -801,5 +829,75 @@ def results_csv(job: ImportJob, passwords: dict[int, str]) -> bytes:
     ):
         writer.writerow(
             [line, username, labels.get(status, status), passwords.get(index, ""), filing_id or ""]
+        )
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+# Withdrawing accesses (取消接入, SPEC §12) -----------------------------------------------------
+
+WITHDRAWAL_HEADERS = ["网站备案号", "原因"]
+WITHDRAWAL_ALIASES = {"website_number": "网站备案号", "reason": "原因"}
+# Cells a spreadsheet would run as a formula when the results file is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def parse_withdrawals_csv(data: bytes) -> list[AccessWithdrawal]:
+    """The withdrawals of an uploaded file, one a row (columns ``WITHDRAWAL_HEADERS``, or
+    their English names); at most ``PROVIDER_ACCESS_CANCEL_MAX_ROWS``. Raises
+    ``ValidationError`` for a problem of the whole file, as ``read_csv``."""
+    rows = read_csv(
+        data,
+        headers=WITHDRAWAL_HEADERS,
+        aliases=WITHDRAWAL_ALIASES,
+        max_rows=settings.PROVIDER_ACCESS_CANCEL_MAX_ROWS,
+    )
+    if not rows:
+        raise ValidationError(
+            _("The file has no rows under the header. Add one website number a row.")
+        )
+    return [
+        AccessWithdrawal(
+            website_number=(cells.get("网站备案号") or "").strip(),
+            reason=(cells.get("原因") or "").strip(),
+            line=line,
+        )
+        for line, cells in rows
+    ]
+
+
+def withdrawals_template_csv() -> bytes:
+    """The header and a note, with a UTF-8 BOM so that spreadsheet programs read the Chinese."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(WITHDRAWAL_HEADERS)
+    writer.writerow(
+        [
+            "# 以 # 开头的行不会处理：每行填一个网站备案号（如 京ICP备2026000001号-1）和取消接入的原因。"
+            " Rows starting with # are skipped: one website number and the reason a row."
+        ]
+    )
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def _cell_text(value: Any) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def withdrawal_results_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The results table of a withdrawal file (``line``, ``website_number``, ``reason``,
+    ``outcome`` label and ``message`` a row) as CSV with a UTF-8 BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["行号", "网站备案号", "原因", "结果", "说明"])
+    for row in rows:
+        writer.writerow(
+            [
+                row["line"],
+                _cell_text(row["website_number"]),
+                _cell_text(row["reason"]),
+                row["outcome_label"],
+                _cell_text(row["message"]),
+            ]
         )
     return ("\ufeff" + out.getvalue()).encode()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import AccessProvider, User
 from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key
 from beian.normalforms.text import folded, unreadable_text_code
+from filings.errors import FilingInvalid
 from filings.models import Access, Filing, Website
 
 from .models import ApiToken, ImportJob, WebhookDelivery
@@ -110,6 +112,34 @@ def approved_website(*, website=None, number=None) -> Website | None:
     return None
 
 
+def approved_website_by_number(typed: str) -> Website:
+    """The approved website with the website number ``typed`` (…号-n, any dash, as typed),
+    with its filing. Raises ``FilingInvalid`` on ``website_number`` when ``typed`` is not a
+    website number or no approved website has it."""
+    number = parse_filing_number(typed)
+    if number is None or number.website is None:
+        raise FilingInvalid(
+            {
+                "website_number": [
+                    _(
+                        "Enter a website number: the filing number and the website's place, "
+                        "like 京ICP备2026000001号-1."
+                    )
+                ]
+            }
+        )
+    website = approved_website(number=number.website)
+    if website is None:
+        raise FilingInvalid(
+            {
+                "website_number": [
+                    _("No approved website has the number %(number)s.") % {"number": number.website}
+                ]
+            }
+        )
+    return website
+
+
 def provider_access_website(provider_id: int | None, website) -> Website | None:
     """The website with the id ``website`` when the provider ``provider_id`` holds an access
     to it in the working copy (SPEC §12), with its filing; None otherwise."""
@@ -125,3 +155,20 @@ def provider_access_website(provider_id: int | None, website) -> Website | None:
         .exclude(number=None)
         .first()
     )
+
+
+def provider_accesses(provider: AccessProvider) -> QuerySet[Access]:
+    """``provider``'s accesses to numbered websites in the working copies (SPEC §12), with
+    their websites and filings (one query), by website number."""
+    return (
+        Access.objects.filter(provider=provider)
+        .exclude(website__number=None)
+        .select_related("website", "filing")
+        .order_by("website__number", "id")
+    )
+
+
+def is_only_access(website: Website) -> bool:
+    """Whether ``website`` has one access left in its working copy: withdrawing it leaves an
+    empty shell (空壳网站, SPEC §12)."""
+    return Access.objects.filter(website=website).count() == 1

@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -28,11 +29,18 @@ from beian.celery import app as celery_app
 from beian.delivery import queue_email
 from beian.outbound import literal_address_refused
 from beian.outbox import enqueue_after_commit
+from filings.changes import access_cancel
+from filings.errors import FilingError, FilingInvalid
 from filings.models import Access, Domain, Filing, Website
 from filings.serializers import access_as_json
 
 from .models import ApiToken, WebhookDelivery
-from .selectors import providers_of_filing
+from .selectors import (
+    approved_website_by_number,
+    is_only_access,
+    provider_access_website,
+    providers_of_filing,
+)
 from .webhooks import SEND_WEBHOOK_TASK, normal_url
 
 EVENTS = tuple(WebhookDelivery.Event.values)
@@ -375,3 +383,96 @@ def _check_provider_staff(user: User, provider: AccessProvider | None) -> None:
         or not provider.is_active
     ):
         raise PermissionDenied
+
+
+# Withdrawing accesses (取消接入, SPEC §12) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessWithdrawal:
+    """One withdrawal a provider's staff asks for: the website number as typed (…号-n, any
+    dash), the reason, and the line of the CSV file it came from (0 for a form)."""
+
+    website_number: str
+    reason: str
+    line: int = 0
+
+
+@dataclass
+class AccessWithdrawalResult:
+    """A withdrawal's answer. ``outcome``: ``applied`` (a ``cancel_access`` application sent
+    to the bureau), ``cancelled`` (taken effect at once, ``PROVIDER_ACCESS_CANCEL_AT_ONCE``) or
+    ``error``; ``errors`` keyed ``website_number``, ``reason`` or ``""`` (the row);
+    ``last_access`` when it was the website's only access (it becomes an empty shell)."""
+
+    withdrawal: AccessWithdrawal
+    outcome: str
+    website: Website | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    last_access: bool = False
+
+
+def _withdrawal_errors(exc: FilingError) -> dict[str, list[str]]:
+    if not isinstance(exc, FilingInvalid):
+        return {"": [exc.message]}
+    keys = {"website": "website_number", "provider": "website_number", "reason": "reason"}
+    errors: dict[str, list[str]] = {}
+    for key, messages in exc.errors.items():
+        errors.setdefault(keys.get(key, ""), []).extend(str(m) for m in messages)
+    return errors
+
+
+def _withdraw(by: User, withdrawal: AccessWithdrawal) -> AccessWithdrawalResult:
+    try:
+        website = approved_website_by_number(withdrawal.website_number)
+    except FilingInvalid as exc:
+        return AccessWithdrawalResult(withdrawal, "error", errors=exc.errors)
+    if provider_access_website(by.provider_id, website.pk) is None:
+        return AccessWithdrawalResult(
+            withdrawal,
+            "error",
+            website=website,
+            errors={
+                "website_number": [
+                    _(
+                        "You hold no access to %(number)s: only the access provider serving a "
+                        "website may withdraw its access."
+                    )
+                    % {"number": website.number}
+                ]
+            },
+        )
+    last_access = is_only_access(website)
+    try:
+        with transaction.atomic():  # the row's savepoint
+            filing = access_cancel(
+                filing=website.filing, by=by, website=website.pk, reason=withdrawal.reason
+            )
+    except FilingError as exc:
+        return AccessWithdrawalResult(
+            withdrawal, "error", website=website, errors=_withdrawal_errors(exc)
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        messages = getattr(exc, "messages", None) or [_("You may not withdraw this access.")]
+        return AccessWithdrawalResult(
+            withdrawal, "error", website=website, errors={"": [str(m) for m in messages]}
+        )
+    outcome = "cancelled" if filing.status == Filing.Status.APPROVED else "applied"
+    return AccessWithdrawalResult(withdrawal, outcome, website=website, last_access=last_access)
+
+
+@transaction.atomic
+def provider_access_withdraw_many(
+    *, by: User, withdrawals: list[AccessWithdrawal]
+) -> list[AccessWithdrawalResult]:
+    """Withdraw accesses of the provider of its staff ``by`` (取消接入, SPEC §12), one
+    ``filings.changes.access_cancel`` each, in list order; a single withdrawal is a list of
+    one. Each runs in its own savepoint, so one refused leaves the others standing; what is
+    sent on (messages, webhooks) is handed over once all are written. A provider withdraws
+    only its own accesses: another's is refused on ``website_number``.
+
+    Returns one ``AccessWithdrawalResult`` per withdrawal, in order; raises nothing for a
+    row's problem. Raises ``PermissionDenied`` unless ``by`` is staff of a provider."""
+    if by.role != User.Role.PROVIDER or by.provider_id is None:
+        raise PermissionDenied
+    return [_withdraw(by, withdrawal) for withdrawal in withdrawals]

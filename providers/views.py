@@ -1,5 +1,5 @@
-"""The provider console (SPEC §6, §12): clients, the first review (初审), imports, tokens and
-webhooks.
+"""The provider console (SPEC §6, §12): clients, the first review (初审), accesses (接入),
+imports, tokens and webhooks.
 
 Every page is for staff of an active provider and shows that provider's data only; another
 provider's objects answer 404.
@@ -7,6 +7,7 @@ provider's objects answer 404.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from beian.normalforms.domains import url_unicode
 from beian.workdays import working_calendar
+from filings.changes import AccessRequest, access_apply
 from filings.errors import FilingError, FilingInvalid
 from filings.models import Application, Document
 from filings.responses import document_response
@@ -38,6 +40,9 @@ from filings.stages import provider_decide
 from . import import_jobs, imports, selectors, services
 from .forms import (
     PAGE_SIZE,
+    AccessApplyForm,
+    AccessWithdrawForm,
+    AccessWithdrawUploadForm,
     ClientFilter,
     FirstReviewForm,
     ImportUploadForm,
@@ -389,3 +394,228 @@ def review_document(request, filing_id: int, document_id: int):
     return document_response(
         document, download=True if request.GET.get("download") == "1" else None
     )
+
+
+# Accesses (接入, SPEC §12) ---------------------------------------------------------------------
+
+# The last withdrawal file's results, kept in the session for their CSV download.
+WITHDRAWAL_RESULTS = "provider_access_withdrawal_results"
+# The service's error keys and the form fields that show them.
+ACCESS_FIELDS = {
+    "website": "website_number",
+    "provider": "website_number",
+    "website_number": "website_number",
+    "method": "method",
+    "server_location": "server_location",
+    "ips": "ips",
+    "reason": "reason",
+}
+
+
+def _add_errors(form, errors: dict) -> None:
+    """Put a service's errors beside the fields they concern (the rest above the form)."""
+    for key, found in errors.items():
+        name = ACCESS_FIELDS.get(key)
+        form.add_error(name if name in form.fields else None, [str(m) for m in found])
+
+
+@provider_staff_required
+def accesses(request):
+    """This provider's accesses to approved websites, and the ways to add or withdraw one."""
+    page = _page(request, selectors.provider_accesses(request.user.provider))
+    return render(request, "providers/accesses.html", {"page": page, "tab": "accesses"})
+
+
+@provider_staff_required
+def access_new(request):
+    """Apply for an access of this provider to an approved website (新增接入); the first
+    review is this provider's, so it counts as done (``filings.changes.access_apply``)."""
+    form = AccessApplyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            values = form.cleaned_data
+            try:
+                website = selectors.approved_website_by_number(values["website_number"])
+                access_apply(
+                    filing=website.filing,
+                    by=request.user,
+                    request=AccessRequest(
+                        website=website.pk,
+                        access={
+                            "provider": request.user.provider_id,
+                            "method": values["method"],
+                            "server_location": values["server_location"],
+                            "ips": values["ips"],
+                        },
+                    ),
+                )
+            except FilingInvalid as exc:
+                _add_errors(form, exc.errors)
+            except FilingError as exc:
+                form.add_error(None, exc.message)
+            except PermissionDenied:
+                form.add_error(None, _("You may not apply for an access to this website."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The application for your access to %(website)s is sent: the "
+                        "responsible person confirms it by SMS, then the bureau decides."
+                    )
+                    % {"website": website.number},
+                )
+                return redirect("providers:accesses")
+        status = 400
+    return render(
+        request,
+        "providers/access_new.html",
+        {"form": form, "tab": "accesses"},
+        status=status,
+    )
+
+
+@provider_staff_required
+def access_withdraw(request):
+    """Withdraw this provider's access to one website (取消接入), asking again before the
+    website's only access is withdrawn (it would become an empty shell, 空壳网站)."""
+    form = AccessWithdrawForm(
+        request.POST or None,
+        initial={"website_number": request.GET.get("website_number", "")},
+    )
+    status = 200
+    last_access = False
+    confirmed = request.POST.get("confirm") == "1"
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            values = form.cleaned_data
+            try:
+                target = selectors.approved_website_by_number(values["website_number"])
+            except FilingInvalid:
+                target = None
+            if target is not None and selectors.provider_access_website(
+                request.user.provider_id, target.pk
+            ):
+                last_access = selectors.is_only_access(target)
+            if last_access and not confirmed:
+                status = 200
+            else:
+                (result,) = services.provider_access_withdraw_many(
+                    by=request.user,
+                    withdrawals=[
+                        services.AccessWithdrawal(
+                            website_number=values["website_number"], reason=values["reason"]
+                        )
+                    ],
+                )
+                if result.outcome != "error":
+                    messages.success(request, _withdrawal_message(result))
+                    return redirect("providers:accesses")
+                _add_errors(form, result.errors)
+    return render(
+        request,
+        "providers/access_withdraw.html",
+        {
+            "form": form,
+            "last_access": last_access,
+            "confirmed": confirmed,
+            "tab": "accesses",
+        },
+        status=status,
+    )
+
+
+def _withdrawal_message(result: services.AccessWithdrawalResult) -> str:
+    number = result.website.number if result.website else result.withdrawal.website_number
+    if result.outcome == "cancelled":
+        text = _("Your access to %(website)s is cancelled.") % {"website": number}
+    else:
+        text = _(
+            "The cancellation of your access to %(website)s is sent to the bureau, which "
+            "decides on it; the access stands meanwhile."
+        ) % {"website": number}
+    if result.last_access:
+        text += " " + _(
+            "It was the website's only access: the website becomes an empty shell (空壳网站) "
+            "and its owner is warned."
+        )
+    return text
+
+
+def _result_row(result: services.AccessWithdrawalResult) -> dict:
+    labels = {
+        "applied": _("Cancellation applied for"),
+        "cancelled": _("Access cancelled"),
+        "error": _("Error"),
+    }
+    if result.outcome == "error":
+        message = " ".join(str(m) for found in result.errors.values() for m in found)
+    else:
+        message = _withdrawal_message(result)
+    return {
+        "line": result.withdrawal.line,
+        "website_number": (
+            result.website.number if result.website else result.withdrawal.website_number
+        ),
+        "reason": result.withdrawal.reason,
+        "outcome": result.outcome,
+        "outcome_label": str(labels[result.outcome]),
+        "message": message,
+        "last_access": result.last_access,
+    }
+
+
+@provider_staff_required
+def access_withdraw_upload(request):
+    """Withdraw many accesses from a CSV file (网站备案号, 原因), each row on its own, and
+    show every row's result."""
+    form = AccessWithdrawUploadForm(request.POST or None, request.FILES or None)
+    rows = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                withdrawals = imports.parse_withdrawals_csv(form.cleaned_data["file"].read())
+            except ValidationError as exc:
+                form.add_error("file", exc)
+            else:
+                results = services.provider_access_withdraw_many(
+                    by=request.user, withdrawals=withdrawals
+                )
+                rows = [_result_row(result) for result in results]
+                request.session[WITHDRAWAL_RESULTS] = rows
+                status = 200
+    done = [row for row in rows or [] if row["outcome"] != "error"]
+    return render(
+        request,
+        "providers/access_withdraw_upload.html",
+        {
+            "form": form,
+            "rows": rows,
+            "done_count": len(done),
+            "error_count": len(rows or []) - len(done),
+            "shell_count": sum(1 for row in done if row["last_access"]),
+            "max_rows": settings.PROVIDER_ACCESS_CANCEL_MAX_ROWS,
+            "tab": "accesses",
+        },
+        status=status,
+    )
+
+
+@provider_staff_required
+@require_GET
+def access_withdraw_results(request):
+    """The last withdrawal file's results as CSV (this session's)."""
+    rows = request.session.get(WITHDRAWAL_RESULTS)
+    if not rows:
+        messages.info(request, _("No results yet: upload a file of withdrawals first."))
+        return redirect("providers:access-withdraw-upload")
+    return _csv_response(imports.withdrawal_results_csv(rows), "access-withdrawals-results.csv")
+
+
+@provider_staff_required
+@require_GET
+def access_withdraw_template(request):
+    return _csv_response(imports.withdrawals_template_csv(), "access-withdrawals-template.csv")

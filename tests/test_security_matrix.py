@@ -246,6 +246,12 @@ RULES: dict[str, Rule | list[Rule]] = {
     "providers:import-results": page(
         {"provider"}, refusal="404", kwargs=lambda w: {"job_id": w.job.pk}, method="post"
     ),
+    "providers:accesses": page(PROVIDERS, refusal="404"),
+    "providers:access-new": page(PROVIDERS, refusal="404"),
+    "providers:access-withdraw": page(PROVIDERS, refusal="404"),
+    "providers:access-withdraw-upload": page(PROVIDERS, refusal="404"),
+    "providers:access-withdraw-results": page(PROVIDERS, refusal="404"),
+    "providers:access-withdraw-template": page(PROVIDERS, refusal="404"),
     "providers:tokens": page(PROVIDERS, refusal="404"),
     "providers:token-revoke": page(
         {"provider"}, refusal="404", kwargs=lambda w: {"token_id": w.token.pk}, method="post"

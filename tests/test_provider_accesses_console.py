@@ -1,0 +1,268 @@
+"""The provider console's accesses (接入管理, SPEC §12): a new access by website number
+(新增接入), one access withdrawn (取消接入) with the empty-shell warning, and many withdrawn
+from a CSV file, each row on its own; a provider never reaches another provider's access."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.urls import reverse
+
+from filings.models import Application, Website
+from tests import filings_support as fs
+from tests.factories import AccessProviderFactory, UserFactory
+from tests.providers_support import provider_staff
+
+pytestmark = pytest.mark.django_db
+
+_records = itertools.count(1)
+
+
+def approved_website(provider) -> Website:
+    """The one website of an owner's record approved through the services, served by
+    ``provider`` alone."""
+    n = next(_records)
+    site = fs.website(
+        name=f"示例网站{n}", homepage=f"http://www.site{n}.cn/", domains=[f"site{n}.cn"]
+    )
+    site["access_provider"] = provider.pk
+    filing = fs.submitted_filing(
+        UserFactory(), fs.data(sponsor={"name": f"北京示例科技有限公司{n}"}, websites=[site])
+    )
+    fs.approve(fs.to_bureau(filing))
+    return Website.objects.get(filing=filing)
+
+
+def open_application(website: Website) -> Application | None:
+    return Application.objects.filter(filing=website.filing_id, closed_at=None).first()
+
+
+@pytest.fixture
+def provider():
+    return AccessProviderFactory()
+
+
+@pytest.fixture
+def console(client, provider):
+    client.force_login(provider_staff(provider))
+    return client
+
+
+def upload(console, content: bytes, name: str = "withdrawals.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return console.post(
+        reverse("providers:access-withdraw-upload"),
+        {"file": SimpleUploadedFile(name, content, content_type="text/csv")},
+    )
+
+
+# The page and who may see it -----------------------------------------------------------------
+
+
+def test_the_console_navigation_leads_to_the_accesses_listing_this_providers_own(console, provider):
+    mine = approved_website(provider)
+    theirs = approved_website(AccessProviderFactory())
+
+    page = console.get(reverse("providers:console")).content.decode()
+    assert reverse("providers:accesses") in page and "接入管理" in page
+    listing = console.get(reverse("providers:accesses")).content.decode()
+    assert mine.number in listing
+    assert theirs.number not in listing
+
+
+def test_the_accesses_pages_are_for_active_provider_staff_only(client, provider):
+    inactive = provider_staff(AccessProviderFactory(is_active=False))
+    for user in (UserFactory(), inactive):
+        client.force_login(user)
+        for name in ("accesses", "access-new", "access-withdraw", "access-withdraw-upload"):
+            assert client.get(reverse(f"providers:{name}")).status_code == 404
+
+
+# New access (新增接入) ---------------------------------------------------------------------------
+
+
+def test_staff_apply_for_their_access_by_website_number_with_any_dash_past_their_own_review(
+    console, provider
+):
+    website = approved_website(AccessProviderFactory())
+
+    answer = console.post(
+        reverse("providers:access-new"),
+        {
+            "website_number": website.number.replace("-", "—"),
+            "method": "hosting",
+            "server_location": "31",
+            "ips": "121.40.8.20",
+        },
+    )
+
+    assert answer.status_code == 302
+    application = open_application(website)
+    assert (application.kind, application.provider_id) == ("new_access", provider.pk)
+    website.filing.refresh_from_db()
+    assert website.filing.status != "provider_review"
+
+
+def test_an_unknown_number_and_a_missing_location_are_shown_beside_their_fields_all_kept(
+    console,
+):
+    unknown = console.post(
+        reverse("providers:access-new"),
+        {
+            "website_number": "京ICP备2026999999号-1",
+            "method": "colocation",
+            "server_location": "44",
+            "ips": "121.40.8.21",
+        },
+    )
+    assert unknown.status_code == 400
+    page = unknown.content.decode()
+    assert 'id="error-summary"' in page and 'href="#id_website_number"' in page
+    assert "没有网站备案号为 京ICP备2026999999号-1 的已备案网站" in page
+    assert 'value="京ICP备2026999999号-1"' in page and "121.40.8.21" in page
+    assert '<option value="colocation" selected>' in page
+
+    website = approved_website(AccessProviderFactory())
+    no_location = console.post(
+        reverse("providers:access-new"),
+        {"website_number": website.number, "method": "cloud", "ips": "121.40.8.22"},
+    )
+    assert no_location.status_code == 400
+    assert 'id="id_server_location_error"' in no_location.content.decode()
+    assert open_application(website) is None
+
+
+# One access withdrawn (取消接入) -------------------------------------------------------------------
+
+
+def test_withdrawing_the_only_access_asks_again_then_applies_and_says_it_leaves_a_shell(
+    console, provider
+):
+    website = approved_website(provider)
+    typed = {"website_number": website.number, "reason": "客户已停止使用本公司服务器"}
+
+    asked = console.post(reverse("providers:access-withdraw"), typed)
+    assert asked.status_code == 200
+    assert "data-last-access" in asked.content.decode() and "空壳网站" in asked.content.decode()
+    assert open_application(website) is None
+
+    done = console.post(
+        reverse("providers:access-withdraw"), {**typed, "confirm": "1"}, follow=True
+    )
+    assert "空壳网站" in done.content.decode()
+    application = open_application(website)
+    assert application.kind == "cancel_access"
+    assert application.reason == typed["reason"]
+
+
+def test_staff_cannot_withdraw_another_providers_access_from_the_page(console):
+    website = approved_website(AccessProviderFactory())
+
+    answer = console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": website.number, "reason": "无", "confirm": "1"},
+    )
+
+    assert answer.status_code == 400
+    assert f"贵单位没有 {website.number} 的接入" in answer.content.decode()
+    assert open_application(website) is None
+
+
+def test_a_withdrawal_without_a_reason_is_refused_beside_the_reason(console, provider):
+    website = approved_website(provider)
+
+    answer = console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": website.number, "reason": " ", "confirm": "1"},
+    )
+
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'id="id_reason_error"' in page and 'href="#id_reason"' in page
+    assert "data-last-access" in page  # the warning stays while it is corrected
+    assert open_application(website) is None
+
+
+# Many withdrawn from a CSV file ------------------------------------------------------------------
+
+
+def test_each_row_of_a_file_is_withdrawn_on_its_own_with_its_result_and_a_csv_of_them(
+    console, provider
+):
+    mine = approved_website(provider)
+    theirs = approved_website(AccessProviderFactory())
+    content = (
+        "网站备案号,原因\n"
+        f"{mine.number},网站已无法访问\n"
+        f"{theirs.number},网站已无法访问\n"
+        "京ICP备2026999999号-1,号码有误\n"
+        f"{mine.number},重复的一行\n"
+    )
+
+    answer = upload(console, ("\ufeff" + content).encode())
+
+    assert answer.status_code == 200
+    rows = answer.context["rows"]
+    assert [row["outcome"] for row in rows] == ["applied", "error", "error", "error"]
+    assert [row["line"] for row in rows] == [2, 3, 4, 5]
+    assert "贵单位没有" in rows[1]["message"]
+    assert "没有网站备案号为" in rows[2]["message"]
+    assert rows[3]["message"]  # the record has an open application now
+    assert rows[0]["last_access"] and "空壳网站" in rows[0]["message"]
+    assert open_application(mine).kind == "cancel_access"
+    assert open_application(theirs) is None
+
+    download = console.get(reverse("providers:access-withdraw-results"))
+    text = download.content.decode("utf-8-sig")
+    assert download["Content-Disposition"].startswith("attachment")
+    assert text.splitlines()[0] == "行号,网站备案号,原因,结果,说明"
+    assert f"2,{mine.number},网站已无法访问,已申请取消接入," in text
+    assert f"3,{theirs.number},网站已无法访问,错误," in text
+
+
+def test_a_gb18030_file_with_english_headers_is_read(console, provider):
+    website = approved_website(provider)
+    content = f"website_number,reason\n{website.number},客户合同到期\n".encode("gb18030")
+
+    answer = upload(console, content)
+
+    assert [row["outcome"] for row in answer.context["rows"]] == ["applied"]
+    assert open_application(website).reason == "客户合同到期"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe\xff\x80\x80", "既不是 UTF-8 也不是 GB18030"),
+        ("网站备案号,备注\n京ICP备2026999999号-1,停机\n".encode(), "文件缺少模板中的这些列：原因"),
+        ("网站备案号,原因\n".encode(), "没有数据行"),
+    ],
+    ids=["wrong encoding", "missing header", "no rows"],
+)
+def test_a_file_that_cannot_be_read_is_refused_whole(console, content, message):
+    answer = upload(console, content)
+
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'id="id_file_error"' in page and message in page
+    assert answer.context["rows"] is None
+
+
+def test_a_file_over_the_row_cap_is_refused_and_nothing_is_withdrawn(console, provider, settings):
+    settings.PROVIDER_ACCESS_CANCEL_MAX_ROWS = 1
+    website = approved_website(provider)
+    content = f"网站备案号,原因\n{website.number},停机\n京ICP备2026999999号-1,停机\n"
+
+    answer = upload(console, content.encode())
+
+    assert answer.status_code == 400
+    assert "每个文件最多 1 行，请拆分为多个文件" in answer.content.decode()
+    assert open_application(website) is None
+
+
+def test_the_results_download_needs_a_file_of_this_session_first(console):
+    answer = console.get(reverse("providers:access-withdraw-results"))
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("providers:access-withdraw-upload")
