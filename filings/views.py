@@ -340,6 +340,18 @@ def _website_page(request, filing: Filing | None, data: dict, index: int | None)
             context = _website_context(request, index, website, errors, show=False, query=query)
             context.update(_returns(filing, data, _website_field(index)))
             return render(request, "filings/website.html", context)
+        if wizard.changes_accesses(action):
+            # The page again with the accesses as they now are, and nothing flagged yet.
+            context = _website_context(
+                request,
+                index,
+                website,
+                errors,
+                show=False,
+                **wizard.access_focus(request.POST, website),
+            )
+            context.update(_returns(filing, data, _website_field(index)))
+            return render(request, "filings/website.html", context)
         if not wizard.website_content_errors(errors, index) and not structure:
             messages.success(
                 request,
@@ -405,9 +417,11 @@ def website_remove(request, index: int):
 @owner_page
 @require_GET
 def provider_search(request):
-    """Candidates by name as the owner types (Q13): an HTML fragment, or JSON on request."""
-    query = request.GET.get("q") or request.GET.get("provider_query") or ""
-    candidates = selectors.provider_candidates(query)
+    """Candidates by name as the owner types (Q13): an HTML fragment, or JSON on request.
+    With ``access=<n>`` the fragment answers the website page's further access n (SPEC §12):
+    its query input and its radios."""
+    context = wizard.provider_search_context(request.GET)
+    candidates = context["candidates"]
     if "json" in request.headers.get("Accept", "") or request.GET.get("format") == "json":
         return JsonResponse(
             {
@@ -417,11 +431,7 @@ def provider_search(request):
                 ]
             }
         )
-    return render(
-        request,
-        "filings/_provider_candidates.html",
-        {"candidates": candidates, "provider_query": query},
-    )
+    return render(request, "filings/_provider_candidates.html", context)
 
 
 # --- Documents ------------------------------------------------------------------------------

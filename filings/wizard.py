@@ -24,7 +24,9 @@ from . import selectors
 from .models import Access, Document, Filing, Website
 from .stages import reason_in_language
 from .validation import (
+    ACCESS_FIELDS,
     INDIVIDUAL_ID_TYPES,
+    MAX_ACCESSES,
     OTHER,
     empty_access,
     flatten_errors,
@@ -46,13 +48,37 @@ WEBSITE_INPUTS = (
 )
 PREAPPROVAL_FIELDS = ("authority", "document_number", "document")
 # An access's fields in the filing JSON and the website page's inputs that show them (the
-# first access, SPEC §12).
+# first access, SPEC §12). A further access n (1, 2, … its place in ``accesses``) has its own
+# block of inputs, ``access_input(n, field)``.
 ACCESS_INPUTS = {
     "provider": "access_provider",
     "method": "access_method",
     "ips": "ips",
     "server_location": "server_location",
 }
+# The website page's buttons that add a further access, or remove or search further access n.
+ADD_ACCESS = "add_access"
+REMOVE_ACCESS = "remove_access-"
+SEARCH_ACCESS = "search_access-"
+
+
+def access_input(n: int, field: str) -> str:
+    """The name of the website page's input for ``field`` of further access ``n`` (n ≥ 1;
+    ``field`` one of ``ACCESS_FIELDS`` or ``provider_query``), like ``access-1-ips``."""
+    return f"access-{n}-{field}"
+
+
+def access_action(action: str, prefix: str) -> int | None:
+    """The access of a further block's button (``remove_access-2`` → 2), or None when
+    ``action`` is not a ``prefix`` button or names no further access."""
+    if not (action or "").startswith(prefix):
+        return None
+    return further_access_number(action[len(prefix) :])
+
+
+def further_access_number(text: str) -> int | None:
+    """``text`` as the place of a further access (1 to ``MAX_ACCESSES`` - 1), else None."""
+    return int(text) if text.isdigit() and 1 <= int(text) < MAX_ACCESSES else None
 
 
 def _everywhere(path: tuple) -> bool:
@@ -65,8 +91,9 @@ def _everywhere(path: tuple) -> bool:
 def anchor(path: Iterable) -> str:
     """The id of the input for the field at ``path`` on its wizard page.
 
-    A website's page shows one website, so its fields are ``f-w-<field>`` whatever its index;
-    the documents page lists every website's entries, so those keep the full path.
+    A website's page shows one website, so its fields are ``f-w-<field>`` whatever its index
+    (its first access's, ``f-w-`` and its ``ACCESS_INPUTS``; further access n's,
+    ``f-w-accesses-<n>-<field>``); the documents page lists every website's entries, so those keep the full path.
     """
     path = tuple(path)
     if len(path) == 5 and path[0] == "websites" and path[2] == "accesses" and path[3] == 0:
@@ -190,9 +217,52 @@ def website_rows(data: dict, errors: dict) -> list[dict]:
     ]
 
 
+def changes_accesses(action: str) -> bool:
+    """True when the website page's ``action`` is a further access's button or adds one."""
+    return action == ADD_ACCESS or any(
+        access_action(action, prefix) is not None for prefix in (REMOVE_ACCESS, SEARCH_ACCESS)
+    )
+
+
+def access_focus(post, website: dict) -> dict:
+    """``website_context``'s ``access_query`` and ``focus_access`` after the website page's
+    access buttons (``website`` as ``website_from_post`` gave it): the last block after one
+    was added, or the block searched with its query."""
+    action = post.get("action", "")
+    if action == ADD_ACCESS:
+        return {"focus_access": len(website_accesses(website)) - 1}
+    searched = access_action(action, SEARCH_ACCESS)
+    if searched is None:
+        return {}
+    query = post.get(access_input(searched, "provider_query"), "")
+    return {"access_query": (searched, query), "focus_access": searched}
+
+
+def provider_search_context(params) -> dict:
+    """The candidates fragment's context for the provider search (Q13) with ``params`` (a
+    query dict): ``q`` or ``provider_query``, the first access's; with ``access=<n>``, further
+    access n's query and radios (SPEC §12)."""
+    further = further_access_number(params.get("access", ""))
+    query = params.get("q") or params.get(
+        access_input(further, "provider_query") if further else "provider_query"
+    )
+    context = {
+        "candidates": selectors.provider_candidates(query or ""),
+        "provider_query": query or "",
+    }
+    if further:
+        context["candidate_name"] = access_input(further, "provider")
+        context["candidate_id"] = anchor(("websites", 0, "accesses", further, "provider"))
+    return context
+
+
 def website_from_post(post, current: dict) -> dict:
     """``current`` with the answers typed on the website's page (its documents are kept): the
-    page's access inputs answer its first access (SPEC §12); its further accesses are kept."""
+    page's access inputs answer its first access (SPEC §12), each further block its further
+    access; a further access whose block was not sent is kept as it was.
+
+    The page's buttons change the list: ``add_access`` appends an empty access (up to
+    ``MAX_ACCESSES``), ``remove_access-<n>`` drops further access n."""
     website = {**current}
     first = {
         "provider": post.get("access_provider") or None,
@@ -201,6 +271,25 @@ def website_from_post(post, current: dict) -> dict:
         "server_location": post.get("server_location", ""),
         "ips": post.get("ips", ""),
     }
+    further = []
+    for n, access in enumerate(website_accesses(current)[1:], start=1):
+        if access_input(n, "method") not in post:
+            further.append(access)
+            continue
+        further.append(
+            {
+                "provider": post.get(access_input(n, "provider")) or None,
+                "method": post.get(access_input(n, "method")) or Access.Method.OTHER.value,
+                "server_location": post.get(access_input(n, "server_location"), ""),
+                "ips": post.get(access_input(n, "ips"), ""),
+            }
+        )
+    action = post.get("action", "")
+    removed = access_action(action, REMOVE_ACCESS)
+    if removed is not None and removed <= len(further):
+        del further[removed - 1]
+    if action == ADD_ACCESS and len(further) + 1 < MAX_ACCESSES:
+        further.append(empty_access())
     website.update(
         {
             "name": post.get("name", ""),
@@ -208,7 +297,7 @@ def website_from_post(post, current: dict) -> dict:
             "domains": post.get("domains", ""),
             "services": post.getlist("services"),
             "commercial": post.get("commercial") == "yes",
-            "accesses": [first, *website_accesses(current)[1:]],
+            "accesses": [first, *further],
         }
     )
     return website
@@ -219,6 +308,43 @@ def as_lines(value: list[str] | str | None) -> str:
     return "\n".join(value) if isinstance(value, list) else (value or "")
 
 
+def _further_access(
+    position: int,
+    n: int,
+    access: dict,
+    providers: dict,
+    *,
+    query: str,
+    focus: bool,
+) -> dict:
+    provider = access.get("provider")
+    provider_id = _provider_id(provider)
+    return {
+        "n": n,
+        "number": n + 1,
+        "ids": {
+            field: anchor(("websites", position, "accesses", n, field)) for field in ACCESS_FIELDS
+        },
+        "names": {field: access_input(n, field) for field in (*ACCESS_FIELDS, "provider_query")},
+        "method": access.get("method") or "",
+        "server_location": access.get("server_location") or "",
+        "ips_text": as_lines(access.get("ips")),
+        "chosen_provider": providers.get(provider_id),
+        "provider_other": provider == OTHER,
+        "provider_query": query,
+        "candidates": selectors.provider_candidates(query) if query else None,
+        "focus": focus,
+    }
+
+
+def _provider_id(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
 def website_context(
     index: int | None,
     website: dict,
@@ -226,12 +352,19 @@ def website_context(
     show: bool,
     *,
     query: str = "",
+    access_query: tuple[int, str] | None = None,
+    focus_access: int | None = None,
     fragment: bool = False,
     return_to_check: bool = False,
 ) -> dict:
     """A website page's context (``index`` None: a new website); ``show`` shows its errors,
-    ``query`` lists the access providers whose name holds it (Q13), ``fragment`` renders the
-    form alone for htmx."""
+    ``query`` lists the access providers whose name holds it (Q13) for the first access,
+    ``access_query`` ``(n, query)`` those for further access n, ``focus_access`` puts focus on
+    further access n's block, ``fragment`` renders the form alone for htmx.
+
+    ``further_accesses`` lists the blocks of the accesses after the first (SPEC §12):
+    ``[{"n", "number", "ids", "names", "method", "server_location", "ips_text",
+    "chosen_provider", "provider_other", "provider_query", "candidates", "focus"}, …]``."""
     position = index if index is not None else -1
 
     def keep(path):
@@ -241,11 +374,23 @@ def website_context(
             and (len(path) < 3 or path[2] != "preapprovals")
         )
 
-    first = (website_accesses(website) or [empty_access()])[0]
+    accesses = website_accesses(website) or [empty_access()]
+    first = accesses[0]
     provider = first.get("provider")
-    chosen = (
-        selectors.providers_by_id([provider]).get(provider) if isinstance(provider, int) else None
-    )
+    providers = selectors.providers_by_id([_provider_id(a.get("provider")) for a in accesses])
+    chosen = providers.get(_provider_id(provider))
+    searched, further_query = access_query or (None, "")
+    further = [
+        _further_access(
+            position,
+            n,
+            access,
+            providers,
+            query=further_query if n == searched else "",
+            focus=n == focus_access,
+        )
+        for n, access in enumerate(accesses[1:], start=1)
+    ]
     return {
         "index": index,
         "website": {
@@ -265,6 +410,8 @@ def website_context(
         "provider_other": provider == OTHER,
         "provider_query": query,
         "candidates": selectors.provider_candidates(query) if query else None,
+        "further_accesses": further,
+        "can_add_access": len(accesses) < MAX_ACCESSES,
         "fragment": fragment,
         "return_to_check": return_to_check,
     }
@@ -364,7 +511,11 @@ def return_path(field: str, data: dict) -> tuple | None:
         return tuple(parts)
     if len(parts) == 5 and isinstance(parts[3], int):
         if parts[2] == "accesses" and parts[4] in ACCESS_INPUTS:
-            return ("websites", index, ACCESS_INPUTS[parts[4]])
+            if parts[3] == 0:
+                return ("websites", index, ACCESS_INPUTS[parts[4]])
+            if parts[3] < len(website_accesses(data["websites"][index])):
+                return tuple(parts)
+            return None
         entries = data["websites"][index].get("preapprovals") or []
         if (
             parts[2] == "preapprovals"
@@ -392,6 +543,9 @@ def _field_label(path: tuple, data: dict) -> str:
         "commercial": _("Commercial service"),
         "server_location": _("Server location"),
         "access_provider": _("Access provider"),
+        "provider": _("Access provider"),
+        "access_method": _("Access method"),
+        "method": _("Access method"),
         "authority": _("Approving authority"),
         "document_number": _("Approval document number"),
         "document": _("Approval document"),
@@ -407,6 +561,8 @@ def _field_label(path: tuple, data: dict) -> str:
         if website.get("name"):
             part = f"{part} “{website['name']}”"
         label = _("Website name") if path[2] == "name" else labels[path[-1]]
+        if path[2] == "accesses":
+            label = _("Access %(n)d") % {"n": path[3] + 1} + f" · {label}"
     return f"{part} · {label}"
 
 
@@ -463,16 +619,49 @@ def returns_context(
 # --- Check your answers -----------------------------------------------------------------------
 
 
+def _access_answers(index: int, website: dict, by_code: dict, providers: dict) -> list[dict]:
+    methods = dict(choices(Access.Method))
+    answers = []
+    for n, access in enumerate(website_accesses(website)):
+        provider = access.get("provider")
+        location = access.get("server_location")
+        answers.append(
+            {
+                "n": n,
+                "number": n + 1,
+                "provider": (
+                    _("Other")
+                    if provider == OTHER
+                    else getattr(providers.get(_provider_id(provider)), "name", "")
+                ),
+                "method": methods.get(access.get("method") or "", ""),
+                "location": (
+                    _("Other (outside mainland China)")
+                    if location == OTHER
+                    else getattr(by_code.get(location), "display_name", "")
+                ),
+                "ips": access.get("ips") or [],
+                "anchors": {
+                    field: anchor(("websites", index, "accesses", n, field))
+                    for field in ACCESS_FIELDS
+                },
+            }
+        )
+    return answers
+
+
 def answers_context(filing: Filing | None, data: dict) -> dict:
-    """What the summary template needs to show ``data`` with labels instead of codes."""
+    """What the summary template needs to show ``data`` with labels instead of codes; each
+    website's ``accesses`` as ``[{"n", "number", "provider", "method", "location", "ips",
+    "anchors"}, …]`` (SPEC §12), ``anchors`` the ids of their inputs on the website page."""
     by_code = {p.code: p for p in provinces()}
-    provider_ids = [w.get("access_provider") for w in data["websites"]]
-    providers = selectors.providers_by_id([p for p in provider_ids if isinstance(p, int)])
+    providers = selectors.providers_by_id(
+        [_provider_id(a.get("provider")) for w in data["websites"] for a in website_accesses(w)]
+    )
     documents = {d.pk: d for d in Document.objects.filter(filing=filing)} if filing else {}
     sponsor = data["sponsor"]
     websites = []
     for index, website in enumerate(data["websites"]):
-        provider = website.get("access_provider")
         websites.append(
             {
                 "index": index,
@@ -481,18 +670,7 @@ def answers_context(filing: Filing | None, data: dict) -> dict:
                     str(Website.Service(s).label) if s in Website.Service.values else s
                     for s in website.get("services", [])
                 ],
-                "location": (
-                    _("Other (outside mainland China)")
-                    if website.get("server_location") == OTHER
-                    else getattr(by_code.get(website.get("server_location")), "display_name", "")
-                ),
-                "provider": (
-                    _("Other")
-                    if provider == OTHER
-                    else getattr(providers.get(provider), "name", "")
-                    if provider
-                    else ""
-                ),
+                "accesses": _access_answers(index, website, by_code, providers),
                 "preapprovals": [
                     {
                         **p,

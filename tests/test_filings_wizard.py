@@ -8,7 +8,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from filings.models import Filing, FilingDraft
+from filings import wizard
+from filings.models import Access, Filing, FilingDraft
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, BureauFactory, UserFactory
 
@@ -189,6 +190,140 @@ def test_a_website_with_a_subdomain_and_private_ip_stays_on_its_page_with_both_e
     assert "example.cn" in page and "192.168.1.1" in page
     # The new website was saved at index 0: the form now posts to its own address.
     assert f'action="{reverse("filings:website", args=[0])}"' in page
+
+
+def _draft_accesses(owner):
+    return FilingDraft.objects.get(filing__owner=owner).data["websites"][0]["accesses"]
+
+
+def test_a_website_served_by_a_cloud_and_a_cdn_has_two_accesses(browser, owner):
+    cloud = AccessProviderFactory(name="示例云计算有限公司")
+    cdn = AccessProviderFactory(name="示例加速网络有限公司")
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    first = {"access_provider": cloud.pk, "access_method": "cloud", "services": ["blog"]}
+
+    # "Add another access" keeps what was typed and opens an empty block, nothing flagged yet.
+    added = browser.post(reverse("filings:website-new"), website_form(**first, action="add_access"))
+    assert added.status_code == 200
+    page = added.content.decode()
+    assert 'id="f-w-accesses-1-ips"' in page and 'name="access-1-provider"' in page
+    assert re.search(r'<input [^>]*name="access-1-provider_query"[^>]*data-autofocus', page)
+    assert page.count("data-autofocus") == 1
+    assert 'class="error-summary"' not in page and "示例新闻网" in page
+    accesses = _draft_accesses(owner)
+    assert len(accesses) == 2
+    assert accesses[0] == {
+        "provider": cloud.pk,
+        "method": "cloud",
+        "server_location": "11",
+        "ips": ["120.79.1.10"],
+    }
+
+    # The second block finds its own provider by name, as radios of its own.
+    url = reverse("filings:website", args=[0])
+    further = {
+        "access-1-method": "other",
+        "access-1-server_location": "other",
+        "access-1-ips": "10.0.0.1",
+    }
+    searched = browser.post(
+        url,
+        website_form(
+            **first, **further, action="search_access-1", **{"access-1-provider_query": "加速"}
+        ),
+    ).content.decode()
+    assert f'name="access-1-provider" value="{cdn.pk}"' in searched
+    assert f'name="access_provider" value="{cdn.pk}"' not in searched
+    # As the owner types, with JavaScript, the same candidates come for that block alone.
+    fragment = browser.get(
+        reverse("filings:provider-search"), {"access": 1, "access-1-provider_query": "加速"}
+    ).content.decode()
+    assert f'name="access-1-provider" value="{cdn.pk}"' in fragment
+    assert f'id="f-w-accesses-1-provider-{cdn.pk}"' in fragment
+
+    # A private address in the second access is shown on its own field; the typing is kept.
+    answer = browser.post(url, website_form(**first, **further, **{"access-1-provider": cdn.pk}))
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'href="#f-w-accesses-1-ips"' in page and 'id="f-w-accesses-1-ips-error"' in page
+    assert 'href="#f-w-ips"' not in page
+    assert re.search(r'<textarea [^>]*id="f-w-accesses-1-ips"[^>]*>10\.0\.0\.1<', page)
+    assert 'id="f-w-accesses-1-provider-chosen" checked' in page
+
+    further["access-1-ips"] = "47.95.1.20"
+    answer = browser.post(url, website_form(**first, **further, **{"access-1-provider": cdn.pk}))
+    assert answer["Location"] == reverse("filings:websites")
+    accesses = _draft_accesses(owner)
+    assert [a["provider"] for a in accesses] == [cloud.pk, cdn.pk]
+    assert accesses[1]["ips"] == ["47.95.1.20"] and accesses[1]["server_location"] == "other"
+
+    # Check your answers lists both, each with its way back to its inputs.
+    check = browser.get(reverse("filings:check_answers")).content.decode()
+    assert "示例云计算有限公司" in check and "示例加速网络有限公司" in check
+    assert "47.95.1.20" in check and "120.79.1.10" in check
+    assert f"{url}?return=check#f-w-accesses-1-ips" in check
+    assert f"{url}?return=check#f-w-access_method" in check
+
+    # Submitted, the working copy's website has both accesses, in order.
+    assert browser.post(reverse("filings:check_answers"))["Location"] == reverse(
+        "filings:submitted"
+    )
+    rows = Access.objects.filter(filing__owner=owner).order_by("position")
+    assert [(a.provider_id, a.method) for a in rows] == [(cloud.pk, "cloud"), (cdn.pk, "other")]
+
+
+def test_removing_a_further_access_keeps_the_first(browser, owner):
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    browser.post(
+        reverse("filings:website-new"), website_form(access_provider="other", action="add_access")
+    )
+    browser.post(
+        reverse("filings:website", args=[0]),
+        website_form(access_provider="other", ips="120.79.1.11", action="add_access"),
+    )
+    assert len(_draft_accesses(owner)) == 3
+    answer = browser.post(
+        reverse("filings:website", args=[0]),
+        website_form(
+            access_provider="other",
+            ips="120.79.1.11",
+            action="remove_access-1",
+            **{"access-1-method": "other", "access-1-ips": "47.95.1.20"},
+            **{"access-2-method": "cloud", "access-2-ips": "47.95.1.21"},
+        ),
+    )
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert 'id="f-w-accesses-1-ips"' in page and 'id="f-w-accesses-2-ips"' not in page
+    accesses = _draft_accesses(owner)
+    assert [a["ips"] for a in accesses] == [["120.79.1.11"], ["47.95.1.21"]]
+    assert accesses[1]["method"] == "cloud"
+
+
+def test_no_more_accesses_can_be_added_than_the_cap(browser, owner, settings):
+    from filings.validation import MAX_ACCESSES
+
+    browser.post(reverse("filings:sponsor"), SPONSOR_FORM)
+    browser.post(reverse("filings:website-new"), website_form(access_provider="other"))
+    for _ in range(MAX_ACCESSES):
+        page = browser.post(
+            reverse("filings:website", args=[0]),
+            website_form(access_provider="other", action="add_access"),
+        ).content.decode()
+    assert len(_draft_accesses(owner)) == MAX_ACCESSES
+    assert 'value="add_access"' not in page
+
+
+def test_a_returned_further_access_points_at_its_own_inputs():
+    website = {"name": "示例", "accesses": [{"ips": ["120.79.1.10"]}, {"ips": ["47.95.1.20"]}]}
+    data = {"sponsor": {}, "websites": [website]}
+    path = wizard.return_path("websites.0.accesses.1.ips", data)
+    assert path == ("websites", 0, "accesses", 1, "ips")
+    assert wizard.anchor(path) == "f-w-accesses-1-ips"
+    assert wizard.return_path("websites.0.accesses.0.ips", data) == ("websites", 0, "ips")
+    assert wizard.return_path("websites.0.accesses.2.ips", data) is None
+    [item] = wizard.return_items([{"field": "websites.0.accesses.1.method", "reason": "x"}], data)
+    assert item["href"].endswith("#f-w-accesses-1-method") and "2" in item["label"]
 
 
 def test_save_and_come_back_later_keeps_an_unfinished_website(browser, owner):
