@@ -146,6 +146,37 @@ WEBHOOK_NOTICE = {
 }
 
 
+def _cancellation(kind: str) -> dict:
+    """An approved record with a cancellation (SPEC §12) of ``kind`` at the bureau."""
+    return {
+        **copy.deepcopy(APPROVED),
+        "status": "amendment_pending",
+        "review_deadline": "2027-04-15",
+        "application": {
+            "kind": kind,
+            "status": "amendment_pending",
+            "provider": None,
+            "submitted_at": "2027-03-18T09:30:00+08:00",
+            "verification_expires_at": None,
+            "returns": [],
+        },
+    }
+
+
+NEW_ACCESS = {
+    **copy.deepcopy(APPROVED),
+    "status": "provider_review",
+    "application": {
+        "kind": "new_access",
+        "status": "provider_review",
+        "provider": 5,
+        "submitted_at": "2027-03-18T09:30:00+08:00",
+        "verification_expires_at": None,
+        "returns": [],
+    },
+}
+
+
 def _page(*results: dict) -> dict:
     return {"count": len(results), "next": None, "previous": None, "results": list(results)}
 
@@ -224,6 +255,47 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/api/v1/filings/{id}/withdraw/"): {
         "responses": {"200": APPROVED},
+    },
+    ("post", "/api/v1/filings/{id}/accesses/"): {
+        "request": {
+            "website": 7,
+            "provider": 5,
+            "method": "cloud",
+            "server_location": "44",
+            "ips": ["121.40.8.7"],
+        },
+        "responses": {"200": NEW_ACCESS, "400": {"ips": ["请至少填写一个服务器的 IP 地址。"]}},
+    },
+    ("post", "/api/v1/filings/{id}/accesses/cancel/"): {
+        "request": {"website": 7, "provider": 3, "reason": "网站已迁移到其他接入服务提供商。"},
+        "responses": {"200": _cancellation("cancel_access")},
+    },
+    ("post", "/api/v1/filings/{id}/websites/{website}/cancel/"): {
+        "request": {"reason": "网站已停止运营。"},
+        "responses": {
+            "200": _cancellation("cancel_website"),
+            "400": {
+                "website": [
+                    "这是本备案的最后一个网站，不能单独注销。请改为申请注销主体，"
+                    "将主体与最后一个网站一并注销。"
+                ]
+            },
+        },
+    },
+    ("post", "/api/v1/provider/accesses/"): {
+        "summary": "Apply for this provider's access to an approved website (新增接入)",
+        "request": {
+            "website_number": "京ICP备2027000042号-1",
+            "method": "cloud",
+            "server_location": "44",
+            "ips": ["121.40.8.7"],
+        },
+        "responses": {"200": NEW_ACCESS},
+    },
+    ("post", "/api/v1/provider/accesses/cancel/"): {
+        "summary": "Withdraw this provider's access to a website (取消接入)",
+        "request": {"website": 7, "reason": "客户已停止使用本公司服务器。"},
+        "responses": {"200": _cancellation("cancel_access")},
     },
     ("post", "/api/v1/filings/{id}/verification/resend/"): {
         "responses": {
@@ -320,6 +392,7 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
                 "filed": True,
                 "number": "京ICP备2027000042号-1",
                 "status": "approved",
+                "access": True,
             }
         },
     },
@@ -334,8 +407,15 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
                         "filed": True,
                         "number": "京ICP备2027000042号-1",
                         "status": "approved",
+                        "access": True,
                     },
-                    {"domain": "weibei-demo.cn", "filed": False, "number": None, "status": None},
+                    {
+                        "domain": "weibei-demo.cn",
+                        "filed": False,
+                        "number": None,
+                        "status": None,
+                        "access": False,
+                    },
                 ]
             }
         },

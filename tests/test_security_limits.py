@@ -187,7 +187,9 @@ NO_SECRETS: dict[str, str] = {
             "filings:check_answers filings:submitted filings:discard filings:revocation filings:version "
             "filings:withdraw api-filings api-filing api-filing-documents api-filing-submit "
             "api-filing-revocation api-filing-withdraw api-filing-certificate certificates:download "
-            "certificates:install public:annual_review public:annual_review_confirm",
+            "certificates:install public:annual_review public:annual_review_confirm "
+            "filings:access-new filings:access-cancel filings:website-cancel api-filing-accesses "
+            "api-filing-access-cancel api-filing-website-cancel",
             "the owner's own filing: a message goes only to the owner, at most once per "
             "submission, and submitting without a change is refused",
         ),
@@ -204,6 +206,14 @@ NO_SECRETS: dict[str, str] = {
             "code or one return per application, which the decision moves on",
         ),
         (
+            "providers:accesses providers:access-new providers:access-withdraw "
+            "providers:access-withdraw-upload providers:access-withdraw-results "
+            "providers:access-withdraw-template api-provider-accesses api-provider-access-cancel",
+            "provider staff, on websites it serves or applies to serve: each request opens at "
+            "most one application per record (one open at a time, SPEC §12), whose move tells "
+            "that record's owner once; a file holds at most PROVIDER_ACCESS_CANCEL_MAX_ROWS rows",
+        ),
+        (
             "api-provider-check api-provider-domain",
             "provider staff: THROTTLE_GATING per token "
             "(tests/test_providers_gating.py::test_the_rate_limit_applies_per_token)",
@@ -211,7 +221,8 @@ NO_SECRETS: dict[str, str] = {
         (
             "review:queue review:export review:deadlines review:statistics review:audit "
             "review:detail review:approve review:reject review:recheck review:revoke "
-            "review:revocation review:document review:annual-overdue api-review-queue "
+            "review:revocation review:document review:annual-overdue review:shells "
+            "api-review-queue "
             "api-review-filing api-review-decision api-review-recheck api-review-revoke",
             "verified staff: each message follows a decision that changes the filing's state",
         ),

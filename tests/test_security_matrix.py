@@ -77,6 +77,8 @@ class Rule:
     kwargs: Callable[[SimpleNamespace], dict] = field(default=lambda w: {})
     method: str = "get"
     data: dict | None = None
+    # A body naming the world's objects, when ``data`` cannot.
+    data_of: Callable[[SimpleNamespace], dict] | None = None
     query: str = ""
     case: str = ""
     expect: dict[str, str] = field(default_factory=dict)  # per-role exceptions, explained inline
@@ -98,6 +100,14 @@ def pending(**kw) -> Rule:
 
 def own_filing(w):
     return {"filing_id": w.own.pk}
+
+
+def own_website(w):
+    return {"website_id": w.own.websites.first().pk}
+
+
+def own_website_number(w):
+    return w.own.websites.first().number
 
 
 def client_filing(w):
@@ -213,6 +223,32 @@ RULES: dict[str, Rule | list[Rule]] = {
     "api-filing-revocation": api({"owner"}, kwargs=own_pk, method="post", data={}),
     "api-filing-withdraw": api({"owner"}, kwargs=own_pk, method="post", data={}),
     "api-filing-verification-resend": api({"owner"}, kwargs=own_pk, method="post", data={}),
+    # The changes of one access or one website (SPEC §12): the owner's own approved website.
+    "filings:access-new": page({"owner"}, kwargs=own_website),
+    "filings:access-cancel": page(
+        {"owner"},
+        kwargs=lambda w: {**own_website(w), "access_id": w.own.accesses.first().pk},
+    ),
+    "filings:website-cancel": page({"owner"}, kwargs=own_website),
+    "api-filing-accesses": api({"owner"}, kwargs=own_pk, method="post", data={}),
+    "api-filing-access-cancel": api({"owner"}, kwargs=own_pk, method="post", data={}),
+    "api-filing-website-cancel": api(
+        {"owner"},
+        kwargs=lambda w: {"pk": w.own.pk, "website": own_website(w)["website_id"]},
+        method="post",
+        data={},
+    ),
+    # A provider applies for its own access to any approved website (its field errors), and
+    # withdraws only an access it holds (another provider: not found).
+    "api-provider-accesses": api(
+        PROVIDERS, method="post", data_of=lambda w: {"website_number": own_website_number(w)}
+    ),
+    "api-provider-access-cancel": api(
+        {"provider"},
+        method="post",
+        data_of=lambda w: {"website": w.client_filing.websites.first().pk},
+    ),
+    "review:shells": page(REVIEWERS),
     # The SMS verification (SPEC §12) is for anyone holding the code.
     "public:verification": page(EVERYONE),
     "api-verification": api(EVERYONE, method="post", data={}),
@@ -459,8 +495,15 @@ def build_world() -> SimpleNamespace:
     )
     set_initial_password(w.client, initial_password())
     w.client.save()
+    # Filed by provider A for its client, served by provider A (an access of its own).
     w.client_filing = approved_filing(
-        owner=w.client, domains=("matrix-client.cn",), provider=provider_a, submitted_by=w.provider
+        owner=w.client,
+        domains=("matrix-client.cn",),
+        provider=provider_a,
+        submitted_by=w.provider,
+        accesses=[
+            {"provider": provider_a, "method": "cloud", "server_location": "11", "ips": ["1.2.4.8"]}
+        ],
     )
     # An application waiting for provider A's first review, with a document and a record.
     review_payload = filing_data(
@@ -556,6 +599,10 @@ def outcome(response) -> str:
     return "ok"
 
 
+def body(rule: Rule, world) -> dict | None:
+    return rule.data_of(world) if rule.data_of is not None else rule.data
+
+
 def send(client: Client, method: str, url: str, data: dict | None, kind: str):
     if method == "get":
         return client.get(url)
@@ -582,7 +629,7 @@ def test_who_may_use(entry, rule, world, as_role):
     url = reverse(entry.name, kwargs=rule.kwargs(world)) + rule.query
     problems = []
     for role in ROLES:
-        response = send(as_role(role), rule.method, url, rule.data, rule.kind)
+        response = send(as_role(role), rule.method, url, body(rule, world), rule.kind)
         got = outcome(response)
         want = expected(rule, role)
         if want is None:
@@ -707,7 +754,7 @@ def test_a_session_short_of_its_second_factor_gets_no_further(entry, rule, world
     for role in HALFWAY:
         if role not in rule.allowed:
             continue
-        response = send(halfway[role], rule.method, url, rule.data, rule.kind)
+        response = send(halfway[role], rule.method, url, body(rule, world), rule.kind)
         got = outcome(response)
         want = "403" if rule.kind == API else "otp"
         if got != want:

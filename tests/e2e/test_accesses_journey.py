@@ -155,7 +155,7 @@ def test_a_second_access_a_withdrawal_a_cancelled_website_and_an_empty_shell(
         ],
     )
     shell = Website.objects.get(filing=record, position=1)
-    cancel_in_console(ops, journey, shell.number, "网站长期无法访问")
+    cancel_in_console(ops, journey, shell.number, "网站长期无法访问", only=True)
     decide(record)
     wait_for_sent(other.email, template="website_shell")
     wait_for_sent(other.mobile, template="website_shell")
@@ -187,13 +187,21 @@ def test_a_second_access_a_withdrawal_a_cancelled_website_and_an_empty_shell(
     assert gating(qingyun, "songshu-photo.cn")["filed"] is False
 
 
-def cancel_in_console(ops, journey, number: str, reason: str) -> None:
-    """The provider's staff withdraw its access to the website ``number`` in the console."""
+def cancel_in_console(ops, journey, number: str, reason: str, *, only: bool = False) -> None:
+    """The provider's staff withdraw its access to the website ``number`` from the list of its
+    accesses in the console; when it is the website's ``only`` access, the console warns of
+    the empty shell and asks again."""
     t = journey.t
-    ops.get_by_role("link", name=t("Accesses"), exact=True).click()
-    form = ops.locator("#withdraw")
-    form.get_by_label(t("Website number")).fill(number)
-    form.get_by_label(t("Reason")).fill(reason)
+    ops.get_by_role("link", name=t("Access management"), exact=True).click()
+    ops.get_by_role("row").filter(has_text=number).get_by_role("link", name=t("Withdraw")).click()
+    expect(ops.get_by_label(t("Website number"))).to_have_value(number)
+    ops.get_by_label(t("Reason")).fill(reason)
     journey.shot(ops, f"provider-withdraws-{number[-1]}")
-    form.get_by_role("button").click()
+    ops.get_by_role("button", name=t("Withdraw the access")).click()
+    if only:
+        expect(ops.locator("[data-last-access]")).to_be_visible()
+        expect(ops.get_by_label(t("Reason"))).to_have_value(reason)
+        journey.shot(ops, "provider-warned-of-the-empty-shell")
+        ops.get_by_role("button", name=t("Withdraw it, leaving an empty shell")).click()
+    expect(ops.get_by_role("heading", name=t("Your accesses"))).to_be_visible()
     expect(ops.get_by_role("main")).to_contain_text(number)
