@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from beian.models import AuditLog, Message
@@ -194,7 +195,11 @@ def test_a_provider_already_serving_the_website_needs_no_new_access():
         format="json",
     )
     assert answer.status_code == 400
-    assert "already serves" in str(answer.json()["provider"])
+    with translation.override("zh-hans"):
+        already = translation.gettext(
+            "This access provider already serves the website: it needs no new access."
+        )
+    assert answer.json()["provider"] == [already]
 
 
 def test_another_owners_filing_is_404_and_an_open_application_is_409():

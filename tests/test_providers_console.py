@@ -75,7 +75,8 @@ def test_the_client_list_is_paginated_without_a_query_per_row(
     console, staff, django_assert_max_num_queries
 ):
     for _ in range(60):
-        imported_client(staff.provider)
+        # Without an initial password: its deliberately slow hash is not what is measured.
+        imported_client(staff.provider, initial=False)
     with django_assert_max_num_queries(12):
         response = console.get(reverse("providers:console"))
     assert response.status_code == 200
