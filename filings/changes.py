@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from . import rules
@@ -39,6 +40,10 @@ from .validation import (
 
 Kind = Application.Kind
 MAX_REASON = 1000
+
+# Sent inside the transaction once a provider's staff have applied to withdraw their own access
+# (``access_cancel``), with keyword arguments ``filing`` and ``by``.
+access_withdrawn = Signal()
 
 
 def _lock(filing: Filing) -> Filing:
@@ -219,8 +224,9 @@ def access_cancel(
     """Cancel one access of an approved website (取消接入, a ``cancel_access`` application to
     the bureau): a provider's staff cancel their own provider's access (``provider`` is then
     theirs, whatever is given), the owner names the access by its ``provider`` (an id or
-    ``"other"``). With ``PROVIDER_ACCESS_CANCEL_AT_ONCE`` on, a provider's withdrawal takes
-    effect at once (``review.services.application_approve_at_once``, audited). A website left
+    ``"other"``). A provider's withdrawal is announced (``access_withdrawn``): with
+    ``PROVIDER_ACCESS_CANCEL_AT_ONCE`` on, the bureau's side lets it take effect at once
+    (``review.services.withdrawal_at_once``, audited). A website left
     with no access becomes an empty shell when it is approved (SPEC §12).
 
     Raises ``PermissionDenied`` for anyone else, ``FilingInvalid`` (keyed ``website``,
@@ -247,17 +253,12 @@ def access_cancel(
     index, _row = _website(locked, website, data)
     data, _cancelled = _cancel_access_data(data, index, provider)
     submitted = _submit(locked, by=by, kind=Kind.CANCEL_ACCESS, data=data, reason=reason)
-    if provider_staff and _at_once():
-        from review.services import application_approve_at_once
-
-        submitted = application_approve_at_once(filing=submitted, by=by)
+    if provider_staff:
+        # The bureau's side decides whether a provider's withdrawal takes effect at once
+        # (``review.services.withdrawal_at_once``, ``PROVIDER_ACCESS_CANCEL_AT_ONCE``).
+        access_withdrawn.send(sender=Filing, filing=submitted, by=by)
+        submitted.refresh_from_db()
     return submitted
-
-
-def _at_once() -> bool:
-    from django.conf import settings
-
-    return bool(settings.PROVIDER_ACCESS_CANCEL_AT_ONCE)
 
 
 # Cancelling a website (注销网站) ------------------------------------------------------------------

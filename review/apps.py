@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ReviewConfig(AppConfig):
     name = "review"
     verbose_name = _("Review")
+
+    def ready(self) -> None:
+        from filings.changes import access_withdrawn
+
+        from .services import withdrawal_at_once
+
+        # A provider's withdrawal of its own access may take effect at once (SPEC §12).
+        access_withdrawn.connect(withdrawal_at_once, dispatch_uid="review.withdrawal_at_once")

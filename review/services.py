@@ -387,6 +387,14 @@ def filing_approve(*, filing: Filing, by: User) -> Filing:
     return locked
 
 
+def withdrawal_at_once(sender, *, filing: Filing, by: User, **kwargs) -> None:
+    """Receiver of ``filings.changes.access_withdrawn``: with
+    ``PROVIDER_ACCESS_CANCEL_AT_ONCE`` on, the withdrawal takes effect at once
+    (``application_approve_at_once``)."""
+    if settings.PROVIDER_ACCESS_CANCEL_AT_ONCE:
+        application_approve_at_once(filing=filing, by=by)
+
+
 @transaction.atomic
 def application_approve_at_once(*, filing: Filing, by: User) -> Filing:
     """Let a provider's withdrawal of its own access take effect at once, without waiting for
