@@ -108,6 +108,10 @@ FIELD_LABELS = {
     "returns": _("fields to change"),
     "expires": _("code valid until"),
     "withdrawn": _("withdrawn"),
+    "kind": pgettext_lazy("filing change", "kind of application"),
+    "empty_shells": _("websites left without access (empty shells)"),
+    "cancelled": _("websites cancelled"),
+    "websites": _("websites"),
 }
 # Long texts (reasons) are cut on the log; the filing page has them whole.
 _LONGEST_VALUE = 80

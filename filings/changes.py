@@ -23,10 +23,13 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
+from beian.normalforms.text import unreadable_text_message
+
 from . import rules
 from .applications import open_application, refuse_second
 from .errors import FilingError, FilingInvalid
 from .models import Access, Application, Filing, FilingVersion, Website
+from .serializers import working_copy_data
 from .submission import Submission, filing_submit_many
 from .validation import (
     MAX_ACCESSES,
@@ -40,6 +43,9 @@ from .validation import (
 
 Kind = Application.Kind
 MAX_REASON = 1000
+# The applications that change one part of the record: while one is open, the owner's other
+# changes wait (SPEC §12, one application at a time).
+CHANGE_KINDS = (Kind.NEW_ACCESS, Kind.CANCEL_ACCESS, Kind.CANCEL_WEBSITE)
 
 # Sent inside the transaction once a provider's staff have applied to withdraw their own access
 # (``access_cancel``), with keyword arguments ``filing`` and ``by``.
@@ -58,6 +64,8 @@ def _reason(reason: Any, *, required: bool = True) -> str:
     """The reason given, trimmed; ``FilingInvalid`` on ``reason`` when missing or too long."""
     if reason is not None and not isinstance(reason, str):
         raise FilingInvalid({"reason": [_("Enter text.")]})
+    if message := unreadable_text_message(reason or ""):
+        raise FilingInvalid({"reason": [message]})
     text = (reason or "").strip()
     if required and not text:
         raise FilingInvalid({"reason": [_("Say why.")]})
@@ -70,15 +78,21 @@ def _reason(reason: Any, *, required: bool = True) -> str:
 
 def approved_data(filing: Filing) -> dict[str, Any]:
     """The sponsor and websites of the filing's last approved version (SPEC §10 shape,
-    canonical); ``FilingError`` (``invalid_state``) when it was never approved."""
+    canonical; the working copy for a record approved before versions were kept, which has no
+    application open when this is asked); ``FilingError`` (``invalid_state``) when it was never
+    approved."""
     version = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
         .order_by("-seq")
         .values_list("data", flat=True)
         .first()
     )
-    if version is None or not filing.is_filed:
+    if not filing.is_filed:
         raise FilingError(_("Only an approved filing can change its websites' accesses."))
+    if version is None:
+        # Approved before versions were kept: with no application open, the working copy is
+        # the approved data.
+        version = working_copy_data(filing)
     return coerce_data({"sponsor": version["sponsor"], "websites": version["websites"]})
 
 

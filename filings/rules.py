@@ -107,16 +107,28 @@ ANNUAL_REVIEW_STATUSES: tuple[str, ...] = (
 )
 
 
-def owner_actions(status: str | None, *, has_changes: bool, filed: bool = False) -> list[str]:
+# While an application changing one part of the record is open (a new access, an access or a
+# website cancelled: ``filings.changes``), the owner's edits wait for it: its data is not the
+# wizard's to change (SPEC §12, one application at a time).
+CHANGE_KINDS = ("new_access", "cancel_access", "cancel_website")
+WAITING_FOR_A_CHANGE = (EDIT, AMEND, SUBMIT, DISCARD)
+
+
+def owner_actions(
+    status: str | None, *, has_changes: bool, filed: bool = False, kind: str | None = None
+) -> list[str]:
     """The action names (``EDIT``, ``SUBMIT`` …) the owner has in ``status`` (``None``: no
-    filing yet, only ``START``), given whether saved, unsubmitted changes exist and whether
-    the record was approved before (``Filing.is_filed``)."""
+    filing yet, only ``START``), given whether saved, unsubmitted changes exist, whether
+    the record was approved before (``Filing.is_filed``) and the kind of its open application
+    (``kind``; none of the edits while one of ``CHANGE_KINDS`` is open)."""
     if status is None:
         return [START]
     return [
         allowed.action
         for allowed in OWNER_ACTIONS.get(status, ())
-        if (has_changes or not allowed.needs_changes) and (filed or not allowed.needs_filed)
+        if (has_changes or not allowed.needs_changes)
+        and (filed or not allowed.needs_filed)
+        and not (kind in CHANGE_KINDS and allowed.action in WAITING_FOR_A_CHANGE)
     ]
 
 

@@ -137,6 +137,7 @@ FIELD_LABELS = {
     "server_location": gettext_lazy("server location"),
     "access_provider": gettext_lazy("access provider"),
     "method": gettext_lazy("access method"),
+    "accesses": gettext_lazy("accesses"),
 }
 
 
@@ -377,7 +378,14 @@ def allowed_actions(filing: Filing | None, *, has_changes: bool = False) -> list
     table."""
     if filing is None:
         return rules.owner_actions(None, has_changes=has_changes)
-    return rules.owner_actions(filing.status, has_changes=has_changes, filed=filing.is_filed)
+    kind = (
+        Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return rules.owner_actions(
+        filing.status, has_changes=has_changes, filed=filing.is_filed, kind=kind
+    )
 
 
 def websites_with_numbers(filing: Filing) -> QuerySet[Website]:
@@ -577,9 +585,12 @@ def return_field_label(path: str) -> str:
     parts = (path or "").split(".")
     if not parts[-1]:
         return ""
-    name = str(FIELD_LABELS.get(parts[-1], parts[-1]))
+    name = str(FIELD_LABELS.get(dict(ACCESS_DIFF_FIELDS).get(parts[-1], parts[-1]), parts[-1]))
     if parts[0] == "websites" and len(parts) > 2 and parts[1].isdigit():
         section = _("Website %(number)d") % {"number": int(parts[1]) + 1}
+        if len(parts) == 5 and parts[2] == "accesses" and parts[3].isdigit():
+            access = _("Access %(n)s") % {"n": int(parts[3]) + 1}
+            section = f"{section} · {access}"
     elif parts[0] == "sponsor" and len(parts) == 3:
         section = _("Responsible person")
     else:

@@ -27,7 +27,7 @@ from .models import (
     PreApproval,
     Website,
 )
-from .validation import OTHER, empty_data
+from .validation import OTHER, empty_data, website_accesses
 
 
 def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
@@ -239,7 +239,11 @@ def filing_owner_json(filing: Filing) -> dict[str, Any]:
     draft = FilingDraft.objects.filter(filing=filing).only("data").first()
     if draft is not None:
         data["sponsor"] = draft.data["sponsor"]
-        data["websites"] = draft.data["websites"]
+        # Every website shows its accesses (SPEC §12), a draft's written in the shorthand too.
+        data["websites"] = [
+            {**w, "accesses": website_accesses(w)} if isinstance(w, dict) else w
+            for w in draft.data["websites"]
+        ]
     return data
 
 

@@ -111,6 +111,10 @@ def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
             _("A filing that is %(status)s cannot be changed.")
             % {"status": _status_label(locked.status)}
         )
+    application = open_application(locked)
+    if application is not None and application.kind in rules.CHANGE_KINDS:
+        # A new access or a cancellation on its way: other changes wait for its decision.
+        refuse_second(application)
     try:
         canonical = coerce_data(shorthand_edits(data, editable_data(locked)))
     except StructureError as exc:

@@ -319,8 +319,14 @@ def returnable_paths(data: dict[str, Any]) -> list[str]:
     sponsor = data.get("sponsor") or {}
     paths = [f"sponsor.{key}" for key in sponsor if key != "principal"]
     paths += [f"sponsor.principal.{key}" for key in sponsor.get("principal") or {}]
+    # A website's shorthand keys repeat its first access: its accesses are named one by one.
+    shorthand = {"ips", "server_location", "access_provider"}
     for index, website in enumerate(data.get("websites") or []):
-        paths += [f"websites.{index}.{key}" for key in website if key not in {"number", "id"}]
+        accesses = website.get("accesses")
+        skip = {"number", "id", "accesses", *(shorthand if isinstance(accesses, list) else ())}
+        paths += [f"websites.{index}.{key}" for key in website if key not in skip]
+        for n, access in enumerate(accesses if isinstance(accesses, list) else []):
+            paths += [f"websites.{index}.accesses.{n}.{key}" for key in access]
     return paths
 
 

@@ -341,6 +341,14 @@ def _answer(call) -> Response:
     return Response(filing_as_json(filing))
 
 
+def _website_missing(*, reason=...) -> Response:
+    """400 naming the missing website, with the missing reason too when one is asked."""
+    errors = {"website": [_("Give the website's id, or its website number (…号-n).")]}
+    if reason is not ... and not (isinstance(reason, str) and reason.strip()):
+        errors["reason"] = [_("Say why.")]
+    return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+
+
 class ProviderAccessSchema(serializers.Serializer):
     website = serializers.IntegerField(required=False, help_text="id of the approved website")
     website_number = serializers.CharField(
@@ -371,6 +379,8 @@ class ProviderAccessView(_ProviderView):
     )
     def post(self, request):
         body = _body(request)
+        if body.get("website") in (None, "") and not body.get("website_number"):
+            return _website_missing()
         website = approved_website(website=body.get("website"), number=body.get("website_number"))
         if website is None:
             raise NotFound
@@ -411,6 +421,8 @@ class ProviderAccessCancelView(_ProviderView):
     )
     def post(self, request):
         body = _body(request)
+        if body.get("website") in (None, ""):
+            return _website_missing(reason=body.get("reason"))
         website = provider_access_website(request.user.provider_id, body.get("website"))
         if website is None:
             raise NotFound

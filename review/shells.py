@@ -49,6 +49,7 @@ def shells_in_scope(user, *, province: str | None = None) -> QuerySet[Website]:
     rows = (
         Website.objects.filter(shell_since__isnull=False)
         .exclude(number=None)
+        .exclude(filing__status=Filing.Status.REVOKED)
         .select_related("filing", "filing__province")
         .order_by("shell_since", "id")
     )

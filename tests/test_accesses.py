@@ -538,9 +538,14 @@ def test_a_record_whose_only_website_is_a_shell_past_notice_is_revoked(settings)
         shell_since=timezone.now() - timedelta(days=settings.FILING_SHELL_NOTICE_DAYS + 1)
     )
 
-    run = shells_cancel_due(by=beijing_reviewer())
+    reviewer = beijing_reviewer()
+    run = shells_cancel_due(by=reviewer)
 
     assert run.revoked == [filing.number]
+    # The revoked record's website leaves the list of shells.
+    from review.shells import shells_in_scope
+
+    assert not shells_in_scope(reviewer).exists()
     filing.refresh_from_db()
     owner.refresh_from_db()
     assert (filing.status, owner.is_active) == ("revoked", False)
@@ -682,3 +687,127 @@ def test_cancelling_the_only_access_on_the_page_warns_of_the_empty_shell():
     assert page.post(url, {"reason": "迁移到其他服务商"}).status_code == 302
     application = Application.objects.get(filing=filing, closed_at=None)
     assert (application.kind, application.reason) == ("cancel_access", "迁移到其他服务商")
+
+
+# What a first user found -----------------------------------------------------------------------
+
+NUL = "\x00"
+
+
+def test_a_control_character_in_a_reason_is_refused_on_its_field_at_every_entrance():
+    from django.urls import reverse
+
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, websites=two_websites(), provider=provider)
+    first, second = website_ids(filing)
+    access = Website.objects.get(pk=first).accesses.get()
+    reason = f"迁移{NUL}到别处"
+    page = owner_page(owner)
+    for url in (
+        reverse("filings:access-cancel", args=[first, access.pk]),
+        reverse("filings:website-cancel", args=[second]),
+    ):
+        answer = page.post(url, {"reason": reason})
+        assert answer.status_code == 400
+        assert 'href="#f-reason"' in answer.content.decode()
+    calls = [
+        (owner, f"/api/v1/filings/{filing.pk}/websites/{second}/cancel/", {"reason": reason}),
+        (
+            owner,
+            f"/api/v1/filings/{filing.pk}/accesses/cancel/",
+            {"website": first, "provider": provider.pk, "reason": reason},
+        ),
+        (
+            provider_staff(provider),
+            "/api/v1/provider/accesses/cancel/",
+            {"website": first, "reason": reason},
+        ),
+    ]
+    for user, url, body in calls:
+        answer = api(user).post(url, body, format="json")
+        assert answer.status_code == 400, (url, answer.content)
+        assert "reason" in answer.json()
+    assert not Application.objects.filter(filing=filing, closed_at=None).exists()
+
+
+def test_a_record_approved_before_versions_were_kept_takes_a_new_access():
+    from tests.providers_support import approved_filing
+
+    filing = approved_filing(domains=["old-record.cn"])
+    assert not filing.versions.exists()
+    (website,) = website_ids(filing)
+    provider = AccessProviderFactory()
+    answer = api(provider_staff(provider)).post(
+        "/api/v1/provider/accesses/",
+        {"website": website, "method": "cloud", "server_location": "11", "ips": ["121.40.8.3"]},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    assert [a["provider"] for a in answer.json()["websites"][0]["accesses"]] == [
+        "other",
+        provider.pk,
+    ]
+
+
+def test_every_website_of_the_owners_json_shows_its_accesses_after_a_shorthand_write():
+    owner = UserFactory()
+    filing = fs.submitted_filing(owner)
+    data = fs.data(websites=[fs.website(ips=["120.79.1.12"])])
+    written = api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json")
+    assert written.status_code == 200
+    for body in (written.json(), api(owner).get(f"/api/v1/filings/{filing.pk}/").json()):
+        (website,) = body["websites"]
+        assert website["accesses"] == [
+            {
+                "provider": "other",
+                "method": "other",
+                "server_location": "11",
+                "ips": ["120.79.1.12"],
+            }
+        ]
+
+
+def test_while_a_new_access_is_on_its_way_the_owner_is_not_offered_edits_it_cannot_submit():
+    from django.urls import reverse
+
+    owner = UserFactory()
+    filing = approved_record(owner)
+    (website,) = website_ids(filing)
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(AccessProviderFactory())},
+        format="json",
+    )
+    actions = owner_page(owner).get(reverse("filings:task_list")).context["actions"]
+    assert "withdraw" in actions
+    assert not {"edit", "amend", "submit", "discard"} & set(actions)
+    data = api(owner).get(f"/api/v1/filings/{filing.pk}/").json()
+    data["websites"][0]["name"] = "改名"
+    answer = api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json")
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "application_open"
+
+
+def test_a_provider_returns_a_further_access_by_its_own_name():
+    from filings.selectors import return_field_label
+    from filings.stages import returnable_paths
+
+    paths = returnable_paths(
+        {"sponsor": {}, "websites": [{"name": "x", "accesses": [{"ips": []}, {"ips": []}]}]}
+    )
+    assert "websites.0.accesses.1.ips" in paths and "websites.0.accesses" not in paths
+    with translation.override("en"):
+        assert return_field_label("websites.0.accesses.1.ips") == (
+            "Website 1 · Access 2 · IP addresses"
+        )
+
+
+def test_a_provider_call_without_a_website_names_the_missing_fields():
+    staff = provider_staff(AccessProviderFactory())
+    applied = api(staff).post("/api/v1/provider/accesses/", {}, format="json")
+    assert applied.status_code == 400
+    assert "website" in applied.json()
+    cancelled = api(staff).post("/api/v1/provider/accesses/cancel/", {}, format="json")
+    assert cancelled.status_code == 400
+    assert set(cancelled.json()) == {"website", "reason"}

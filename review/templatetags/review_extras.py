@@ -6,7 +6,7 @@ from django.utils.dateparse import parse_datetime
 
 from beian.audit import action_label, target_label
 from beian.audit import audit_changes as recorded_changes
-from filings.models import Conflict, Filing
+from filings.models import Application, Conflict, Filing
 from filings.stages import CHECKLIST
 from filings.templatetags.filings_tags import (
     location_label,
@@ -100,6 +100,11 @@ def _application(value) -> str:
     return f"#{value}"
 
 
+def _kind(value) -> str:
+    kinds = dict(Application.Kind.choices)
+    return str(kinds.get(value, value))
+
+
 # How the codes an audit row keeps read on the console (SPEC §4, §12).
 _VALUE_LABELS = {
     "status": status_label,
@@ -107,4 +112,6 @@ _VALUE_LABELS = {
     "returns": _returns,
     "expires": _local_time,
     "application": _application,
+    "kind": _kind,
+    "withdrawn": _kind,
 }
