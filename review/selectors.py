@@ -33,7 +33,7 @@ from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
 from filings.models import Application, Conflict, Domain, Filing, FilingVersion, Website
-from filings.stages import CHECKLIST
+from filings.stages import CHECKLIST, VERIFIED_KINDS
 
 from . import tally
 from .models import Escalation, FilingTally
@@ -262,6 +262,8 @@ class FirstReview:
     checks: list[tuple[str, str, bool]]
     record_path: str | None
     verified_at: dt.datetime | None
+    # Whether the kind of application asks for the SMS verification (a cancellation does not).
+    verification_asked: bool = True
 
 
 def first_review(application: Application | None) -> FirstReview | None:
@@ -279,6 +281,7 @@ def first_review(application: Application | None) -> FirstReview | None:
             verification_record_path(application.pk) if application.provider_record else None
         ),
         verified_at=application.verified_at,
+        verification_asked=application.kind in VERIFIED_KINDS,
     )
 
 
