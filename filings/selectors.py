@@ -225,10 +225,19 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
             # The id is the row's, and the shorthand keys repeat the first access.
             if key not in ("number", "id", "accesses", *ACCESS_SHORTHAND):
                 out[(section, key)] = show(key, value)
-        # Each access's fields (SPEC §12): provider, method, server location, IPs.
-        for position, access in enumerate(website_accesses(website), start=1):
-            for field, label_key in ACCESS_DIFF_FIELDS:
-                out[(section, f"access:{position}:{field}")] = show(label_key, access.get(field))
+        # Each access's fields (SPEC §12): method, server location, IPs, known by its provider
+        # (an access is the provider's: cancelling one of two reads as that one removed).
+        others = 0
+        for access in website_accesses(website):
+            provider = access.get("provider")
+            if isinstance(provider, int) and not isinstance(provider, bool):
+                ident = show("access_provider", provider)
+            else:
+                others += 1
+                ident = str(_("other")) if others == 1 else f"{_('other')} {others}"
+            out[(section, f"access:{ident}:provider")] = ident
+            for field, label_key in ACCESS_DIFF_FIELDS[1:]:
+                out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
     return out
 
 
@@ -242,15 +251,13 @@ ACCESS_DIFF_FIELDS = (
 
 
 def _field_label(name: str) -> str:
-    """A diff's field name in the active language: an access's fields are named with their
-    access's place after the first (``access:2:ips``: "IP addresses (access 2)")."""
+    """A diff's field name in the active language: an access's fields are named with its
+    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)")."""
     if not name.startswith("access:"):
         return str(FIELD_LABELS.get(name, name))
-    _access, position, field = name.split(":", 2)
+    ident, field = name.removeprefix("access:").rsplit(":", 1)
     label = str(FIELD_LABELS.get(dict(ACCESS_DIFF_FIELDS).get(field, field), field))
-    if position == "1":
-        return label
-    return _("%(field)s (access %(position)s)") % {"field": label, "position": position}
+    return _("%(field)s (access at %(provider)s)") % {"field": label, "provider": ident}
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from beian.models import Province
 from filings.models import Filing
@@ -16,6 +17,10 @@ KIND_CHOICES = [
     ("new", _("new filing")),
     ("amendment", _("amendment")),
     ("revocation", _("revocation")),
+    # The changes of one access or one website (SPEC §12), at the bureau as amendments.
+    ("new_access", pgettext_lazy("application kind", "new access")),
+    ("cancel_access", pgettext_lazy("application kind", "access cancellation")),
+    ("cancel_website", pgettext_lazy("application kind", "website cancellation")),
 ]
 
 

@@ -42,6 +42,8 @@ from .services import other_party_contacts
 
 Status = Filing.Status
 
+# The kinds of application that change one part of the record (SPEC §12), filtered apart.
+CHANGE_KINDS = ("new_access", "cancel_access", "cancel_website")
 KIND_STATUSES = {
     "new": Status.PENDING_REVIEW,
     "amendment": Status.AMENDMENT_PENDING,
@@ -133,6 +135,16 @@ def queue_filings(user, filters: QueueFilters, *, on: dt.date | None = None) -> 
         qs = qs.filter(province_id=filters.province)
     if filters.kind in KIND_STATUSES:
         qs = qs.filter(status=KIND_STATUSES[filters.kind])
+    elif filters.kind in CHANGE_KINDS:
+        # An amendment of one part of the record: its open application says which.
+        qs = qs.filter(
+            Exists(
+                Application.objects.filter(
+                    filing_id=OuterRef("pk"), closed_at__isnull=True, kind=filters.kind
+                )
+            ),
+            status=Status.AMENDMENT_PENDING,
+        )
     if filters.conflicts:
         qs = qs.filter(has_open_conflicts=True)
     if filters.preapproval:

@@ -811,3 +811,52 @@ def test_a_provider_call_without_a_website_names_the_missing_fields():
     cancelled = api(staff).post("/api/v1/provider/accesses/cancel/", {}, format="json")
     assert cancelled.status_code == 400
     assert set(cancelled.json()) == {"website", "reason"}
+
+
+def test_the_bureaus_queue_filters_the_changes_of_one_access_or_website(otp_client):
+    from django.urls import reverse
+
+    from tests.review_support import beijing_reviewer
+
+    owner = UserFactory()
+    filing = approved_record(owner, websites=two_websites())
+    _first, second = website_ids(filing)
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/websites/{second}/cancel/", {"reason": "停办"}, format="json"
+    )
+    reviewer = otp_client(beijing_reviewer())
+
+    def found(kind):
+        page = reviewer.get(reverse("review:queue"), {"kind": kind})
+        return [row.pk for row in page.context["page"]]
+
+    assert found("cancel_website") == [filing.pk]
+    assert found("new_access") == [] == found("cancel_access")
+    assert found("amendment") == [filing.pk]
+
+
+def test_the_reviewer_reads_a_cancelled_access_as_that_access_removed():
+    from filings.selectors import filing_changes
+
+    first, second = AccessProviderFactory(name="甲云"), AccessProviderFactory(name="乙云")
+    owner = UserFactory()
+    filing = approved_record(owner, provider=first)
+    (website,) = website_ids(filing)
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(second)},
+        format="json",
+    )
+    decide(fs.to_bureau(filing))
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/cancel/",
+        {"website": website, "provider": first.pk, "reason": "迁移"},
+        format="json",
+    )
+    with translation.override("en"):
+        changes = filing_changes(filing).since_approved
+    assert {(c.field, c.before, c.after) for c in changes} >= {
+        ("access provider (access at 甲云)", "甲云", ""),
+        ("IP addresses (access at 甲云)", "120.79.1.10", ""),
+    }
+    assert not [c for c in changes if "乙云" in c.field]
