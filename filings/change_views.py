@@ -60,6 +60,21 @@ def _errors(exc: FilingInvalid) -> tuple[dict, list[dict]]:
     return errs, summary
 
 
+def _apply(request, call, done: str):
+    """Run the service ``call``: a redirect to the task list with ``done`` once it is sent,
+    or with the refusal when the filing's state refuses it; ``(None, errs, summary)`` with
+    every problem of the fields otherwise."""
+    try:
+        call()
+    except FilingInvalid as exc:
+        return (None, *_errors(exc))
+    except FilingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("filings:task_list"), {}, []
+
+
 @owner_page
 def access_new(request, website_id: int):
     """Apply for another access to one approved website (新增接入)."""
@@ -80,29 +95,23 @@ def access_new(request, website_id: int):
         if request.POST.get("action") == "search":
             query = request.POST.get("provider_query", "")
         else:
-            try:
-                changes.access_apply(
+            response, errs, summary = _apply(
+                request,
+                lambda: changes.access_apply(
                     filing=filing,
                     by=request.user,
                     request=changes.AccessRequest(website=website.pk, access=typed),
+                ),
+                _(
+                    "Your application for a new access to %(website)s is sent: the access "
+                    "provider checks it first, then the responsible person confirms it by "
+                    "SMS, then the bureau decides."
                 )
-            except FilingInvalid as exc:
-                errs, summary = _errors(exc)
-                status = 400
-            except FilingError as exc:
-                messages.error(request, exc.message)
-                return redirect("filings:task_list")
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "Your application for a new access to %(website)s is sent: the access "
-                        "provider checks it first, then the responsible person confirms it by "
-                        "SMS, then the bureau decides."
-                    )
-                    % {"website": website.number},
-                )
-                return redirect("filings:task_list")
+                % {"website": website.number},
+            )
+            if response is not None:
+                return response
+            status = 400
     context = wizard.website_context(
         0,
         {"accesses": [typed]},
@@ -134,26 +143,20 @@ def access_cancel(request, website_id: int, access_id: int):
     status = 200
     if request.method == "POST":
         reason = request.POST.get("reason", "")
-        try:
-            changes.access_cancel(
+        response, errs, summary = _apply(
+            request,
+            lambda: changes.access_cancel(
                 filing=filing,
                 by=request.user,
                 website=website.pk,
                 provider=access.provider_id if access.provider_id else OTHER,
                 reason=reason,
-            )
-        except FilingInvalid as exc:
-            errs, summary = _errors(exc)
-            status = 400
-        except FilingError as exc:
-            messages.error(request, exc.message)
-            return redirect("filings:task_list")
-        else:
-            messages.success(
-                request,
-                _("Your application to cancel the access is sent to the bureau of your province."),
-            )
-            return redirect("filings:task_list")
+            ),
+            _("Your application to cancel the access is sent to the bureau of your province."),
+        )
+        if response is not None:
+            return response
+        status = 400
     return render(
         request,
         "filings/access_cancel.html",
@@ -174,30 +177,26 @@ def access_cancel(request, website_id: int, access_id: int):
 def website_cancel(request, website_id: int):
     """Apply to cancel one approved website (注销网站); the last one is sent to revocation."""
     filing, website = _approved_website(request, website_id)
-    last = not Website.objects.filter(filing=filing).exclude(number=None).exclude(pk=website.pk)
+    last = not (
+        Website.objects.filter(filing=filing).exclude(number=None).exclude(pk=website.pk).exists()
+    )
     reason = ""
     errs: dict = {}
     summary: list = []
     status = 200
     if request.method == "POST" and not last:
         reason = request.POST.get("reason", "")
-        try:
-            changes.website_cancel(
+        response, errs, summary = _apply(
+            request,
+            lambda: changes.website_cancel(
                 filing=filing, by=request.user, website=website.pk, reason=reason
-            )
-        except FilingInvalid as exc:
-            errs, summary = _errors(exc)
-            status = 400
-        except FilingError as exc:
-            messages.error(request, exc.message)
-            return redirect("filings:task_list")
-        else:
-            messages.success(
-                request,
-                _("Your application to cancel %(website)s is sent to the bureau of your province.")
-                % {"website": website.number},
-            )
-            return redirect("filings:task_list")
+            ),
+            _("Your application to cancel %(website)s is sent to the bureau of your province.")
+            % {"website": website.number},
+        )
+        if response is not None:
+            return response
+        status = 400
     return render(
         request,
         "filings/website_cancel.html",
