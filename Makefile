@@ -72,8 +72,11 @@ migrations-check: install
 deploy-check: install
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# The suite runs on one pytest-xdist worker per core (PYTEST_WORKERS=0 runs it in this process).
+PYTEST_WORKERS ?= auto
+
 pytest: install messages services browser speech
-	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint migrations-check deploy-check pytest
 

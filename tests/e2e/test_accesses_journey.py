@@ -46,7 +46,7 @@ def gating(provider, domain: str) -> dict:
     return client.get(f"/api/v1/provider/domains/{domain}/").json()
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_second_access_a_withdrawal_a_cancelled_website_and_an_empty_shell(
     new_context, live_server, journey, lang
 ):

@@ -103,7 +103,7 @@ def confirm_on_public_page(page, journey, code, *, name):
     page.get_by_role("button", name=t("Confirm the filing")).click()
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_provider_returns_then_passes_the_responsible_person_confirms_and_the_bureau_approves(
     new_context, live_server, journey, tmp_path, lang
 ):
@@ -270,7 +270,7 @@ def test_a_provider_returns_then_passes_the_responsible_person_confirms_and_the_
     journey.shot(owner_page, "owner-task-list-approved")
 
 
-@pytest.mark.parametrize("lang", ["en"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_lapsed_verification_is_returned_submitted_again_and_confirmed_with_the_new_code(
     new_context, live_server, journey, lang
 ):

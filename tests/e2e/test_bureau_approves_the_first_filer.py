@@ -29,7 +29,7 @@ def claim(username, sponsor, homepage, mobile):
     )
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_first_filer_is_approved_and_a_squatter_among_them_is_settled_as_q17_says(
     new_context, live_server, journey, lang
 ):

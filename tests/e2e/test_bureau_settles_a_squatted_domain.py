@@ -20,7 +20,7 @@ SPONSOR = "北京蓝山科技有限公司"
 SQUATTER = "北京抢注网络有限公司"
 
 
-@pytest.mark.parametrize("lang", ["en"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_beijing_reviewer_revokes_a_squatter_and_approves_the_rightful_owner(
     new_context, live_server, journey, tmp_path, lang
 ):

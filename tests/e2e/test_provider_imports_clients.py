@@ -67,7 +67,7 @@ def sign_in(page, t, username, password):
     page.get_by_role("main").get_by_role("button", name=t("Sign in")).click()
 
 
-@pytest.mark.parametrize("lang", ["en"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_provider_imports_clients_and_a_client_signs_in_for_the_first_time(
     new_context, live_server, journey, tmp_path, lang
 ):
