@@ -222,6 +222,20 @@ def test_each_row_of_a_file_is_withdrawn_on_its_own_with_its_result_and_a_csv_of
     assert f"3,{theirs.number},网站已无法访问,错误," in text
 
 
+def test_a_row_whose_reason_spans_lines_is_numbered_by_the_line_it_starts_on(console, provider):
+    mine = approved_website(provider)
+    content = (
+        f'网站备案号,原因\n{mine.number},"客户合同到期\n不再续约"\n京ICP备2026999999号-1,号码有误\n'
+    )
+
+    answer = upload(console, content.encode())
+
+    rows = answer.context["rows"]
+    assert [(row["line"], row["outcome"]) for row in rows] == [(2, "applied"), (4, "error")]
+    text = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
+    assert "\n4,京ICP备2026999999号-1,号码有误,错误," in text.replace("\r\n", "\n")
+
+
 def test_a_gb18030_file_with_english_headers_is_read(console, provider):
     website = approved_website(provider)
     content = f"website_number,reason\n{website.number},客户合同到期\n".encode("gb18030")
