@@ -157,6 +157,30 @@ def provider_access_website(provider_id: int | None, website) -> Website | None:
     )
 
 
+def access_withdrawal_website(
+    provider_id: int | None, typed: str
+) -> tuple[Website | None, dict[str, list[str]]]:
+    """The approved website whose number ``typed`` is (…号-n, any dash, as typed) and whose
+    access the provider ``provider_id`` may withdraw (SPEC §12), with no problems; else the
+    website found (or None) and the problems, keyed ``website_number``: not a website
+    number, no approved website with it, or no access of this provider to it."""
+    try:
+        website = approved_website_by_number(typed)
+    except FilingInvalid as exc:
+        return None, exc.errors
+    if provider_access_website(provider_id, website.pk) is None:
+        return website, {
+            "website_number": [
+                _(
+                    "You hold no access to %(number)s: only the access provider serving a "
+                    "website may withdraw its access."
+                )
+                % {"number": website.number}
+            ]
+        }
+    return website, {}
+
+
 def provider_accesses(provider: AccessProvider) -> QuerySet[Access]:
     """``provider``'s accesses to numbered websites in the working copies (SPEC §12), with
     their websites and filings (one query), by website number."""

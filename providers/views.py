@@ -477,35 +477,40 @@ def access_new(request):
 
 @provider_staff_required
 def access_withdraw(request):
-    """Withdraw this provider's access to one website (取消接入), asking again before the
-    website's only access is withdrawn (it would become an empty shell, 空壳网站)."""
+    """Withdraw this provider's access to one website (取消接入). The website number and the
+    reason are checked together, every problem at once; only then, before the website's
+    only access is withdrawn (it would become an empty shell, 空壳网站), the page asks again,
+    with everything typed kept. The confirmation names the website it was given for."""
     form = AccessWithdrawForm(
         request.POST or None,
         initial={"website_number": request.GET.get("website_number", "")},
     )
     status = 200
+    target = None
     last_access = False
-    confirmed = request.POST.get("confirm") == "1"
+    confirmed = ""
     if request.method == "POST":
         status = 400
-        if form.is_valid():
-            values = form.cleaned_data
-            try:
-                target = selectors.approved_website_by_number(values["website_number"])
-            except FilingInvalid:
+        form.is_valid()
+        typed = form.cleaned_data.get("website_number")
+        if typed:
+            target, problems = selectors.access_withdrawal_website(request.user.provider_id, typed)
+            _add_errors(form, problems)
+            if problems:
                 target = None
-            if target is not None and selectors.provider_access_website(
-                request.user.provider_id, target.pk
-            ):
-                last_access = selectors.is_only_access(target)
-            if last_access and not confirmed:
+        if target is not None:
+            last_access = selectors.is_only_access(target)
+            confirmed = request.POST.get("confirm", "")
+        if target is not None and not form.errors:
+            if last_access and confirmed != target.number:
                 status = 200
             else:
                 (result,) = services.provider_access_withdraw_many(
                     by=request.user,
                     withdrawals=[
                         services.AccessWithdrawal(
-                            website_number=values["website_number"], reason=values["reason"]
+                            website_number=form.cleaned_data["website_number"],
+                            reason=form.cleaned_data["reason"],
                         )
                     ],
                 )
@@ -518,8 +523,9 @@ def access_withdraw(request):
         "providers/access_withdraw.html",
         {
             "form": form,
+            "target": target,
             "last_access": last_access,
-            "confirmed": confirmed,
+            "confirmed": target is not None and confirmed == target.number,
             "tab": "accesses",
         },
         status=status,

@@ -148,8 +148,13 @@ def test_withdrawing_the_only_access_asks_again_then_applies_and_says_it_leaves_
     assert "data-last-access" in asked.content.decode() and "空壳网站" in asked.content.decode()
     assert open_application(website) is None
 
+    page = asked.content.decode()
+    # The confirmation carries what was typed, and names the website it is given for.
+    assert typed["reason"] in page
+    assert f'name="confirm" value="{website.number}"' in page
+
     done = console.post(
-        reverse("providers:access-withdraw"), {**typed, "confirm": "1"}, follow=True
+        reverse("providers:access-withdraw"), {**typed, "confirm": website.number}, follow=True
     )
     assert "空壳网站" in done.content.decode()
     application = open_application(website)
@@ -170,18 +175,66 @@ def test_staff_cannot_withdraw_another_providers_access_from_the_page(console):
     assert open_application(website) is None
 
 
-def test_a_withdrawal_without_a_reason_is_refused_beside_the_reason(console, provider):
+def test_a_withdrawal_without_a_reason_is_refused_beside_the_reason_on_the_first_form(
+    console, provider
+):
     website = approved_website(provider)
 
     answer = console.post(
-        reverse("providers:access-withdraw"),
-        {"website_number": website.number, "reason": " ", "confirm": "1"},
+        reverse("providers:access-withdraw"), {"website_number": website.number, "reason": " "}
     )
 
     assert answer.status_code == 400
     page = answer.content.decode()
     assert 'id="id_reason_error"' in page and 'href="#id_reason"' in page
-    assert "data-last-access" in page  # the warning stays while it is corrected
+    assert "请说明不再为该网站提供接入服务的原因" in page
+    assert "data-last-access" in page  # the warning is there while it is corrected
+    assert 'name="confirm"' not in page  # nothing to confirm before the reason is right
+    assert open_application(website) is None
+
+
+def test_a_control_character_in_the_reason_is_its_fields_error_before_any_confirmation(
+    console, provider
+):
+    website = approved_website(provider)
+
+    answer = console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": website.number, "reason": "客户\x01停用"},
+    )
+
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'id="id_reason_error"' in page and "控制字符" in page
+    assert 'name="confirm"' not in page
+    assert open_application(website) is None
+
+
+def test_every_problem_of_the_withdrawal_form_is_told_at_once(console):
+    theirs = approved_website(AccessProviderFactory())
+
+    answer = console.post(
+        reverse("providers:access-withdraw"), {"website_number": theirs.number, "reason": ""}
+    )
+
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'href="#id_website_number"' in page and 'href="#id_reason"' in page
+    assert f"贵单位没有 {theirs.number} 的接入" in page
+    assert open_application(theirs) is None
+
+
+def test_a_confirmation_given_for_another_website_asks_again(console, provider):
+    website = approved_website(provider)
+    other = approved_website(provider)
+
+    answer = console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": website.number, "reason": "停止服务", "confirm": other.number},
+    )
+
+    assert answer.status_code == 200
+    assert f'name="confirm" value="{website.number}"' in answer.content.decode()
     assert open_application(website) is None
 
 
