@@ -533,27 +533,36 @@ def access_withdraw(request):
 
 
 def _withdrawal_message(result: services.AccessWithdrawalResult) -> str:
+    """What a withdrawal did, as its row and the page's message say it: sent to the bureau,
+    which decides (the access stands meanwhile), or in effect at once
+    (``PROVIDER_ACCESS_CANCEL_AT_ONCE``); for the website's only access, when the website
+    becomes an empty shell."""
     number = result.website.number if result.website else result.withdrawal.website_number
     if result.outcome == "cancelled":
         text = _("Your access to %(website)s is cancelled.") % {"website": number}
-    else:
-        text = _(
-            "The cancellation of your access to %(website)s is sent to the bureau, which "
-            "decides on it; the access stands meanwhile."
-        ) % {"website": number}
+        if result.last_access:
+            text += " " + _(
+                "It was the website's only access: the website is now an empty shell "
+                "(空壳网站) and its owner is warned."
+            )
+        return text
+    text = _(
+        "The cancellation of your access to %(website)s is sent to the bureau, which "
+        "decides on it; the access stands meanwhile."
+    ) % {"website": number}
     if result.last_access:
         text += " " + _(
-            "It was the website's only access: the website becomes an empty shell (空壳网站) "
-            "and its owner is warned."
+            "It is the website's only access: once the bureau approves, the website becomes "
+            "an empty shell (空壳网站) and its owner is warned."
         )
     return text
 
 
 def _result_row(result: services.AccessWithdrawalResult) -> dict:
     labels = {
-        "applied": _("Cancellation applied for"),
-        "cancelled": _("Access cancelled"),
-        "error": _("Error"),
+        "applied": _("Applied for: the bureau decides"),
+        "cancelled": _("Cancelled at once"),
+        "error": _("Refused"),
     }
     if result.outcome == "error":
         message = " ".join(str(m) for found in result.errors.values() for m in found)
@@ -569,6 +578,28 @@ def _result_row(result: services.AccessWithdrawalResult) -> dict:
         "outcome_label": str(labels[result.outcome]),
         "message": message,
         "last_access": result.last_access,
+    }
+
+
+def _summary(rows: list[dict] | None) -> dict[str, int]:
+    """How many rows of a withdrawal file went each way, and how many websites are left with
+    no access now or will be once the bureau approves."""
+    rows = rows or []
+
+    def count(outcome: str, *, last_access: bool | None = None) -> int:
+        return sum(
+            1
+            for row in rows
+            if row["outcome"] == outcome
+            and (last_access is None or row["last_access"] == last_access)
+        )
+
+    return {
+        "applied_count": count("applied"),
+        "cancelled_count": count("cancelled"),
+        "refused_count": count("error"),
+        "shells_when_approved": count("applied", last_access=True),
+        "shells_now": count("cancelled", last_access=True),
     }
 
 
@@ -593,16 +624,13 @@ def access_withdraw_upload(request):
                 rows = [_result_row(result) for result in results]
                 request.session[WITHDRAWAL_RESULTS] = rows
                 status = 200
-    done = [row for row in rows or [] if row["outcome"] != "error"]
     return render(
         request,
         "providers/access_withdraw_upload.html",
         {
             "form": form,
             "rows": rows,
-            "done_count": len(done),
-            "error_count": len(rows or []) - len(done),
-            "shell_count": sum(1 for row in done if row["last_access"]),
+            **_summary(rows),
             "max_rows": settings.PROVIDER_ACCESS_CANCEL_MAX_ROWS,
             "tab": "accesses",
         },

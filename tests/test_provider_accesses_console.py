@@ -9,7 +9,7 @@ import itertools
 import pytest
 from django.urls import reverse
 
-from filings.models import Application, Website
+from filings.models import Access, Application, Website
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, UserFactory
 from tests.providers_support import provider_staff
@@ -271,8 +271,8 @@ def test_each_row_of_a_file_is_withdrawn_on_its_own_with_its_result_and_a_csv_of
     text = download.content.decode("utf-8-sig")
     assert download["Content-Disposition"].startswith("attachment")
     assert text.splitlines()[0] == "行号,网站备案号,原因,结果,说明"
-    assert f"2,{mine.number},网站已无法访问,已申请取消接入," in text
-    assert f"3,{theirs.number},网站已无法访问,错误," in text
+    assert f"2,{mine.number},网站已无法访问,已申请，等待管局审核," in text
+    assert f"3,{theirs.number},网站已无法访问,未受理," in text
 
 
 def test_a_row_whose_reason_spans_lines_is_numbered_by_the_line_it_starts_on(console, provider):
@@ -286,7 +286,73 @@ def test_a_row_whose_reason_spans_lines_is_numbered_by_the_line_it_starts_on(con
     rows = answer.context["rows"]
     assert [(row["line"], row["outcome"]) for row in rows] == [(2, "applied"), (4, "error")]
     text = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
-    assert "\n4,京ICP备2026999999号-1,号码有误,错误," in text.replace("\r\n", "\n")
+    assert "\n4,京ICP备2026999999号-1,号码有误,未受理," in text.replace("\r\n", "\n")
+
+
+def test_the_results_say_a_cancellation_waits_for_the_bureau_and_the_shell_with_it(
+    console, provider
+):
+    mine = approved_website(provider)
+    served_twice = approved_website(provider)
+    Access.objects.create(
+        website=served_twice, filing=served_twice.filing, provider=AccessProviderFactory()
+    )
+    content = (
+        "网站备案号,原因\n"
+        f"{mine.number},停止服务\n"
+        f"{served_twice.number},停止服务\n"
+        "京ICP备2026999999号-1,号码有误\n"
+    )
+
+    answer = upload(console, content.encode())
+
+    page = answer.content.decode()
+    assert 'data-applied="2"' in page and 'data-refused="1"' in page
+    assert "2 个取消接入申请已提交管局审核；审核期间接入仍然有效。" in page
+    assert "管局批准后，1 个网站将没有任何接入（空壳网站）。" in page
+    assert "data-shells-now" not in page and "现已没有任何接入" not in page
+    rows = answer.context["rows"]
+    assert "管局批准后，网站将成为空壳网站" in rows[0]["message"]
+    assert "空壳网站" not in rows[1]["message"]
+    text = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
+    assert f"{mine.number},停止服务,已申请，等待管局审核," in text
+    assert "管局批准后，网站将成为空壳网站" in text
+    assert "号码有误,未受理,没有网站备案号为" in text
+
+
+def test_the_results_in_english_say_what_happened_to_each_row(console, provider):
+    mine = approved_website(provider)
+    content = f"网站备案号,原因\n{mine.number},停止服务\n京ICP备2026999999号-1,号码有误\n"
+
+    console.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    answer = upload(console, content.encode())
+
+    page = answer.content.decode()
+    assert "1 cancellation is sent to the bureau, which decides on it" in page
+    assert "1 website will be left with no access (空壳网站) once the bureau approves." in page
+    assert "1 row is refused and changes nothing" in page
+    text = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
+    assert "Applied for: the bureau decides" in text
+    assert "once the bureau approves, the website becomes an empty shell" in text
+    assert ",Refused," in text
+
+
+def test_with_the_setting_the_results_say_the_access_is_cancelled_and_the_shell_is_now(
+    console, provider, settings
+):
+    settings.PROVIDER_ACCESS_CANCEL_AT_ONCE = True
+    mine = approved_website(provider)
+
+    answer = upload(console, f"网站备案号,原因\n{mine.number},停止服务\n".encode())
+
+    page = answer.content.decode()
+    assert 'data-cancelled="1"' in page and "1 个接入已立即取消。" in page
+    assert "1 个网站现已没有任何接入（空壳网站），其主办者已收到提醒。" in page
+    assert "data-applied" not in page and "管局批准后" not in page
+    (row,) = answer.context["rows"]
+    assert row["outcome"] == "cancelled" and "网站现已成为空壳网站" in row["message"]
+    text = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
+    assert f"{mine.number},停止服务,已立即取消," in text
 
 
 def test_a_gb18030_file_with_english_headers_is_read(console, provider):
