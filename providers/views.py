@@ -421,9 +421,22 @@ def _add_errors(form, errors: dict) -> None:
 
 @provider_staff_required
 def accesses(request):
-    """This provider's accesses to approved websites, and the ways to add or withdraw one."""
-    page = _page(request, selectors.provider_accesses(request.user.provider))
-    return render(request, "providers/accesses.html", {"page": page, "tab": "accesses"})
+    """This provider's accesses in force (the approved ones, SPEC §12), each with the
+    application on its way that would end or change it; apart, the accesses only applied
+    for, with their stage; and the ways to add or withdraw one."""
+    provider = request.user.provider
+    listing = selectors.provider_accesses(provider)
+    return render(
+        request,
+        "providers/accesses.html",
+        {
+            "page": _page(request, listing),
+            "applications": selectors.provider_access_applications(
+                provider, in_force=listing.first
+            ),
+            "tab": "accesses",
+        },
+    )
 
 
 @provider_staff_required

@@ -34,6 +34,14 @@ def approved_website(provider) -> Website:
     return Website.objects.get(filing=filing)
 
 
+def api_client(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
 def open_application(website: Website) -> Application | None:
     return Application.objects.filter(filing=website.filing_id, closed_at=None).first()
 
@@ -78,6 +86,138 @@ def test_the_accesses_pages_are_for_active_provider_staff_only(client, provider)
         client.force_login(user)
         for name in ("accesses", "access-new", "access-withdraw", "access-withdraw-upload"):
             assert client.get(reverse(f"providers:{name}")).status_code == 404
+
+
+def listed(console) -> tuple[str, str]:
+    """The accesses page's two tables: the accesses in force, and those applied for."""
+    page = console.get(reverse("providers:accesses")).content.decode()
+    in_force = page[page.index("data-in-force") : page.index("data-applied")]
+    return in_force, page[page.index("data-applied") :]
+
+
+def test_an_access_only_applied_for_is_listed_apart_with_its_stage_not_as_in_force(
+    console, provider
+):
+    by_staff = approved_website(AccessProviderFactory())
+    by_owner = approved_website(AccessProviderFactory())
+    console.post(
+        reverse("providers:access-new"),
+        {
+            "website_number": by_staff.number,
+            "method": "cloud",
+            "server_location": "31",
+            "ips": "121.40.8.30",
+        },
+    )
+    owner = by_owner.filing.owner
+    answer = api_client(owner).post(
+        f"/api/v1/filings/{by_owner.filing_id}/accesses/",
+        {
+            "website": by_owner.pk,
+            "provider": provider.pk,
+            "method": "cloud",
+            "server_location": "31",
+            "ips": ["121.40.8.31"],
+        },
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+
+    in_force, applied = listed(console)
+
+    assert "已生效的接入" in in_force and "管局已批准的接入" in in_force
+    assert "已申请、尚未生效的接入" in applied
+    assert by_staff.number not in in_force and by_owner.number not in in_force
+    assert by_staff.number in applied and by_owner.number in applied
+    assert "新增接入 · 待管局审核" in applied
+    assert "新增接入 · 待接入服务提供商初审" in applied
+    assert "121.40.8.30" in applied
+
+
+def test_an_access_whose_cancellation_is_on_its_way_stays_in_force_and_reads_as_such(
+    console, provider
+):
+    website = approved_website(provider)
+    console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": website.number, "reason": "停止服务", "confirm": website.number},
+    )
+    assert open_application(website).kind == "cancel_access"
+
+    in_force, applied = listed(console)
+
+    row = in_force[in_force.index(f'data-website="{website.number}"') :].split("</tr>")[0]
+    assert 'data-effect="ends"' in row and "取消接入 · 待管局审核" in row
+    assert "取消接入正在办理：管局批准前该接入仍然有效" in row
+    assert "120.79.1.10" in row  # the approved address
+    assert reverse("providers:access-withdraw") not in row  # nothing to withdraw twice
+    assert website.number not in applied
+
+
+def test_an_access_an_amendment_changes_is_listed_as_approved_with_the_change_on_its_way(
+    console, provider
+):
+    from filings.serializers import filing_as_json
+    from filings.services import filing_save_data, filing_submit
+
+    website = approved_website(provider)
+    filing = website.filing
+    data = filing_as_json(filing)
+    site = data["websites"][0]
+    for key in ("ips", "server_location", "access_provider"):
+        site.pop(key)
+    site["accesses"][0]["ips"] = ["121.40.8.99"]
+    filing_save_data(filing=filing, by=filing.owner, data=data)
+    filing_submit(filing=filing, by=filing.owner)
+
+    in_force, applied = listed(console)
+
+    row = in_force[in_force.index(f'data-website="{website.number}"') :].split("</tr>")[0]
+    assert 'data-effect="changes"' in row and "变更备案" in row
+    assert "变更正在办理" in row
+    assert "120.79.1.10" in row and "121.40.8.99" not in row
+    assert website.number not in applied
+
+
+def test_withdrawing_again_while_the_cancellation_waits_says_so_on_every_entrance(
+    console, provider
+):
+    website = approved_website(provider)
+    typed = {"website_number": website.number, "reason": "停止服务", "confirm": website.number}
+    console.post(reverse("providers:access-withdraw"), typed)
+
+    again = console.post(reverse("providers:access-withdraw"), typed)
+    answer = api_client(provider_staff(provider)).post(
+        "/api/v1/provider/accesses/cancel/",
+        {"website": website.pk, "reason": "停止服务"},
+        format="json",
+    )
+
+    assert again.status_code == 400
+    assert "该备案已有一项未结束的申请（取消接入）" in again.content.decode()
+    assert "贵单位没有" not in again.content.decode()
+    assert answer.status_code == 409 and answer.json()["code"] == "application_open"
+
+
+def test_the_accesses_in_force_are_paged_with_those_an_application_changes_first(
+    console, provider, monkeypatch
+):
+    monkeypatch.setattr("providers.views.PAGE_SIZE", 2)
+    plain = [approved_website(provider), approved_website(provider)]
+    ending = approved_website(provider)
+    console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": ending.number, "reason": "停止服务", "confirm": ending.number},
+    )
+    numbers = sorted(w.number for w in plain)
+
+    first = console.get(reverse("providers:accesses")).context["page"]
+    second = console.get(reverse("providers:accesses"), {"page": 2}).context["page"]
+
+    assert first.paginator.count == 3
+    assert [row.website_number for row in first] == [ending.number, numbers[0]]
+    assert [row.effect for row in first] == ["ends", ""]
+    assert [row.website_number for row in second] == [numbers[1]]
 
 
 # New access (新增接入) ---------------------------------------------------------------------------
