@@ -7,12 +7,15 @@ provider's objects answer 404.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -32,10 +35,11 @@ from filings.selectors import (
     open_conflicts,
     provider_application,
     provider_review_queue,
+    return_field_label,
     return_fields,
 )
 from filings.serializers import filing_as_json
-from filings.stages import provider_decide
+from filings.stages import provider_decide, reason_in_language
 
 from . import import_jobs, imports, selectors, services
 from .forms import (
@@ -426,24 +430,66 @@ def accesses(request):
     for, with their stage; and the ways to add or withdraw one."""
     provider = request.user.provider
     listing = selectors.provider_accesses(provider)
+    applied = selectors.provider_access_applications(provider, in_force=listing.first)
     return render(
         request,
         "providers/accesses.html",
         {
             "page": _page(request, listing),
-            "applications": selectors.provider_access_applications(
-                provider, in_force=listing.first
-            ),
+            "applications": [_applied_row(request, row) for row in applied],
             "tab": "accesses",
         },
     )
+
+
+def _applied_row(request, row: selectors.AccessRow) -> dict:
+    """An access applied for as the console lists it; one this provider's staff applied for
+    that came back returned (a lapsed SMS verification, say) with its reasons and the way to
+    correct it and apply again (SPEC §12)."""
+    application = row.application
+    returned = (
+        application is not None
+        and application.status == Application.Status.RETURNED
+        and application.kind == Application.Kind.NEW_ACCESS
+        and application.submitted_by is not None
+        and application.submitted_by.provider_id == request.user.provider_id
+    )
+    if not returned:
+        return {"access": row, "reasons": [], "reapply_url": ""}
+    query = urlencode(
+        {
+            "website_number": row.website_number,
+            "method": row.method,
+            "server_location": row.server_location,
+            "ips": "\n".join(row.ips),
+        }
+    )
+    reasons = []
+    for item in application.returns or []:
+        field = str(item.get("field") or "")
+        reason = reason_in_language(str(item.get("reason") or ""))
+        label = return_field_label(field) if field else ""
+        reasons.append(f"{label}: {reason}" if label else reason)
+    return {
+        "access": row,
+        "reasons": reasons,
+        "reapply_url": f"{reverse('providers:access-new')}?{query}",
+    }
 
 
 @provider_staff_required
 def access_new(request):
     """Apply for an access of this provider to an approved website (新增接入); the first
     review is this provider's, so it counts as done (``filings.changes.access_apply``)."""
-    form = AccessApplyForm(request.POST or None)
+    # Opened from a returned application of this provider's: what it applied for, to correct.
+    form = AccessApplyForm(
+        request.POST or None,
+        initial={
+            name: request.GET[name]
+            for name in ("website_number", "method", "server_location", "ips")
+            if request.GET.get(name)
+        },
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
