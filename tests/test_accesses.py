@@ -961,3 +961,35 @@ def test_a_providers_own_new_access_returned_after_a_lapsed_code_is_applied_for_
     assert again.status_code == 302
     filing.refresh_from_db()
     assert filing.status == "verification"
+
+
+@pytest.mark.parametrize(
+    ("written", "field"),
+    [
+        ({"provider": True}, "provider"),
+        ({"provider": "cloud-company"}, "provider"),
+        ({"server_location": ["11"]}, "server_location"),
+        ({"server_location": "1" * 20}, "server_location"),
+        ({"ips": 7}, "ips"),
+        ({"ips": [f"121.40.8.{n}" for n in range(120)]}, "ips"),
+        ({"ips": ["1" * 300]}, "ips"),
+    ],
+)
+def test_a_draft_saved_through_the_api_reports_a_further_access_as_the_first(written, field):
+    owner = UserFactory()
+    filing = fs.submitted_filing(owner)
+    data = api(owner).get(f"/api/v1/filings/{filing.pk}/").json()
+    website = data["websites"][0]
+    first = dict(website["accesses"][0])
+    for key in ("ips", "server_location", "access_provider"):
+        website.pop(key)
+
+    website["accesses"] = [first, {**first, **written}]
+    further = api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json")
+    website["accesses"] = [{**first, **written}]
+    only = api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json")
+
+    assert (further.status_code, only.status_code) == (400, 400)
+    (reported,) = further.json()["websites"]
+    assert reported["accesses"][0] == {}
+    assert reported["accesses"][1][field] == only.json()["websites"][0]["accesses"][0][field]
