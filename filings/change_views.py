@@ -12,10 +12,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.models import AccessProvider
+
 from . import changes, selectors, wizard
+from .applications import open_application
 from .errors import FilingError, FilingInvalid
-from .models import Website
-from .validation import OTHER
+from .models import Access, Filing, Website
+from .stages import reason_in_language
+from .validation import OTHER, website_accesses
 from .views import owner_page
 
 # The request's fields and the ids of the inputs that show them (those of the wizard's
@@ -75,11 +79,62 @@ def _apply(request, call, done: str):
     return redirect("filings:task_list"), {}, []
 
 
+def _returned_new_access(filing, website) -> tuple[dict | None, dict, list[str]]:
+    """For a returned new access of ``website`` (SPEC §12): the access as applied for, the
+    reasons beside the page's inputs (``{anchor: [reasons]}``) and those about nothing the
+    page asks (labelled); ``(None, {}, [])`` otherwise."""
+    if filing.status != Filing.Status.RETURNED:
+        return None, {}, []
+    on_its_way = changes.new_access_on_its_way(filing)
+    if on_its_way is None or on_its_way.website.pk != website.pk:
+        return None, {}, []
+    application = open_application(filing)
+    beside: dict[str, list[str]] = {}
+    general: list[str] = []
+    for item in application.returns or []:
+        field = str(item.get("field") or "")
+        reason = reason_in_language(str(item.get("reason") or ""))
+        anchor = wizard.new_access_anchor(field, on_its_way.website_index, on_its_way.access_index)
+        if anchor:
+            beside.setdefault(anchor, []).append(reason)
+        else:
+            label = selectors.return_field_label(field) if field else ""
+            general.append(f"{label}: {reason}" if label else reason)
+    return on_its_way.access, beside, general
+
+
+def _accesses_now(filing, website) -> list[dict]:
+    """The approved accesses of ``website`` (its last approved version: an access applied for
+    is not one of them), with their providers' names."""
+    approved = next(
+        (w for w in changes.approved_data(filing)["websites"] if w["number"] == website.number),
+        None,
+    )
+    accesses = website_accesses(approved) if approved else []
+    names = dict(
+        AccessProvider.objects.filter(
+            pk__in=[a["provider"] for a in accesses if isinstance(a["provider"], int)]
+        ).values_list("pk", "name")
+    )
+    methods = dict(Access.Method.choices)
+    return [
+        {
+            "provider": names.get(a["provider"], "") if a["provider"] != OTHER else "",
+            "method": methods.get(a["method"], a["method"]),
+            "server_location": a["server_location"],
+            "ips": a["ips"],
+        }
+        for a in accesses
+    ]
+
+
 @owner_page
 def access_new(request, website_id: int):
-    """Apply for another access to one approved website (新增接入)."""
+    """Apply for another access to one approved website (新增接入); a returned one is
+    corrected here and applied for again, with the reasons beside its fields."""
     filing, website = _approved_website(request, website_id)
-    typed = {"provider": None, "method": "", "server_location": "", "ips": []}
+    returned_access, returned, returned_general = _returned_new_access(filing, website)
+    typed = returned_access or {"provider": None, "method": "", "server_location": "", "ips": []}
     errs: dict = {}
     summary: list = []
     status = 200
@@ -123,8 +178,12 @@ def access_new(request, website_id: int):
         {
             "filing": filing,
             "target": website,
+            "accesses_now": _accesses_now(filing, website),
             "errs": errs,
             "error_summary": summary,
+            "returned": returned,
+            "returned_general": returned_general,
+            "was_returned": returned_access is not None,
         }
     )
     return render(request, "filings/access_new.html", context, status=status)

@@ -214,6 +214,48 @@ def access_apply(*, filing: Filing, by, request: AccessRequest) -> Filing:
     return _submit(locked, by=by, kind=Kind.NEW_ACCESS, data=data, reason="")
 
 
+@dataclass(frozen=True)
+class NewAccessOnItsWay:
+    """The access an open ``new_access`` application adds (SPEC §12): its website (the row),
+    the access in the filing JSON's shape, and its place in the working copy's JSON
+    (``websites.<website_index>.accesses.<access_index>``, where its returns point)."""
+
+    website: Website
+    access: dict[str, Any]
+    website_index: int
+    access_index: int
+
+
+def new_access_on_its_way(filing: Filing) -> NewAccessOnItsWay | None:
+    """The access the filing's open ``new_access`` application adds, as the working copy holds
+    it, whatever its stage (returned included); None without such an application."""
+    application = open_application(filing)
+    if application is None or application.kind != Kind.NEW_ACCESS:
+        return None
+
+    def key(access: dict[str, Any]) -> tuple:
+        return (
+            access.get("provider"),
+            access.get("method"),
+            access.get("server_location"),
+            tuple(sorted(access.get("ips") or [])),
+        )
+
+    approved = {
+        w["number"]: {key(a) for a in website_accesses(w)}
+        for w in approved_data(filing)["websites"]
+    }
+    for i, website in enumerate(working_copy_data(filing)["websites"]):
+        before = approved.get(website.get("number"))
+        if before is None:
+            continue
+        for n, access in enumerate(website_accesses(website)):
+            if key(access) not in before:
+                row = Website.objects.get(filing=filing, number=website["number"])
+                return NewAccessOnItsWay(row, access, i, n)
+    return None
+
+
 # Cancelling an access (取消接入) ------------------------------------------------------------------
 
 
@@ -330,9 +372,11 @@ def cancelled_accesses(before: dict[str, Any], after: dict[str, Any]) -> list[in
 __all__ = [
     "Access",
     "AccessRequest",
+    "NewAccessOnItsWay",
     "access_apply",
     "access_cancel",
     "approved_data",
     "cancelled_accesses",
+    "new_access_on_its_way",
     "website_cancel",
 ]

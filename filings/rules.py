@@ -23,6 +23,7 @@ SUBMIT = "submit"
 DISCARD = "discard"  # forget the saved, unsubmitted changes
 REVOKE = "revoke"  # apply for revocation (Q21)
 WITHDRAW = "withdraw"  # withdraw the open application before its decision (§12)
+REAPPLY = "reapply"  # correct a returned new access on its own page and apply again (§12)
 RESEND_CODE = "resend_code"  # a new SMS code for the responsible person (§12)
 CERTIFICATE = "certificate"  # download bazs.cert
 ANNUAL_REVIEW = "annual_review"  # the annual review page (Q9)
@@ -35,6 +36,8 @@ class Allowed(NamedTuple):
     # Only for a record approved before (``Filing.is_filed``): its certificate and annual
     # review stay while an application passes the stages before the bureau.
     needs_filed: bool = False
+    # Only while the open application is of one of these kinds (any when empty).
+    kinds: tuple[str, ...] = ()
 
 
 # An application on its way (SPEC §12): the owner may change it (submitting again sends it
@@ -61,8 +64,10 @@ OWNER_ACTIONS: dict[str, tuple[Allowed, ...]] = {
     ),
     Status.PROVIDER_REVIEW: _ON_ITS_WAY,
     Status.VERIFICATION: (*_ON_ITS_WAY, Allowed(RESEND_CODE)),
-    # Returned with reasons: fix and submit again (unchanged too, after a lapsed code).
+    # Returned with reasons: fix and submit again (unchanged too, after a lapsed code); a
+    # returned new access is corrected on its own page, not in the wizard.
     Status.RETURNED: (
+        Allowed(REAPPLY, kinds=("new_access",)),
         Allowed(EDIT),
         Allowed(SUBMIT),
         Allowed(DISCARD, needs_changes=True),
@@ -120,7 +125,8 @@ def owner_actions(
     """The action names (``EDIT``, ``SUBMIT`` …) the owner has in ``status`` (``None``: no
     filing yet, only ``START``), given whether saved, unsubmitted changes exist, whether
     the record was approved before (``Filing.is_filed``) and the kind of its open application
-    (``kind``; none of the edits while one of ``CHANGE_KINDS`` is open)."""
+    (``kind``; none of the edits while one of ``CHANGE_KINDS`` is open, ``REAPPLY`` for a
+    returned new access instead)."""
     if status is None:
         return [START]
     return [
@@ -128,6 +134,7 @@ def owner_actions(
         for allowed in OWNER_ACTIONS.get(status, ())
         if (has_changes or not allowed.needs_changes)
         and (filed or not allowed.needs_filed)
+        and (not allowed.kinds or kind in allowed.kinds)
         and not (kind in CHANGE_KINDS and allowed.action in WAITING_FOR_A_CHANGE)
     ]
 

@@ -15,7 +15,6 @@ they are submitted; what a submission does once its checks here pass is
 from __future__ import annotations
 
 import os
-from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +35,7 @@ from .stages import submission_deadline
 from .submission import (
     Submission,
     approved_websites,
+    deadline_before_application,
     filing_submit_many,
     filing_working_copy_replace,
 )
@@ -254,7 +254,8 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
 
     The record is left as it was before the application. A record approved before goes back
     to ``approved``, with the approved data in the working copy (it stayed public throughout)
-    and the review bookkeeping of the approved submission; a first filing goes back to
+    and the review bookkeeping of the approved submission (its time and the deadline it
+    had); a first filing goes back to
     ``draft``, keeping everything typed as its working copy. A withdrawn submission stays in
     the version history; its conflicts, and the notices of its claims on other filings, are
     closed. Unsubmitted changes the owner saved meanwhile are kept. The open application is
@@ -283,9 +284,7 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
         kind = Application.Kind.AMENDMENT if locked.is_filed else Application.Kind.NEW
     if kind == Application.Kind.REVOCATION:
         locked.revocation_reason = ""
-        approved, _submission = _approved_state(locked)
     elif locked.first_approved_at is None:
-        approved = None
         locked.submitted_at = None
         locked.submitted_by = None
         close_own_conflicts(filing=locked)
@@ -299,8 +298,7 @@ def filing_withdraw(*, filing: Filing, by) -> Filing:
             locked.submitted_by = submission.created_by
         close_own_conflicts(filing=locked)
         locked.refresh_from_db(fields=["has_open_conflicts"])
-    deadline = (approved.data.get("review_deadline") if approved is not None else None) or None
-    locked.review_deadline = date.fromisoformat(deadline) if deadline else None
+    locked.review_deadline = deadline_before_application(locked)
     locked.status = Filing.Status.APPROVED if locked.is_filed else Filing.Status.DRAFT
     locked.save()
     closed = application_close(

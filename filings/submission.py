@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -117,6 +117,21 @@ def working_copy_website(
         for i, a in enumerate(website_accesses(item))
     ]
     return domains, preapprovals, accesses
+
+
+def deadline_before_application(filing: Filing) -> date | None:
+    """The bureau's deadline ``filing`` carried before its open application: that of its last
+    approval, as its last approved version recorded it; None for a record never approved (or
+    approved before versions were kept). A withdrawal or a refusal puts it back, so that the
+    record is left as it was before the application (SPEC §12) and carries no deadline of the
+    application closed."""
+    recorded = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .values_list("data__review_deadline", flat=True)
+        .first()
+    )
+    return date.fromisoformat(recorded) if isinstance(recorded, str) and recorded else None
 
 
 def filing_working_copy_replace(

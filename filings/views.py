@@ -29,7 +29,7 @@ from accounts.services import CodeRateLimited
 from beian.clientaddress import client_address_or_none
 from beian.workdays import working_days_between
 
-from . import selectors, services, stages, wizard
+from . import changes, selectors, services, stages, wizard
 from .applications import open_application
 from .models import Application, Conflict, Filing, FilingVersion
 from .responses import document_response, stored_file_response
@@ -161,11 +161,7 @@ def task_list(request):
                 "approved_websites": selectors.approved_websites(filing),
                 "stage": _stage(filing, application),
                 "max_tries": settings.FILING_VERIFICATION_MAX_TRIES,
-                "return_items": (
-                    wizard.return_items(application.returns, data)
-                    if application is not None and filing.status == Filing.Status.RETURNED
-                    else []
-                ),
+                **_returned(filing, application, data),
                 "days_left": (
                     working_days_between(timezone.localdate(), filing.review_deadline)
                     if filing.review_deadline and filing.status in Filing.OPEN_STATUSES
@@ -174,6 +170,30 @@ def task_list(request):
             }
         )
     return render(request, "filings/tasks.html", context)
+
+
+def _returned(filing: Filing, application, data: dict) -> dict[str, Any]:
+    """The task list's reasons of a return (SPEC §12), each linked to where it is corrected,
+    and, for a returned new access, its own page to correct it and apply again
+    (``reapply_url``): the wizard does not change it."""
+    if application is None or filing.status != Filing.Status.RETURNED:
+        return {"return_items": [], "reapply_url": ""}
+    items = wizard.return_items(application.returns, data)
+    on_its_way = (
+        changes.new_access_on_its_way(filing)
+        if application.kind == Application.Kind.NEW_ACCESS
+        else None
+    )
+    if on_its_way is None:
+        return {"return_items": items, "reapply_url": ""}
+    url = reverse("filings:access-new", args=[on_its_way.website.pk])
+    for returned, item in zip(application.returns or [], items, strict=True):
+        anchor = wizard.new_access_anchor(
+            str(returned.get("field") or ""), on_its_way.website_index, on_its_way.access_index
+        )
+        if item["path"] is not None:
+            item["href"] = f"{url}#{anchor}" if anchor else url
+    return {"return_items": items, "reapply_url": url}
 
 
 def _masked(mobile: str) -> str:

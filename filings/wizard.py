@@ -28,6 +28,7 @@ from .validation import (
     INDIVIDUAL_ID_TYPES,
     MAX_ACCESSES,
     OTHER,
+    SHORTHAND,
     empty_access,
     flatten_errors,
     website_accesses,
@@ -524,6 +525,23 @@ def return_path(field: str, data: dict) -> tuple | None:
         ):
             return tuple(parts)
     return None
+
+
+def new_access_anchor(field: str, website_index: int, access_index: int) -> str | None:
+    """The input of the new-access page (the website page's first-access inputs) that
+    answers a return's ``field`` when it is about access ``access_index`` of website
+    ``website_index`` (``websites.0.accesses.1.ips``; for a first access, the shorthand
+    ``websites.0.ips`` too); None for any other field."""
+    parts = (field or "").split(".")
+    if len(parts) < 3 or parts[0] != "websites" or parts[1] != str(website_index):
+        return None
+    if len(parts) == 5 and parts[2] == "accesses" and parts[3] == str(access_index):
+        name = parts[4]
+    elif len(parts) == 3 and access_index == 0:
+        name = {v: k for k, v in SHORTHAND.items()}.get(parts[2], "")
+    else:
+        return None
+    return "f-w-" + ACCESS_INPUTS[name] if name in ACCESS_INPUTS else None
 
 
 def _field_label(path: tuple, data: dict) -> str:

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from beian.normalforms.text import unreadable_text_message
 from filings.models import Access, Filing
 from filings.stages import CHECKLIST
 from filings.wizard import province_choices, provinces
@@ -183,8 +184,20 @@ class AccessApplyForm(forms.Form):
         ]
 
 
+class ReasonField(forms.CharField):
+    """A reason typed on a page: text a record can hold, a control character or a lone
+    surrogate being the field's own error, in the words every entrance uses
+    (``unreadable_text_message``), before the other checks."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and (message := unreadable_text_message(value)):
+            raise forms.ValidationError(message, code="unreadable")
+        return super().to_python(value)
+
+
 class AccessWithdrawForm(forms.Form):
-    """The withdrawal of the staff's own access to one website (取消接入)."""
+    """The withdrawal of the staff's own access to one website (取消接入): the website number
+    and the reason, both asked and checked at once, before any confirmation."""
 
     website_number = forms.CharField(
         label=_("Website number"),
@@ -193,13 +206,13 @@ class AccessWithdrawForm(forms.Form):
         error_messages={"required": _("Enter the number of the website you no longer serve.")},
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
-    reason = forms.CharField(
+    reason = ReasonField(
         label=_("Reason"),
-        required=False,
         max_length=1000,
         help_text=_(
             "For example: the client ended the contract, or the site is no longer reachable."
         ),
+        error_messages={"required": _("Say why you no longer serve the website.")},
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
     )
 

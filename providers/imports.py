@@ -619,7 +619,8 @@ def read_csv(
     aliases: dict[str, str] | None = None,
 ) -> list[tuple[int, dict[str, str]]]:
     """(line number, {header: cell}) for every row of an uploaded CSV file that is neither
-    empty nor a note (a first cell starting with #). A header cell named in ``aliases``
+    empty nor a note (a first cell starting with #), the line number the file's line the row
+    starts on (a quoted cell may span lines). A header cell named in ``aliases``
     (compared without case) counts as the header it maps to.
 
     Raises ``ValidationError`` for a problem of the whole file: not UTF-8 or GB18030, empty,
@@ -642,8 +643,12 @@ def read_csv(
             % {"columns": "、".join(missing)}
         )
     rows = []
+    # The line a record starts on: a quoted cell may hold line breaks, and ``line_num`` counts
+    # the file's lines read so far, the record's last one included.
+    start = reader.line_num + 1
     try:
         for cells in reader:
+            line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
                 continue  # empty, or the template's example and notes
             if len(rows) >= max_rows:
@@ -651,10 +656,10 @@ def read_csv(
                     _("A file may hold at most %(count)s rows. Split it into several files.")
                     % {"count": max_rows}
                 )
-            rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
+            rows.append((line, dict(zip(header, cells, strict=False))))
     except csv.Error as exc:
         raise ValidationError(
-            _("Line %(line)s of the file cannot be read as CSV.") % {"line": reader.line_num}
+            _("Line %(line)s of the file cannot be read as CSV.") % {"line": start}
         ) from exc
     return rows
 

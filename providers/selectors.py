@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -11,7 +16,15 @@ from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key
 from beian.normalforms.text import folded, unreadable_text_code
 from filings.errors import FilingInvalid
-from filings.models import Access, Filing, Website
+from filings.models import (
+    Access,
+    Application,
+    Filing,
+    FilingVersion,
+    PublishedWebsite,
+    Website,
+)
+from filings.validation import website_accesses
 
 from .models import ApiToken, ImportJob, WebhookDelivery
 
@@ -141,31 +154,256 @@ def approved_website_by_number(typed: str) -> Website:
 
 
 def provider_access_website(provider_id: int | None, website) -> Website | None:
-    """The website with the id ``website`` when the provider ``provider_id`` holds an access
-    to it in the working copy (SPEC §12), with its filing; None otherwise."""
+    """The numbered website with the id ``website`` when the provider ``provider_id`` holds an
+    access to it, in force (the published copy) or in the working copy (SPEC §12), with its
+    filing; None otherwise."""
     if provider_id is None:
         return None
     try:
         pk = int(website)
     except (TypeError, ValueError):
         return None
-    return (
-        Website.objects.select_related("filing")
-        .filter(pk=pk, accesses__provider_id=provider_id)
-        .exclude(number=None)
-        .first()
+    found = Website.objects.select_related("filing").filter(pk=pk).exclude(number=None).first()
+    if found is None:
+        return None
+    if Access.objects.filter(website=found, provider_id=provider_id).exists():
+        return found
+    published = PublishedWebsite.objects.filter(
+        filing_id=found.filing_id, website_number=found.number
+    ).values_list("access_providers", flat=True)
+    return found if any(provider_id in _ids(held) for held in published) else None
+
+
+def access_withdrawal_website(
+    provider_id: int | None, typed: str
+) -> tuple[Website | None, dict[str, list[str]]]:
+    """The approved website whose number ``typed`` is (…号-n, any dash, as typed) and whose
+    access the provider ``provider_id`` may withdraw (SPEC §12), with no problems; else the
+    website found (or None) and the problems, keyed ``website_number``: not a website
+    number, no approved website with it, or no access of this provider to it."""
+    try:
+        website = approved_website_by_number(typed)
+    except FilingInvalid as exc:
+        return None, exc.errors
+    if provider_access_website(provider_id, website.pk) is None:
+        return website, {
+            "website_number": [
+                _(
+                    "You hold no access to %(number)s: only the access provider serving a "
+                    "website may withdraw its access."
+                )
+                % {"number": website.number}
+            ]
+        }
+    return website, {}
+
+
+def _ids(held: Any) -> list:
+    """A published website's ``access_providers`` as the driver gives the JSON column: a list
+    (PostgreSQL), or its text (SQLite)."""
+    if isinstance(held, str):
+        return json.loads(held or "[]")
+    return held or []
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One access of a provider as its console lists it (SPEC §12): the website, the access
+    (as approved for one in force, as applied for otherwise), and the record's open
+    application, with what it does to this access: ``ends`` it (a cancellation of it, of its
+    website, or an amendment without it), ``changes`` it, ``adds`` it, or none of these."""
+
+    website_number: str
+    website_name: str
+    method: str
+    server_location: str
+    ips: list[str]
+    filing_id: int
+    application: Application | None = None
+    effect: str = ""
+
+    @property
+    def method_label(self) -> str:
+        return str(dict(Access.Method.choices).get(self.method, self.method))
+
+    @property
+    def in_force(self) -> bool:
+        return self.effect != "adds"
+
+
+class AccessListing:
+    """A provider's accesses in force as one list to paginate: those of records with an
+    application open first (read from the approved copy), then the rest, whose working copy
+    is the approved one, by website number (one query a page)."""
+
+    def __init__(self, first: list[AccessRow], rest: QuerySet[Access]):
+        self.first = first
+        self.rest = rest
+
+    def count(self) -> int:
+        return len(self.first) + self.rest.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[AccessRow]:
+        start, stop = key.start or 0, key.stop
+        rows = self.first[start:stop]
+        rest_start = max(start - len(self.first), 0)
+        rest_stop = None if stop is None else max(stop - len(self.first), 0)
+        if rest_stop is None or rest_stop > rest_start:
+            rows += [_row(access) for access in self.rest[rest_start:rest_stop]]
+        return rows
+
+
+def _row(access: Access, **extra) -> AccessRow:
+    return AccessRow(
+        website_number=access.website.number,
+        website_name=access.website.name,
+        method=access.method,
+        server_location=access.server_location,
+        ips=list(access.ips or []),
+        filing_id=access.filing_id,
+        **extra,
     )
 
 
-def provider_accesses(provider: AccessProvider) -> QuerySet[Access]:
-    """``provider``'s accesses to numbered websites in the working copies (SPEC §12), with
-    their websites and filings (one query), by website number."""
+def _access_key(access: dict[str, Any]) -> tuple:
     return (
-        Access.objects.filter(provider=provider)
+        access.get("method") or "",
+        access.get("server_location") or "",
+        sorted(access.get("ips") or []),
+    )
+
+
+def _changing_filings() -> QuerySet[Filing]:
+    """Approved records with an application open: their working copy is the application's,
+    their approved data the published copy and the last approved version."""
+    return Filing.objects.filter(Filing.filed_q()).exclude(status=Filing.Status.APPROVED)
+
+
+def _in_force_while_changing(provider_id: int) -> list[AccessRow]:
+    """The provider's accesses in force on records with an application open, each with what
+    that application does to it, by website number."""
+    published = PublishedWebsite.objects.filter(filing__in=_changing_filings())
+    if connection.vendor == "postgresql":
+        published = published.filter(access_providers__contains=[provider_id])
+    held = [
+        (filing_id, number, name, accesses)
+        for filing_id, number, name, providers, accesses in published.values_list(
+            "filing_id", "website_number", "website_name", "access_providers", "accesses"
+        )
+        if provider_id in _ids(providers)
+    ]
+    if not held:
+        return []
+    filing_ids = {filing_id for filing_id, _number, _name, _accesses in held}
+    approved: dict[tuple[int, str], list[dict]] = {}
+    seen: set[int] = set()
+    for filing_id, data in (
+        FilingVersion.objects.filter(filing_id__in=filing_ids, kind=FilingVersion.Kind.APPROVED)
+        .order_by("filing_id", "-seq")
+        .values_list("filing_id", "data")
+    ):
+        if filing_id in seen:
+            continue
+        seen.add(filing_id)
+        for website in data.get("websites") or []:
+            approved[(filing_id, website.get("number"))] = website_accesses(website)
+    current: dict[tuple[int, str], list[dict]] = {}
+    for filing_id, number, method, location, ips in Access.objects.filter(
+        filing_id__in=filing_ids, provider_id=provider_id
+    ).values_list("filing_id", "website__number", "method", "server_location", "ips"):
+        current.setdefault((filing_id, number), []).append(
+            {"method": method, "server_location": location, "ips": ips}
+        )
+    applications = {
+        a.filing_id: a
+        for a in Application.objects.filter(filing_id__in=filing_ids, closed_at__isnull=True)
+    }
+    rows = []
+    for filing_id, number, name, published_accesses in sorted(held, key=lambda h: h[1]):
+        key = (filing_id, number)
+        now = current.get(key, [])
+        mine = [a for a in approved.get(key, []) if a.get("provider") == provider_id]
+        if not mine:
+            # Approved before versions were kept: the published accesses (without their
+            # addresses), those of the working copy when it has them unchanged.
+            published_mine = [
+                a for a in _ids(published_accesses) if a.get("provider") == provider_id
+            ]
+            same = [
+                a
+                for a in now
+                if (a["method"], a["server_location"])
+                in {(p.get("method"), p.get("server_location")) for p in published_mine}
+            ]
+            mine = same or published_mine
+        if not now:
+            effect = "ends"
+        elif sorted(map(_access_key, now)) != sorted(map(_access_key, mine)):
+            effect = "changes"
+        else:
+            effect = ""
+        rows.extend(
+            AccessRow(
+                website_number=number,
+                website_name=name,
+                method=access.get("method") or "",
+                server_location=access.get("server_location") or "",
+                ips=list(access.get("ips") or []),
+                filing_id=filing_id,
+                application=applications.get(filing_id),
+                effect=effect,
+            )
+            for access in mine
+        )
+    return rows
+
+
+def provider_accesses(provider: AccessProvider) -> AccessListing:
+    """``provider``'s accesses in force (SPEC §12: the approved data, as gating reads it) to
+    numbered websites, as ``AccessRow``s to paginate: first those of records with an
+    application open, each with what the application does to it (its cancellation on its
+    way, say), then the others by website number. An access only applied for is not one of
+    them (``provider_access_applications``)."""
+    rest = (
+        Access.objects.filter(provider=provider, filing__status=Filing.Status.APPROVED)
         .exclude(website__number=None)
-        .select_related("website", "filing")
+        .select_related("website")
         .order_by("website__number", "id")
     )
+    return AccessListing(_in_force_while_changing(provider.pk), rest)
+
+
+def provider_access_applications(
+    provider: AccessProvider, *, in_force: list[AccessRow] | None = None
+) -> list[AccessRow]:
+    """``provider``'s accesses on their way (SPEC §12): those the working copy of a record
+    with an application open gives it on a numbered website where it holds none in force (a
+    new access, or an amendment adding it), each with that application, by website number.
+    ``in_force``: the provider's accesses in force on records with an application open, when
+    already read (``provider_accesses(…).first``)."""
+    if in_force is None:
+        in_force = _in_force_while_changing(provider.pk)
+    held = {(row.filing_id, row.website_number) for row in in_force}
+    accesses = (
+        Access.objects.filter(provider=provider, filing__in=_changing_filings())
+        .exclude(website__number=None)
+        .select_related("website")
+        .order_by("website__number", "id")
+    )
+    pending = [a for a in accesses if (a.filing_id, a.website.number) not in held]
+    applications = {
+        a.filing_id: a
+        for a in Application.objects.filter(
+            filing_id__in={a.filing_id for a in pending}, closed_at__isnull=True
+        ).select_related("submitted_by")
+    }
+    return [
+        _row(access, application=applications.get(access.filing_id), effect="adds")
+        for access in pending
+    ]
 
 
 def is_only_access(website: Website) -> bool:

@@ -36,9 +36,8 @@ from filings.serializers import access_as_json
 
 from .models import ApiToken, WebhookDelivery
 from .selectors import (
-    approved_website_by_number,
+    access_withdrawal_website,
     is_only_access,
-    provider_access_website,
     providers_of_filing,
 )
 from .webhooks import SEND_WEBHOOK_TASK, normal_url
@@ -423,25 +422,9 @@ def _withdrawal_errors(exc: FilingError) -> dict[str, list[str]]:
 
 
 def _withdraw(by: User, withdrawal: AccessWithdrawal) -> AccessWithdrawalResult:
-    try:
-        website = approved_website_by_number(withdrawal.website_number)
-    except FilingInvalid as exc:
-        return AccessWithdrawalResult(withdrawal, "error", errors=exc.errors)
-    if provider_access_website(by.provider_id, website.pk) is None:
-        return AccessWithdrawalResult(
-            withdrawal,
-            "error",
-            website=website,
-            errors={
-                "website_number": [
-                    _(
-                        "You hold no access to %(number)s: only the access provider serving a "
-                        "website may withdraw its access."
-                    )
-                    % {"number": website.number}
-                ]
-            },
-        )
+    website, problems = access_withdrawal_website(by.provider_id, withdrawal.website_number)
+    if problems or website is None:
+        return AccessWithdrawalResult(withdrawal, "error", website=website, errors=problems)
     last_access = is_only_access(website)
     try:
         with transaction.atomic():  # the row's savepoint

@@ -7,12 +7,15 @@ provider's objects answer 404.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -32,10 +35,11 @@ from filings.selectors import (
     open_conflicts,
     provider_application,
     provider_review_queue,
+    return_field_label,
     return_fields,
 )
 from filings.serializers import filing_as_json
-from filings.stages import provider_decide
+from filings.stages import provider_decide, reason_in_language
 
 from . import import_jobs, imports, selectors, services
 from .forms import (
@@ -421,16 +425,71 @@ def _add_errors(form, errors: dict) -> None:
 
 @provider_staff_required
 def accesses(request):
-    """This provider's accesses to approved websites, and the ways to add or withdraw one."""
-    page = _page(request, selectors.provider_accesses(request.user.provider))
-    return render(request, "providers/accesses.html", {"page": page, "tab": "accesses"})
+    """This provider's accesses in force (the approved ones, SPEC §12), each with the
+    application on its way that would end or change it; apart, the accesses only applied
+    for, with their stage; and the ways to add or withdraw one."""
+    provider = request.user.provider
+    listing = selectors.provider_accesses(provider)
+    applied = selectors.provider_access_applications(provider, in_force=listing.first)
+    return render(
+        request,
+        "providers/accesses.html",
+        {
+            "page": _page(request, listing),
+            "applications": [_applied_row(request, row) for row in applied],
+            "tab": "accesses",
+        },
+    )
+
+
+def _applied_row(request, row: selectors.AccessRow) -> dict:
+    """An access applied for as the console lists it; one this provider's staff applied for
+    that came back returned (a lapsed SMS verification, say) with its reasons and the way to
+    correct it and apply again (SPEC §12)."""
+    application = row.application
+    returned = (
+        application is not None
+        and application.status == Application.Status.RETURNED
+        and application.kind == Application.Kind.NEW_ACCESS
+        and application.submitted_by is not None
+        and application.submitted_by.provider_id == request.user.provider_id
+    )
+    if not returned:
+        return {"access": row, "reasons": [], "reapply_url": ""}
+    query = urlencode(
+        {
+            "website_number": row.website_number,
+            "method": row.method,
+            "server_location": row.server_location,
+            "ips": "\n".join(row.ips),
+        }
+    )
+    reasons = []
+    for item in application.returns or []:
+        field = str(item.get("field") or "")
+        reason = reason_in_language(str(item.get("reason") or ""))
+        label = return_field_label(field) if field else ""
+        reasons.append(f"{label}: {reason}" if label else reason)
+    return {
+        "access": row,
+        "reasons": reasons,
+        "reapply_url": f"{reverse('providers:access-new')}?{query}",
+    }
 
 
 @provider_staff_required
 def access_new(request):
     """Apply for an access of this provider to an approved website (新增接入); the first
     review is this provider's, so it counts as done (``filings.changes.access_apply``)."""
-    form = AccessApplyForm(request.POST or None)
+    # Opened from a returned application of this provider's: what it applied for, to correct.
+    form = AccessApplyForm(
+        request.POST or None,
+        initial={
+            name: request.GET[name]
+            for name in ("website_number", "method", "server_location", "ips")
+            if request.GET.get(name)
+        },
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -477,35 +536,40 @@ def access_new(request):
 
 @provider_staff_required
 def access_withdraw(request):
-    """Withdraw this provider's access to one website (取消接入), asking again before the
-    website's only access is withdrawn (it would become an empty shell, 空壳网站)."""
+    """Withdraw this provider's access to one website (取消接入). The website number and the
+    reason are checked together, every problem at once; only then, before the website's
+    only access is withdrawn (it would become an empty shell, 空壳网站), the page asks again,
+    with everything typed kept. The confirmation names the website it was given for."""
     form = AccessWithdrawForm(
         request.POST or None,
         initial={"website_number": request.GET.get("website_number", "")},
     )
     status = 200
+    target = None
     last_access = False
-    confirmed = request.POST.get("confirm") == "1"
+    confirmed = ""
     if request.method == "POST":
         status = 400
-        if form.is_valid():
-            values = form.cleaned_data
-            try:
-                target = selectors.approved_website_by_number(values["website_number"])
-            except FilingInvalid:
+        form.is_valid()
+        typed = form.cleaned_data.get("website_number")
+        if typed:
+            target, problems = selectors.access_withdrawal_website(request.user.provider_id, typed)
+            _add_errors(form, problems)
+            if problems:
                 target = None
-            if target is not None and selectors.provider_access_website(
-                request.user.provider_id, target.pk
-            ):
-                last_access = selectors.is_only_access(target)
-            if last_access and not confirmed:
+        if target is not None:
+            last_access = selectors.is_only_access(target)
+            confirmed = request.POST.get("confirm", "")
+        if target is not None and not form.errors:
+            if last_access and confirmed != target.number:
                 status = 200
             else:
                 (result,) = services.provider_access_withdraw_many(
                     by=request.user,
                     withdrawals=[
                         services.AccessWithdrawal(
-                            website_number=values["website_number"], reason=values["reason"]
+                            website_number=form.cleaned_data["website_number"],
+                            reason=form.cleaned_data["reason"],
                         )
                     ],
                 )
@@ -518,8 +582,9 @@ def access_withdraw(request):
         "providers/access_withdraw.html",
         {
             "form": form,
+            "target": target,
             "last_access": last_access,
-            "confirmed": confirmed,
+            "confirmed": target is not None and confirmed == target.number,
             "tab": "accesses",
         },
         status=status,
@@ -527,27 +592,36 @@ def access_withdraw(request):
 
 
 def _withdrawal_message(result: services.AccessWithdrawalResult) -> str:
+    """What a withdrawal did, as its row and the page's message say it: sent to the bureau,
+    which decides (the access stands meanwhile), or in effect at once
+    (``PROVIDER_ACCESS_CANCEL_AT_ONCE``); for the website's only access, when the website
+    becomes an empty shell."""
     number = result.website.number if result.website else result.withdrawal.website_number
     if result.outcome == "cancelled":
         text = _("Your access to %(website)s is cancelled.") % {"website": number}
-    else:
-        text = _(
-            "The cancellation of your access to %(website)s is sent to the bureau, which "
-            "decides on it; the access stands meanwhile."
-        ) % {"website": number}
+        if result.last_access:
+            text += " " + _(
+                "It was the website's only access: the website is now an empty shell "
+                "(空壳网站) and its owner is warned."
+            )
+        return text
+    text = _(
+        "The cancellation of your access to %(website)s is sent to the bureau, which "
+        "decides on it; the access stands meanwhile."
+    ) % {"website": number}
     if result.last_access:
         text += " " + _(
-            "It was the website's only access: the website becomes an empty shell (空壳网站) "
-            "and its owner is warned."
+            "It is the website's only access: once the bureau approves, the website becomes "
+            "an empty shell (空壳网站) and its owner is warned."
         )
     return text
 
 
 def _result_row(result: services.AccessWithdrawalResult) -> dict:
     labels = {
-        "applied": _("Cancellation applied for"),
-        "cancelled": _("Access cancelled"),
-        "error": _("Error"),
+        "applied": _("Applied for: the bureau decides"),
+        "cancelled": _("Cancelled at once"),
+        "error": _("Refused"),
     }
     if result.outcome == "error":
         message = " ".join(str(m) for found in result.errors.values() for m in found)
@@ -563,6 +637,28 @@ def _result_row(result: services.AccessWithdrawalResult) -> dict:
         "outcome_label": str(labels[result.outcome]),
         "message": message,
         "last_access": result.last_access,
+    }
+
+
+def _summary(rows: list[dict] | None) -> dict[str, int]:
+    """How many rows of a withdrawal file went each way, and how many websites are left with
+    no access now or will be once the bureau approves."""
+    rows = rows or []
+
+    def count(outcome: str, *, last_access: bool | None = None) -> int:
+        return sum(
+            1
+            for row in rows
+            if row["outcome"] == outcome
+            and (last_access is None or row["last_access"] == last_access)
+        )
+
+    return {
+        "applied_count": count("applied"),
+        "cancelled_count": count("cancelled"),
+        "refused_count": count("error"),
+        "shells_when_approved": count("applied", last_access=True),
+        "shells_now": count("cancelled", last_access=True),
     }
 
 
@@ -587,16 +683,13 @@ def access_withdraw_upload(request):
                 rows = [_result_row(result) for result in results]
                 request.session[WITHDRAWAL_RESULTS] = rows
                 status = 200
-    done = [row for row in rows or [] if row["outcome"] != "error"]
     return render(
         request,
         "providers/access_withdraw_upload.html",
         {
             "form": form,
             "rows": rows,
-            "done_count": len(done),
-            "error_count": len(rows or []) - len(done),
-            "shell_count": sum(1 for row in done if row["last_access"]),
+            **_summary(rows),
             "max_rows": settings.PROVIDER_ACCESS_CANCEL_MAX_ROWS,
             "tab": "accesses",
         },

@@ -40,7 +40,11 @@ from filings.models import (
 )
 from filings.numbers import allocate_sponsor_number, allocate_website_numbers
 from filings.publishing import publish, unpublish
-from filings.submission import filing_version_record, filing_working_copy_replace
+from filings.submission import (
+    deadline_before_application,
+    filing_version_record,
+    filing_working_copy_replace,
+)
 from providers.services import notify_filing_event
 
 from .scope import OutOfScope, account_province_code, ensure_account_in_scope, ensure_in_scope
@@ -422,7 +426,9 @@ def application_approve_at_once(*, filing: Filing, by: User) -> Filing:
 
 @transaction.atomic
 def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
-    """Reject a submission (→ ``rejected``) or an amendment (the approved data stays valid).
+    """Reject a submission (→ ``rejected``, with no deadline) or an amendment (the approved
+    data stays valid, with the deadline of its approval: SPEC §12, nothing of the refused
+    application is left on the record).
 
     A rejection of a conflicted filing must state the conflict and the other party's contact.
     Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
@@ -445,6 +451,9 @@ def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
     if amendment:
         _restore_approved_data(locked)
     locked.status = Status.APPROVED if amendment else Status.REJECTED
+    # The refused application's deadline goes with it: the record keeps the one it had
+    # before (its approval's; none for a first filing), as a withdrawal leaves it.
+    locked.review_deadline = deadline_before_application(locked)
     locked.rejection_reason = reason
     locked.decided_at = timezone.now()
     locked.save()
@@ -470,6 +479,9 @@ def filing_reject(*, filing: Filing, by: User, reason: str) -> Filing:
 def _revoke(locked: Filing, *, by: User, reason: str, action: str) -> Filing:
     before = _state(locked)
     now = timezone.now()
+    if before["status"] != Status.REVOCATION_PENDING:
+        # Another application open meanwhile is refused with the record: its deadline goes.
+        locked.review_deadline = deadline_before_application(locked)
     locked.status = Status.REVOKED
     locked.revoked_at = now
     locked.decided_at = now
@@ -533,7 +545,8 @@ def revocation_approve(*, filing: Filing, by: User, reason: str = "") -> Filing:
 
 @transaction.atomic
 def revocation_refuse(*, filing: Filing, by: User, reason: str) -> Filing:
-    """Refuse the application for revocation: the filing stays approved.
+    """Refuse the application for revocation: the filing stays approved, with the deadline
+    of its approval again (``filings.submission.deadline_before_application``).
 
     Raises ``OutOfScope`` outside the caller's province, ``ValidationError`` (``__all__``)
     unless the filing is ``revocation_pending``, and (``reason``) for an empty reason or one
@@ -545,6 +558,7 @@ def revocation_refuse(*, filing: Filing, by: User, reason: str) -> Filing:
     reason = _required_reason(reason)
     before = _state(locked)
     locked.status = Status.APPROVED
+    locked.review_deadline = deadline_before_application(locked)
     locked.decided_at = timezone.now()
     locked.save()
     application = application_close(

@@ -860,3 +860,136 @@ def test_the_reviewer_reads_a_cancelled_access_as_that_access_removed():
         ("IP addresses (access at 甲云)", "120.79.1.10", ""),
     }
     assert not [c for c in changes if "乙云" in c.field]
+
+
+@pytest.mark.stages
+def test_a_returned_new_access_is_corrected_on_its_own_page_and_applied_for_again():
+    from django.urls import reverse
+
+    from filings.stages import provider_decide
+
+    first, cdn = AccessProviderFactory(), AccessProviderFactory(name="蓝山内容分发网络有限公司")
+    owner = UserFactory()
+    filing = approved_record(owner, provider=first)
+    (website,) = website_ids(filing)
+    api(owner).post(
+        f"/api/v1/filings/{filing.pk}/accesses/",
+        {"website": website, **access_of(cdn)},
+        format="json",
+    )
+    provider_decide(
+        filing_id=filing.pk,
+        by=provider_staff(cdn),
+        action="return",
+        returns=[{"field": "websites.0.accesses.1.ips", "reason": "该地址不属于本公司"}],
+    )
+    filing.refresh_from_db()
+    assert filing.status == "returned"
+    page = owner_page(owner)
+    url = reverse("filings:access-new", args=[website])
+
+    tasks = page.get(reverse("filings:task_list"))
+    assert {"reapply", "withdraw"} <= set(tasks.context["actions"])
+    body = tasks.content.decode()
+    assert f'href="{url}" data-action="reapply"' in body and "修改后重新申请" in body
+    assert f'href="{url}#f-w-ips"' in body  # the reason links to the field it is about
+
+    shown = page.get(url)
+    assert shown.status_code == 200
+    form = shown.content.decode()
+    assert "修改后重新申请" in form and 'id="f-w-ips-returned"' in form
+    assert "该地址不属于本公司" in form
+    assert "121.40.8.10" in form and f'value="{cdn.pk}"' in form  # what was applied for
+    now = form[
+        form.index("data-accesses-now") : form.index("</ul>", form.index("data-accesses-now"))
+    ]
+    assert first.name in now and cdn.name not in now  # the approved accesses only
+
+    again = page.post(
+        url,
+        {
+            "access_provider": str(cdn.pk),
+            "access_method": "cloud",
+            "server_location": "44",
+            "ips": "121.40.8.11",
+        },
+    )
+    assert again.status_code == 302
+    filing.refresh_from_db()
+    assert filing.status == "provider_review"
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert (application.kind, application.returns) == ("new_access", [])
+    shown = api(owner).get(f"/api/v1/filings/{filing.pk}/").json()["websites"][0]
+    assert shown["accesses"][1]["ips"] == ["121.40.8.11"]
+
+
+@pytest.mark.stages
+def test_a_providers_own_new_access_returned_after_a_lapsed_code_is_applied_for_again(
+    time_machine,
+):
+    import datetime as dt
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from filings.tasks import verification_lapse
+
+    first, second = AccessProviderFactory(), AccessProviderFactory()
+    filing = approved_record(UserFactory(), provider=first)
+    number = Website.objects.get(filing=filing).number
+    staff = provider_staff(second)
+    console = Client()
+    console.force_login(staff)
+    typed = {"website_number": number, "method": "hosting", "server_location": "31"}
+    console.post(reverse("providers:access-new"), {**typed, "ips": "121.40.8.20"})
+    filing.refresh_from_db()
+    assert filing.status == "verification"
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=25), tick=False)
+    assert verification_lapse() == 1
+    console.force_login(staff)  # a new day, a new sign-in
+
+    listing = console.get(reverse("providers:accesses")).content.decode()
+    applied = listing[listing.index("data-applied") :]
+    assert "新增接入 · 已发回修改" in applied and 'data-action="reapply"' in applied
+    link = applied.split('data-action="reapply"')[0].rsplit('href="', 1)[1].split('"')[0]
+    form = console.get(link.replace("&amp;", "&")).content.decode()
+    assert f'value="{number}"' in form and "121.40.8.20" in form
+    assert '<option value="hosting" selected>' in form
+
+    again = console.post(reverse("providers:access-new"), {**typed, "ips": "121.40.8.21"})
+    assert again.status_code == 302
+    filing.refresh_from_db()
+    assert filing.status == "verification"
+
+
+@pytest.mark.parametrize(
+    ("written", "field"),
+    [
+        ({"provider": True}, "provider"),
+        ({"provider": "cloud-company"}, "provider"),
+        ({"server_location": ["11"]}, "server_location"),
+        ({"server_location": "1" * 20}, "server_location"),
+        ({"ips": 7}, "ips"),
+        ({"ips": [f"121.40.8.{n}" for n in range(120)]}, "ips"),
+        ({"ips": ["1" * 300]}, "ips"),
+    ],
+)
+def test_a_draft_saved_through_the_api_reports_a_further_access_as_the_first(written, field):
+    owner = UserFactory()
+    filing = fs.submitted_filing(owner)
+    data = api(owner).get(f"/api/v1/filings/{filing.pk}/").json()
+    website = data["websites"][0]
+    first = dict(website["accesses"][0])
+    for key in ("ips", "server_location", "access_provider"):
+        website.pop(key)
+
+    website["accesses"] = [first, {**first, **written}]
+    further = api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json")
+    website["accesses"] = [{**first, **written}]
+    only = api(owner).put(f"/api/v1/filings/{filing.pk}/", data, format="json")
+
+    assert (further.status_code, only.status_code) == (400, 400)
+    (reported,) = further.json()["websites"]
+    assert reported["accesses"][0] == {}
+    assert reported["accesses"][1][field] == only.json()["websites"][0]["accesses"][0][field]

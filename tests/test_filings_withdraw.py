@@ -339,3 +339,82 @@ def test_without_a_change_link_the_wizard_goes_on_as_before():
     response = client.post(reverse("filings:website", args=[0]), post)
 
     assert response["Location"] == reverse("filings:websites")
+
+
+# The deadline a closed application leaves (SPEC §12) ------------------------------------------
+
+
+def _approved_then_later(time_machine):
+    """An approved record, and the clock 40 days on: an application submitted now has a
+    deadline of its own, later than the one the approval left."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    filing = approved_filing(domains=["deadline.cn"])
+    filing.refresh_from_db()
+    time_machine.move_to(timezone.now() + dt.timedelta(days=40), tick=False)
+    return filing, filing.review_deadline
+
+
+def test_a_refused_amendment_leaves_the_deadline_of_the_approval_not_its_own(time_machine):
+    from review.services import filing_reject
+    from tests.factories import MinistryFactory
+
+    filing, approved_deadline = _approved_then_later(time_machine)
+    amend(filing, domains=["deadline.cn", "refused.cn"])
+    filing.refresh_from_db()
+    assert filing.review_deadline > approved_deadline
+
+    refused = filing_reject(filing=filing, by=MinistryFactory(), reason="域名材料不全")
+
+    assert refused.status == Filing.Status.APPROVED
+    assert refused.review_deadline == approved_deadline
+    body = api(filing.owner).get(f"/api/v1/filings/{filing.pk}/").json()
+    assert body["review_deadline"] == approved_deadline.isoformat()
+
+
+def test_a_refused_revocation_leaves_the_deadline_of_the_approval(time_machine):
+    from review.services import revocation_refuse
+    from tests.factories import MinistryFactory
+
+    filing, approved_deadline = _approved_then_later(time_machine)
+    filing_apply_revocation(filing=filing, by=filing.owner, reason="网站已关闭")
+
+    refused = revocation_refuse(filing=filing, by=MinistryFactory(), reason="仍在运营")
+
+    assert refused.status == Filing.Status.APPROVED
+    assert refused.review_deadline == approved_deadline
+
+
+def test_a_rejected_first_filing_carries_no_deadline_of_the_rejected_submission():
+    from review.services import filing_reject
+    from tests.factories import MinistryFactory
+
+    filing = fs.submitted_filing(UserFactory(), fs.data())
+    filing.refresh_from_db()
+    assert filing.review_deadline is not None
+
+    rejected = filing_reject(filing=filing, by=MinistryFactory(), reason="材料不全")
+
+    assert rejected.status == Filing.Status.REJECTED
+    assert rejected.review_deadline is None
+    body = api(filing.owner).get(f"/api/v1/filings/{filing.pk}/").json()
+    assert body["review_deadline"] is None
+
+
+def test_a_withdrawal_after_a_refusal_leaves_the_deadline_of_the_approval(time_machine):
+    from review.services import filing_reject
+    from tests.factories import MinistryFactory
+
+    filing, approved_deadline = _approved_then_later(time_machine)
+    amend(filing, domains=["deadline.cn", "refused.cn"])
+    filing_reject(filing=filing, by=MinistryFactory(), reason="域名材料不全")
+    filing.refresh_from_db()
+    amend(filing, domains=["deadline.cn", "again.cn"])
+
+    withdrawn = filing_withdraw(filing=filing, by=filing.owner)
+
+    assert withdrawn.review_deadline == approved_deadline
+    entry = AuditLog.objects.get(action="filing.withdraw", target_id=str(filing.pk))
+    assert entry.after["review_deadline"] == approved_deadline.isoformat()

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -288,6 +289,39 @@ def test_a_csv_row_reads_into_the_api_shape_with_chinese_labels():
     assert website["services"] == ["corporate"]
     assert website["server_location"] == "11"
     assert website["commercial"] is False
+
+
+def test_a_row_is_numbered_by_the_line_it_starts_on_when_a_quoted_cell_spans_lines(
+    client, staff, django_capture_on_commit_callbacks
+):
+    two_lines = row(2)
+    two_lines["filing"]["sponsor"]["address"] = "北京市海淀区\n中关村大街1号"
+    bad = row(3)
+    bad["filing"]["sponsor"]["address"] = "北京市海淀区\n中关村大街2号"
+    bad["client"]["email"] = "not-an-email"
+    content = csv_bytes([row(1), two_lines, bad, row(4)])
+
+    assert [line for line, _payload in imports.parse_csv(content)] == [2, 3, 5, 7]
+
+    client.force_login(staff)
+    upload(client, content, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    report = client.get(reverse("providers:import-errors", args=[job.pk])).content.decode(
+        "utf-8-sig"
+    )
+    assert report.strip().splitlines()[1].startswith("5,client3,电子邮箱,")
+
+
+def test_a_record_that_cannot_be_read_is_named_by_the_line_it_starts_on():
+    from django.core.exceptions import ValidationError
+
+    header = ",".join(imports.HEADERS)
+    # A cell over the csv module's field limit, quoted over two lines, starting on line 3.
+    content = f'{header}\n#note\n"a\n{"x" * 140_000}",b\n'.encode()
+
+    with translation.override("en"), pytest.raises(ValidationError) as raised:
+        imports.parse_csv(content)
+    assert raised.value.messages == ["Line 3 of the file cannot be read as CSV."]
 
 
 def test_a_file_without_the_template_columns_is_refused_whole():
