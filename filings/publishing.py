@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -10,9 +12,10 @@ from beian.normalforms.names import name_search_key
 from .models import Access, Domain, Filing, PublishedDomain, PublishedWebsite, Website
 
 # Sent once the transaction that changed the published copy has committed, with keyword
-# arguments ``domains`` (the domain names whose answers changed, list[str]) and ``numbers``
-# (the filing numbers, list[str]); whoever caches answers about published data (the public
-# query, SPEC §7) listens and drops them.
+# arguments ``domains`` (the domain names whose answers changed, list[str]), ``numbers``
+# (the filing numbers, list[str]) and ``providers`` (the ids of the registered providers
+# whose accesses in force changed, list[int]); whoever caches answers about published data
+# (the public query, SPEC §7; a provider's console) listens and drops them.
 published_data_changed = Signal()
 
 
@@ -21,7 +24,8 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
     """Replace the published copy of ``filing`` with its working copy (on approval): each
     website with its domains, and the registered providers holding its accesses (gating's
     ``access``, SPEC §12)."""
-    unpublish(filing=filing)  # also tells the public query that its cached answers are stale
+    # Also tells the public query that its cached answers are stale.
+    providers_before = unpublish(filing=filing)
     websites = list(Website.objects.filter(filing=filing).order_by("position", "id"))
     providers: dict[int, list[int | None]] = {}
     accesses: dict[int, list[dict]] = {}
@@ -72,23 +76,42 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
         for name in dict.fromkeys(row.domains)
     ]
     PublishedDomain.objects.bulk_create(published)
-    _after_commit_changed(domains=[d.name for d in published], numbers=[filing.number])
+    holding = {p for row in rows for p in row.access_providers}
+    _after_commit_changed(
+        domains=[d.name for d in published],
+        numbers=[filing.number],
+        providers=sorted(holding | providers_before),
+    )
     return rows
 
 
-def unpublish(*, filing: Filing) -> None:
+def unpublish(*, filing: Filing) -> set[int]:
+    """Take ``filing`` out of the published copy; answers the ids of the registered providers
+    that held an access to one of its websites."""
     gone = list(PublishedDomain.objects.filter(filing=filing).values_list("name", flat=True))
-    numbers = set(
-        PublishedWebsite.objects.filter(filing=filing).values_list("sponsor_number", flat=True)
-    )
+    numbers: set[str] = set()
+    providers: set[int] = set()
+    for number, held in PublishedWebsite.objects.filter(filing=filing).values_list(
+        "sponsor_number", "access_providers"
+    ):
+        numbers.add(number)
+        providers.update(json.loads(held) if isinstance(held, str) else held or [])
     PublishedDomain.objects.filter(filing=filing).delete()
     PublishedWebsite.objects.filter(filing=filing).delete()
-    _after_commit_changed(domains=gone, numbers=[*numbers, filing.number])
+    _after_commit_changed(
+        domains=gone, numbers=[*numbers, filing.number], providers=sorted(providers)
+    )
+    return providers
 
 
-def _after_commit_changed(*, domains: list[str], numbers: list[str | None]) -> None:
+def _after_commit_changed(
+    *, domains: list[str], numbers: list[str | None], providers: list[int]
+) -> None:
     transaction.on_commit(
         lambda: published_data_changed.send(
-            sender=Filing, domains=domains, numbers=[n for n in numbers if n]
+            sender=Filing,
+            domains=domains,
+            numbers=[n for n in numbers if n],
+            providers=providers,
         )
     )

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -231,29 +232,137 @@ class AccessRow:
         return self.effect != "adds"
 
 
-class AccessListing:
-    """A provider's accesses in force as one list to paginate: those of records with an
-    application open first (read from the approved copy), then the rest, whose working copy
-    is the approved one, by website number (one query a page)."""
+#: How long a provider's count of accesses in force is kept at most for the console's pages.
+ACCESS_COUNT_SECONDS = 600
 
-    def __init__(self, first: list[AccessRow], rest: QuerySet[Access]):
-        self.first = first
-        self.rest = rest
+
+def _access_count_key(provider_id: int) -> str:
+    return f"provider:{provider_id}:accesses-in-force"
+
+
+def forget_access_counts(sender, *, providers: list[int] = (), **kwargs) -> None:
+    """Receiver of ``filings.publishing.published_data_changed`` (connected in
+    ``ProvidersConfig.ready``): the counts of accesses in force of ``providers`` are stale."""
+    if providers:
+        cache.delete_many([_access_count_key(p) for p in providers])
+
+
+class AccessListing:
+    """A provider's accesses in force as one list to paginate (SPEC §12): its published
+    websites by website number, read a page at a time (the page on the website number's
+    index, the count, kept a minute, on ``published_access_providers_gin``), each page's rows
+    then given their
+    addresses and their record's open application in three more, whatever the page."""
+
+    def __init__(self, provider_id: int):
+        self.provider_id = provider_id
+        self.published = _published_holding(provider_id)
 
     def count(self) -> int:
-        return len(self.first) + self.rest.count()
+        # Counting a large provider's accesses reads every entry of the index (a quarter of a
+        # second at 160,000): the count is kept until the published copy changes for this
+        # provider (``forget_access_counts``), at most ``ACCESS_COUNT_SECONDS``.
+        return cache.get_or_set(
+            _access_count_key(self.provider_id), self.published.count, ACCESS_COUNT_SECONDS
+        )
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, key: slice) -> list[AccessRow]:
-        start, stop = key.start or 0, key.stop
-        rows = self.first[start:stop]
-        rest_start = max(start - len(self.first), 0)
-        rest_stop = None if stop is None else max(stop - len(self.first), 0)
-        if rest_stop is None or rest_stop > rest_start:
-            rows += [_row(access) for access in self.rest[rest_start:rest_stop]]
-        return rows
+        page = list(
+            self.published[key].values_list(
+                "filing_id", "website_id", "website_number", "website_name", "accesses"
+            )
+        )
+        return _in_force_rows(self.provider_id, page)
+
+
+def _published_holding(provider_id: int) -> QuerySet[PublishedWebsite]:
+    """The published websites where ``provider_id`` holds an approved access, by number."""
+    published = PublishedWebsite.objects.order_by("website_number", "id")
+    if connection.vendor == "postgresql":
+        return published.filter(access_providers__contains=[provider_id])
+    # SQLite (development) has no JSON containment: the few rows are read in Python.
+    held = [
+        pk
+        for pk, providers in published.values_list("pk", "access_providers")
+        if provider_id in _ids(providers)
+    ]
+    return published.filter(pk__in=held)
+
+
+def _in_force_rows(provider_id: int, page: list[tuple]) -> list[AccessRow]:
+    """The rows of one page of published websites ``(filing_id, website_id, number, name,
+    published accesses)``: each access of ``provider_id`` as approved, with the record's open
+    application and what it does to the access."""
+    filing_ids = {filing_id for filing_id, *_rest in page}
+    applications = {
+        a.filing_id: a
+        for a in Application.objects.filter(filing_id__in=filing_ids, closed_at__isnull=True)
+    }
+    current: dict[int, list[dict]] = {}
+    for website_id, method, location, ips in Access.objects.filter(
+        website_id__in={website_id for _f, website_id, *_rest in page if website_id},
+        provider_id=provider_id,
+    ).values_list("website_id", "method", "server_location", "ips"):
+        current.setdefault(website_id, []).append(
+            {"method": method, "server_location": location, "ips": ips}
+        )
+    approved: dict[tuple[int, str], list[dict]] = {}
+    seen: set[int] = set()
+    for filing_id, data in (
+        FilingVersion.objects.filter(
+            filing_id__in=set(applications), kind=FilingVersion.Kind.APPROVED
+        )
+        .order_by("filing_id", "-seq")
+        .values_list("filing_id", "data")
+    ):
+        if filing_id in seen:
+            continue
+        seen.add(filing_id)
+        for website in data.get("websites") or []:
+            approved[(filing_id, website.get("number"))] = website_accesses(website)
+    rows = []
+    for filing_id, website_id, number, name, published_accesses in page:
+        application = applications.get(filing_id)
+        now = current.get(website_id, [])
+        if application is None:
+            # No application open: the working copy is the approved data.
+            mine, effect = now, ""
+        else:
+            mine = [
+                a for a in approved.get((filing_id, number), []) if a.get("provider") == provider_id
+            ]
+            if not mine:
+                # Approved before versions were kept: the published accesses (without their
+                # addresses), those of the working copy when it has them unchanged.
+                published_mine = [
+                    a for a in _ids(published_accesses) if a.get("provider") == provider_id
+                ]
+                kept = {(p.get("method"), p.get("server_location")) for p in published_mine}
+                mine = [a for a in now if (a["method"], a["server_location"]) in kept]
+                mine = mine or published_mine
+            if not now:
+                effect = "ends"
+            elif sorted(map(_access_key, now)) != sorted(map(_access_key, mine)):
+                effect = "changes"
+            else:
+                effect = ""
+        rows.extend(
+            AccessRow(
+                website_number=number,
+                website_name=name,
+                method=access.get("method") or "",
+                server_location=access.get("server_location") or "",
+                ips=list(access.get("ips") or []),
+                filing_id=filing_id,
+                application=application,
+                effect=effect,
+            )
+            for access in mine
+        )
+    return rows
 
 
 def _row(access: Access, **extra) -> AccessRow:
@@ -276,133 +385,48 @@ def _access_key(access: dict[str, Any]) -> tuple:
     )
 
 
-def _changing_filings() -> QuerySet[Filing]:
-    """Approved records with an application open: their working copy is the application's,
-    their approved data the published copy and the last approved version."""
-    return Filing.objects.filter(Filing.filed_q()).exclude(status=Filing.Status.APPROVED)
-
-
-def _in_force_while_changing(provider_id: int) -> list[AccessRow]:
-    """The provider's accesses in force on records with an application open, each with what
-    that application does to it, by website number."""
-    published = PublishedWebsite.objects.filter(filing__in=_changing_filings())
-    if connection.vendor == "postgresql":
-        published = published.filter(access_providers__contains=[provider_id])
-    held = [
-        (filing_id, number, name, accesses)
-        for filing_id, number, name, providers, accesses in published.values_list(
-            "filing_id", "website_number", "website_name", "access_providers", "accesses"
-        )
-        if provider_id in _ids(providers)
-    ]
-    if not held:
-        return []
-    filing_ids = {filing_id for filing_id, _number, _name, _accesses in held}
-    approved: dict[tuple[int, str], list[dict]] = {}
-    seen: set[int] = set()
-    for filing_id, data in (
-        FilingVersion.objects.filter(filing_id__in=filing_ids, kind=FilingVersion.Kind.APPROVED)
-        .order_by("filing_id", "-seq")
-        .values_list("filing_id", "data")
-    ):
-        if filing_id in seen:
-            continue
-        seen.add(filing_id)
-        for website in data.get("websites") or []:
-            approved[(filing_id, website.get("number"))] = website_accesses(website)
-    current: dict[tuple[int, str], list[dict]] = {}
-    for filing_id, number, method, location, ips in Access.objects.filter(
-        filing_id__in=filing_ids, provider_id=provider_id
-    ).values_list("filing_id", "website__number", "method", "server_location", "ips"):
-        current.setdefault((filing_id, number), []).append(
-            {"method": method, "server_location": location, "ips": ips}
-        )
-    applications = {
-        a.filing_id: a
-        for a in Application.objects.filter(filing_id__in=filing_ids, closed_at__isnull=True)
-    }
-    rows = []
-    for filing_id, number, name, published_accesses in sorted(held, key=lambda h: h[1]):
-        key = (filing_id, number)
-        now = current.get(key, [])
-        mine = [a for a in approved.get(key, []) if a.get("provider") == provider_id]
-        if not mine:
-            # Approved before versions were kept: the published accesses (without their
-            # addresses), those of the working copy when it has them unchanged.
-            published_mine = [
-                a for a in _ids(published_accesses) if a.get("provider") == provider_id
-            ]
-            same = [
-                a
-                for a in now
-                if (a["method"], a["server_location"])
-                in {(p.get("method"), p.get("server_location")) for p in published_mine}
-            ]
-            mine = same or published_mine
-        if not now:
-            effect = "ends"
-        elif sorted(map(_access_key, now)) != sorted(map(_access_key, mine)):
-            effect = "changes"
-        else:
-            effect = ""
-        rows.extend(
-            AccessRow(
-                website_number=number,
-                website_name=name,
-                method=access.get("method") or "",
-                server_location=access.get("server_location") or "",
-                ips=list(access.get("ips") or []),
-                filing_id=filing_id,
-                application=applications.get(filing_id),
-                effect=effect,
-            )
-            for access in mine
-        )
-    return rows
-
-
 def provider_accesses(provider: AccessProvider) -> AccessListing:
     """``provider``'s accesses in force (SPEC §12: the approved data, as gating reads it) to
-    numbered websites, as ``AccessRow``s to paginate: first those of records with an
-    application open, each with what the application does to it (its cancellation on its
-    way, say), then the others by website number. An access only applied for is not one of
-    them (``provider_access_applications``)."""
-    rest = (
-        Access.objects.filter(provider=provider, filing__status=Filing.Status.APPROVED)
-        .exclude(website__number=None)
-        .select_related("website")
-        .order_by("website__number", "id")
-    )
-    return AccessListing(_in_force_while_changing(provider.pk), rest)
+    numbered websites, by website number, as ``AccessRow``s to paginate; each with its
+    record's open application and what that does to it (its cancellation on its way, say).
+    An access only applied for is not one of them (``provider_access_applications``)."""
+    return AccessListing(provider.pk)
 
 
-def provider_access_applications(
-    provider: AccessProvider, *, in_force: list[AccessRow] | None = None
-) -> list[AccessRow]:
-    """``provider``'s accesses on their way (SPEC §12): those the working copy of a record
-    with an application open gives it on a numbered website where it holds none in force (a
-    new access, or an amendment adding it), each with that application, by website number.
-    ``in_force``: the provider's accesses in force on records with an application open, when
-    already read (``provider_accesses(…).first``)."""
-    if in_force is None:
-        in_force = _in_force_while_changing(provider.pk)
-    held = {(row.filing_id, row.website_number) for row in in_force}
-    accesses = (
-        Access.objects.filter(provider=provider, filing__in=_changing_filings())
-        .exclude(website__number=None)
-        .select_related("website")
-        .order_by("website__number", "id")
-    )
-    pending = [a for a in accesses if (a.filing_id, a.website.number) not in held]
+#: The most new-access applications the console lists at once, newest first.
+APPLIED_ACCESSES_SHOWN = 200
+
+
+def provider_access_applications(provider: AccessProvider) -> list[AccessRow]:
+    """``provider``'s new accesses on their way (新增接入, SPEC §12): the accesses at this
+    provider in the working copy of records with an open ``new_access`` application that
+    names it, on websites where it holds none in force, with that application, by website
+    number; at most ``APPLIED_ACCESSES_SHOWN`` applications, the newest. Three statements,
+    read on ``application_provider_idx``. Amendments and first filings naming the provider
+    wait in its first-review queue instead."""
     applications = {
         a.filing_id: a
         for a in Application.objects.filter(
-            filing_id__in={a.filing_id for a in pending}, closed_at__isnull=True
-        ).select_related("submitted_by")
+            provider=provider, closed_at__isnull=True, kind=Application.Kind.NEW_ACCESS
+        )
+        .select_related("submitted_by")
+        .order_by("-submitted_at", "-id")[:APPLIED_ACCESSES_SHOWN]
     }
+    accesses = (
+        Access.objects.filter(provider=provider, filing_id__in=set(applications))
+        .exclude(website__number=None)
+        .select_related("website")
+        .order_by("website__number", "id")
+    )
+    held = set(
+        _published_holding(provider.pk)
+        .filter(filing_id__in=set(applications))
+        .values_list("website_number", flat=True)
+    )
     return [
-        _row(access, application=applications.get(access.filing_id), effect="adds")
-        for access in pending
+        _row(access, application=applications[access.filing_id], effect="adds")
+        for access in accesses
+        if access.website.number not in held
     ]
 
 

@@ -430,7 +430,7 @@ def accesses(request):
     for, with their stage; and the ways to add or withdraw one."""
     provider = request.user.provider
     listing = selectors.provider_accesses(provider)
-    applied = selectors.provider_access_applications(provider, in_force=listing.first)
+    applied = selectors.provider_access_applications(provider)
     return render(
         request,
         "providers/accesses.html",

@@ -199,7 +199,7 @@ def test_withdrawing_again_while_the_cancellation_waits_says_so_on_every_entranc
     assert answer.status_code == 409 and answer.json()["code"] == "application_open"
 
 
-def test_the_accesses_in_force_are_paged_with_those_an_application_changes_first(
+def test_the_accesses_in_force_are_paged_by_number_each_with_what_its_application_does(
     console, provider, monkeypatch
 ):
     monkeypatch.setattr("providers.views.PAGE_SIZE", 2)
@@ -209,15 +209,39 @@ def test_the_accesses_in_force_are_paged_with_those_an_application_changes_first
         reverse("providers:access-withdraw"),
         {"website_number": ending.number, "reason": "停止服务", "confirm": ending.number},
     )
-    numbers = sorted(w.number for w in plain)
+    numbers = sorted([*(w.number for w in plain), ending.number])
+    effects = {ending.number: "ends"}
 
     first = console.get(reverse("providers:accesses")).context["page"]
     second = console.get(reverse("providers:accesses"), {"page": 2}).context["page"]
 
     assert first.paginator.count == 3
-    assert [row.website_number for row in first] == [ending.number, numbers[0]]
-    assert [row.effect for row in first] == ["ends", ""]
-    assert [row.website_number for row in second] == [numbers[1]]
+    assert [row.website_number for row in first] == numbers[:2]
+    assert [row.website_number for row in second] == numbers[2:]
+    assert [row.effect for row in [*first, *second]] == [effects.get(n, "") for n in numbers]
+    assert all(row.ips for row in [*first, *second])
+
+
+def test_the_accesses_page_reads_in_the_same_number_of_queries_for_a_larger_provider(
+    console, provider, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    approved_website(provider)
+    console.get(reverse("providers:accesses"))
+    # The count kept for the page numbers is dropped when approvals publish (after commit).
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(6):
+            approved_website(provider)
+        withdrawn = approved_website(provider)
+    console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": withdrawn.number, "reason": "停止服务", "confirm": withdrawn.number},
+    )
+
+    with django_assert_max_num_queries(15):
+        answer = console.get(reverse("providers:accesses"))
+
+    assert answer.status_code == 200
+    assert len(answer.context["page"]) == 8
 
 
 # New access (新增接入) ---------------------------------------------------------------------------
