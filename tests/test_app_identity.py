@@ -1,11 +1,19 @@
-"""An app's identity (SPEC §13): each platform's identifier rule, and fingerprints and public
-keys in every notation people paste."""
+"""An app's identity (SPEC §13): each platform's identifier rule, fingerprints and public keys
+in every notation people paste, and the same values read from the signed package itself.
+
+The packages in tests/fixtures/apps/ were made by make.sh beside them with Debian's tools
+(aapt, zipalign, apksigner, openssl cms, plistutil); expected.json holds what apksigner and
+openssl print for them, so the reader is checked against other tools, not against itself.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import plistlib
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,10 +22,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from beian.normalforms import apps
 from beian.normalforms.apps import (
     ANDROID,
     HARMONYOS,
@@ -31,8 +41,11 @@ from beian.normalforms.apps import (
     validate_identifier,
     validate_ios_bundle_id,
 )
+from filings import app_packages
 from filings.app_packages import (
     PackageIdentity,
+    SigningCertificate,
+    package_mismatches,
     read_package,
 )
 
@@ -432,3 +445,402 @@ def test_any_text_typed_as_a_public_key_is_stored_or_refused_with_a_message(text
         assert exc.messages
     else:
         assert stored and set(stored) <= set("0123456789ABCDEF")
+
+
+# Reading packages ---------------------------------------------------------------------------
+
+
+def test_an_apk_signed_v1_alone_gives_its_package_name_and_the_jar_signers_fingerprint():
+    identity = read(fixture("demo-v1.apk"))
+    assert identity.platform == ANDROID
+    assert identity.identifier == EXPECTED["android"]["identifier"]
+    assert identity.fingerprint == EXPECTED["android"]["v1"]["md5"]
+    assert identity.source == "v1"
+
+
+def test_an_apk_signed_v1_and_v2_gives_the_signers_md5_and_modulus_as_apksigner_and_openssl_do():
+    identity = read(fixture("demo-v1v2.apk"))
+    expected = EXPECTED["android"]["v1v2"]
+    assert (identity.platform, identity.identifier) == (ANDROID, EXPECTED["android"]["identifier"])
+    assert identity.fingerprint == expected["md5"]
+    assert identity.public_key == expected["public_key"]
+    assert identity.source == "v2"
+
+
+def test_an_apk_with_no_jar_signature_is_read_from_its_v3_signing_block():
+    identity = read(fixture("demo-v2v3.apk"))
+    expected = EXPECTED["android"]["v2v3"]
+    assert identity.identifier == EXPECTED["android"]["identifier"]
+    assert identity.fingerprint == expected["md5"]
+    assert identity.public_key == expected["public_key"]
+    assert identity.public_key.startswith("04")
+    assert identity.source == "v3"
+
+
+def test_the_same_key_signs_v1_and_v1v2_packages_alike():
+    assert read(fixture("demo-v1.apk")).fingerprint == read(fixture("demo-v1v2.apk")).fingerprint
+
+
+def test_an_ipa_gives_its_bundle_id_from_info_plist_and_the_developer_certificate():
+    identity = read(fixture("demo.ipa"))
+    expected = EXPECTED["ios"]
+    assert (identity.platform, identity.identifier) == (IOS, expected["identifier"])
+    assert identity.fingerprint == expected["sha1"]
+    assert identity.public_key == expected["public_key"]
+    assert identity.source == "profile"
+
+
+def test_a_bare_profile_in_apples_ber_encoding_gives_the_bundle_id_without_the_team_prefix():
+    assert fixture("embedded.mobileprovision")[:2] == b"\x30\x80"
+    identity = read(fixture("embedded.mobileprovision"))
+    assert identity.identifier == EXPECTED["ios"]["identifier"]
+    assert identity.fingerprint == EXPECTED["ios"]["sha1"]
+    assert identity.public_key == EXPECTED["ios"]["public_key"]
+
+
+def test_a_wildcard_profile_names_no_app_but_still_gives_the_certificate():
+    identity = read(fixture("wildcard.mobileprovision"))
+    assert identity.identifier == ""
+    assert identity.fingerprint == EXPECTED["ios"]["sha1"]
+
+
+def test_a_package_is_read_from_an_upload_and_left_open_for_the_caller_to_discard():
+    upload = SimpleUploadedFile("app.apk", fixture("demo-v2v3.apk"))
+    assert read_package(upload).fingerprint == EXPECTED["android"]["v2v3"]["md5"]
+    assert not upload.closed
+    on_disk = TemporaryUploadedFile("app.ipa", "application/octet-stream", 0, None)
+    on_disk.write(fixture("demo.ipa"))
+    on_disk.size = on_disk.tell()
+    on_disk.seek(0)
+    assert read_package(on_disk).identifier == EXPECTED["ios"]["identifier"]
+    on_disk.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("demo-unsigned.apk", "apk_unsigned"),
+        ("demo-truncated.apk", "package_zip"),
+        ("demo-plain-manifest.apk", "apk_manifest_not_binary"),
+        ("no-certificates.mobileprovision", "profile_no_certificates"),
+    ],
+)
+def test_a_package_that_cannot_give_its_identity_says_why(name, code):
+    assert refusal(fixture(name)).code == code
+
+
+def test_an_unsigned_apk_is_told_to_upload_the_signed_one():
+    assert refusal(fixture("demo-unsigned.apk")).messages == [
+        "The package is not signed: upload the .apk signed with the release key (the one the "
+        "app stores have), not the unsigned build."
+    ]
+
+
+def test_a_package_over_the_size_limit_is_refused_before_it_is_read(settings):
+    settings.APP_PACKAGE_MAX_BYTES = 4096
+    assert refusal(fixture("demo-v1v2.apk")).code == "package_too_large"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "package_empty"),
+        (b"%PDF-1.7 not an app", "package_kind"),
+        (b"just some text", "package_kind"),
+        (plistlib.dumps({"Entitlements": {}}), "package_kind"),
+        (plistlib.dumps({"a": 1}, fmt=plistlib.FMT_BINARY), "package_kind"),
+        (b"PK\x03\x04" + b"\x00" * 100, "package_zip"),
+        (b"\x30\x80\x06\x09garbage", "profile_unreadable"),
+        (b"\x30\x03\x02\x01\x01", "profile_unreadable"),
+    ],
+)
+def test_what_is_not_a_package_is_refused_with_a_message(data, code):
+    assert refusal(data).code == code
+
+
+def make_zip(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_that_is_neither_an_apk_nor_an_ipa_is_refused():
+    assert refusal(make_zip({"readme.txt": b"hello"})).code == "package_kind"
+
+
+def test_a_harmonyos_package_is_recognised_and_its_values_asked_to_be_typed():
+    hap = make_zip({"module.json": b'{"app": {"bundleName": "com.example.app"}}'})
+    error = refusal(hap)
+    assert error.code == "harmonyos_package"
+    assert "type the bundle name" in error.messages[0]
+    assert refusal(make_zip({"pack.info": b"{}", "entry.hap": hap})).code == "harmonyos_package"
+
+
+def test_a_zip_bomb_manifest_is_refused_without_inflating_it(monkeypatch):
+    monkeypatch.setattr(app_packages, "MANIFEST_MAX_BYTES", 64 * 1024)
+    bomb = make_zip({"AndroidManifest.xml": bytes(1024 * 1024)})
+    assert len(bomb) < 8 * 1024
+    assert refusal(bomb).code == "apk_manifest_too_large"
+
+
+def test_a_zip_bomb_that_declares_a_small_size_is_still_stopped(monkeypatch):
+    monkeypatch.setattr(app_packages, "MANIFEST_MAX_BYTES", 64 * 1024)
+    bomb = bytearray(make_zip({"AndroidManifest.xml": bytes(8 * 1024 * 1024)}))
+    # Declare 1 KiB in the local header and the central directory: a reader trusting it would
+    # inflate the whole entry.
+    struct.pack_into("<I", bomb, 22, 1024)
+    central = bomb.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", bomb, central + 24, 1024)
+    assert refusal(bytes(bomb)).code in {"package_zip", "apk_manifest_unreadable"}
+
+
+def test_a_manifest_the_decoder_cannot_follow_is_refused_rather_than_decoded():
+    # A string pool with no resource map after it: apkInspector's decoder would look for one
+    # forever.
+    manifest = struct.pack("<HHI", 0x0003, 8, 8 + 28) + struct.pack("<HHI", 0x0001, 28, 28)
+    manifest += bytes(20)
+    apk = make_zip({"AndroidManifest.xml": manifest})
+    assert refusal(apk).code == "apk_manifest_unreadable"
+
+
+def test_a_damaged_signing_block_is_refused_as_a_damaged_signature():
+    apk = bytearray(fixture("demo-v2v3.apk"))
+    magic = apk.find(b"APK Sig Block 42")
+    (size,) = struct.unpack_from("<Q", apk, magic - 8)
+    start = magic + 16 - size - 8
+    # The first pair's length now runs past the block's end.
+    struct.pack_into("<Q", apk, start + 8, 2**40)
+    assert refusal(bytes(apk)).code == "apk_signature_unreadable"
+
+
+def test_a_signer_whose_certificate_is_not_a_certificate_is_refused():
+    apk = bytearray(fixture("demo-v2v3.apk"))
+    magic = apk.find(b"APK Sig Block 42")
+    (size,) = struct.unpack_from("<Q", apk, magic - 8)
+    # A certificate's DER starts SEQUENCE, SEQUENCE (the to-be-signed part): each copy of the
+    # signer's certificate in the v2 and v3 blocks gets a length running past its end.
+    at = magic + 16 - size - 8
+    damaged = 0
+    while (at := apk.find(b"\x30\x82", at, magic)) >= 0:
+        if apk[at + 4 : at + 6] == b"\x30\x82":
+            apk[at + 2 : at + 4] = b"\xff\xff"
+            damaged += 1
+        at += 2
+    assert damaged >= 2
+    assert refusal(bytes(apk)).code == "apk_signature_unreadable"
+
+
+def test_an_ipa_without_its_provisioning_profile_is_refused():
+    ipa = make_zip({"Payload/Demo.app/Info.plist": plistlib.dumps({"CFBundleIdentifier": "a.b"})})
+    assert refusal(ipa).code == "ipa_no_profile"
+
+
+def test_an_ipa_whose_info_plist_names_no_app_takes_the_profiles_bundle_id():
+    ipa = make_zip(
+        {
+            "Payload/Demo.app/Info.plist": plistlib.dumps({"CFBundleName": "Demo"}),
+            "Payload/Demo.app/embedded.mobileprovision": fixture("embedded.mobileprovision"),
+        }
+    )
+    assert read(ipa).identifier == EXPECTED["ios"]["identifier"]
+
+
+def test_an_ipa_with_a_damaged_info_plist_is_refused():
+    ipa = make_zip(
+        {
+            "Payload/Demo.app/Info.plist": b"bplist00 damaged",
+            "Payload/Demo.app/embedded.mobileprovision": fixture("embedded.mobileprovision"),
+        }
+    )
+    assert refusal(ipa).code == "ipa_info_unreadable"
+
+
+def signed_profile(plist: dict) -> bytes:
+    """A provisioning profile around ``plist``, as openssl cms -sign -nodetach writes it."""
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(plistlib.dumps(plist))
+        .add_signer(self_signed(key), key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+
+
+def test_a_profile_with_several_developer_certificates_lists_them_all(rsa_key):
+    other = ec.generate_private_key(ec.SECP256R1())
+    ders = [self_signed(key).public_bytes(serialization.Encoding.DER) for key in (rsa_key, other)]
+    profile = signed_profile(
+        {
+            "DeveloperCertificates": ders,
+            "Entitlements": {"application-identifier": "TEAM123456.com.example.app"},
+            "TeamIdentifier": ["TEAM123456"],
+        }
+    )
+    identity = read(profile)
+    assert identity.identifier == "com.example.app"
+    assert len(identity.certificates) == 2
+    assert identity.fingerprint == identity.certificates[0].fingerprint
+
+
+def test_a_profile_with_a_damaged_developer_certificate_is_refused():
+    profile = signed_profile({"DeveloperCertificates": [b"not a certificate"], "Entitlements": {}})
+    assert refusal(profile).code == "profile_certificate_unreadable"
+
+
+def test_a_signed_blob_that_is_not_a_property_list_is_refused():
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    blob = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(b"not a plist")
+        .add_signer(self_signed(key), key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    assert refusal(blob).code == "profile_unreadable"
+
+
+@given(
+    st.sampled_from([b"PK\x03\x04", b"PK\x05\x06", b"\x30\x80", b"\x30\x82", b"\x03\x00"]),
+    st.binary(max_size=2000),
+)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_no_bytes_make_the_reader_fail_other_than_with_a_message(head, body):
+    try:
+        read(head + body)
+    except ValidationError as exc:
+        assert exc.code and exc.messages
+
+
+@given(st.integers(min_value=0, max_value=8000), st.integers(min_value=0, max_value=255))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_no_byte_changed_in_a_signed_apk_makes_the_reader_fail_other_than_with_a_message(at, value):
+    apk = bytearray(fixture("demo-v2v3.apk"))
+    apk[at % len(apk)] = value
+    try:
+        read(bytes(apk))
+    except ValidationError as exc:
+        assert exc.code and exc.messages
+
+
+@given(st.integers(min_value=0, max_value=4000), st.integers(min_value=0, max_value=255))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_no_byte_changed_in_a_profile_makes_the_reader_fail_other_than_with_a_message(at, value):
+    profile = bytearray(fixture("embedded.mobileprovision"))
+    profile[at % len(profile)] = value
+    try:
+        read(bytes(profile))
+    except ValidationError as exc:
+        assert exc.code and exc.messages
+
+
+# Checking what was typed against the package ---------------------------------------------
+
+
+def test_an_apk_signed_with_another_certificate_than_the_typed_fingerprint_is_named():
+    identity = read(fixture("demo-v1v2.apk"))
+    other = EXPECTED["android"]["v2v3"]["md5"]
+    errors = package_mismatches(identity, platform=ANDROID, fingerprint=other)
+    assert list(errors) == ["fingerprint"]
+    [message] = errors["fingerprint"]
+    assert fingerprint_display(identity.fingerprint) in message
+    assert fingerprint_display(other) in message
+
+
+def test_every_typed_value_the_package_contradicts_is_reported_at_once():
+    identity = read(fixture("demo-v1v2.apk"))
+    errors = package_mismatches(
+        identity,
+        platform=ANDROID,
+        identifier="cn.example.other",
+        fingerprint=EXPECTED["android"]["v2v3"]["md5"],
+        public_key=EXPECTED["android"]["v2v3"]["public_key"],
+    )
+    assert set(errors) == {"identifier", "fingerprint", "public_key"}
+    assert "cn.example.beian.demo" in errors["identifier"][0]
+
+
+def test_values_typed_in_another_notation_agree_with_the_package():
+    identity = read(fixture("demo-v1v2.apk"))
+    expected = EXPECTED["android"]["v1v2"]
+    assert (
+        package_mismatches(
+            identity,
+            platform=ANDROID,
+            identifier=full_width(EXPECTED["android"]["identifier"]),
+            fingerprint="MD5: " + fingerprint_display(expected["md5"]).lower(),
+            public_key="Modulus=" + expected["public_key"].lower(),
+        )
+        == {}
+    )
+
+
+def test_values_left_empty_are_taken_from_the_package_without_complaint():
+    assert package_mismatches(read(fixture("demo.ipa")), platform=IOS) == {}
+
+
+def test_a_bundle_id_typed_in_another_case_is_the_same_app():
+    identity = read(fixture("demo.ipa"))
+    assert package_mismatches(identity, platform=IOS, identifier="CN.Example.Beian.Demo") == {}
+
+
+def test_a_wildcard_profile_is_not_held_against_the_typed_bundle_id():
+    identity = read(fixture("wildcard.mobileprovision"))
+    assert package_mismatches(identity, platform=IOS, identifier="com.example.any") == {}
+
+
+def test_a_typed_value_that_is_not_well_formed_gets_its_own_message():
+    identity = read(fixture("demo.ipa"))
+    errors = package_mismatches(identity, platform=IOS, fingerprint=MD5, identifier="com.my_app")
+    assert errors["fingerprint"][0].startswith("This is the MD5 fingerprint")
+    assert "“_”" in errors["identifier"][0]
+
+
+def test_a_package_of_another_platform_is_refused_on_the_package_field():
+    android = read(fixture("demo-v1v2.apk"))
+    assert package_mismatches(android, platform=IOS) == {
+        "package": [
+            "This is an Android package, not an iOS one: for iOS, upload the .ipa or its "
+            "embedded.mobileprovision."
+        ]
+    }
+    assert list(package_mismatches(android, platform=HARMONYOS)) == ["package"]
+
+
+def test_a_fingerprint_of_any_certificate_the_profile_names_agrees():
+    identity = PackageIdentity(
+        platform=IOS,
+        identifier="com.example.app",
+        public_key="AB" * 64,
+        fingerprint="1" * 40,
+        certificates=(
+            SigningCertificate("1" * 40, "AB" * 64, "CN=one"),
+            SigningCertificate("2" * 40, "CD" * 64, "CN=two"),
+        ),
+        source="profile",
+    )
+    assert package_mismatches(identity, platform=IOS, fingerprint="2" * 40) == {}
+    assert package_mismatches(identity, platform=IOS, public_key="CD" * 64) == {}
+    assert list(package_mismatches(identity, platform=IOS, fingerprint="3" * 40)) == ["fingerprint"]
+
+
+def test_mismatch_messages_are_in_chinese_for_chinese_readers():
+    identity = read(fixture("demo-v1v2.apk"))
+    with translation.override("zh-hans"):
+        errors = package_mismatches(
+            identity, platform=ANDROID, fingerprint=EXPECTED["android"]["v2v3"]["md5"]
+        )
+        refused = refusal(fixture("demo-unsigned.apk"))
+    assert "签名" in errors["fingerprint"][0]
+    assert "签名" in refused.messages[0]
+
+
+def test_the_stored_forms_are_those_of_the_normal_forms_module():
+    identity = read(fixture("demo-v1v2.apk"))
+    assert apps.normalize_fingerprint(ANDROID, identity.fingerprint) == identity.fingerprint
+    assert apps.normalize_public_key(identity.public_key) == identity.public_key
+    assert apps.validate_identifier(ANDROID, identity.identifier) == identity.identifier
