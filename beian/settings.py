@@ -230,6 +230,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # in front are in deploy/README.md).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# An app's signed package, read for its identity and discarded (SPEC §13): APKs of hundreds of
+# megabytes are common, and only their central directory, manifest and signature are read.
+APP_PACKAGE_MAX_BYTES = env.int("APP_PACKAGE_MAX_BYTES", default=1024 * 1024 * 1024)
 
 # Content-Security-Policy (django-csp): scripts only from the portal's own static files (the
 # templates have no inline script; htmx and Bootstrap are vendored), no plugins, no framing.

@@ -14,4 +14,5 @@ compare what they return, so two writings a person sees as the same are the same
 | ``mobiles`` | mainland mobile numbers | ITU-T E.164, the numbering plan of +86 |
 | ``emails`` | email addresses | RFC 5321/5322, RFC 6531 |
 | ``filing_numbers`` | sponsor and website filing numbers | SPEC §3 |
+| ``apps`` | app identifiers, certificate fingerprints and public keys | Android, Apple and OpenHarmony naming rules; SPEC §13 |
 """
