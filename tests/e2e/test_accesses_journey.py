@@ -203,5 +203,5 @@ def cancel_in_console(ops, journey, number: str, reason: str, *, only: bool = Fa
         expect(ops.get_by_label(t("Reason"))).to_have_value(reason)
         journey.shot(ops, "provider-warned-of-the-empty-shell")
         ops.get_by_role("button", name=t("Withdraw it, leaving an empty shell")).click()
-    expect(ops.get_by_role("heading", name=t("Your accesses"))).to_be_visible()
+    expect(ops.get_by_role("heading", name=t("Your accesses in force"))).to_be_visible()
     expect(ops.get_by_role("main")).to_contain_text(number)
