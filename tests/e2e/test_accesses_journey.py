@@ -205,3 +205,4 @@ def cancel_in_console(ops, journey, number: str, reason: str, *, only: bool = Fa
         ops.get_by_role("button", name=t("Withdraw it, leaving an empty shell")).click()
     expect(ops.get_by_role("heading", name=t("Your accesses in force"))).to_be_visible()
     expect(ops.get_by_role("main")).to_contain_text(number)
+    journey.shot(ops, f"provider-accesses-after-withdrawing-{number[-1]}")
