@@ -288,7 +288,9 @@ class Application(models.Model):
     passed_digest = models.CharField(max_length=64, blank=True, db_default="")
 
     # The SMS verification (短信核验) of the responsible person: the keyed hash of the live
-    # code, the mobile it was sent to, wrong tries, when it lapses.
+    # code (kept after it confirmed the application, until the next stage, so that the same
+    # confirmation sent twice answers the same), the mobile it was sent to, wrong tries, when
+    # it lapses.
     verification_code_hash = models.CharField(max_length=128, blank=True, db_default="")
     verification_mobile = models.CharField(max_length=20, blank=True, db_default="")
     verification_tries = models.PositiveSmallIntegerField(default=0, db_default=0)
@@ -355,6 +357,13 @@ class Application(models.Model):
                 fields=["verification_mobile"],
                 name="application_mobile_idx",
                 condition=models.Q(closed_at__isnull=True, status="verification"),
+            ),
+            # The public verification again: the codes of one mobile that confirmed an
+            # application lately (a double click answers as the first click).
+            models.Index(
+                fields=["verification_mobile", "verification_sent_at"],
+                name="application_confirmed_idx",
+                condition=models.Q(verified_at__isnull=False),
             ),
             # The statistics: first reviews past their deadline, and the time spent in the first
             # review and in the SMS verification by those that left it lately (index only).

@@ -93,6 +93,29 @@ def test_a_take_counts_every_window_or_none(settings):
     limits.take(limits.Charge("email-change", f"{ident}-other"))
 
 
+@pytest.mark.parametrize("where", ["redis", "database"])
+def test_a_take_given_back_frees_its_place_in_every_window(settings, where):
+    settings.ACCOUNTS_EMAIL_CHANGE_RATE = "1/min,2/hour"
+    if where == "database":
+        if not isinstance(limits.caches["default"], resilient_cache.ResilientRedisCache):
+            pytest.skip("the Redis cache is not configured")
+        resilient_cache.trip(60, ConnectionError("test outage"))
+    try:
+        charge = limits.Charge("email-change", f"back-{where}-{time.monotonic_ns()}")
+        limits.take(charge)
+        limits.give_back(charge)
+        limits.take(charge)
+        with pytest.raises(limits.RateLimited):
+            limits.take(charge)
+        limits.give_back(charge)
+        limits.give_back(charge)  # never below nothing
+        limits.take(charge)
+        with pytest.raises(limits.RateLimited):
+            limits.take(charge)
+    finally:
+        resilient_cache.reset()
+
+
 def test_a_refused_take_counts_nowhere_on_the_database(settings):
     settings.ACCOUNTS_EMAIL_CHANGE_RATE = "1/min,5/hour"
     settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT = "2/min"
