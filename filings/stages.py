@@ -36,7 +36,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
+from accounts.notifications import provider_email
 from beian import limits
 from beian.audit import audit, audit_entry
 from beian.delivery import Email, Sms, queue_emails, queue_sms_many
@@ -125,12 +126,15 @@ def data_digest(data: dict[str, Any]) -> str:
 @dataclass
 class Moves:
     """What entering stages leaves to send once the rows are saved: the SMS codes (to the
-    responsible person), the notices of each move (owner, provider), and which of the moves
-    are returns of a lapsed code (by application id: their SMS says why in itself)."""
+    responsible person), the notices of each move (owner, provider), which of the moves are
+    returns of a lapsed code (by application id: their SMS says why in itself), and the
+    applications that left a provider's first-review queue other than by its decision (with
+    that provider's id and why, ``LEFT_QUEUE``)."""
 
     codes: list[tuple[Application, Filing, str]] = field(default_factory=list)
     moved: list[tuple[Application, Filing]] = field(default_factory=list)
     lapsed: set[int] = field(default_factory=set)
+    left: list[tuple[Application, Filing, int, str]] = field(default_factory=list)
 
 
 def _code_hash(*, filing_id: int, mobile: str, code: str) -> str:
@@ -182,10 +186,39 @@ def _verification_url() -> str:
     return f"{settings.PORTAL_URL}/verification/"
 
 
+# Why an application left a provider's first-review queue without its decision: the owner
+# withdrew it, the bureau closed it (revoking the record), or it was submitted again for
+# another provider's review or none.
+LEFT_QUEUE = ("withdrawn", "closed", "moved")
+
+
+def provider_told_left(items: list[tuple[Application, Filing, int, str]]) -> None:
+    """Email each provider (by id) whose first review an application no longer waits for,
+    saying why (one of ``LEFT_QUEUE``), in the provider's language (SPEC §12: the provider is
+    told of the application's arrival, and so of its leaving)."""
+    if not items:
+        return
+    providers = AccessProvider.objects.in_bulk({provider_id for _a, _f, provider_id, _w in items})
+    emails = []
+    for application, filing, provider_id, why in items:
+        provider = providers.get(provider_id)
+        if provider is None or not provider.is_active:
+            continue
+        context = {
+            "sponsor_name": filing.sponsor_name,
+            "kind_label": Kind(application.kind).label,
+            "why": why,
+        }
+        emails.append(provider_email(provider, "provider_review_withdrawn", context))
+    queue_emails(emails)
+
+
 def moves_send(moves: Moves) -> None:
     """Queue what ``moves`` leaves to send, after the rows are saved: each code by SMS to the
     responsible person (a send the system starts is never held back by the resend limits,
-    SPEC §12), and each move's notice to the owner and, for a first review, to the provider."""
+    SPEC §12), each move's notice to the owner and, for a first review, to the provider, and
+    to a provider whose first review it no longer waits for, that it left."""
+    provider_told_left(moves.left)
     hours = settings.FILING_VERIFICATION_HOURS
     sms = [
         Sms(
@@ -247,11 +280,8 @@ def _move_emails(application: Application, filing: Filing) -> list[Email]:
         )
     ]
     if application.status == Status.PROVIDER_REVIEW and application.provider_id:
-        emails.append(
-            Email(
-                to=application.provider.email, template="provider_review_waiting", context=context
-            )
-        )
+        # In the provider's language, whoever's request moved it.
+        emails.append(provider_email(application.provider, "provider_review_waiting", context))
     return emails
 
 

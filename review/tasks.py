@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.notifications import staff_language
 from beian.delivery import queue_email
 from beian.models import Province
 from beian.workdays import working_calendar
@@ -128,7 +129,7 @@ def send_province_digest(
                     to=member.email,
                     template="review_deadline_digest",
                     context={
-                        "province": province.name_in(member.language),
+                        "province": province.name_in(staff_language(member)),
                         "date": on,
                         "due": due,
                         "overdue": overdue,
@@ -138,7 +139,7 @@ def send_province_digest(
                         "more_overdue": max(overdue - len(overdue_items), 0),
                         "console_path": reverse("review:deadlines"),
                     },
-                    language=member.language,
+                    language=staff_language(member),
                 )
     except IntegrityError:
         return False  # already sent today by an earlier run
@@ -212,8 +213,10 @@ def notify_ministry_of_escalations() -> int:
             for e in batch.select_related("filing").order_by("review_deadline", "id")[:LISTED_ITEMS]
         ]
         for member in ministry:
+            language = staff_language(member)
+
             # Province names in the reader's language.
-            def name(province, code, language=member.language):
+            def name(province, code, language=language):
                 return province.name_in(language) if province else code
 
             context = {
@@ -230,7 +233,7 @@ def notify_ministry_of_escalations() -> int:
                 to=member.email,
                 template="review_escalation",
                 context=context,
-                language=member.language,
+                language=language,
             )
         return claimed
 

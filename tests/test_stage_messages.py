@@ -130,3 +130,183 @@ def test_the_empty_shell_revocation_reason_reads_in_the_readers_language():
         stored = shells_revoked_reason()
     with translation.override("en"):
         assert reason_in_language(stored).startswith("Every website of the record")
+
+
+# --- 5. A provider's and the bureau's emails in their own language -----------------------------
+
+
+def _english_owner_submits(payload) -> tuple[Filing, object]:
+    from filings.services import filing_create, filing_save_data
+
+    owner = UserFactory(language="en")
+    filing = filing_create(owner=owner)
+    filing_save_data(filing=filing, by=owner, data=payload)
+    client = page(owner)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert client.post(reverse("filings:check_answers")).status_code == 302
+    filing.refresh_from_db()
+    return filing, owner
+
+
+def test_a_providers_emails_are_in_its_language_whoever_triggered_them(tmp_path, settings):
+    from tests.factories import AccessProviderFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    provider = AccessProviderFactory(email="noc@provider.example.cn")
+    filing, _owner = _english_owner_submits(
+        fs.data(websites=[fs.website(access_provider=provider.pk)])
+    )
+    assert filing.status == Filing.Status.PROVIDER_REVIEW
+    with translation.override("en"):  # an English-speaking staff member passes it on
+        filing = fs.to_bureau(filing)
+        fs.approve(filing)
+
+    emails = Message.objects.filter(to=provider.email, channel="email").order_by("id")
+    assert [m.template for m in emails] == ["provider_review_waiting", "provider_filing_approved"]
+    assert {m.language for m in emails} == {"zh-hans"}
+    assert emails[0].subject.startswith("待初审")
+    assert "First review" not in emails[0].body
+
+
+def test_a_deployment_in_english_writes_to_providers_in_english_from_a_chinese_request(
+    tmp_path, settings
+):
+    from filings.services import filing_create, filing_save_data, filing_submit
+    from tests.factories import AccessProviderFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.LANGUAGE_CODE = "en"
+    provider = AccessProviderFactory()
+    owner = UserFactory(language="zh-hans")
+    with translation.override("zh-hans"):
+        filing = filing_create(owner=owner)
+        filing_save_data(
+            filing=filing,
+            by=owner,
+            data=fs.data(websites=[fs.website(access_provider=provider.pk)]),
+        )
+        filing_submit(filing=filing, by=owner)
+
+    email = last("email", provider.email)
+    assert email.language == "en"
+    assert email.subject.startswith("First review waiting")
+    assert last("email", owner.email).language == "zh-hans"
+
+
+def test_a_staff_members_language_is_the_accounts_else_the_deployments(settings):
+    from accounts.notifications import staff_email, staff_language
+    from tests.factories import BureauFactory
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    assert staff_language(BureauFactory(language="en")) == "en"
+    assert staff_language(BureauFactory(language="")) == "zh-hans"
+    assert staff_email(BureauFactory(language="en"), "x", {}).language == "en"
+
+
+# --- 3. A provider is told when an application leaves its first-review queue -----------------
+
+
+@pytest.fixture
+def provider(tmp_path, settings):
+    from tests.factories import AccessProviderFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    return AccessProviderFactory(email="review@provider.example.cn")
+
+
+def _at_provider(provider, owner=None) -> Filing:
+    owner = owner or UserFactory()
+    return fs.submitted_filing(owner, fs.data(websites=[fs.website(access_provider=provider.pk)]))
+
+
+def _left_emails(provider):
+    return list(
+        Message.objects.filter(to=provider.email, template="provider_review_withdrawn").order_by(
+            "id"
+        )
+    )
+
+
+def test_the_provider_is_told_when_the_owner_withdraws_it_at_the_first_review(provider):
+    owner = UserFactory()
+    filing = _at_provider(provider, owner)
+    assert filing.status == Filing.Status.PROVIDER_REVIEW
+
+    answer = page(owner).post(reverse("filings:withdraw"))
+
+    assert answer.status_code == 302
+    (email,) = _left_emails(provider)
+    assert email.language == "zh-hans"
+    assert email.subject == "无需再初审：北京示例科技有限公司"
+    assert "撤回" in email.body and "/provider/reviews/" in email.body
+
+
+def test_the_provider_is_told_when_the_bureau_revokes_the_record_its_amendment_waited_in(
+    provider,
+):
+    from review.services import filing_revoke
+    from tests.factories import BureauFactory
+
+    owner = UserFactory()
+    filing = fs.approve(fs.to_bureau(_at_provider(provider, owner)))
+    from filings.services import filing_save_data, filing_submit
+
+    changed = fs.data(
+        sponsor={"address": "北京市海淀区中关村大街9号"},
+        websites=[fs.website(access_provider=provider.pk)],
+    )
+    filing_save_data(filing=filing, by=owner, data=changed)
+    filing = filing_submit(filing=filing, by=owner)
+    assert filing.status == Filing.Status.PROVIDER_REVIEW
+
+    filing_revoke(filing=filing, by=BureauFactory(), reason="虚假材料")
+
+    (email,) = _left_emails(provider)
+    assert "注销" in email.body
+
+
+def test_the_provider_is_told_when_a_submission_again_sends_it_to_another_provider(provider):
+    from filings.services import filing_save_data, filing_submit
+    from tests.factories import AccessProviderFactory
+
+    other = AccessProviderFactory()
+    owner = UserFactory()
+    filing = _at_provider(provider, owner)
+
+    filing_save_data(
+        filing=filing, by=owner, data=fs.data(websites=[fs.website(access_provider=other.pk)])
+    )
+    filing_submit(filing=filing, by=owner)
+
+    (email,) = _left_emails(provider)
+    assert "重新提交" in email.body
+    assert Message.objects.filter(to=other.email, template="provider_review_waiting").exists()
+
+
+def test_the_provider_is_not_told_of_what_does_not_leave_its_queue_or_is_its_own(provider):
+    from filings.services import filing_save_data, filing_submit, filing_withdraw
+    from tests.providers_support import provider_staff
+
+    owner = UserFactory()
+    filing = _at_provider(provider, owner)
+    # Submitted again for the same provider: still in its queue, told as a new arrival.
+    filing_save_data(
+        filing=filing,
+        by=owner,
+        data=fs.data(
+            sponsor={"address": "北京市海淀区中关村大街3号"},
+            websites=[fs.website(access_provider=provider.pk)],
+        ),
+    )
+    filing_submit(filing=filing, by=owner)
+    # Passed on, then withdrawn at the SMS verification: it left the queue by its decision.
+    passed = _at_provider(provider)
+    fs.first_review_pass(passed)
+    filing_withdraw(filing=passed, by=passed.owner)
+    # Withdrawn by the provider's own staff.
+    own = _at_provider(provider)
+    Filing.objects.filter(pk=own.pk).update(filed_by_provider=provider)
+    own.refresh_from_db()
+    filing_withdraw(filing=own, by=provider_staff(provider))
+
+    assert _left_emails(provider) == []
