@@ -131,6 +131,7 @@ _UPDATED_FIELDS = [
     "submitted_by",
     "stage_entered_at",
     "reached_bureau_at",
+    "bureau_told_at",
     "provider_deadline",
     "provider_checklist",
     "provider_passed_at",

@@ -264,6 +264,9 @@ class Application(models.Model):
     # When it entered its current stage (the queues' "waiting since").
     stage_entered_at = models.DateTimeField(null=True, blank=True)
     reached_bureau_at = models.DateTimeField(null=True, blank=True)
+    # When the bureau's staff were told of its latest arrival (REVIEW_ARRIVAL_EMAILS); empty
+    # while that email is still to be sent.
+    bureau_told_at = models.DateTimeField(null=True, blank=True)
 
     # The provider's first review (初审): its deadline (``PROVIDER_REVIEW_WORKING_DAYS``
     # working days from arrival), what its staff checked (``stages.CHECKLIST`` codes), the
@@ -357,6 +360,16 @@ class Application(models.Model):
                 fields=["verification_mobile"],
                 name="application_mobile_idx",
                 condition=models.Q(closed_at__isnull=True, status="verification"),
+            ),
+            # Arrivals at the bureau whose email to its staff is still to be sent.
+            models.Index(
+                fields=["reached_bureau_at"],
+                name="application_untold_idx",
+                condition=models.Q(
+                    closed_at__isnull=True,
+                    bureau_told_at__isnull=True,
+                    reached_bureau_at__isnull=False,
+                ),
             ),
             # The public verification again: the codes of one mobile that confirmed an
             # application lately (a double click answers as the first click).

@@ -40,11 +40,13 @@ from accounts.models import AccessProvider, User
 from accounts.notifications import provider_email
 from beian import limits
 from beian.audit import audit, audit_entry
+from beian.celery import app as celery_app
 from beian.delivery import Email, Sms, queue_emails, queue_sms_many
 from beian.models import AuditLog
 from beian.normalforms.certificates import compact
 from beian.normalforms.mobiles import normalize_mobile
 from beian.normalforms.text import folded, unreadable_text_message
+from beian.queueing import enqueue_on_commit
 from beian.workdays import add_working_days
 
 from . import rules
@@ -126,13 +128,15 @@ def data_digest(data: dict[str, Any]) -> str:
 @dataclass
 class Moves:
     """What entering stages leaves to send once the rows are saved: the SMS codes (to the
-    responsible person), the notices of each move (owner, provider), which of the moves are
+    responsible person), the notices of each move (owner, provider), the arrivals at the
+    bureau (its staff's email, ``REVIEW_ARRIVAL_EMAILS``), which of the moves are
     returns of a lapsed code (by application id: their SMS says why in itself), and the
     applications that left a provider's first-review queue other than by its decision (with
     that provider's id and why, ``LEFT_QUEUE``)."""
 
     codes: list[tuple[Application, Filing, str]] = field(default_factory=list)
     moved: list[tuple[Application, Filing]] = field(default_factory=list)
+    arrived: list[Application] = field(default_factory=list)
     lapsed: set[int] = field(default_factory=set)
     left: list[tuple[Application, Filing, int, str]] = field(default_factory=list)
 
@@ -171,6 +175,9 @@ def enter_stage(
     elif status in Filing.OPEN_STATUSES:
         application.reached_bureau_at = now
         filing.review_deadline = submission_deadline(now)
+        # Its staff are told by a task after commit; with the emails off, nothing is to tell.
+        application.bureau_told_at = None if settings.REVIEW_ARRIVAL_EMAILS else now
+        moves.arrived.append(application)
     moves.moved.append((application, filing))
 
 
@@ -185,6 +192,10 @@ def codes_hash(moves: Moves) -> None:
 def _verification_url() -> str:
     return f"{settings.PORTAL_URL}/verification/"
 
+
+# The task that tells the bureau's staff of arrivals (review.tasks), called by its name:
+# the bureau's app sits above this one.
+ARRIVALS_TASK = "review.arrivals.notify"
 
 # Why an application left a provider's first-review queue without its decision: the owner
 # withdrew it, the bureau closed it (revoking the record), or it was submitted again for
@@ -213,12 +224,22 @@ def provider_told_left(items: list[tuple[Application, Filing, int, str]]) -> Non
     queue_emails(emails)
 
 
+def arrivals_announce(application_ids: list[int]) -> None:
+    """Hand the applications that reached the bureau (ids) to the task that emails the
+    province's bureau staff, once the transaction commits (``REVIEW_ARRIVAL_EMAILS``; never
+    in the request). A broker outage loses nothing: the task's periodic run finds them."""
+    if application_ids and settings.REVIEW_ARRIVAL_EMAILS:
+        enqueue_on_commit(celery_app.signature(ARRIVALS_TASK), application_ids)
+
+
 def moves_send(moves: Moves) -> None:
     """Queue what ``moves`` leaves to send, after the rows are saved: each code by SMS to the
     responsible person (a send the system starts is never held back by the resend limits,
     SPEC §12), each move's notice to the owner and, for a first review, to the provider, and
-    to a provider whose first review it no longer waits for, that it left."""
+    to a provider whose first review it no longer waits for, that it left; the arrivals at
+    the bureau are handed to the task that tells its staff (``review.arrivals.notify``)."""
     provider_told_left(moves.left)
+    arrivals_announce([a.pk for a in moves.arrived])
     hours = settings.FILING_VERIFICATION_HOURS
     sms = [
         Sms(

@@ -310,3 +310,138 @@ def test_the_provider_is_not_told_of_what_does_not_leave_its_queue_or_is_its_own
     filing_withdraw(filing=own, by=provider_staff(provider))
 
     assert _left_emails(provider) == []
+
+
+# --- 6. The bureau is told of each arrival ------------------------------------------------------
+
+
+@pytest.fixture
+def beijing_staff():
+    from tests.factories import BureauFactory
+
+    english = BureauFactory(language="en", email="en@bureau.example.cn")
+    chinese = BureauFactory(language="zh-hans", email="zh@bureau.example.cn")
+    BureauFactory(is_active=False, email="gone@bureau.example.cn")
+    BureauFactory(province_id="31", email="shanghai@bureau.example.cn")  # another province's staff
+    return english, chinese
+
+
+def _arrivals():
+    return list(Message.objects.filter(template="review_arrival").order_by("to"))
+
+
+def test_each_arrival_is_emailed_to_the_provinces_active_bureau_staff_after_commit(
+    beijing_staff, django_capture_on_commit_callbacks
+):
+    english, chinese = beijing_staff
+    filing = fs.submitted_filing(UserFactory())
+    code = fs.sms_code(filing.principal_mobile)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        answer = Client().post(
+            reverse("public:verification"),
+            {"mobile": filing.principal_mobile, "code": code, "id_last6": "31002X"},
+        )
+    assert answer.status_code == 200
+    assert _arrivals() == []  # nothing in the request: the task sends them after commit
+    for callback in callbacks:
+        callback()
+
+    emails = _arrivals()
+    assert [(m.to, m.language) for m in emails] == [
+        (english.email, "en"),
+        (chinese.email, "zh-hans"),
+    ]
+    filing.refresh_from_db()
+    deadline = filing.review_deadline.isoformat()
+    assert emails[0].subject == (
+        f"New in the review queue: 北京示例科技有限公司 (new filing), decision due by {deadline}"
+    )
+    assert f"/review/filings/{filing.pk}/" in emails[0].body
+    assert "Beijing Communications Administration" in emails[0].body
+    assert emails[1].subject.startswith("审核队列新增：北京示例科技有限公司")
+    assert filing.applications.get(closed_at=None).bureau_told_at is not None
+
+
+def test_an_arrival_the_broker_did_not_take_is_told_by_the_periodic_run_once(
+    beijing_staff, settings
+):
+    from review.tasks import tell_bureau_of_arrivals
+
+    settings.FILING_SMS_VERIFICATION = False
+    fs.submitted_filing(UserFactory())  # at the bureau at once; no commit here: no task ran
+    assert _arrivals() == []
+
+    assert tell_bureau_of_arrivals() == 1
+    assert tell_bureau_of_arrivals() == 0
+    assert len(_arrivals()) == 2
+
+
+def test_an_application_for_revocation_is_an_arrival_too(beijing_staff, settings):
+    from filings.services import filing_apply_revocation
+    from review.tasks import tell_bureau_of_arrivals
+
+    settings.FILING_SMS_VERIFICATION = False
+    owner = UserFactory()
+    filing = fs.approve(fs.submitted_filing(owner))
+    tell_bureau_of_arrivals()
+    Message.objects.filter(template="review_arrival").delete()
+
+    filing_apply_revocation(filing=filing, by=owner, reason="网站已关闭")
+
+    assert tell_bureau_of_arrivals() == 1
+    assert {m.to for m in _arrivals()} == {m.email for m in beijing_staff}
+
+
+def test_a_province_that_turns_them_off_keeps_the_queue_and_the_digest(
+    beijing_staff, settings, django_capture_on_commit_callbacks
+):
+    from review.tasks import tell_bureau_of_arrivals
+
+    settings.FILING_SMS_VERIFICATION = False
+    settings.REVIEW_ARRIVAL_EMAILS = False
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = fs.submitted_filing(UserFactory())
+
+    assert tell_bureau_of_arrivals() == 0
+    assert _arrivals() == []
+    assert filing.status == Filing.Status.PENDING_REVIEW
+    assert filing.applications.get(closed_at=None).bureau_told_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_applications_already_at_the_bureau_are_not_announced_after_the_upgrade():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from review.tasks import tell_bureau_of_arrivals
+    from tests.factories import BureauFactory
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([("filings", target)])
+        return executor.loader.project_state([("filings", target)]).apps
+
+    BureauFactory()
+    owner = UserFactory()
+    apps = migrate("0014_application_confirmed_code")
+    try:
+        Filing_ = apps.get_model("filings", "Filing")
+        Application_ = apps.get_model("filings", "Application")
+        arrived = timezone.now() - dt.timedelta(days=3)
+        filing = Filing_.objects.create(
+            owner_id=owner.pk, status="pending_review", province_id="11", sponsor_name="甲"
+        )
+        Application_.objects.create(
+            filing=filing,
+            kind="new",
+            status="pending_review",
+            submitted_at=arrived,
+            reached_bureau_at=arrived,
+        )
+    finally:
+        migrate("0015_application_bureau_told")
+
+    assert tell_bureau_of_arrivals() == 0
+    assert _arrivals() == []
