@@ -188,7 +188,9 @@ class VerificationRequestSchema(serializers.Serializer):
 class VerificationResultSchema(serializers.Serializer):
     status = serializers.CharField(help_text="the filing's status now, at the bureau")
     review_deadline = serializers.DateField(
-        allow_null=True, help_text="the bureau's deadline (20 working days from today)"
+        allow_null=True,
+        help_text="the bureau's deadline: 20 working days from today, the day the application "
+        "reached the bureau",
     )
 
 

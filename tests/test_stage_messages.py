@@ -3,6 +3,7 @@ owner's language and in the SMS itself, the provider told when an application le
 the provider's and the bureau's emails in their own language, the bureau told of each arrival,
 and the stages worded by who holds the application."""
 
+import copy
 import datetime as dt
 
 import pytest
@@ -445,3 +446,101 @@ def test_the_applications_already_at_the_bureau_are_not_announced_after_the_upgr
 
     assert tell_bureau_of_arrivals() == 0
     assert _arrivals() == []
+
+
+# --- 4. The stages worded by who holds the application ------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_20_working_days_are_explained_from_arrival_at_the_bureau(language, settings):
+    from filings.services import filing_create, filing_save_data
+
+    owner = UserFactory()
+    filing = filing_create(owner=owner)
+    filing_save_data(filing=filing, by=owner, data=fs.data())
+    client = page(owner)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+
+    pages = [
+        client.get(reverse("filings:check_answers")).content.decode(),
+        client.get("/").content.decode(),
+    ]
+
+    for text in pages:
+        assert "提交之日起" not in text and "of the submission" not in text
+        assert "latest submission" not in text
+    if language == "en":
+        assert "within 20 working days of the day it reaches the bureau" in pages[0]
+        assert "of the day your application reaches it" in pages[1]
+    else:
+        assert "自送达之日起20个工作日内" in pages[0]
+        assert "自申请送达之日起20个工作日内" in pages[1]
+
+
+def test_the_bureaus_deadline_page_and_the_confirmation_count_from_arrival(otp_client):
+    from tests.factories import BureauFactory
+
+    deadlines = otp_client(BureauFactory()).get(reverse("review:deadlines")).content.decode()
+    assert "自申请送达之日起20个工作日内" in deadlines and "提交之日起" not in deadlines
+
+    filing = fs.submitted_filing(UserFactory())
+    done = Client().post(
+        reverse("public:verification"),
+        {
+            "mobile": filing.principal_mobile,
+            "code": fs.sms_code(filing.principal_mobile),
+            "id_last6": "31002X",
+        },
+    )
+    assert "自今天（申请送达之日）起20个工作日内" in done.content.decode()
+
+
+def _with_unsubmitted_changes(filing, payload) -> str:
+    """The owner's task list (in English) once ``payload`` with another address is saved and
+    not submitted."""
+    from filings.services import filing_save_data
+
+    filing.refresh_from_db()
+    payload["sponsor"]["address"] = "北京市海淀区中关村大街88号"
+    filing_save_data(filing=filing, by=filing.owner, data=payload)
+    client = page(filing.owner)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    return client.get(reverse("filings:task_list")).content.decode()
+
+
+def test_unsubmitted_changes_are_worded_by_who_holds_the_application(tmp_path, settings):
+    import re
+
+    from filings.stages import provider_decide
+    from tests.factories import AccessProviderFactory
+    from tests.providers_support import provider_staff
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    provider = AccessProviderFactory()
+    payload = fs.data(websites=[fs.website(access_provider=provider.pk)])
+
+    at_provider = fs.submitted_filing(UserFactory(), payload)
+    at_phone = fs.submitted_filing(UserFactory())
+    returned = fs.submitted_filing(UserFactory(), payload)
+    provider_decide(
+        filing_id=returned.pk, by=provider_staff(provider), action="return", reason="首页无法访问"
+    )
+    at_bureau = fs.to_bureau(fs.submitted_filing(UserFactory()))
+
+    def held_by(text):
+        return re.search(r'data-changes-held-by="(\w+)"', text).group(1)
+
+    provider_page = _with_unsubmitted_changes(at_provider, copy.deepcopy(payload))
+    assert held_by(provider_page) == "provider"
+    assert "Your access provider checks the version you submitted" in provider_page
+    phone_page = _with_unsubmitted_changes(at_phone, fs.data())
+    assert held_by(phone_page) == "phone"
+    assert "responsible person's phone confirms the version you submitted" in phone_page
+    owner_page = _with_unsubmitted_changes(returned, copy.deepcopy(payload))
+    assert held_by(owner_page) == "owner"
+    assert "The application is back with you" in owner_page
+    bureau_page = _with_unsubmitted_changes(at_bureau, fs.data())
+    assert held_by(bureau_page) == "bureau"
+    assert "The bureau sees the submitted version" in bureau_page
+    for text in (provider_page, phone_page, owner_page):
+        assert "The bureau sees" not in text
