@@ -327,6 +327,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every 429 says how long to wait in one sentence (beian.api_errors.Throttled).
+    "EXCEPTION_HANDLER": "beian.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "public": env.str("THROTTLE_PUBLIC", default="60/min"),
         "gating": env.str("THROTTLE_GATING", default="600/min"),
