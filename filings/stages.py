@@ -740,8 +740,22 @@ def verification_resend(*, filing: Filing, by: User, ip: str | None) -> Filing:
     when nothing waits for verification, ``PermissionDenied`` for anyone else."""
     from accounts.services import code_send_take
 
-    locked, application = _locked_at(filing.pk, Status.VERIFICATION)
+    locked, application = _locked_open(filing.pk)
+    if locked is None:
+        raise FilingError(
+            _("There is no application waiting for an SMS code."), code="invalid_state"
+        )
     rules.check_actor(locked, by)
+    if application is None:
+        raise FilingError(
+            _("There is no application waiting for an SMS code."), code="invalid_state"
+        )
+    if application.status != Status.VERIFICATION:
+        raise FilingError(
+            _("The application is not waiting for an SMS code: it is %(status)s.")
+            % {"status": Status(application.status).label},
+            code="invalid_state",
+        )
     code_send_take(destinations=[locked.principal_mobile], ip=ip)
     now = timezone.now()
     moves = Moves()

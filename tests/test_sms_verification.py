@@ -500,6 +500,24 @@ def test_the_resend_api_answers_the_filing_and_refuses_at_another_stage():
     assert other.status_code == 404
 
 
+def test_asking_for_a_new_code_with_nothing_waiting_for_one_says_so():
+    owner = UserFactory()
+    filing = submitted(owner)
+    assert confirm_by_page().status_code == 200
+
+    at_bureau = api(owner).post(f"/api/v1/filings/{filing.pk}/verification/resend/")
+    fs.approve(Filing.objects.get(pk=filing.pk))
+    approved = api(owner).post(f"/api/v1/filings/{filing.pk}/verification/resend/")
+    by_page = page(owner).post(reverse("filings:verification-resend"), follow=True)
+
+    assert at_bureau.status_code == 409
+    assert at_bureau.json()["detail"] == "该申请当前不在等待短信验证码：申请状态为待审核。"
+    assert approved.status_code == 409
+    assert approved.json() == {"detail": "没有等待短信验证码的申请。", "code": "invalid_state"}
+    assert "没有等待短信验证码的申请。" in by_page.content.decode()
+    assert "不在此环节" not in by_page.content.decode()
+
+
 # --- The reasons of a provider's return beside their fields -----------------------------------
 
 
