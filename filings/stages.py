@@ -15,7 +15,9 @@ lapsed codes::
 Every move sets the filing's status and the application's together (they are the same while
 it is open), writes an audit row, and tells the people whose move it now is: the provider's
 contact, the responsible person's mobile (the code), the owner (email, and SMS when the owner
-must act).
+must act), the bureau's staff of the province on arrival (by a task after commit,
+``REVIEW_ARRIVAL_EMAILS``); and a provider whose first review the application no longer waits
+for, that it left.
 """
 
 from __future__ import annotations
