@@ -57,6 +57,11 @@ app.conf.update(
             "task": "filings.verification.lapse",
             "schedule": 300.0,
         },
+        # Arrivals at the bureau whose email to its staff the broker did not take at commit.
+        "review-arrivals-sweep": {
+            "task": "review.arrivals.notify",
+            "schedule": 300.0,
+        },
         # Windows the limiter counted on the database while Redis was away (beian/limits.py).
         "rate-counters-forget": {
             "task": "beian.limits.forget_expired",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
@@ -134,3 +135,42 @@ def render(message: Any) -> str:
         except (KeyError, TypeError, ValueError):
             continue
     return code
+
+
+@functools.cache
+def _written_pattern(message_id: str, language: str) -> re.Pattern:
+    """``message_id`` as ``language`` writes it, as a pattern whose groups are its values."""
+    with translation.override(language):
+        template = gettext(message_id)
+    pieces, pos, names = [], 0, set()
+    for match in _PLACEHOLDER.finditer(template):
+        pieces.append(re.escape(template[pos : match.start()].replace("%%", "%")))
+        name, kind = match.groups()
+        if name in names:
+            pieces.append(f"(?P={name})")
+        else:
+            names.add(name)
+            pieces.append(f"(?P<{name}>-?\\d+)" if kind == "d" else f"(?P<{name}>.+?)")
+        pos = match.end()
+    pieces.append(re.escape(template[pos:].replace("%%", "%")))
+    return re.compile("".join(pieces), re.S)
+
+
+def written_again(text: str, message_ids: tuple[str, ...]) -> str | None:
+    """``text`` in the active language when the portal wrote it from one of ``message_ids``
+    (English ids, with ``%(name)d`` / ``%(name)s`` values) in any language of ``LANGUAGES``,
+    whatever its values; None when it was written from none of them (typed by a person).
+
+    For text a job stored as written, in the language it ran in (a lapsed code's return,
+    written by beat in the server's language), and read later by someone else."""
+    for message_id in message_ids:
+        for language, _name in settings.LANGUAGES:
+            match = _written_pattern(message_id, language).fullmatch(text)
+            if match is None:
+                continue
+            params = {
+                name: int(value) if f"%({name})d" in message_id else value
+                for name, value in match.groupdict().items()
+            }
+            return gettext(message_id) % params if params else gettext(message_id)
+    return None

@@ -183,6 +183,17 @@ end
 return 0
 """
 
+# Undo a take: each window (a hash as _TAKE writes it) loses ``cost`` events while it holds
+# them. ARGV: the cost per key.
+_GIVE_BACK = """
+for i, key in ipairs(KEYS) do
+  local cost = tonumber(ARGV[i])
+  local n = tonumber(redis.call('HGET', key, 'n') or '0')
+  if n >= cost then redis.call('HINCRBY', key, 'n', -cost) end
+end
+return 0
+"""
+
 # One counter: the count after this event and the seconds left in its window.
 _COUNT = """
 local count = redis.call('INCRBY', KEYS[1], tonumber(ARGV[2]))
@@ -276,14 +287,15 @@ def take(*charges: Charge) -> None:
 def give_back(*charges: Charge) -> None:
     """Undo a ``take`` whose event did not happen after all (the work could not be queued)."""
     windows = _windows(list(charges))
+    if not windows:
+        return
     backend = _redis()
     if backend is not None:
         try:
-            client = backend._cache.get_client(None, write=True)
-            pipe = client.pipeline(transaction=True)
-            for w in windows:
-                pipe.decrby(backend.make_and_validate_key(w.key), w.cost)
-            pipe.execute()
+            _script(backend, "give_back", _GIVE_BACK)(
+                keys=[backend.make_and_validate_key(w.key) for w in windows],
+                args=[w.cost for w in windows],
+            )
             return
         except UNREACHABLE as exc:
             trip(backend.retry_after, exc)

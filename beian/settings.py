@@ -330,6 +330,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every 429 says how long to wait in one sentence (beian.api_errors.Throttled).
+    "EXCEPTION_HANDLER": "beian.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "public": env.str("THROTTLE_PUBLIC", default="60/min"),
         "gating": env.str("THROTTLE_GATING", default="600/min"),
@@ -408,6 +410,10 @@ FILING_VERIFICATION_TRIES_PER_IP = env.str(
     "FILING_VERIFICATION_TRIES_PER_IP", default="10/hour,30/day"
 )
 PROVIDER_REVIEW_WORKING_DAYS = env.int("PROVIDER_REVIEW_WORKING_DAYS", default=2)
+# The bureau's active staff of the province get an email as each application reaches the
+# bureau (sent by a task, review.arrivals.notify). A busy province turns it off and keeps the
+# queue and the morning digest.
+REVIEW_ARRIVAL_EMAILS = env.bool("REVIEW_ARRIVAL_EMAILS", default=True)
 # Accesses (SPEC §12): a website left with no access (an empty shell) is cancelled after this
 # many days' notice unless a new access is filed; with PROVIDER_ACCESS_CANCEL_AT_ONCE a
 # provider's withdrawal of its own access takes effect without waiting for the bureau.

@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -22,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsVerifiedOwner
 from accounts.services import CodeRateLimited
+from beian.api_errors import Throttled
 from beian.clientaddress import client_address_or_none
 from beian.parsers import JSONParser
 

@@ -19,7 +19,7 @@ from accounts.models import User
 
 from .errors import FilingError
 from .models import Application, Filing
-from .stages import Moves, codes_hash, enter_stage, moves_send
+from .stages import Moves, codes_hash, enter_stage, moves_send, provider_told_left
 from .validation import website_accesses
 
 Kind = Application.Kind
@@ -131,6 +131,7 @@ _UPDATED_FIELDS = [
     "submitted_by",
     "stage_entered_at",
     "reached_bureau_at",
+    "bureau_told_at",
     "provider_deadline",
     "provider_checklist",
     "provider_passed_at",
@@ -169,6 +170,7 @@ def applications_open_many(
             created.append(application)
         else:
             updated.append(application)
+            _left_queue(application, opening, moves)
         application.provider_id = opening.provider_id
         application.submitted_at = opening.at
         application.submitted_by = opening.by
@@ -192,6 +194,29 @@ def applications_open_many(
     if updated:
         Application.objects.bulk_update(updated, _UPDATED_FIELDS)
     return result
+
+
+def _left_queue(application: Application, opening: Opening, moves: Moves) -> None:
+    """Submitted again, an application waiting for a provider's first review that now goes to
+    another provider, or to none, leaves the first provider's queue: it is told (unless its
+    own staff submitted it)."""
+    was = application.provider_id
+    if application.status != Filing.Status.PROVIDER_REVIEW or was is None:
+        return
+    if opening.status == Filing.Status.PROVIDER_REVIEW and opening.provider_id == was:
+        return
+    if _provider_staff_of(opening.by, was):
+        return
+    moves.left.append((application, opening.filing, was, "moved"))
+
+
+def _provider_staff_of(user: User | None, provider_id: int) -> bool:
+    return (
+        user is not None
+        and user.role == User.Role.PROVIDER
+        and user.provider_id is not None
+        and user.provider_id == provider_id
+    )
 
 
 def application_open(
@@ -223,7 +248,12 @@ def application_close(
 ) -> Application | None:
     """Close the filing's open application with ``outcome`` (``Application.Outcome``), decided
     by ``by`` at ``at``; returns it, or None when the filing has none open (a filing from
-    before applications were kept). Its ``status`` stays the stage it was decided in."""
+    before applications were kept). Its ``status`` stays the stage it was decided in.
+
+    An application closed while it waits for a provider's first review (withdrawn by its
+    owner, or closed by the bureau's revocation of the record) leaves that provider's queue:
+    its contact is told by email (``stages.provider_told_left``), unless its own staff
+    closed it."""
     application = Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True).first()
     if application is None:
         return None
@@ -231,4 +261,12 @@ def application_close(
     application.outcome = outcome
     application.decided_by = by
     application.save(update_fields=["closed_at", "outcome", "decided_by"])
+    provider_id = application.provider_id
+    if (
+        application.status == Filing.Status.PROVIDER_REVIEW
+        and provider_id is not None
+        and not _provider_staff_of(by, provider_id)
+    ):
+        why = "withdrawn" if outcome == Application.Outcome.WITHDRAWN else "closed"
+        provider_told_left([(application, filing, provider_id, why)])
     return application

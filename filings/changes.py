@@ -111,6 +111,20 @@ def _check_open(locked: Filing, kind: str) -> None:
         )
 
 
+def _provider_concerned(locked: Filing, provider_id: int | None) -> bool:
+    """Whether the provider ``provider_id`` has a part in the record: it filed it, holds an
+    access to one of its websites, or first-reviews its open application."""
+    if provider_id is None:
+        return False
+    return (
+        locked.filed_by_provider_id == provider_id
+        or Access.objects.filter(website__filing=locked, provider_id=provider_id).exists()
+        or Application.objects.filter(
+            filing=locked, closed_at__isnull=True, provider_id=provider_id
+        ).exists()
+    )
+
+
 def _website(locked: Filing, website_id: Any, data: dict[str, Any]) -> tuple[int, Website]:
     """The approved website ``website_id`` names (its place in ``data`` and its row);
     ``FilingInvalid`` on ``website`` otherwise."""
@@ -168,7 +182,8 @@ def access_apply(*, filing: Filing, by, request: AccessRequest) -> Filing:
     Raises ``PermissionDenied`` for anyone else, ``FilingInvalid`` with every problem of the
     website and the access (keyed ``website``, ``provider``, ``method``, ``server_location``,
     ``ips``), ``FilingError`` (``application_open``) while another application is open,
-    (``invalid_state``) unless the filing is approved.
+    (``invalid_state``) unless the filing is approved; to a provider's staff with no part in
+    the record (``_provider_concerned``) either says only that it cannot apply now.
     """
     locked = _lock(filing)
     access, errors = coerce_access(request.access)
@@ -182,7 +197,17 @@ def access_apply(*, filing: Filing, by, request: AccessRequest) -> Filing:
             )
     elif not provider_staff:
         rules.check_actor(locked, by)
-    _check_open(locked, Kind.NEW_ACCESS)
+    try:
+        _check_open(locked, Kind.NEW_ACCESS)
+    except FilingError as exc:
+        if provider_staff and not _provider_concerned(locked, by.provider_id):
+            # A provider with no part in the record learns only that it cannot apply now:
+            # not which application is open, nor the record's status (the same codes).
+            raise FilingError(
+                _("You cannot apply for an access to this website now. Try again later."),
+                code=exc.code,
+            ) from None
+        raise
     data = approved_data(locked)
     reference = load_reference_data([{"websites": [{"accesses": [access]}]}])
     cleaned, problems = validate_access(

@@ -264,6 +264,9 @@ class Application(models.Model):
     # When it entered its current stage (the queues' "waiting since").
     stage_entered_at = models.DateTimeField(null=True, blank=True)
     reached_bureau_at = models.DateTimeField(null=True, blank=True)
+    # When the bureau's staff were told of its latest arrival (REVIEW_ARRIVAL_EMAILS); empty
+    # while that email is still to be sent.
+    bureau_told_at = models.DateTimeField(null=True, blank=True)
 
     # The provider's first review (初审): its deadline (``PROVIDER_REVIEW_WORKING_DAYS``
     # working days from arrival), what its staff checked (``stages.CHECKLIST`` codes), the
@@ -288,7 +291,9 @@ class Application(models.Model):
     passed_digest = models.CharField(max_length=64, blank=True, db_default="")
 
     # The SMS verification (短信核验) of the responsible person: the keyed hash of the live
-    # code, the mobile it was sent to, wrong tries, when it lapses.
+    # code (kept after it confirmed the application, until the next stage, so that the same
+    # confirmation sent twice answers the same), the mobile it was sent to, wrong tries, when
+    # it lapses.
     verification_code_hash = models.CharField(max_length=128, blank=True, db_default="")
     verification_mobile = models.CharField(max_length=20, blank=True, db_default="")
     verification_tries = models.PositiveSmallIntegerField(default=0, db_default=0)
@@ -355,6 +360,23 @@ class Application(models.Model):
                 fields=["verification_mobile"],
                 name="application_mobile_idx",
                 condition=models.Q(closed_at__isnull=True, status="verification"),
+            ),
+            # Arrivals at the bureau whose email to its staff is still to be sent.
+            models.Index(
+                fields=["reached_bureau_at"],
+                name="application_untold_idx",
+                condition=models.Q(
+                    closed_at__isnull=True,
+                    bureau_told_at__isnull=True,
+                    reached_bureau_at__isnull=False,
+                ),
+            ),
+            # The public verification again: the codes of one mobile that confirmed an
+            # application lately (a double click answers as the first click).
+            models.Index(
+                fields=["verification_mobile", "verification_sent_at"],
+                name="application_confirmed_idx",
+                condition=models.Q(verified_at__isnull=False),
             ),
             # The statistics: first reviews past their deadline, and the time spent in the first
             # review and in the SMS verification by those that left it lately (index only).

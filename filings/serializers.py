@@ -27,6 +27,7 @@ from .models import (
     PreApproval,
     Website,
 )
+from .reasons import reason_in_language
 from .validation import OTHER, empty_data, website_accesses
 
 
@@ -144,7 +145,8 @@ def application_as_json(application: Application | None) -> dict[str, Any] | Non
         "submitted_at": _datetime.to_representation(application.submitted_at),
         "verification_expires_at": _datetime.to_representation(expires) if expires else None,
         "returns": [
-            {"field": r.get("field"), "reason": r.get("reason")} for r in application.returns or []
+            {"field": r.get("field"), "reason": reason_in_language(r.get("reason") or "")}
+            for r in application.returns or []
         ],
     }
 

@@ -15,7 +15,9 @@ lapsed codes::
 Every move sets the filing's status and the application's together (they are the same while
 it is open), writes an audit row, and tells the people whose move it now is: the provider's
 contact, the responsible person's mobile (the code), the owner (email, and SMS when the owner
-must act).
+must act), the bureau's staff of the province on arrival (by a task after commit,
+``REVIEW_ARRIVAL_EMAILS``); and a provider whose first review the application no longer waits
+for, that it left.
 """
 
 from __future__ import annotations
@@ -36,18 +38,23 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.models import User
+from accounts.models import AccessProvider, User
+from accounts.notifications import provider_email
 from beian import limits
 from beian.audit import audit, audit_entry
+from beian.celery import app as celery_app
 from beian.delivery import Email, Sms, queue_emails, queue_sms_many
 from beian.models import AuditLog
 from beian.normalforms.certificates import compact
 from beian.normalforms.mobiles import normalize_mobile
+from beian.normalforms.text import folded, unreadable_text_message
+from beian.queueing import enqueue_on_commit
 from beian.workdays import add_working_days
 
 from . import rules
 from .errors import FilingError, FilingInvalid
 from .models import Application, Filing
+from .reasons import lapse_reason
 from .uploads import file_sha256, megabytes, sniff_content_type
 
 Kind = Application.Kind
@@ -82,31 +89,6 @@ BUREAU_STATUS = {
 
 # The field of the filing JSON a lapsed verification is returned on.
 VERIFICATION_FIELD = "sponsor.principal.mobile"
-
-
-def lapse_reason() -> str:
-    """The reason a lapsed verification is returned with, in the active language. It is stored
-    as written (the returns are the owner's and the API's text); the owner's pages show it in
-    the reader's language again (``wizard.return_items``, ``reason_in_language``)."""
-    return _(
-        "The responsible person did not confirm the SMS code within "
-        "%(hours)d hours. Check the mobile number, then submit the "
-        "application again to get a new code."
-    ) % {"hours": settings.FILING_VERIFICATION_HOURS}
-
-
-def reason_in_language(reason: str) -> str:
-    """``reason`` in the active language when the system wrote it (``lapse_reason`` in any
-    language the portal speaks, as beat writes it in the server's); otherwise as typed."""
-    from django.utils import translation
-
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            if reason == lapse_reason():
-                break
-    else:
-        return reason
-    return lapse_reason()
 
 
 def bureau_status(kind: str) -> str:
@@ -148,10 +130,17 @@ def data_digest(data: dict[str, Any]) -> str:
 @dataclass
 class Moves:
     """What entering stages leaves to send once the rows are saved: the SMS codes (to the
-    responsible person), and the notices of each move (owner, provider)."""
+    responsible person), the notices of each move (owner, provider), the arrivals at the
+    bureau (its staff's email, ``REVIEW_ARRIVAL_EMAILS``), which of the moves are
+    returns of a lapsed code (by application id: their SMS says why in itself), and the
+    applications that left a provider's first-review queue other than by its decision (with
+    that provider's id and why, ``LEFT_QUEUE``)."""
 
     codes: list[tuple[Application, Filing, str]] = field(default_factory=list)
     moved: list[tuple[Application, Filing]] = field(default_factory=list)
+    arrived: list[Application] = field(default_factory=list)
+    lapsed: set[int] = field(default_factory=set)
+    left: list[tuple[Application, Filing, int, str]] = field(default_factory=list)
 
 
 def _code_hash(*, filing_id: int, mobile: str, code: str) -> str:
@@ -188,6 +177,9 @@ def enter_stage(
     elif status in Filing.OPEN_STATUSES:
         application.reached_bureau_at = now
         filing.review_deadline = submission_deadline(now)
+        # Its staff are told by a task after commit; with the emails off, nothing is to tell.
+        application.bureau_told_at = None if settings.REVIEW_ARRIVAL_EMAILS else now
+        moves.arrived.append(application)
     moves.moved.append((application, filing))
 
 
@@ -203,10 +195,53 @@ def _verification_url() -> str:
     return f"{settings.PORTAL_URL}/verification/"
 
 
+# The task that tells the bureau's staff of arrivals (review.tasks), called by its name:
+# the bureau's app sits above this one.
+ARRIVALS_TASK = "review.arrivals.notify"
+
+# Why an application left a provider's first-review queue without its decision: the owner
+# withdrew it, the bureau closed it (revoking the record), or it was submitted again for
+# another provider's review or none.
+LEFT_QUEUE = ("withdrawn", "closed", "moved")
+
+
+def provider_told_left(items: list[tuple[Application, Filing, int, str]]) -> None:
+    """Email each provider (by id) whose first review an application no longer waits for,
+    saying why (one of ``LEFT_QUEUE``), in the provider's language (SPEC §12: the provider is
+    told of the application's arrival, and so of its leaving)."""
+    if not items:
+        return
+    providers = AccessProvider.objects.in_bulk({provider_id for _a, _f, provider_id, _w in items})
+    emails = []
+    for application, filing, provider_id, why in items:
+        provider = providers.get(provider_id)
+        if provider is None or not provider.is_active:
+            continue
+        context = {
+            "sponsor_name": filing.sponsor_name,
+            "kind_label": Kind(application.kind).label,
+            "why": why,
+        }
+        emails.append(provider_email(provider, "provider_review_withdrawn", context))
+    queue_emails(emails)
+
+
+def arrivals_announce(application_ids: list[int]) -> None:
+    """Hand the applications that reached the bureau (ids) to the task that emails the
+    province's bureau staff, once the transaction commits (``REVIEW_ARRIVAL_EMAILS``; never
+    in the request). A broker outage loses nothing: the task's periodic run finds them."""
+    if application_ids and settings.REVIEW_ARRIVAL_EMAILS:
+        enqueue_on_commit(celery_app.signature(ARRIVALS_TASK), application_ids)
+
+
 def moves_send(moves: Moves) -> None:
     """Queue what ``moves`` leaves to send, after the rows are saved: each code by SMS to the
     responsible person (a send the system starts is never held back by the resend limits,
-    SPEC §12), and each move's notice to the owner and, for a first review, to the provider."""
+    SPEC §12), each move's notice to the owner and, for a first review, to the provider, and
+    to a provider whose first review it no longer waits for, that it left; the arrivals at
+    the bureau are handed to the task that tells its staff (``review.arrivals.notify``)."""
+    provider_told_left(moves.left)
+    arrivals_announce([a.pk for a in moves.arrived])
     hours = settings.FILING_VERIFICATION_HOURS
     sms = [
         Sms(
@@ -231,7 +266,12 @@ def moves_send(moves: Moves) -> None:
                 Sms(
                     to=filing.owner.mobile,
                     template="application_returned",
-                    context={"sponsor_name": filing.sponsor_name},
+                    context={
+                        "sponsor_name": filing.sponsor_name,
+                        # A lapsed code: the SMS says why and how to get a new one.
+                        "lapsed": application.pk in moves.lapsed,
+                        "hours": hours,
+                    },
                     language=filing.owner.language,
                 )
             )
@@ -263,11 +303,8 @@ def _move_emails(application: Application, filing: Filing) -> list[Email]:
         )
     ]
     if application.status == Status.PROVIDER_REVIEW and application.provider_id:
-        emails.append(
-            Email(
-                to=application.provider.email, template="provider_review_waiting", context=context
-            )
-        )
+        # In the provider's language, whoever's request moved it.
+        emails.append(provider_email(application.provider, "provider_review_waiting", context))
     return emails
 
 
@@ -330,21 +367,27 @@ def returnable_paths(data: dict[str, Any]) -> list[str]:
     return paths
 
 
-def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
+def _locked_open(filing_id: int) -> tuple[Filing | None, Application | None]:
+    # The filing first, then its open application, as every move locks them.
     filing = (
         Filing.objects.select_for_update(of=("self",))
         .select_related("owner", "province")
         .filter(pk=filing_id)
         .first()
     )
+    if filing is None:
+        return None, None
     application = (
         Application.objects.select_for_update(of=("self",))
         .select_related("provider")
         .filter(filing_id=filing_id, closed_at__isnull=True)
         .first()
-        if filing is not None
-        else None
     )
+    return filing, application
+
+
+def _locked_at(filing_id: int, status: str) -> tuple[Filing, Application]:
+    filing, application = _locked_open(filing_id)
     if filing is None or application is None or application.status != status:
         raise FilingError(
             _("This application is not waiting at this stage any more."), code="invalid_state"
@@ -368,19 +411,25 @@ def _clean_returns(
         why = str(item.get("reason") or "").strip()
         if not why:
             errors[f"returns.{i}.reason"] = [_("Say what is wrong with this field.")]
+        elif message := unreadable_text_message(why):
+            errors[f"returns.{i}.reason"] = [message]
         elif len(why) > 500:
             errors[f"returns.{i}.reason"] = [
                 _("Use at most %(limit)d characters.") % {"limit": 500}
             ]
         if not path:
             errors[f"returns.{i}.field"] = [_("Name the field this reason is about.")]
+        elif message := unreadable_text_message(path):
+            errors[f"returns.{i}.field"] = [message]
         elif path not in paths:
             errors[f"returns.{i}.field"] = [
                 _("“%(field)s” is not a field of this filing.") % {"field": path[:100]}
             ]
         cleaned.append({"field": path, "reason": why})
-    reason = (reason or "").strip()
-    if reason:
+    reason = str(reason or "").strip()
+    if message := unreadable_text_message(reason):
+        errors["reason"] = [message]
+    elif reason:
         cleaned.append({"field": "", "reason": reason[:1000]})
     if not cleaned and not errors:
         errors["reason"] = [_("Say why the application is returned, on each field concerned.")]
@@ -557,8 +606,9 @@ def verification_values_clean(*, mobile: str, code: str, id_last6: str) -> tuple
         mobile = normalize_mobile(mobile)
     except ValidationError as exc:
         errors["mobile"] = list(exc.messages)
-    code = "".join(str(code or "").split())
-    if not (len(code) == 6 and code.isdigit()):
+    # Full-width digits (a Chinese input method) are the same digits (NFKC, ``text.folded``).
+    code = "".join(folded(str(code or "")).split())
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         errors["code"] = [_("Enter the 6 digits of the code in the SMS.")]
     last6 = compact(str(id_last6 or ""))
     if len(last6) != 6:
@@ -573,16 +623,21 @@ def verification_confirm(*, mobile: str, code: str, id_last6: str, ip: str | Non
     (any way of writing it), the 6-digit ``code``, the last 6 characters of their certificate
     number. The application then reaches the bureau, whose 20 working days start today (Q1).
 
-    Every try counts per client address (``FILING_VERIFICATION_TRIES_PER_IP``); a wrong one
-    counts on every live code of that mobile, which stops working after
+    The same three values again for an application this very code confirmed, while the code
+    would still be valid (a double click, two requests at once, a retry after a lost answer),
+    answer the same: its filing as it is now, nothing moved or sent again, no try counted.
+
+    Every other try counts per client address (``FILING_VERIFICATION_TRIES_PER_IP``); a wrong
+    one counts on every live code of that mobile, which stops working after
     ``FILING_VERIFICATION_MAX_TRIES``. Raises ``VerificationProblem`` with field errors (a
     malformed value on its field; any mismatch as one message on ``code``, saying nothing of
     which part failed), ``VerificationLimited`` (a ``limits.RateLimited``) when the address
     has tried too often.
     """
     mobile, code, last6 = verification_values_clean(mobile=mobile, code=code, id_last6=id_last6)
+    charge = limits.Charge("verification-from", ip or "unknown")
     try:
-        limits.take(limits.Charge("verification-from", ip or "unknown"))
+        limits.take(charge)
     except limits.RateLimited as exc:
         raise VerificationLimited(exc.retry_after) from exc
     now = timezone.now()
@@ -605,10 +660,20 @@ def verification_confirm(*, mobile: str, code: str, id_last6: str, ip: str | Non
         ):
             with transaction.atomic():
                 # The filing first, then its application, as every other move locks them.
-                locked, application = _locked_at(filing.pk, Status.VERIFICATION)
-                if application.verification_code_hash != expected:
-                    break
-                return _verified(application, locked, now=now)
+                locked, current = _locked_open(filing.pk)
+                if (
+                    current is not None
+                    and current.status == Status.VERIFICATION
+                    and current.verification_code_hash == expected
+                ):
+                    return _verified(current, locked, now=now)
+            # Moved while this request waited for the lock: a request with the same code
+            # confirmed it first (answered below), or a new code replaced this one.
+            break
+    confirmed = _confirmed_by(mobile=mobile, code=code, last6=last6, now=now)
+    if confirmed is not None:
+        limits.give_back(charge)
+        return confirmed
     if live:
         Application.objects.filter(pk__in=[a.pk for a in live]).update(
             verification_tries=F("verification_tries") + 1
@@ -616,10 +681,41 @@ def verification_confirm(*, mobile: str, code: str, id_last6: str, ip: str | Non
     raise _mismatch()
 
 
+def _confirmed_by(*, mobile: str, code: str, last6: str, now: dt.datetime) -> Filing | None:
+    """The filing whose application ``code`` (sent to ``mobile``, with ``last6``) confirmed,
+    while that code would still be valid; None when there is none. The confirmed code's hash
+    stays on the application until its next stage, and a code sent after the confirmation
+    (submitted again) is never taken for it."""
+    since = now - dt.timedelta(hours=settings.FILING_VERIFICATION_HOURS)
+    confirmed = (
+        Application.objects.filter(
+            verification_mobile=mobile,
+            verified_at__isnull=False,
+            verified_at__gte=F("verification_sent_at"),
+            verification_sent_at__gt=since,
+        )
+        .exclude(status=Status.VERIFICATION)
+        .exclude(verification_code_hash="")
+        .select_related("filing", "filing__province")
+        .order_by("id")
+    )
+    for application in confirmed:
+        filing = application.filing
+        expected = _code_hash(filing_id=filing.pk, mobile=mobile, code=code)
+        if constant_time_compare(expected, application.verification_code_hash) and (
+            constant_time_compare(_id_last6(filing.principal_id_number), last6)
+        ):
+            return filing
+    return None
+
+
 def _verified(application: Application, filing: Filing, *, now: dt.datetime) -> Filing:
     moves = Moves()
+    confirmed_hash = application.verification_code_hash
     application.verified_at = now
     enter_stage(application, filing, bureau_status(application.kind), now=now, moves=moves)
+    # Kept until the next stage: the same confirmation sent again answers the same.
+    application.verification_code_hash = confirmed_hash
     _save(application, filing)
     moves_send(moves)
     audit(
@@ -646,8 +742,22 @@ def verification_resend(*, filing: Filing, by: User, ip: str | None) -> Filing:
     when nothing waits for verification, ``PermissionDenied`` for anyone else."""
     from accounts.services import code_send_take
 
-    locked, application = _locked_at(filing.pk, Status.VERIFICATION)
+    locked, application = _locked_open(filing.pk)
+    if locked is None:
+        raise FilingError(
+            _("There is no application waiting for an SMS code."), code="invalid_state"
+        )
     rules.check_actor(locked, by)
+    if application is None:
+        raise FilingError(
+            _("There is no application waiting for an SMS code."), code="invalid_state"
+        )
+    if application.status != Status.VERIFICATION:
+        raise FilingError(
+            _("The application is not waiting for an SMS code: it is %(status)s.")
+            % {"status": Status(application.status).label},
+            code="invalid_state",
+        )
     code_send_take(destinations=[locked.principal_mobile], ip=ip)
     now = timezone.now()
     moves = Moves()
@@ -700,6 +810,7 @@ def verification_lapse_due(*, now: dt.datetime | None = None, limit: int = 500) 
                 ]
                 application.returned_at = now
                 enter_stage(application, filing, Status.RETURNED, now=now, moves=moves)
+                moves.lapsed.add(application.pk)
                 entries.append(
                     audit_entry(
                         actor=None,

@@ -22,7 +22,7 @@ from beian.models import Province
 
 from . import selectors
 from .models import Access, Document, Filing, Website
-from .stages import reason_in_language
+from .reasons import reason_in_language
 from .validation import (
     ACCESS_FIELDS,
     INDIVIDUAL_ID_TYPES,

@@ -23,10 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessProvider, User
+from accounts.notifications import provider_email
 from accounts.passwords import INITIAL_PASSWORD_LENGTH, random_password
 from beian.audit import audit
 from beian.celery import app as celery_app
-from beian.delivery import queue_email
+from beian.delivery import queue_emails
 from beian.outbound import literal_address_refused
 from beian.outbox import enqueue_after_commit
 from filings.changes import access_cancel
@@ -144,6 +145,7 @@ def notify_filing_event(
     if event not in EVENTS:
         raise ValueError(f"unknown filing event {event!r}")
     deliveries = []
+    emails = []
     body_data = None
     providers = providers_of_filing(filing)
     known = {p.pk for p in providers}
@@ -152,16 +154,17 @@ def notify_filing_event(
         providers += list(AccessProvider.objects.filter(pk__in=extra, is_active=True))
     template = f"provider_filing_{event}" if event in OWN_EMAIL_EVENTS else "provider_filing_change"
     for provider in providers:
-        queue_email(
-            to=provider.email,
-            template=template,
-            context={
-                "provider": provider,
-                "filing": filing,
-                "event": event,
-                "event_label": WebhookDelivery.Event(event).label,
-            },
-            language=settings.LANGUAGE_CODE,
+        emails.append(
+            provider_email(
+                provider,
+                template,
+                {
+                    "provider": provider,
+                    "filing": filing,
+                    "event": event,
+                    "event_label": WebhookDelivery.Event(event).label,
+                },
+            )
         )
         if not provider.webhook_url:
             continue
@@ -178,6 +181,7 @@ def notify_filing_event(
             idempotency_key=key,
         )
         deliveries.append(delivery)
+    queue_emails(emails)
     _enqueue_deliveries_after_commit(deliveries)
     return deliveries
 

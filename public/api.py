@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beian import limits
+from beian.api_errors import Throttled
 from beian.clientaddress import client_address_or_none
 from beian.parsers import JSONParser
 from filings import stages
@@ -188,7 +189,9 @@ class VerificationRequestSchema(serializers.Serializer):
 class VerificationResultSchema(serializers.Serializer):
     status = serializers.CharField(help_text="the filing's status now, at the bureau")
     review_deadline = serializers.DateField(
-        allow_null=True, help_text="the bureau's deadline (20 working days from today)"
+        allow_null=True,
+        help_text="the bureau's deadline: 20 working days from today, the day the application "
+        "reached the bureau",
     )
 
 

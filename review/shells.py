@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from beian.audit import audit
@@ -26,6 +25,7 @@ from certificates.services import certificate_issue
 from filings.changes import approved_data
 from filings.models import Access, Application, Filing, FilingVersion, Website
 from filings.publishing import publish
+from filings.reasons import shells_revoked_reason
 from filings.submission import filing_version_record, filing_working_copy_replace
 from providers.services import notify_filing_event
 
@@ -132,10 +132,7 @@ def shells_cancel_due(*, by: User, province: str | None = None, now=None) -> She
             _revoke(
                 locked,
                 by=by,
-                reason=_(
-                    "Every website of the record was left without an access provider and was "
-                    "not given a new access within the notice period (empty shells)."
-                ),
+                reason=shells_revoked_reason(),
                 action="shell.revoke",
             )
             run.revoked.append(locked.number)

@@ -6,6 +6,12 @@ their deadline are recorded as escalations, once per deadline, and the ministry 
 ones by email. Both are safe to run twice: a digest is recorded once per province and day, an
 escalation once per filing and deadline, and the ministry email covers only rows not yet
 notified. ``review.tally.compact`` folds the statistics tally every five minutes.
+
+``review.arrivals.notify``: each application reaching the bureau is emailed to the province's
+active bureau staff (``REVIEW_ARRIVAL_EMAILS``). The move hands it the ids after commit; beat
+runs it every five minutes without ids for any the broker did not take. An arrival is claimed
+once (``Application.bureau_told_at``, rows taken with ``SKIP LOCKED``), so two runs send one
+email each.
 """
 
 from __future__ import annotations
@@ -14,16 +20,18 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from beian.delivery import queue_email
+from accounts.notifications import staff_email, staff_language
+from beian.delivery import Email, queue_email, queue_emails
 from beian.models import Province
 from beian.workdays import working_calendar
-from filings.models import Filing
+from filings.models import Application, Filing
 
 from . import tally
 from .models import DeadlineDigest, Escalation
@@ -128,7 +136,7 @@ def send_province_digest(
                     to=member.email,
                     template="review_deadline_digest",
                     context={
-                        "province": province.name_in(member.language),
+                        "province": province.name_in(staff_language(member)),
                         "date": on,
                         "due": due,
                         "overdue": overdue,
@@ -138,7 +146,7 @@ def send_province_digest(
                         "more_overdue": max(overdue - len(overdue_items), 0),
                         "console_path": reverse("review:deadlines"),
                     },
-                    language=member.language,
+                    language=staff_language(member),
                 )
     except IntegrityError:
         return False  # already sent today by an earlier run
@@ -212,8 +220,10 @@ def notify_ministry_of_escalations() -> int:
             for e in batch.select_related("filing").order_by("review_deadline", "id")[:LISTED_ITEMS]
         ]
         for member in ministry:
+            language = staff_language(member)
+
             # Province names in the reader's language.
-            def name(province, code, language=member.language):
+            def name(province, code, language=language):
                 return province.name_in(language) if province else code
 
             context = {
@@ -230,9 +240,80 @@ def notify_ministry_of_escalations() -> int:
                 to=member.email,
                 template="review_escalation",
                 context=context,
-                language=member.language,
+                language=language,
             )
         return claimed
+
+
+# At most this many arrivals are claimed in one transaction.
+ARRIVALS_BATCH = 200
+
+
+@shared_task(name="review.arrivals.notify", acks_late=True)
+def tell_bureau_of_arrivals(application_ids: list[int] | None = None) -> int:
+    """Email the active bureau staff of each province of the applications (``application_ids``,
+    or every one still untold when None) that reached the bureau and are still open there,
+    one email per application, in each member's language; mark them told. With
+    ``REVIEW_ARRIVAL_EMAILS`` off they are marked and nothing is sent. Returns how many
+    arrivals were told."""
+    told = 0
+    while True:
+        with transaction.atomic():
+            untold = (
+                Application.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    closed_at__isnull=True,
+                    bureau_told_at__isnull=True,
+                    reached_bureau_at__isnull=False,
+                )
+                .select_related("filing", "filing__province")
+                .order_by("reached_bureau_at", "id")
+            )
+            if application_ids is not None:
+                untold = untold.filter(pk__in=application_ids)
+            batch = list(untold[:ARRIVALS_BATCH])
+            if not batch:
+                return told
+            now = timezone.now()
+            Application.objects.filter(pk__in=[a.pk for a in batch]).update(bureau_told_at=now)
+            at_bureau = [a for a in batch if a.status in Filing.OPEN_STATUSES]
+            if settings.REVIEW_ARRIVAL_EMAILS:
+                queue_emails(_arrival_emails(at_bureau))
+            told += len(at_bureau)
+
+
+def _arrival_emails(applications: list[Application]) -> list[Email]:
+    provinces = {a.filing.province_id for a in applications if a.filing.province_id}
+    staff: dict[str, list[User]] = {}
+    for member in (
+        User.objects.filter(role=User.Role.BUREAU, province_id__in=provinces, is_active=True)
+        .exclude(email="")
+        .order_by("id")
+    ):
+        staff.setdefault(member.province_id, []).append(member)
+    emails = []
+    for application in applications:
+        filing = application.filing
+        for member in staff.get(filing.province_id, []):
+            emails.append(
+                staff_email(
+                    member,
+                    "review_arrival",
+                    {
+                        "sponsor_name": filing.sponsor_name,
+                        # The application's own kind, as the console shows it.
+                        "kind_label": Application.Kind(application.kind).label,
+                        "bureau": filing.province.bureau_in(staff_language(member)),
+                        # ISO dates read the same in every language.
+                        "arrived": timezone.localdate(application.reached_bureau_at).isoformat(),
+                        "deadline": (
+                            filing.review_deadline.isoformat() if filing.review_deadline else ""
+                        ),
+                        "filing_path": reverse("review:detail", args=[filing.pk]),
+                    },
+                )
+            )
+    return emails
 
 
 @shared_task(name="review.tally.compact", acks_late=True)

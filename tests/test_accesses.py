@@ -217,6 +217,45 @@ def test_another_owners_filing_is_404_and_an_open_application_is_409():
     assert again.json()["code"] == "application_open"
 
 
+def test_a_provider_with_no_part_in_the_record_learns_only_that_it_cannot_apply_now():
+    from filings.services import filing_save_data, filing_submit
+
+    serving, stranger = AccessProviderFactory(), AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved_record(owner, provider=serving)
+    number = Website.objects.get(filing=filing).number
+    # The owner amends the record: an amendment is open.
+    filing_save_data(
+        filing=filing,
+        by=owner,
+        data=fs.data(
+            sponsor={"name": filing.sponsor_name, "address": "北京市海淀区中关村大街5号"},
+            websites=[fs.website(access_provider=serving.pk, number=number)],
+        ),
+    )
+    filing_submit(filing=filing, by=owner)
+    body = {
+        "website_number": number,
+        "method": "cloud",
+        "server_location": "44",
+        "ips": ["121.40.8.30"],
+    }
+
+    strangers = api(provider_staff(stranger)).post(
+        "/api/v1/provider/accesses/", body, format="json"
+    )
+    servings = api(provider_staff(serving)).post("/api/v1/provider/accesses/", body, format="json")
+
+    assert strangers.status_code == 409
+    assert strangers.json() == {
+        "detail": "您现在不能为该网站申请接入，请稍后再试。",
+        "code": "application_open",
+    }
+    # The provider serving the record is told which application is open, as the owner is.
+    assert servings.status_code == 409 and servings.json()["code"] == "application_open"
+    assert "变更" in servings.json()["detail"]
+
+
 def test_a_draft_filing_has_no_approved_website_to_add_an_access_to():
     owner = UserFactory()
     filing = fs.submitted_filing(owner)

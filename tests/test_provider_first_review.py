@@ -425,6 +425,45 @@ def test_the_console_keeps_what_was_typed_and_puts_each_error_beside_its_field(p
     assert application_of(filing).status == "provider_review"
 
 
+def test_a_control_character_in_a_return_reason_is_that_fields_error_everywhere(provider, staff):
+    filing = at_provider(provider)
+    console = console_as(staff).post(
+        reverse("providers:review-detail", args=[filing.pk]),
+        {
+            "action": "return",
+            "return_0_field": "websites.0.homepage",
+            "return_0_reason": "打不开\u0007",
+            "reason": "请核对\u0007",
+        },
+    )
+    client = api_as(staff)
+    by_json = client.post(
+        decision_url(filing),
+        {"action": "return", "returns": [{"field": "websites.0.homepage", "reason": "a\u0007"}]},
+        format="json",
+    )
+    by_form = client.post(
+        decision_url(filing),
+        {
+            "action": "return",
+            "returns": '[{"field": "websites.0.homepage", "reason": "打不开\\u0007"}]',
+            "reason": "请核对\u0007",
+        },
+        format="multipart",
+    )
+
+    assert console.status_code == 400
+    text = console.content.decode()
+    assert 'id="id_return_0_reason-error"' in text and 'id="id_reason-error"' in text
+    assert "control character" in text
+    assert by_json.status_code == 400
+    assert by_form.status_code == 400
+    assert set(by_form.json()) == {"returns.0.reason", "reason"}
+    assert "控制字符" in by_form.json()["reason"][0]
+    assert application_of(filing).status == "provider_review"
+    assert application_of(filing).returns == []
+
+
 def test_a_second_decision_is_refused_with_a_clear_answer(provider, staff):
     filing = at_provider(provider)
     client = api_as(staff)

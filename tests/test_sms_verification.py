@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection  # noqa: F401 - read by the skipif conditions
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -499,6 +500,24 @@ def test_the_resend_api_answers_the_filing_and_refuses_at_another_stage():
     assert other.status_code == 404
 
 
+def test_asking_for_a_new_code_with_nothing_waiting_for_one_says_so():
+    owner = UserFactory()
+    filing = submitted(owner)
+    assert confirm_by_page().status_code == 200
+
+    at_bureau = api(owner).post(f"/api/v1/filings/{filing.pk}/verification/resend/")
+    fs.approve(Filing.objects.get(pk=filing.pk))
+    approved = api(owner).post(f"/api/v1/filings/{filing.pk}/verification/resend/")
+    by_page = page(owner).post(reverse("filings:verification-resend"), follow=True)
+
+    assert at_bureau.status_code == 409
+    assert at_bureau.json()["detail"] == "该申请当前不在等待短信验证码：申请状态为待审核。"
+    assert approved.status_code == 409
+    assert approved.json() == {"detail": "没有等待短信验证码的申请。", "code": "invalid_state"}
+    assert "没有等待短信验证码的申请。" in by_page.content.decode()
+    assert "不在此环节" not in by_page.content.decode()
+
+
 # --- The reasons of a provider's return beside their fields -----------------------------------
 
 
@@ -714,3 +733,165 @@ def test_the_api_says_what_to_enter_for_null_and_for_values_that_are_not_text():
     # A null code is a missing code; a list is not text. Neither is "too long".
     assert errors["code"] == ["请输入短信中的 6 位验证码。"]
     assert errors["id_last6"] and "32" not in errors["id_last6"][0]
+
+
+# --- The same confirmation twice: a double click, two requests at once ------------------------
+
+
+def _confirm_by_api(code, client=None):
+    return (client or APIClient()).post(
+        "/api/v1/verification/",
+        {"mobile": MOBILE, "code": code, "id_last6": LAST6},
+        format="json",
+    )
+
+
+def _moved_once(filing):
+    """One move to the bureau: one audit row, one email to the owner, no try counted."""
+    from beian.models import AuditLog
+
+    assert (
+        AuditLog.objects.filter(action="application.verified", target_id=str(filing.pk)).count()
+        == 1
+    )
+    arrived = Message.objects.filter(template="application_moved", subject__contains="通信管理局")
+    assert arrived.count() == 1
+    application = filing.applications.get(closed_at__isnull=True)
+    assert application.verification_tries == 0
+    assert application.status == Filing.Status.PENDING_REVIEW
+
+
+def test_a_second_click_with_the_right_code_sees_the_confirmation_again(settings):
+    settings.FILING_VERIFICATION_TRIES_PER_IP = "3/hour"
+    filing = submitted()
+    code = codes_sent()[0]
+    client = Client()
+
+    first = confirm_by_page(code=code, client=client)
+    second = confirm_by_page(code=code, client=client)
+
+    assert first.status_code == second.status_code == 200
+    assert 'data-verified="pending_review"' in second.content.decode()
+    assert today_deadline().strftime("%Y-%m-%d") in second.content.decode()
+    filing.refresh_from_db()
+    _moved_once(filing)
+    # The second click counted no try from the address: two more are left of three.
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert confirm_by_page(code=wrong, client=client).status_code == 400
+    assert confirm_by_page(code=wrong, client=client).status_code == 400
+    assert confirm_by_page(code=wrong, client=client).status_code == 429
+
+
+def test_the_api_answers_a_repeated_confirmation_the_same():
+    filing = submitted()
+    code = codes_sent()[0]
+
+    first, second = _confirm_by_api(code), _confirm_by_api(code)
+
+    assert first.status_code == second.status_code == 200
+    assert (
+        first.json()
+        == second.json()
+        == {
+            "status": "pending_review",
+            "review_deadline": today_deadline().isoformat(),
+        }
+    )
+    filing.refresh_from_db()
+    _moved_once(filing)
+
+
+def test_a_repeat_needs_all_three_right_and_the_code_still_valid(time_machine):
+    submitted()
+    code = codes_sent()[0]
+    assert confirm_by_page(code=code).status_code == 200
+
+    assert confirm_by_page(code=code, last6="000000").status_code == 400
+    assert confirm_by_page(code=f"{(int(code) + 1) % 1_000_000:06d}").status_code == 400
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=24, minutes=1), tick=False)
+    assert confirm_by_page(code=code).status_code == 400
+
+
+def test_a_code_that_confirmed_an_application_submitted_again_since_is_no_repeat():
+    owner = UserFactory()
+    filing = submitted(owner)
+    old = codes_sent()[0]
+    assert confirm_by_page(code=old).status_code == 200
+    filing_save_data(
+        filing=filing, by=owner, data=fs.data(sponsor={"address": "北京市海淀区中关村大街2号"})
+    )
+    filing_submit(filing=filing, by=owner)
+    filing.refresh_from_db()
+    assert filing.status == Filing.Status.VERIFICATION
+    new = codes_sent()[0]
+
+    assert old == new or confirm_by_page(code=old).status_code == 400
+    filing.refresh_from_db()
+    assert filing.status == Filing.Status.VERIFICATION
+    assert confirm_by_page(code=new).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="parallel requests need PostgreSQL")
+def test_two_confirmations_at_once_both_see_the_success_and_move_it_once(settings):
+    from tests.test_faults import run_at_once
+
+    settings.FILING_VERIFICATION_TRIES_PER_IP = "2/hour"
+    filing = submitted()
+    code = codes_sent()[0]
+    page_client, api_client = Client(), APIClient()
+
+    answers = run_at_once(
+        lambda: confirm_by_page(code=code, client=page_client),
+        lambda: _confirm_by_api(code, client=api_client),
+    )
+
+    assert not [a for a in answers if isinstance(a, Exception)], answers
+    assert [a.status_code for a in answers] == [200, 200]
+    assert "备案已确认" in answers[0].content.decode()
+    assert answers[1].json()["status"] == "pending_review"
+    filing.refresh_from_db()
+    _moved_once(filing)
+    # The loser counted no try: the address has one left of two.
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert confirm_by_page(code=wrong).status_code == 400
+    assert confirm_by_page(code=wrong).status_code == 429
+
+
+# --- What the verification accepts: the house normal forms -----------------------------------
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+@pytest.mark.parametrize("how", ["page", "api"])
+def test_full_width_digits_and_invisible_characters_confirm_as_typed_plainly(how):
+    filing = submitted()
+    values = {
+        "mobile": "\u202d" + _full_width(MOBILE) + "\u202c",
+        "code": _full_width(codes_sent()[0]),
+        "id_last6": _full_width(LAST6),
+    }
+
+    if how == "page":
+        answer = Client().post(reverse("public:verification"), values)
+    else:
+        answer = APIClient().post("/api/v1/verification/", values, format="json")
+
+    assert answer.status_code == 200, answer.content.decode()
+    filing.refresh_from_db()
+    assert filing.status == Filing.Status.PENDING_REVIEW
+
+
+def test_digits_of_other_scripts_are_not_a_code():
+    submitted()
+
+    answer = APIClient().post(
+        "/api/v1/verification/",
+        {"mobile": MOBILE, "code": "١٢٣٤٥٦", "id_last6": LAST6},
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == ["请输入短信中的 6 位验证码。"]

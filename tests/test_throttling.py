@@ -1,5 +1,6 @@
 """The API rate limits count requests with one round trip (beian/limits.py)."""
 
+import re
 import time
 
 import pytest
@@ -93,6 +94,29 @@ def test_a_take_counts_every_window_or_none(settings):
     limits.take(limits.Charge("email-change", f"{ident}-other"))
 
 
+@pytest.mark.parametrize("where", ["redis", "database"])
+def test_a_take_given_back_frees_its_place_in_every_window(settings, where):
+    settings.ACCOUNTS_EMAIL_CHANGE_RATE = "1/min,2/hour"
+    if where == "database":
+        if not isinstance(limits.caches["default"], resilient_cache.ResilientRedisCache):
+            pytest.skip("the Redis cache is not configured")
+        resilient_cache.trip(60, ConnectionError("test outage"))
+    try:
+        charge = limits.Charge("email-change", f"back-{where}-{time.monotonic_ns()}")
+        limits.take(charge)
+        limits.give_back(charge)
+        limits.take(charge)
+        with pytest.raises(limits.RateLimited):
+            limits.take(charge)
+        limits.give_back(charge)
+        limits.give_back(charge)  # never below nothing
+        limits.take(charge)
+        with pytest.raises(limits.RateLimited):
+            limits.take(charge)
+    finally:
+        resilient_cache.reset()
+
+
 def test_a_refused_take_counts_nowhere_on_the_database(settings):
     settings.ACCOUNTS_EMAIL_CHANGE_RATE = "1/min,5/hour"
     settings.ACCOUNTS_CODE_RATE_PER_RECIPIENT = "2/min"
@@ -133,3 +157,60 @@ def test_idents_from_anyone_make_safe_bounded_keys():
         part = limits.key_part(odd)
         assert part.startswith("h:") and len(part) == 42
     assert limits.key_part("用户名") != limits.key_part("用户")
+
+
+# Every 429 of the API says how long to wait once -----------------------------------------------
+
+
+def _one_sentence(detail: str) -> None:
+    """The wait is said once: no "Expected available in N seconds" after the message."""
+    assert "Expected available" not in detail and "预计" not in detail
+    assert len(re.findall(r"\d+", detail)) == 1, detail
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_throttles_refusal_says_the_wait_in_one_sentence(client, monkeypatch, language):
+    monkeypatch.setattr(PublicQueryThrottle, "THROTTLE_RATES", {"public": "1/hour"})
+    address = "198.51.100.78"
+    client.get(API, {"q": "nothing-here.cn"}, REMOTE_ADDR=address)
+
+    limited = client.get(
+        API, {"q": "nothing-here.cn"}, REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert limited.status_code == 429
+    assert 3590 <= int(limited.headers["Retry-After"]) <= 3600
+    detail = limited.json()["detail"]
+    _one_sentence(detail)
+    if language == "en":
+        assert detail == "Too many requests: try again in 60 minutes."
+    else:
+        assert detail == "请求过于频繁，请60分钟后再试。"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_verifications_429_says_the_wait_once(client, settings, language):
+    settings.FILING_VERIFICATION_TRIES_PER_IP = "1/hour"
+    body = {"mobile": "13700000001", "code": "123456", "id_last6": "31002X"}
+    url = "/api/v1/verification/"
+    client.post(url, body, content_type="application/json")
+
+    limited = client.post(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"]
+    detail = limited.json()["detail"]
+    _one_sentence(detail)
+    assert ("60 minutes" in detail) if language == "en" else ("60分钟" in detail)
+
+
+def test_a_wait_under_a_minute_is_said_in_seconds():
+    from django.utils import translation
+
+    from beian.api_errors import wait_message
+
+    with translation.override("en"):
+        assert wait_message(0.2) == "Too many requests: try again in 1 second."
+        assert wait_message(59) == "Too many requests: try again in 59 seconds."
+        assert wait_message(61) == "Too many requests: try again in 2 minutes."
+        assert wait_message(None) == "Too many requests: try again later."

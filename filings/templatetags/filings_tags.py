@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from beian.models import Province
 from filings.models import Access, Website
+from filings.reasons import reason_in_language
 from filings.selectors import return_field_label
 
 register = template.Library()
@@ -42,6 +43,13 @@ def return_label(path: str) -> str:
     """``{{ item.field|return_label }}``: a return's field as people read it
     (``selectors.return_field_label``)."""
     return return_field_label(path)
+
+
+@register.filter
+def reason_text(reason: str) -> str:
+    """``{{ item.reason|reason_text }}``: a stored return or revocation reason in the reader's
+    language when the portal wrote it, as typed otherwise (``filings.reasons``)."""
+    return reason_in_language(reason)
 
 
 @register.filter

@@ -10,6 +10,7 @@ from filings.models import Application, Conflict, Filing
 from filings.stages import CHECKLIST
 from filings.templatetags.filings_tags import (
     location_label,
+    reason_text,
     return_label,
     service_label,
     services_labels,
@@ -21,6 +22,7 @@ register = template.Library()
 # Service labels, shared with the provider console.
 register.filter("service_label", service_label)
 register.filter("services_labels", services_labels)
+register.filter("reason_text", reason_text)
 
 
 @register.filter
@@ -83,7 +85,7 @@ def _checks(ticked: list) -> str:
 
 def _returns(items: list) -> str:
     return "; ".join(
-        f"{return_label(i.get('field', ''))}: {i.get('reason', '')}".strip(": ")
+        f"{return_label(i.get('field', ''))}: {reason_text(i.get('reason', ''))}".strip(": ")
         for i in items
         if isinstance(i, dict)
     )
