@@ -18,7 +18,7 @@ from . import changes, selectors, wizard
 from .applications import open_application
 from .errors import FilingError, FilingInvalid
 from .models import Access, Filing, Website
-from .stages import reason_in_language
+from .reasons import reason_in_language
 from .validation import OTHER, website_accesses
 from .views import owner_page
 

@@ -26,6 +26,7 @@ from beian.workdays import working_calendar
 from filings.changes import AccessRequest, access_apply
 from filings.errors import FilingError, FilingInvalid
 from filings.models import Application, Document
+from filings.reasons import reason_in_language
 from filings.responses import document_response
 from filings.selectors import (
     filing_changes,
@@ -39,7 +40,7 @@ from filings.selectors import (
     return_fields,
 )
 from filings.serializers import filing_as_json
-from filings.stages import provider_decide, reason_in_language
+from filings.stages import provider_decide
 
 from . import import_jobs, imports, selectors, services
 from .forms import (

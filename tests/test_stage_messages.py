@@ -426,7 +426,7 @@ def test_the_applications_already_at_the_bureau_are_not_announced_after_the_upgr
 
     BureauFactory()
     owner = UserFactory()
-    apps = migrate("0014_application_confirmed_code")
+    apps = migrate("0015_application_confirmed_code")
     try:
         Filing_ = apps.get_model("filings", "Filing")
         Application_ = apps.get_model("filings", "Application")
@@ -442,7 +442,7 @@ def test_the_applications_already_at_the_bureau_are_not_announced_after_the_upgr
             reached_bureau_at=arrived,
         )
     finally:
-        migrate("0015_application_bureau_told")
+        migrate("0016_application_bureau_told")
 
     assert tell_bureau_of_arrivals() == 0
     assert _arrivals() == []

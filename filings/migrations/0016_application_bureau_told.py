@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_accessprovider'),
-        ('filings', '0014_application_confirmed_code'),
+        ('filings', '0015_application_confirmed_code'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

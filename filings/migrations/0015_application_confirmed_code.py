@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_accessprovider'),
-        ('filings', '0013_application_changes'),
+        ('filings', '0014_published_access_providers_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
