@@ -5,18 +5,10 @@ website its approved access; numbers, certificates and the public query are unch
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_support import migrate, migrate_to_latest
 
 BEFORE = [("filings", "0011_application_stage_statistics")]
-AFTER = [("filings", "0013_application_changes")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -66,7 +58,7 @@ def test_every_website_gets_its_one_access_and_the_published_copy_its_provider()
             approved_at="2026-01-05T08:00:00+08:00",
         )
     finally:
-        apps = migrate(AFTER)
+        apps = migrate_to_latest()
 
     Access = apps.get_model("filings", "Access")
     Website = apps.get_model("filings", "Website")

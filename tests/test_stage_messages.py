@@ -412,21 +412,13 @@ def test_a_province_that_turns_them_off_keeps_the_queue_and_the_digest(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_applications_already_at_the_bureau_are_not_announced_after_the_upgrade():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     from review.tasks import tell_bureau_of_arrivals
     from tests.factories import BureauFactory
-
-    def migrate(target):
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate([("filings", target)])
-        return executor.loader.project_state([("filings", target)]).apps
+    from tests.migration_support import migrate, migrate_to_latest
 
     BureauFactory()
     owner = UserFactory()
-    apps = migrate("0015_application_confirmed_code")
+    apps = migrate([("filings", "0015_application_confirmed_code")])
     try:
         Filing_ = apps.get_model("filings", "Filing")
         Application_ = apps.get_model("filings", "Application")
@@ -442,7 +434,7 @@ def test_the_applications_already_at_the_bureau_are_not_announced_after_the_upgr
             reached_bureau_at=arrived,
         )
     finally:
-        migrate("0016_application_bureau_told")
+        migrate_to_latest()
 
     assert tell_bureau_of_arrivals() == 0
     assert _arrivals() == []
