@@ -11,10 +11,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import AccessProvider
-from beian.models import Province
+from beian.models import AuditLog, Province
 from beian.normalforms.domains import domain_unicode, url_unicode
 from beian.workdays import WorkingCalendar, working_calendar
 
@@ -293,28 +293,131 @@ def diff(before: dict | None, after: dict | None) -> list[Change]:
     return changes
 
 
-def changes_since_approved(filing: Filing, data: dict[str, Any]) -> list | None:
-    """Field-by-field changes of ``data`` (the owner's working copy, SPEC §10 shape) against
-    the filing's latest approved version, as ``Change`` rows (section,
-    field, before, after, labelled in the active language); None without an approved
-    version."""
-    approved = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
-        .order_by("-seq")
-        .only("data")
+@dataclass
+class Comparison:
+    """What check-your-answers compares the owner's data with: ``against`` ``"approved"``
+    (the last approved version) or ``"submitted"`` (the latest submission of the open
+    application), that ``version`` and the ``changes`` against it."""
+
+    against: str
+    version: FilingVersion
+    changes: list[Change]
+
+
+def check_comparison(filing: Filing, data: dict[str, Any]) -> Comparison | None:
+    """What the owner's ``data`` (SPEC §10 shape) changes, for check-your-answers: a record
+    approved before against its last approved version (the whole amendment, whatever stage
+    it is at); a first filing whose application is open (returned, or on its way) against
+    that application's latest submission (what the owner changes in it). None otherwise: a
+    draft never submitted, or one whose application was withdrawn or refused, has nothing of
+    its own to compare with."""
+    if filing.is_filed:
+        approved = (
+            FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+            .order_by("-seq")
+            .first()
+        )
+        if approved is None:
+            return None
+        return Comparison("approved", approved, diff(approved.data, data))
+    application = (
+        Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
+        .values_list("pk", flat=True)
         .first()
     )
-    return None if approved is None else diff(approved.data, data)
+    submitted = _submissions(filing).get(application, []) if application else []
+    latest = (
+        FilingVersion.objects.filter(
+            filing=filing, seq=submitted[-1][0], kind=FilingVersion.Kind.SUBMITTED
+        ).first()
+        if submitted
+        else None
+    )
+    if latest is None:
+        return None
+    return Comparison("submitted", latest, diff(latest.data, data))
 
 
-def versions(filing: Filing) -> QuerySet[FilingVersion]:
-    """The filing's versions, newest first, with their author and without their data."""
-    return (
+# What became of a version (SPEC §3 "every submitted version is kept", §12): an approved
+# version is the record as approved; a submission is labelled by what became of its
+# application, or by the submission of the same application that replaced it.
+VERSION_OUTCOMES = {
+    "submitted": FilingVersion.Kind.SUBMITTED.label,
+    "approved": Application.Outcome.APPROVED.label,
+    "rejected": Application.Outcome.REJECTED.label,
+    "withdrawn": Application.Outcome.WITHDRAWN.label,
+    "returned": Filing.Status.RETURNED.label,
+    "replaced": pgettext_lazy("version outcome", "replaced by a later submission"),
+}
+
+
+def _submissions(filing: Filing) -> dict[int, list[tuple[int, str | None]]]:
+    """The submitted versions of each application of ``filing`` (by application id), as
+    ``(version seq, the filing's status before that submission)`` in order, read from the
+    submissions' audit rows (``filing.submit``: every submission writes one in its own
+    transaction, with the version and the application it made). Versions submitted before
+    applications were kept belong to none. One query, on the audit log's target index."""
+    rows = AuditLog.objects.filter(
+        target_type="filings.filing", target_id=str(filing.pk), action="filing.submit"
+    ).values_list("before", "after")
+    out: dict[int, list[tuple[int, str | None]]] = {}
+    for before, after in rows:
+        after = after if isinstance(after, dict) else {}
+        application, seq = after.get("application"), after.get("version")
+        if isinstance(application, int) and isinstance(seq, int):
+            status = (before or {}).get("status") if isinstance(before, dict) else None
+            out.setdefault(application, []).append((seq, status))
+    for submitted in out.values():
+        submitted.sort()
+    return out
+
+
+def version_outcomes(filing: Filing, submissions=None) -> dict[int, str]:
+    """What became of each submitted version of ``filing`` (by seq), a key of
+    ``VERSION_OUTCOMES``: ``returned`` or ``replaced`` when a later submission of the same
+    application followed it (after a return, or before any decision, Q19), else its
+    application's outcome (``approved``, ``rejected``, ``withdrawn``), or ``submitted`` while
+    it is under way. Versions not listed (approved versions, and submissions from before
+    applications were kept) read by their kind. Two queries (``submissions``: ``_submissions``
+    when the caller holds it)."""
+    submissions = _submissions(filing) if submissions is None else submissions
+    outcomes = dict(
+        Application.objects.filter(pk__in=list(submissions)).values_list("pk", "outcome")
+    )
+    out: dict[int, str] = {}
+    for application, submitted in submissions.items():
+        for (seq, _status), later in zip(submitted, [*submitted[1:], None], strict=True):
+            if later is not None:
+                out[seq] = "returned" if later[1] == Filing.Status.RETURNED else "replaced"
+            else:
+                out[seq] = outcomes.get(application) or "submitted"
+    return out
+
+
+def versions(filing: Filing) -> list[FilingVersion]:
+    """The filing's versions, newest first, with their author and without their data; each
+    with ``outcome`` (a key of ``VERSION_OUTCOMES``, ``version_outcomes``) and
+    ``outcome_label`` (what became of it, in the active language)."""
+    rows = list(
         FilingVersion.objects.filter(filing=filing)
         .select_related("created_by")
         .order_by("-seq")
         .defer("data")
     )
+    outcomes = version_outcomes(filing) if rows else {}
+    for row in rows:
+        row.outcome = (
+            "approved" if row.kind == FilingVersion.Kind.APPROVED else outcomes.get(row.seq)
+        ) or "submitted"
+        row.outcome_label = VERSION_OUTCOMES[row.outcome]
+    return rows
+
+
+def version_outcome(filing: Filing, version: FilingVersion) -> str:
+    """What became of ``version`` of ``filing``, in the active language (``versions``)."""
+    if version.kind == FilingVersion.Kind.APPROVED:
+        return str(VERSION_OUTCOMES["approved"])
+    return str(VERSION_OUTCOMES[version_outcomes(filing).get(version.seq) or "submitted"])
 
 
 @dataclass(frozen=True)
@@ -402,50 +505,56 @@ def websites_with_numbers(filing: Filing) -> QuerySet[Website]:
 
 @dataclass
 class FilingChanges:
+    """What a reviewer compares the working copy with: the last approved version, and the
+    previous submission of the same open application (``previous``, with what became of it:
+    ``previous_outcome``, returned or replaced)."""
+
     current: dict
     previous: FilingVersion | None
     approved: FilingVersion | None
     since_previous: list[Change]
     since_approved: list[Change]
+    previous_outcome: str = ""
 
 
 def filing_changes(filing: Filing) -> FilingChanges:
-    """The working copy against the version before the latest submission (a resubmission
-    before the decision, Q19) and against the approved version (an amendment). A submission
-    already decided is not compared again. ``current`` is the working copy in the SPEC §10
-    shape."""
-
+    """The working copy (``current``, SPEC §10 shape) against the last approved version, and
+    against the previous submission of the same open application, when it was submitted
+    more than once (returned, or replaced before a decision, Q19): what the owner changed
+    since. Never against the version of another application: one withdrawn or refused left
+    the record as it was, and an application decided already is history."""
     current = filing_as_json(filing)
-    latest_submission = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.SUBMITTED)
-        .order_by("-seq")
-        .only("seq")
+    application = (
+        Application.objects.filter(filing_id=filing.pk, closed_at__isnull=True)
+        .values_list("pk", flat=True)
         .first()
     )
+    submitted = _submissions(filing).get(application, []) if application else []
     previous = (
-        FilingVersion.objects.filter(filing=filing, seq__lt=latest_submission.seq)
-        .order_by("-seq")
-        .first()
-        if latest_submission
+        FilingVersion.objects.filter(
+            filing=filing, seq=submitted[-2][0], kind=FilingVersion.Kind.SUBMITTED
+        ).first()
+        if len(submitted) > 1
         else None
+    )
+    # The latest submission followed a return of the one before, or replaced it.
+    previous_outcome = (
+        VERSION_OUTCOMES["returned" if submitted[-1][1] == Filing.Status.RETURNED else "replaced"]
+        if previous
+        else ""
     )
     approved = (
         FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
         .order_by("-seq")
         .first()
     )
-    if previous is not None and approved is not None and previous.pk == approved.pk:
-        previous = None  # the same comparison as against the approved version
-    if latest_submission and approved is not None and latest_submission.seq < approved.seq:
-        # The latest submission was decided already (an amendment approved before this
-        # revocation application, say): its changes are history, not what is under review.
-        previous = None
     return FilingChanges(
         current=current,
         previous=previous,
         approved=approved,
         since_previous=diff(previous.data, current) if previous else [],
         since_approved=diff(approved.data, current) if approved else [],
+        previous_outcome=str(previous_outcome),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from rest_framework.fields import DateTimeField
 
+from .identities import with_identities
 from .models import (
     Access,
     Application,
@@ -227,24 +228,33 @@ def working_copy_data(filing: Filing) -> dict[str, Any]:
     return {"sponsor": data["sponsor"], "websites": data["websites"]}
 
 
-def editable_data(filing: Filing) -> dict[str, Any]:
-    """What the owner is editing: the saved changes, else the working copy."""
+def saved_changes(filing: Filing) -> dict[str, Any] | None:
+    """The owner's saved, unsubmitted changes (SPEC §10 shape, a copy), each website with the
+    id and number of the website of the record it is (``identities.with_identities``: a
+    draft saved before an approval reads with the numbers it gave); None without any."""
     draft = FilingDraft.objects.filter(filing=filing).only("data").first()
-    if draft is not None:
-        return copy.deepcopy(draft.data)
-    return working_copy_data(filing)
+    if draft is None:
+        return None
+    return with_identities(filing, copy.deepcopy(draft.data))
+
+
+def editable_data(filing: Filing) -> dict[str, Any]:
+    """What the owner is editing: the saved changes (``saved_changes``), else the working
+    copy."""
+    changes = saved_changes(filing)
+    return changes if changes is not None else working_copy_data(filing)
 
 
 def filing_owner_json(filing: Filing) -> dict[str, Any]:
     """``filing_as_json`` with the owner's unsubmitted changes, if any, as sponsor/websites."""
     data = filing_as_json(filing)
-    draft = FilingDraft.objects.filter(filing=filing).only("data").first()
-    if draft is not None:
-        data["sponsor"] = draft.data["sponsor"]
+    changes = saved_changes(filing)
+    if changes is not None:
+        data["sponsor"] = changes["sponsor"]
         # Every website shows its accesses (SPEC §12), a draft's written in the shorthand too.
         data["websites"] = [
             {**w, "accesses": website_accesses(w)} if isinstance(w, dict) else w
-            for w in draft.data["websites"]
+            for w in changes["websites"]
         ]
     return data
 

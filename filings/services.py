@@ -15,7 +15,6 @@ they are submitted; what a submission does once its checks here pass is
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -29,8 +28,9 @@ from . import rules
 from .applications import application_close, application_open, open_application, refuse_second
 from .conflicts import close_own_conflicts
 from .errors import FilingError, FilingInvalid
+from .identities import with_identities
 from .models import Application, Document, Filing, FilingDraft, FilingVersion
-from .serializers import editable_data, working_copy_data
+from .serializers import editable_data, saved_changes, working_copy_data
 from .stages import submission_deadline
 from .submission import (
     Submission,
@@ -85,18 +85,6 @@ def filing_create(*, owner, provider=None, data: dict | None = None) -> Filing:
     return filing
 
 
-def _known_numbers(filing: Filing, data: dict[str, Any]) -> dict[str, Any]:
-    """Website numbers are given by the bureau: keep only those of this filing's websites."""
-    numbers = set(filing.websites.exclude(number=None).values_list("number", flat=True))
-    seen: set[str] = set()
-    for website in data["websites"]:
-        if website["number"] not in numbers or website["number"] in seen:
-            website["number"] = None
-        else:
-            seen.add(website["number"])
-    return data
-
-
 @transaction.atomic
 def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
     """Save the owner's changes (the SPEC §10 shape) without submitting them.
@@ -119,8 +107,10 @@ def filing_save_data(*, filing: Filing, by, data: dict) -> Filing:
         canonical = coerce_data(shorthand_edits(data, editable_data(locked)))
     except StructureError as exc:
         raise FilingInvalid(exc.errors) from None
+    # Each website keeps the id and number of the website of the record it is; the bureau
+    # gives numbers, so a number the data gives is only a way to name one.
     FilingDraft.objects.update_or_create(
-        filing=locked, defaults={"data": _known_numbers(locked, canonical), "updated_by": by}
+        filing=locked, defaults={"data": with_identities(locked, canonical), "updated_by": by}
     )
     return locked
 
@@ -153,6 +143,7 @@ def filing_submit(*, filing: Filing, by) -> Filing:
     kind = Submission.AMENDMENT if locked.first_approved_at is not None else Submission.NEW
     refuse_second(open_application(locked), updating=kind)
     draft = FilingDraft.objects.filter(filing=locked).first()
+    changes = saved_changes(locked) if draft is not None else None
     if draft is None and locked.status in RESUBMIT_NEEDS_CHANGES:
         raise FilingError(
             _("There are no changes to submit: change the filing first."), code="no_changes"
@@ -163,7 +154,7 @@ def filing_submit(*, filing: Filing, by) -> Filing:
             code="identity_unverified",
         )
     try:
-        canonical = coerce_data(draft.data if draft else working_copy_data(locked))
+        canonical = coerce_data(changes if changes is not None else working_copy_data(locked))
     except StructureError as exc:
         raise FilingInvalid(exc.errors) from None
     acting = by.provider_id if by.role == by.Role.PROVIDER else None

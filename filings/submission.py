@@ -31,6 +31,7 @@ from beian.normalforms.names import name_key
 
 from .applications import Opening, applications_open_many, first_review_provider
 from .conflicts import detect_conflicts_many
+from .identities import known_websites, match_websites
 from .models import (
     Access,
     Application,
@@ -140,32 +141,31 @@ def filing_working_copy_replace(
     """Write ``data`` (already valid, SPEC §10 shape) into the working copy rows of a saved
     filing, saving the filing itself too.
 
-    Websites keep their rows, and so their numbers, when ``data`` names the number; other
-    websites are replaced. Used by submission, and (``restore``) to put the approved data
-    back (from the last approved ``FilingVersion``) when the bureau refuses an amendment or
-    the owner withdraws it: a numbered website the amendment had taken out (a website
-    cancellation) comes back with its number, and its published row finds it again.
+    Each website of ``data`` is written into the row it is (``identities.match_websites``:
+    by id, then by number, then by a domain of an approved website it would otherwise lose),
+    so a website keeps its id and its number whatever path the data took; a website that is
+    none of them gets a new row, and rows ``data`` leaves out are deleted (a website the owner
+    removed, or one a ``cancel_website`` application cancels). Used by submission, and
+    (``restore``) to put the approved data back (from the last approved ``FilingVersion``)
+    when the bureau refuses an application or the owner withdraws it: a numbered website the
+    application had taken out comes back with its number, and its published row finds it
+    again.
     """
     canonical = coerce_data(data)
     province = Province.objects.filter(code=canonical["sponsor"]["province"]).first()
     working_copy_sponsor(filing, canonical, province)
     filing.save()
 
-    rows = list(Website.objects.filter(filing=filing))
-    by_number = {w.number: w for w in rows if w.number}
-    unnumbered = {w.pk: w for w in rows if not w.number}
+    rows = {w.pk: w for w in Website.objects.filter(filing=filing)}
+    matched = match_websites(canonical["websites"], known_websites(filing, list(rows.values())))
     kept: list[int] = []
     domains: list[Domain] = []
     preapprovals: list[PreApproval] = []
     accesses: list[Access] = []
-    for position, item in enumerate(canonical["websites"]):
-        # A website approved before is known by its number; one not yet numbered keeps its
-        # row (and its id, SPEC §12) when the data names it.
-        website = by_number.get(item["number"]) if item["number"] else None
-        if website is None:
-            website = unnumbered.pop(item.get("id"), None) or Website(filing=filing)
-            if restore and item["number"]:
-                website.number = item["number"]
+    for position, (item, row) in enumerate(zip(canonical["websites"], matched, strict=True)):
+        website = rows[row.pk] if row is not None else Website(filing=filing)
+        if restore and item["number"] and not website.number:
+            website.number = item["number"]
         website_domains, website_preapprovals, website_accesses_ = working_copy_website(
             website, filing, position, item
         )

@@ -531,14 +531,16 @@ def check_answers(request):
             return redirect("filings:submitted")
     else:
         errors = selectors.check_data(filing, data)
-    amendment = filing.status in (Filing.Status.APPROVED, Filing.Status.AMENDMENT_PENDING)
+    # A record approved before amends it, whatever stage its application is at.
+    amendment = filing.is_filed
     context = {
         "filing": filing,
         "has_changes": has_changes,
         "can_submit": "submit" in actions,
         "amendment": amendment,
-        # An amendment shows what it changes against the version the bureau approved.
-        "amended": selectors.changes_since_approved(filing, data) if amendment else None,
+        # An amendment against the version the bureau approved; a first filing's application
+        # on its way against its latest submission.
+        "comparison": selectors.check_comparison(filing, data),
         "error_summary": wizard.summary(errors, here=False),
         **wizard.answers_context(filing, data),
         **_returns(filing, data, _nowhere, _everywhere),
@@ -691,7 +693,12 @@ def version(request, seq: int):
     if item is None:
         raise Http404
     data = {"sponsor": item.data.get("sponsor") or {}, "websites": item.data.get("websites") or []}
-    context = {"filing": filing, "version": item, **wizard.answers_context(filing, data)}
+    context = {
+        "filing": filing,
+        "version": item,
+        "outcome": selectors.version_outcome(filing, item),
+        **wizard.answers_context(filing, data),
+    }
     return render(request, "filings/version.html", context)
 
 

@@ -32,6 +32,7 @@ from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
+from filings import selectors as filing_selectors
 from filings.models import Application, Conflict, Domain, Filing, FilingVersion, Website
 from filings.stages import CHECKLIST, VERIFIED_KINDS
 
@@ -384,13 +385,9 @@ def filing_later_claims(user, filing: Filing) -> list[ConflictView]:
 
 
 def filing_versions(filing: Filing) -> list[FilingVersion]:
-    """The filing's versions, newest first, with their author and without their data."""
-    return list(
-        FilingVersion.objects.filter(filing=filing)
-        .select_related("created_by")
-        .defer("data")
-        .order_by("-seq")
-    )
+    """The filing's versions, newest first, with their author and without their data, each
+    labelled by what became of it (``filings.selectors.versions``)."""
+    return filing_selectors.versions(filing)
 
 
 def filing_audit_trail(filing: Filing) -> list[AuditLog]:

@@ -222,10 +222,22 @@ def test_a_website_number_in_the_data_is_kept_only_if_it_is_this_filings():
         )
     )
     foreign_number = stranger.websites.get().number
+    own_number = filing.websites.get().number
+    elsewhere = fs.website(domains=["elsewhere.cn"], homepage="http://elsewhere.cn/")
     services.filing_save_data(
-        filing=filing, by=owner, data=fs.data(websites=[{**fs.website(), "number": foreign_number}])
+        filing=filing,
+        by=owner,
+        data=fs.data(
+            websites=[
+                {**fs.website(), "number": foreign_number},
+                {**elsewhere, "number": foreign_number},
+            ]
+        ),
     )
-    assert filing_owner_json(filing)["websites"][0]["number"] is None
+    # The first is this filing's approved website by its domain (example.cn), and keeps its
+    # number; the other is a new website: neither takes the stranger's number.
+    shown = filing_owner_json(filing)["websites"]
+    assert [w["number"] for w in shown] == [own_number, None]
 
 
 def test_revocation_is_applied_for_from_approved_only():
