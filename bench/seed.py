@@ -4,9 +4,10 @@ About 600,000 sponsors over the 31 provinces (shares roughly like the real distr
 1,000,000 websites, realistic shares of statuses, conflicts and access providers, and one
 province (Guangdong) with 100,000 items open for review, and one access provider (the first)
 with 100,000 applications waiting for its first review (SPEC §12). Every website has an access
-(接入), a tenth a second one at a CDN, and a hundredth of the approved ones none: empty shells
-(空壳网站, SPEC §12). Rows are generated from the models' own fields, so a field added later
-with a default is filled in without touching this file.
+(接入); a tenth of those of records approved once have a second one at a CDN, and a hundredth
+of the approved ones none: empty shells (空壳网站, SPEC §12). Rows are generated from the
+models' own fields, so a field added later with a default is filled in without touching this
+file.
 """
 
 from __future__ import annotations
@@ -92,9 +93,10 @@ QUEUE_OPEN_ITEMS = 100_000
 # meanwhile) and first filings, all waiting for the first provider.
 PROVIDER_REVIEW = "provider_review"
 PROVIDER_QUEUE_ITEMS = 100_000
-# Accesses (SPEC §12): the share of websites with a second access, at one of the CDNs (the
-# last providers by id, never the benchmark's own), and the share of approved websites whose
-# last access was cancelled (empty shells, flagged up to a notice period ago).
+# Accesses (SPEC §12): the share of websites of records approved once with a second access,
+# at one of the CDNs (the last providers by id, never the benchmark's own), and the share of
+# approved websites whose last access was cancelled (empty shells, flagged up to a notice
+# period ago).
 SECOND_ACCESS_SHARE = 0.10
 CDN_PROVIDERS = 5
 SHELL_SHARE = 0.01
@@ -403,6 +405,11 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             access_rng.choice(locations),
             [f"103.{cdn % 250}.{i % 250}.{n % 250 + 1}"],
         )
+        if filing_numbers[i] is None:
+            # A first filing goes to one provider's first review (SPEC §12): the CDN's access
+            # comes as a new access once it is approved. Drawn all the same, so the other
+            # accesses stay those of the same seed.
+            return [first]
         return [first, second]
 
     def websites_rows() -> Iterator[dict[str, Any]]:

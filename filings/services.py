@@ -34,7 +34,6 @@ from .serializers import editable_data, saved_changes, working_copy_data
 from .stages import submission_deadline
 from .submission import (
     Submission,
-    approved_websites,
     deadline_before_application,
     filing_submit_many,
     filing_working_copy_replace,
@@ -159,10 +158,7 @@ def filing_submit(*, filing: Filing, by) -> Filing:
         raise FilingInvalid(exc.errors) from None
     acting = by.provider_id if by.role == by.Role.PROVIDER else None
     cleaned, errors = validate_filing_data(
-        canonical,
-        filing=locked,
-        acting_provider=acting,
-        approved=approved_websites(locked) if acting and locked.first_approved_at else None,
+        canonical, filing=locked, acting_provider=acting, kind=kind
     )
     if errors:
         raise FilingInvalid(errors)

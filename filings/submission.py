@@ -52,7 +52,7 @@ from .stages import (
     next_stage,
     submission_deadline,
 )
-from .validation import coerce_data, website_accesses
+from .validation import approved_websites, coerce_data, website_accesses
 
 # The working copy ----------------------------------------------------------------------------
 
@@ -277,17 +277,6 @@ class Submission:
         if self.application_kind is not None:
             return self.application_kind
         return self.AMENDMENT if self.filing.first_approved_at is not None else self.NEW
-
-
-def approved_websites(filing: Filing) -> list[dict[str, Any]] | None:
-    """The websites of the filing's last approved version (SPEC §10 shape), or None."""
-    approved = (
-        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
-        .order_by("-seq")
-        .values_list("data", flat=True)
-        .first()
-    )
-    return approved.get("websites") if approved else None
 
 
 def _openings(

@@ -51,7 +51,7 @@ from beian.normalforms.names import clean_name
 from beian.normalforms.text import folded, unreadable_text_message
 from beian.tlds import approved_top_level_domains
 
-from .models import Access, Filing, Website
+from .models import Access, Filing, FilingVersion, Website
 
 # Structure limits: far above any real filing, low enough to keep one record small.
 MAX_WEBSITES = 50
@@ -1017,7 +1017,36 @@ def load_reference_data(
     )
 
 
+def approved_websites(filing: Filing | None) -> list[dict[str, Any]] | None:
+    """The websites of the filing's last approved version (SPEC §10 shape), or None (never
+    approved, or a filing not saved yet)."""
+    if filing is None or filing.pk is None:
+        return None
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return approved.get("websites") if approved else None
+
+
+def _access_error(written: dict[str, Any], errors: dict, position: int, message: str) -> None:
+    """Add ``message`` to ``errors`` (one website's) on its access ``position``'s provider,
+    where the website wrote it: ``accesses.<n>.provider``, or ``access_provider`` for one
+    written in the shorthand (``written``: the website as given, canonical)."""
+    if "accesses" not in written:
+        errors.setdefault("access_provider", []).append(message)
+        return
+    slots = errors.setdefault("accesses", [{} for _ in written["accesses"]])
+    if position < len(slots) and isinstance(slots[position], dict):
+        slots[position].setdefault("provider", []).append(message)
+    else:
+        errors.setdefault("access_provider", []).append(message)
+
+
 def foreign_access_errors(
+    written: list[dict[str, Any]],
     websites: list[dict[str, Any]],
     website_errors: list[dict],
     *,
@@ -1025,11 +1054,11 @@ def foreign_access_errors(
     approved: list[dict[str, Any]] | None,
 ) -> None:
     """Add to ``website_errors`` (one dict per website, in order) a problem on each access of
-    ``websites`` (normalised) that names another registered provider than ``acting_provider``
-    and is not an access already approved (``approved``: the websites of the last approved version): a
-    provider files accesses at itself only (SPEC §12, a row of its import as its staff's
-    submission for a client). The accesses of other providers are filed by the owner or by
-    them."""
+    ``websites`` (normalised; ``written`` as given) that names another registered provider
+    than ``acting_provider`` and is not an access already approved (``approved``: the websites
+    of the last approved version): a provider files accesses at itself only (SPEC §12, a row
+    of its import as its staff's submission for a client). The accesses of other providers
+    are filed by the owner or by them."""
     before: dict[str, list] = {}
     for website in approved or []:
         if website.get("number"):
@@ -1044,18 +1073,70 @@ def foreign_access_errors(
             # "other" is no provider's: the provider may file it for its client (Q10).
             if access["provider"] in (acting_provider, OTHER) or access in kept:
                 continue
-            errors = website_errors[index]
-            if "accesses" in errors and isinstance(errors["accesses"], list):
-                slot = errors["accesses"]
-                if position < len(slot) and isinstance(slot[position], dict):
-                    slot[position].setdefault("provider", []).append(message)
-                continue
-            if len(website["accesses"]) == 1 and "accesses" not in errors:
-                errors.setdefault("access_provider", []).append(message)
-            else:
-                slots = [{} for _ in website["accesses"]]
-                slots[position]["provider"] = [message]
-                errors["accesses"] = slots
+            _access_error(written[index], website_errors[index], position, message)
+
+
+def other_provider_errors(
+    written: list[dict[str, Any]],
+    websites: list[dict[str, Any]],
+    website_errors: list[dict],
+    *,
+    kind: str,
+    approved: list[dict[str, Any]] | None,
+    provider_ids: frozenset[int],
+) -> None:
+    """Add to ``website_errors`` (one dict per website, in order) a problem on each access of
+    ``websites`` (normalised; ``written`` as given) that a ``kind`` application may not file
+    because it names a registered provider other than the one that first-reviews it
+    (``applications.other_provider_accesses``, SPEC §12): how to file it instead, with both
+    providers' names (one query when there is one). A provider that is not an active
+    registered one (``provider_ids``) has its own problem on the field already."""
+    from .applications import other_provider_accesses
+
+    found = [
+        f
+        for f in other_provider_accesses(kind, websites, approved)
+        if f.first in provider_ids and f.provider in provider_ids
+    ]
+    if not found:
+        return
+    names = dict(
+        AccessProvider.objects.filter(
+            pk__in={f.provider for f in found} | {found[0].first}
+        ).values_list("pk", "name")
+    )
+    for problem in found:
+        values = {
+            "first": names.get(problem.first, problem.first),
+            "provider": names.get(problem.provider, problem.provider),
+        }
+        if problem.held:
+            message = _(
+                "This application goes to the first review of %(first)s, and an application "
+                "goes to one access provider only. Leave this access at %(provider)s as it "
+                "was approved, and change it once this application is approved, in an "
+                "application of its own."
+            )
+        elif problem.alone:
+            message = _(
+                "This application goes to the first review of %(first)s, and an application "
+                "goes to one access provider only. This website is served only at "
+                "%(provider)s: take it out of this application, and once this application is "
+                "approved, add it in an amendment (变更), which goes to %(provider)s."
+            )
+        else:
+            message = _(
+                "This application goes to the first review of %(first)s, and an application "
+                "goes to one access provider only. Take this access at %(provider)s out, and "
+                "once this application is approved, apply for a new access (新增接入) at "
+                "%(provider)s."
+            )
+        _access_error(
+            written[problem.website],
+            website_errors[problem.website],
+            problem.access,
+            message % values,
+        )
 
 
 def validate_filing_data(
@@ -1065,6 +1146,7 @@ def validate_filing_data(
     reference: ReferenceData | None = None,
     acting_provider: int | None = None,
     approved: list[dict[str, Any]] | None = None,
+    kind: str | None = None,
 ) -> tuple[dict, dict]:
     """The normalised data and every problem in it (an empty dict when it may be submitted).
 
@@ -1072,8 +1154,12 @@ def validate_filing_data(
     access providers, the filing's documents — is loaded here in three queries unless the
     caller, validating many filings at once, passes it in ``reference``. ``acting_provider``:
     the id of the provider whose staff submits (an import's row, or a client's filing), which
-    may name no other provider's new access (``foreign_access_errors``; ``approved`` the
-    websites of the last approved version).
+    may name no other provider's new access (``foreign_access_errors``). Otherwise the new or
+    changed accesses may name one registered provider only, the one the application goes to
+    (``other_provider_errors``, SPEC §12). ``kind``: the application's, ``new`` or
+    ``amendment`` (by default, from whether ``filing`` was approved before); ``approved``:
+    the websites of the last approved version (read here for a filing approved before when
+    not given).
     """
     if reference is None:
         reference = load_reference_data([data], filing=filing)
@@ -1098,9 +1184,27 @@ def validate_filing_data(
         )
         websites.append(cleaned)
         website_errors.append(errs)
+    approved_before = filing is not None and filing.first_approved_at is not None
+    if kind is None:
+        kind = "amendment" if approved_before else "new"
+    if approved is None and approved_before:
+        approved = approved_websites(filing)
     if acting_provider is not None:
         foreign_access_errors(
-            websites, website_errors, acting_provider=acting_provider, approved=approved
+            data["websites"],
+            websites,
+            website_errors,
+            acting_provider=acting_provider,
+            approved=approved,
+        )
+    else:
+        other_provider_errors(
+            data["websites"],
+            websites,
+            website_errors,
+            kind=kind,
+            approved=approved,
+            provider_ids=provider_ids,
         )
     if not data["websites"]:
         errors["websites"] = [_("Add at least one website.")]

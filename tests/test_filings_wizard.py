@@ -250,16 +250,25 @@ def test_a_website_served_by_a_cloud_and_a_cdn_has_two_accesses(browser, owner):
     assert re.search(r'<textarea [^>]*id="f-w-accesses-1-ips"[^>]*>10\.0\.0\.1<', page)
     assert 'id="f-w-accesses-1-provider-chosen" checked' in page
 
+    # A first filing goes to one provider's first review (SPEC §12): the second registered
+    # provider is refused on its own access, with the way to add it once approved.
     further["access-1-ips"] = "47.95.1.20"
     answer = browser.post(url, website_form(**first, **further, **{"access-1-provider": cdn.pk}))
-    assert answer["Location"] == reverse("filings:websites")
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert 'href="#f-w-accesses-1-provider"' in page
+    assert "新增接入" in page and 'href="#f-w-access_provider"' not in page
     accesses = _draft_accesses(owner)
     assert [a["provider"] for a in accesses] == [cloud.pk, cdn.pk]
     assert accesses[1]["ips"] == ["47.95.1.20"] and accesses[1]["server_location"] == "other"
 
+    # A second access outside the registered providers goes with the first.
+    answer = browser.post(url, website_form(**first, **further, **{"access-1-provider": "other"}))
+    assert answer["Location"] == reverse("filings:websites")
+
     # Check your answers lists both, each with its way back to its inputs.
     check = browser.get(reverse("filings:check_answers")).content.decode()
-    assert "示例云计算有限公司" in check and "示例加速网络有限公司" in check
+    assert "示例云计算有限公司" in check and "示例加速网络有限公司" not in check
     assert "47.95.1.20" in check and "120.79.1.10" in check
     assert f"{url}?return=check#f-w-accesses-1-ips" in check
     assert f"{url}?return=check#f-w-access_method" in check
@@ -269,7 +278,7 @@ def test_a_website_served_by_a_cloud_and_a_cdn_has_two_accesses(browser, owner):
         "filings:submitted"
     )
     rows = Access.objects.filter(filing__owner=owner).order_by("position")
-    assert [(a.provider_id, a.method) for a in rows] == [(cloud.pk, "cloud"), (cdn.pk, "other")]
+    assert [(a.provider_id, a.method) for a in rows] == [(cloud.pk, "cloud"), (None, "other")]
 
 
 def test_removing_a_further_access_keeps_the_first(browser, owner):
