@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -20,9 +19,6 @@ from accounts.models import User
 from .errors import FilingError
 from .models import Application, Filing
 from .stages import Moves, codes_hash, enter_stage, moves_send, provider_told_left
-from .validation import website_accesses
-
-Kind = Application.Kind
 
 
 def open_application(filing: Filing) -> Application | None:
@@ -50,143 +46,6 @@ def refuse_second(application: Application | None, *, updating: str | None = Non
         % {"kind": application.get_kind_display()},
         code="application_open",
     )
-
-
-def _access_key(access: dict[str, Any]) -> tuple:
-    return (
-        access.get("provider"),
-        access.get("method"),
-        access.get("server_location"),
-        tuple(sorted(access.get("ips") or [])),
-    )
-
-
-def _changed(
-    websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None
-) -> list[tuple[int, int, dict[str, Any]]]:
-    """``(website index, access index, access)`` of each access of ``websites`` that the
-    websites of ``approved`` do not hold as it is, in order (``changed_accesses``)."""
-    before: dict[str, set[tuple]] = {}
-    for website in approved or []:
-        if website.get("number"):
-            before[website["number"]] = {_access_key(a) for a in website_accesses(website)}
-    return [
-        (index, position, access)
-        for index, website in enumerate(websites)
-        for position, access in enumerate(website_accesses(website))
-        if _access_key(access) not in before.get(website.get("number") or "", set())
-    ]
-
-
-def changed_accesses(
-    websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None
-) -> list[dict[str, Any]]:
-    """The accesses of ``websites`` (SPEC §10/§12 shape) that the websites of the last
-    approved version (``approved``; None: nothing approved) do not hold as they are, in
-    order: every access of a new website, and a new or changed access of an approved one."""
-    return [access for _index, _position, access in _changed(websites, approved)]
-
-
-def _registered(provider: Any) -> bool:
-    return isinstance(provider, int) and not isinstance(provider, bool)
-
-
-def _reviewed(
-    kind: str, websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None
-) -> list[tuple[int, int, dict[str, Any]]]:
-    """The accesses an application of ``kind`` files, which its first review vouches for:
-    every access of a ``new`` one; the new or changed ones of an ``amendment`` or a
-    ``new_access`` (``approved``: the websites of the last approved version)."""
-    if kind in (Kind.AMENDMENT, Kind.NEW_ACCESS) and approved is not None:
-        return _changed(websites, approved)
-    return [
-        (index, position, access)
-        for index, website in enumerate(websites)
-        for position, access in enumerate(website_accesses(website))
-    ]
-
-
-def first_review_provider(
-    kind: str, websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None = None
-) -> int | None:
-    """The id of the registered access provider that first-reviews an application of ``kind``
-    (SPEC §12), or None when every access it names is ``"other"`` (Q10).
-
-    ``websites`` are the submitted websites in the SPEC §10 shape; for an ``amendment`` or a
-    ``new_access``, ``approved`` the websites of the last approved version. The provider is
-    that of the first access that is new or changed (``changed_accesses``); an amendment that
-    changes no access (the sponsor's details, say) goes to the provider of the first access
-    naming one, which serves the record. A ``revocation``, a ``cancel_access`` and a
-    ``cancel_website`` name none: they go to the bureau. An application files the accesses
-    of this one provider only (``other_provider_accesses``).
-    """
-    if kind in (Kind.REVOCATION, Kind.CANCEL_ACCESS, Kind.CANCEL_WEBSITE):
-        return None
-    candidates = [access for _i, _n, access in _reviewed(kind, websites, approved)]
-    if kind == Kind.AMENDMENT and approved is not None:
-        candidates += [a for w in websites for a in website_accesses(w)]
-    for access in candidates:
-        if _registered(access.get("provider")):
-            return access["provider"]
-    return None
-
-
-@dataclass(frozen=True)
-class OtherProvider:
-    """An access an application may not file (``other_provider_accesses``): where it is
-    (website and access index), the registered provider it names and the one the
-    application goes to; ``held`` when the approved website holds an access at that provider
-    already (the access changes it), ``alone`` when the website, new, is served by no
-    access this application may file."""
-
-    website: int
-    access: int
-    provider: int
-    first: int
-    held: bool
-    alone: bool
-
-
-def other_provider_accesses(
-    kind: str, websites: list[dict[str, Any]], approved: list[dict[str, Any]] | None = None
-) -> list[OtherProvider]:
-    """The accesses a ``new`` or ``amendment`` application may not file, in order: each new
-    or changed access naming a registered provider other than the one that first-reviews it
-    (``first_review_provider``). An application goes to one provider's first review (SPEC
-    §12) and a filing is submitted through that provider's system; another provider's access
-    is filed by a new access (新增接入, ``new_access``) once the application is approved.
-    ``websites`` and ``approved`` as for ``first_review_provider``; empty for other kinds."""
-    if kind not in (Kind.NEW, Kind.AMENDMENT):
-        return []
-    first = first_review_provider(kind, websites, approved)
-    if first is None:
-        return []
-    flagged = [
-        (index, position, access)
-        for index, position, access in _reviewed(kind, websites, approved)
-        if _registered(access.get("provider")) and access["provider"] != first
-    ]
-    held: dict[str, set] = {}
-    for website in approved or []:
-        if website.get("number"):
-            held[website["number"]] = {a.get("provider") for a in website_accesses(website)}
-    places = {(index, position) for index, position, _access in flagged}
-    out = []
-    for index, position, access in flagged:
-        website = websites[index]
-        number = website.get("number") or ""
-        others = [n for n in range(len(website_accesses(website))) if (index, n) not in places]
-        out.append(
-            OtherProvider(
-                website=index,
-                access=position,
-                provider=access["provider"],
-                first=first,
-                held=access["provider"] in held.get(number, set()),
-                alone=not number and not others,
-            )
-        )
-    return out
 
 
 @dataclass

@@ -29,7 +29,7 @@ from beian.models import AuditLog, Province
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key
 
-from .applications import Opening, applications_open_many, first_review_provider
+from .applications import Opening, applications_open_many
 from .conflicts import detect_conflicts_many
 from .identities import known_websites, match_websites
 from .models import (
@@ -52,7 +52,7 @@ from .stages import (
     next_stage,
     submission_deadline,
 )
-from .validation import approved_websites, coerce_data, website_accesses
+from .validation import approved_websites, coerce_data, first_review_provider, website_accesses
 
 # The working copy ----------------------------------------------------------------------------
 
