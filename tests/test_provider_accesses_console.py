@@ -126,7 +126,9 @@ def test_an_access_only_applied_for_is_listed_apart_with_its_stage_not_as_in_for
     in_force, applied = listed(console)
 
     assert "已生效的接入" in in_force and "管局已批准的接入" in in_force
-    assert "已申请、尚未生效的接入" in applied
+    assert "已申请、尚未生效的新增接入" in applied
+    # First filings and amendments naming the provider are in its first-review queue instead.
+    assert f'href="{reverse("providers:reviews")}"' in applied and "初审队列" in applied
     assert by_staff.number not in in_force and by_owner.number not in in_force
     assert by_staff.number in applied and by_owner.number in applied
     assert "新增接入 · 待管局审核" in applied
