@@ -58,25 +58,11 @@ def _patterns() -> dict[str, list[tuple[int, str, re.Pattern]]]:
     for key in _project_ids():
         if "%(" not in key:
             continue
-        pieces, pos, fixed, names = [], 0, 0, set()
-        for match in _PLACEHOLDER.finditer(key):
-            literal = key[pos : match.start()]
-            fixed += len(literal.strip())
-            pieces.append(re.escape(literal.replace("%%", "%")))
-            name, kind = match.groups()
-            if name in names:
-                pieces.append(f"(?P={name})")
-            else:
-                names.add(name)
-                pieces.append(f"(?P<{name}>-?\\d+)" if kind == "d" else f"(?P<{name}>.+?)")
-            pos = match.end()
-        tail = key[pos:]
-        fixed += len(tail.strip())
+        pattern, fixed = _template_pattern(key)
         if fixed < _MIN_FIXED:
             continue  # too little fixed text to tell it from a value
-        pieces.append(re.escape(tail.replace("%%", "%")))
         first = key[0] if not key.startswith("%(") else ""
-        patterns.setdefault(first, []).append((fixed, key, re.compile("".join(pieces), re.S)))
+        patterns.setdefault(first, []).append((fixed, key, pattern))
     for group in patterns.values():
         group.sort(key=lambda item: -item[0])
     return patterns
@@ -142,9 +128,18 @@ def _written_pattern(message_id: str, language: str) -> re.Pattern:
     """``message_id`` as ``language`` writes it, as a pattern whose groups are its values."""
     with translation.override(language):
         template = gettext(message_id)
-    pieces, pos, names = [], 0, set()
+    return _template_pattern(template)[0]
+
+
+def _template_pattern(template: str) -> tuple[re.Pattern, int]:
+    """``template`` (a message with ``%(name)s`` / ``%(name)d`` placeholders) as a pattern
+    whose named groups are its values (a name used twice must match the same text), and the
+    number of its fixed, non-space characters."""
+    pieces, pos, fixed, names = [], 0, 0, set()
     for match in _PLACEHOLDER.finditer(template):
-        pieces.append(re.escape(template[pos : match.start()].replace("%%", "%")))
+        literal = template[pos : match.start()]
+        fixed += len(literal.strip())
+        pieces.append(re.escape(literal.replace("%%", "%")))
         name, kind = match.groups()
         if name in names:
             pieces.append(f"(?P={name})")
@@ -152,8 +147,10 @@ def _written_pattern(message_id: str, language: str) -> re.Pattern:
             names.add(name)
             pieces.append(f"(?P<{name}>-?\\d+)" if kind == "d" else f"(?P<{name}>.+?)")
         pos = match.end()
-    pieces.append(re.escape(template[pos:].replace("%%", "%")))
-    return re.compile("".join(pieces), re.S)
+    tail = template[pos:]
+    fixed += len(tail.strip())
+    pieces.append(re.escape(tail.replace("%%", "%")))
+    return re.compile("".join(pieces), re.S), fixed
 
 
 def written_again(text: str, message_ids: tuple[str, ...]) -> str | None:
