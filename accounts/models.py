@@ -24,6 +24,10 @@ class AccessProvider(models.Model):
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=128, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # What the organisation is (SPEC §13): an access provider (it serves websites and apps),
+    # a distribution platform (an app store, a mini-program host), or both.
+    is_access_provider = models.BooleanField(_("access provider"), default=True)
+    is_distribution_platform = models.BooleanField(_("distribution platform"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

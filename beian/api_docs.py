@@ -47,7 +47,43 @@ WEBSITE = {
         {"provider": 3, "method": "cloud", "server_location": "11", "ips": ["120.79.1.10"]}
     ],
 }
-FILING_DATA = {"sponsor": SPONSOR, "websites": [WEBSITE]}
+APP = {
+    "id": 8,
+    "name": "星河科技App",
+    "number": None,
+    "platforms": [
+        {
+            "platform": "android",
+            "identifier": "cn.xinghe_demo.app",
+            "public_key": "B0C6A7A7F4794916470A9939428B8B4B901A89202FD2C6C998674A3320B7FBBC",
+            "fingerprint": "68FF1D5FDEBC4153F60DA031591CF6D8",
+        }
+    ],
+    "domains": ["api.xinghe-demo.cn"],
+    "stores": ["other"],
+    "services": ["corporate"],
+    "commercial": False,
+    "preapprovals": [],
+    "accesses": [
+        {"provider": 3, "method": "cloud", "server_location": "11", "ips": ["120.79.1.11"]}
+    ],
+}
+MINI_PROGRAM = {
+    "id": 9,
+    "name": "星河科技小程序",
+    "number": None,
+    "platform": "wechat",
+    "platform_id": "wx5f2a7c9e1b3d4f60",
+    "services": ["corporate"],
+    "commercial": False,
+    "preapprovals": [],
+}
+FILING_DATA = {
+    "sponsor": SPONSOR,
+    "websites": [WEBSITE],
+    "apps": [APP],
+    "mini_programs": [MINI_PROGRAM],
+}
 DRAFT = {
     "id": 42,
     "status": "draft",
@@ -77,6 +113,8 @@ APPROVED = {
     "application": None,
     "number": "京ICP备2027000042号",
     "websites": [{**WEBSITE, "number": "京ICP备2027000042号-1"}],
+    "apps": [{**APP, "number": "京ICP备2027000042号-1A"}],
+    "mini_programs": [{**MINI_PROGRAM, "number": "京ICP备2027000042号-1X"}],
 }
 CONFLICTED = {
     **copy.deepcopy(PENDING),

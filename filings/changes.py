@@ -77,7 +77,8 @@ def _reason(reason: Any, *, required: bool = True) -> str:
 
 
 def approved_data(filing: Filing) -> dict[str, Any]:
-    """The sponsor and websites of the filing's last approved version (SPEC §10 shape,
+    """The sponsor and services (websites, apps, mini-programs) of the filing's last approved
+    version (SPEC §10, §13 shape,
     canonical; the working copy for a record approved before versions were kept, which has no
     application open when this is asked); ``FilingError`` (``invalid_state``) when it was never
     approved."""
@@ -93,7 +94,14 @@ def approved_data(filing: Filing) -> dict[str, Any]:
         # Approved before versions were kept: with no application open, the working copy is
         # the approved data.
         version = working_copy_data(filing)
-    return coerce_data({"sponsor": version["sponsor"], "websites": version["websites"]})
+    return coerce_data(
+        {
+            "sponsor": version["sponsor"],
+            "websites": version["websites"],
+            "apps": version.get("apps") or [],
+            "mini_programs": version.get("mini_programs") or [],
+        }
+    )
 
 
 def _check_open(locked: Filing, kind: str) -> None:
@@ -125,20 +133,30 @@ def _provider_concerned(locked: Filing, provider_id: int | None) -> bool:
     )
 
 
-def _website(locked: Filing, website_id: Any, data: dict[str, Any]) -> tuple[int, Website]:
-    """The approved website ``website_id`` names (its place in ``data`` and its row);
-    ``FilingInvalid`` on ``website`` otherwise."""
+# The parts of the filing JSON whose services have accesses (websites and apps, SPEC §13),
+# and every part of services.
+SERVED_PARTS = ("websites", "apps")
+SERVICE_PARTS = ("websites", "apps", "mini_programs")
+
+
+def _service(
+    locked: Filing, service_id: Any, data: dict[str, Any], parts: tuple[str, ...] = SERVED_PARTS
+) -> tuple[str, int, Website]:
+    """The approved service ``service_id`` names among ``parts`` of ``data`` (a website or an
+    app by default): its part, its place there and its row; ``FilingInvalid`` on ``website``
+    otherwise."""
     try:
-        pk = int(website_id)
+        pk = int(service_id)
     except (TypeError, ValueError):
         raise FilingInvalid(
             {"website": [_("Give the id of one of this filing's websites.")]}
         ) from None
-    website = Website.objects.filter(filing=locked, pk=pk).exclude(number=None).first()
-    numbers = [w["number"] for w in data["websites"]]
-    if website is None or website.number not in numbers:
-        raise FilingInvalid({"website": [_("This filing has no approved website with this id.")]})
-    return numbers.index(website.number), website
+    row = Website.every_kind.filter(filing=locked, pk=pk).exclude(number=None).first()
+    for part in parts:
+        numbers = [w["number"] for w in data.get(part) or []]
+        if row is not None and row.number in numbers:
+            return part, numbers.index(row.number), row
+    raise FilingInvalid({"website": [_("This filing has no approved website with this id.")]})
 
 
 def _submit(
@@ -218,10 +236,10 @@ def access_apply(*, filing: Filing, by, request: AccessRequest) -> Filing:
     for field, messages in problems.items():
         errors[field] = list(dict.fromkeys([*errors.get(field, []), *messages]))
     try:
-        index, _row = _website(locked, request.website, data)
+        part, index, _row = _service(locked, request.website, data)
     except FilingInvalid as exc:
         raise FilingInvalid({**exc.errors, **errors}) from None
-    website = data["websites"][index]
+    website = data[part][index]
     accesses = website_accesses(website)
     if isinstance(cleaned["provider"], int) and any(
         a.get("provider") == cleaned["provider"] for a in accesses
@@ -285,11 +303,12 @@ def new_access_on_its_way(filing: Filing) -> NewAccessOnItsWay | None:
 
 
 def _cancel_access_data(
-    data: dict[str, Any], index: int, provider: int | str
+    data: dict[str, Any], index: int, provider: int | str, part: str = "websites"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``data`` without the first access of website ``index`` whose provider is ``provider``
-    (an id or ``"other"``), and that access; ``FilingInvalid`` on ``provider`` without one."""
-    website = data["websites"][index]
+    """``data`` without the first access of service ``index`` of ``part`` (a website, or an
+    app) whose provider is ``provider`` (an id or ``"other"``), and that access;
+    ``FilingInvalid`` on ``provider`` without one."""
+    website = data[part][index]
     accesses = website_accesses(website)
     for position, access in enumerate(accesses):
         if access.get("provider") == provider:
@@ -331,8 +350,8 @@ def access_cancel(
                 ) from None
     _check_open(locked, Kind.CANCEL_ACCESS)
     data = approved_data(locked)
-    index, _row = _website(locked, website, data)
-    data, _cancelled = _cancel_access_data(data, index, provider)
+    part, index, _row = _service(locked, website, data)
+    data, _cancelled = _cancel_access_data(data, index, provider, part)
     submitted = _submit(locked, by=by, kind=Kind.CANCEL_ACCESS, data=data, reason=reason)
     if provider_staff:
         # The bureau's side decides whether a provider's withdrawal takes effect at once
@@ -361,8 +380,8 @@ def website_cancel(*, filing: Filing, by, website: Any, reason: Any = "") -> Fil
     reason = _reason(reason)
     _check_open(locked, Kind.CANCEL_WEBSITE)
     data = approved_data(locked)
-    index, _row = _website(locked, website, data)
-    if len(data["websites"]) == 1:
+    part, index, _row = _service(locked, website, data, SERVICE_PARTS)
+    if sum(len(data[p]) for p in SERVICE_PARTS) == 1:
         raise FilingInvalid(
             {
                 "website": [
@@ -375,7 +394,7 @@ def website_cancel(*, filing: Filing, by, website: Any, reason: Any = "") -> Fil
             }
         )
     data = copy.deepcopy(data)
-    del data["websites"][index]
+    del data[part][index]
     return _submit(locked, by=by, kind=Kind.CANCEL_WEBSITE, data=data, reason=reason)
 
 
@@ -386,7 +405,8 @@ def cancelled_accesses(before: dict[str, Any], after: dict[str, Any]) -> list[in
     def held(data):
         return {
             a.get("provider")
-            for w in data.get("websites") or []
+            for part in SERVED_PARTS
+            for w in data.get(part) or []
             for a in website_accesses(w)
             if isinstance(a.get("provider"), int)
         }

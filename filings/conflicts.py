@@ -1,4 +1,5 @@
-"""Conflict detection (Q17): the same homepage, a shared domain or the same sponsor name in a
+"""Conflict detection (Q17): the same homepage, a shared domain, the same sponsor name, app
+identifier (package name, bundle ID) or mini-program id (SPEC §13) in a
 filing of another account.
 
 The conflict belongs to the later submission, whose data was already in the database under
@@ -29,7 +30,19 @@ from django.utils import timezone
 from beian import rawsql
 from beian.normalforms.names import name_key
 
-from .models import Conflict, Domain, Filing, PublishedDomain, Website
+from .models import (
+    Conflict,
+    Domain,
+    Filing,
+    Identifier,
+    PublishedDomain,
+    PublishedIdentifier,
+    Website,
+)
+
+# The conflict field of an identifier by its platform (SPEC §13): an app's package name,
+# bundle ID or bundle name, or a mini-program's id.
+APP_PLATFORMS = tuple(str(p) for p in Identifier.APP_PLATFORMS)
 
 
 def _lock_key(value: str) -> int:
@@ -65,12 +78,17 @@ class Keys:
     domains: set[str] = field(default_factory=set)
     homepages: set[str] = field(default_factory=set)
     name: str = ""
+    # App identifiers and mini-program ids, as ``Identifier.key`` writes them (SPEC §13).
+    app_identifiers: set[str] = field(default_factory=set)
+    mini_program_ids: set[str] = field(default_factory=set)
 
     def lock_values(self) -> list[str]:
         return (
             [f"d:{d}" for d in self.domains]
             + [f"h:{h}" for h in self.homepages]
             + ([f"s:{self.name}"] if self.name else [])
+            + [f"a:{a}" for a in self.app_identifiers]
+            + [f"m:{m}" for m in self.mini_program_ids]
         )
 
 
@@ -80,7 +98,8 @@ class Keys:
 
 
 def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
-    """The domains, homepage keys and sponsor name key of each filing (one query)."""
+    """The domains, homepage keys, sponsor name key, app identifiers and mini-program ids
+    of each filing (one query)."""
     keys = {f.pk: Keys(name=name_key(f.sponsor_name)) for f in filings}
     if not keys:
         return keys
@@ -89,18 +108,69 @@ def filings_keys(filings: list[Filing]) -> dict[int, Keys]:
         f"SELECT filing_id, 'd', name FROM {rawsql.table(Domain)} WHERE filing_id IN ({rawsql.marks(ids)}) "  # noqa: S608
         "UNION ALL "
         f"SELECT filing_id, 'h', homepage_key FROM {rawsql.table(Website)} "
-        f"WHERE filing_id IN ({rawsql.marks(ids)}) AND homepage_key <> ''"
+        f"WHERE filing_id IN ({rawsql.marks(ids)}) AND homepage_key <> '' "
+        "UNION ALL "
+        f"SELECT filing_id, CASE WHEN platform IN ({rawsql.marks(APP_PLATFORMS)}) THEN 'a' "
+        f"ELSE 'm' END, key FROM {rawsql.table(Identifier)} "
+        f"WHERE filing_id IN ({rawsql.marks(ids)})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids + ids)
+        cursor.execute(sql, ids + ids + list(APP_PLATFORMS) + ids)
         for filing_id, kind, key in cursor.fetchall():
-            (keys[filing_id].domains if kind == "d" else keys[filing_id].homepages).add(key)
+            held = keys[filing_id]
+            {
+                "d": held.domains,
+                "h": held.homepages,
+                "a": held.app_identifiers,
+                "m": held.mini_program_ids,
+            }[kind].add(key)
     return keys
 
 
-def _candidates(domains: set[str], homepages: set[str], names: set[str]) -> list[tuple]:
+def _identifier_parts(field_: str, values: set[str], active: list[str]) -> tuple[str, list]:
+    """The candidates' SQL and parameters for app identifiers (``field_`` app_identifier)
+    or mini-program ids: the working copies' identifier rows, and the published ones (an
+    approved app stays public while an amendment that drops it is under review), compared
+    as ``Identifier.key`` writes them (an iOS bundle ID in lower case)."""
+    filing = rawsql.table(Filing)
+    in_active = f"f.status IN ({rawsql.marks(active)})"
+    platforms = f"IN ({rawsql.marks(APP_PLATFORMS)})"
+    which = platforms if field_ == Conflict.Field.APP_IDENTIFIER else f"NOT {platforms}"
+    lowered = sorted({v.lower() for v in values})
+    sql = (
+        f"SELECT %s, i.key, i.identifier, i.filing_id, f.owner_id FROM {rawsql.table(Identifier)} i "  # noqa: S608
+        f"JOIN {filing} f ON f.id = i.filing_id "
+        f"WHERE i.key IN ({rawsql.marks(values)}) AND i.platform {which} AND {in_active} "
+        "UNION ALL "
+        "SELECT %s, CASE WHEN p.platform = 'ios' THEN p.key ELSE p.identifier END, "
+        f"p.identifier, p.filing_id, f.owner_id FROM {rawsql.table(PublishedIdentifier)} p "
+        f"JOIN {filing} f ON f.id = p.filing_id "
+        f"WHERE p.key IN ({rawsql.marks(lowered)}) AND p.platform {which} AND {in_active} "
+        f"AND (p.platform = 'ios' OR p.identifier IN ({rawsql.marks(values)}))"
+    )
+    params = [
+        field_,
+        *values,
+        *APP_PLATFORMS,
+        *active,
+        field_,
+        *lowered,
+        *APP_PLATFORMS,
+        *active,
+        *values,
+    ]
+    return sql, params
+
+
+def _candidates(
+    domains: set[str],
+    homepages: set[str],
+    names: set[str],
+    app_identifiers: set[str] = frozenset(),
+    mini_program_ids: set[str] = frozenset(),
+) -> list[tuple]:
     """(field, key, shown value, filing id, owner id) of every active filing holding one of
-    the keys, in one query over the three indexed keys."""
+    the keys, in one query over the indexed keys."""
     active = list(Filing.ACTIVE_STATUSES)
     filing = rawsql.table(Filing)
     in_active = f"f.status IN ({rawsql.marks(active)})"
@@ -128,6 +198,14 @@ def _candidates(domains: set[str], homepages: set[str], names: set[str]) -> list
             f"WHERE f.sponsor_name_key IN ({rawsql.marks(names)}) AND {in_active}"
         )
         params += [Conflict.Field.SPONSOR_NAME, *names, *active]
+    for field_, values in (
+        (Conflict.Field.APP_IDENTIFIER, app_identifiers),
+        (Conflict.Field.MINI_PROGRAM_ID, mini_program_ids),
+    ):
+        if values:
+            sql, values_params = _identifier_parts(field_, set(values), active)
+            parts.append(sql)
+            params += values_params
     if not parts:
         return []
     with connection.cursor() as cursor:
@@ -151,6 +229,8 @@ def _found_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, set[_
     domains = {d for k in keys.values() for d in k.domains}
     homepages = {h for k in keys.values() for h in k.homepages}
     names = {k.name for k in keys.values() if k.name}
+    app_identifiers = {a for k in keys.values() for a in k.app_identifiers}
+    mini_program_ids = {m for k in keys.values() for m in k.mini_program_ids}
     holders: dict[tuple[str, str], list[Filing]] = defaultdict(list)
     for f in filings:
         k = keys[f.pk]
@@ -160,8 +240,12 @@ def _found_many(filings: list[Filing], keys: dict[int, Keys]) -> dict[int, set[_
             holders[(Conflict.Field.HOMEPAGE, h)].append(f)
         if k.name:
             holders[(Conflict.Field.SPONSOR_NAME, k.name)].append(f)
+        for a in k.app_identifiers:
+            holders[(Conflict.Field.APP_IDENTIFIER, a)].append(f)
+        for m in k.mini_program_ids:
+            holders[(Conflict.Field.MINI_PROGRAM_ID, m)].append(f)
     found: dict[int, set[_Found]] = {f.pk: set() for f in filings}
-    candidates = _candidates(domains, homepages, names)
+    candidates = _candidates(domains, homepages, names, app_identifiers, mini_program_ids)
     own = {(kind, key, other_id): shown for kind, key, shown, other_id, _o in candidates}
     for kind, key, shown, other_id, owner_id in candidates:
         for f in holders.get((kind, key), ()):

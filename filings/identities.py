@@ -107,16 +107,46 @@ def match_websites(websites: list[Any], known: list[Known]) -> list[Known | None
 
 
 def with_identities(filing: Filing, data: Any, known: list[Known] | None = None) -> Any:
-    """``data`` (filing JSON, changed in place and returned) with each website's ``id`` and
-    ``number`` those of the row it is (``match_websites``; ``known`` the filing's rows, read
+    """``data`` (filing JSON, changed in place and returned) with each website's, app's and
+    mini-program's ``id`` and ``number`` those of the row it is (``match_websites``; ``known`` the filing's rows, read
     when not given), both None for a new website. Anything not in the filing shape is left
     as it is, for the structure checks to report."""
-    if not isinstance(data, dict) or not isinstance(data.get("websites"), list):
+    if not isinstance(data, dict):
         return data
-    if known is None:
-        known = known_websites(filing)
-    for website, row in zip(data["websites"], match_websites(data["websites"], known), strict=True):
-        if isinstance(website, dict):
-            website["id"] = row.pk if row is not None else None
-            website["number"] = row.number if row is not None else None
+    if isinstance(data.get("websites"), list):
+        if known is None:
+            known = known_websites(filing)
+        _identify(data["websites"], known)
+    others = [part for part in OTHER_PARTS if isinstance(data.get(part), list) and data[part]]
+    if others:
+        rows = known_other_services(filing)
+        for part in others:
+            _identify(data[part], rows[OTHER_PARTS[part]])
     return data
+
+
+def _identify(services: list[Any], known: list[Known]) -> None:
+    for service, row in zip(services, match_websites(services, known), strict=True):
+        if isinstance(service, dict):
+            service["id"] = row.pk if row is not None else None
+            service["number"] = row.number if row is not None else None
+
+
+# The filing JSON's lists of apps and mini-programs (SPEC §13), and their rows' kind.
+OTHER_PARTS = {"apps": Website.Kind.APP, "mini_programs": Website.Kind.MINI_PROGRAM}
+
+
+def known_other_services(filing: Filing) -> dict[str, list[Known]]:
+    """The app rows and the mini-program rows of a saved ``filing``, each kind in page order
+    (one query; empty for a new filing). An app or a mini-program is matched by its id, then
+    its number (``match_websites``: it has no domains of a website's)."""
+    found: dict[str, list[Known]] = {kind: [] for kind in OTHER_PARTS.values()}
+    if filing.pk is None:
+        return found
+    for pk, kind, number in (
+        Website.every_kind.filter(filing=filing, kind__in=list(OTHER_PARTS.values()))
+        .order_by("position", "pk")
+        .values_list("pk", "kind", "number")
+    ):
+        found[kind].append(Known(pk=pk, number=number, domains=frozenset()))
+    return found

@@ -90,6 +90,10 @@ class Filing(models.Model):
     number = models.CharField(_("filing number"), max_length=32, unique=True, null=True, blank=True)
     # Website numbers are {number}-{n}; n is never reused, even after a website is removed.
     last_website_seq = models.PositiveIntegerField(default=0)
+    # The last ``n`` of the record's app numbers (``-nA``) and mini-program numbers (``-nX``),
+    # counted per kind (SPEC §13).
+    last_app_seq = models.PositiveIntegerField(default=0)
+    last_mini_program_seq = models.PositiveIntegerField(default=0)
 
     # Sponsor (主办者) — the residence province decides the reviewing bureau.
     sponsor_nature = models.CharField(
@@ -407,8 +411,43 @@ class Application(models.Model):
         return self.closed_at is None
 
 
+class _KindManager(models.Manager):
+    """The services of one kind (``kind``), or of every kind when it is None."""
+
+    kind: str | None = None
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset if self.kind is None else queryset.filter(kind=self.kind)
+
+
+class WebsiteManager(_KindManager):
+    kind = "website"
+
+
+class AppManager(_KindManager):
+    kind = "app"
+
+
+class MiniProgramManager(_KindManager):
+    kind = "mini_program"
+
+
 class Website(models.Model):
-    """One website of the working copy; keeps its number across amendments."""
+    """One service of the working copy (SPEC §3, §13): a website, an app or a mini-program;
+    keeps its number across amendments.
+
+    The three kinds share one table, so that accesses, pre-approvals, numbers, publishing and
+    cancellation are one code for all. ``Website.objects`` (the default manager, and so
+    ``filing.websites``) holds websites only; ``App.objects`` and ``MiniProgram.objects`` the
+    other kinds; ``Website.every_kind`` all of them (an id named by a cancellation, say).
+    """
+
+    class Kind(models.TextChoices):
+        # [contract] SPEC §13 ``service_type``.
+        WEBSITE = "website", _("website")
+        APP = "app", _("app")
+        MINI_PROGRAM = "mini_program", _("mini-program")
 
     class Service(models.TextChoices):
         NEWS = "news", _("news")
@@ -435,6 +474,9 @@ class Website(models.Model):
         Service.BROADCASTING,
     )
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="websites")
+    kind = models.CharField(
+        _("service type"), max_length=16, choices=Kind.choices, default=Kind.WEBSITE
+    )
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("website name"), max_length=128, blank=True)
     homepage = models.CharField(_("homepage URL"), max_length=255, blank=True)
@@ -445,6 +487,10 @@ class Website(models.Model):
     number = models.CharField(
         _("website number"), max_length=40, unique=True, null=True, blank=True
     )
+    # An app's: the domains it uses (lower-case A-labels, subdomains allowed) and its
+    # distribution platforms (ids of registered providers that distribute apps, or "other").
+    app_domains = models.JSONField(_("domains the app uses"), default=list, blank=True)
+    stores = models.JSONField(_("distribution platforms"), default=list, blank=True)
     # An approved website whose last access was cancelled (空壳网站, SPEC §12): when it was
     # found so; it is cancelled once the notice period has passed unless a new access is
     # approved first.
@@ -452,8 +498,12 @@ class Website(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = WebsiteManager()
+    every_kind = _KindManager()
+
     class Meta:
         ordering = ["position", "id"]
+        base_manager_name = "every_kind"
         indexes = [
             # The bureau's list of empty shells, oldest first.
             models.Index(
@@ -467,6 +517,87 @@ class Website(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.homepage
+
+    def save(self, *args, **kwargs):
+        kind = getattr(type(self), "KIND", None)
+        if kind is not None:
+            self.kind = kind
+        super().save(*args, **kwargs)
+
+
+class App(Website):
+    """An app (SPEC §13): its identity on each platform is its ``identifiers``."""
+
+    KIND = Website.Kind.APP
+    objects = AppManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("app")
+        verbose_name_plural = _("apps")
+
+
+class MiniProgram(Website):
+    """A mini-program (SPEC §13): its host platform and id there are its one ``identifiers``
+    row."""
+
+    KIND = Website.Kind.MINI_PROGRAM
+    objects = MiniProgramManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("mini-program")
+        verbose_name_plural = _("mini-programs")
+
+
+class Identifier(models.Model):
+    """What names an app on one platform, or a mini-program on its host (SPEC §13).
+
+    An app has one row per platform (``android``, ``ios``, ``harmonyos``) with its identifier
+    (package name, bundle ID, bundle name), the public key of its signing certificate (the RSA
+    modulus or the key's DER, upper-case hexadecimal) and the certificate's fingerprint (MD5 or
+    SHA-1 as the platform's form asks, upper-case hexadecimal without separators:
+    ``beian.normalforms.apps``). A mini-program has one row: its host platform (``wechat``,
+    ``alipay``, …) and its id there, no key. ``key`` is the identifier as conflicts compare it
+    (``identifier_key``: iOS bundle IDs without case).
+    """
+
+    class Platform(models.TextChoices):
+        # [contract] SPEC §13.
+        ANDROID = "android", "Android"
+        IOS = "ios", "iOS"
+        HARMONYOS = "harmonyos", "HarmonyOS"
+        WECHAT = "wechat", _("WeChat")
+        ALIPAY = "alipay", _("Alipay")
+        BAIDU = "baidu", _("Baidu")
+        DOUYIN = "douyin", _("Douyin")
+        QQ = "qq", "QQ"
+        OTHER = "other", _("other platform")
+
+    APP_PLATFORMS = (Platform.ANDROID, Platform.IOS, Platform.HARMONYOS)
+    MINI_PROGRAM_PLATFORMS = (
+        Platform.WECHAT,
+        Platform.ALIPAY,
+        Platform.BAIDU,
+        Platform.DOUYIN,
+        Platform.QQ,
+        Platform.OTHER,
+    )
+
+    service = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="identifiers")
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="identifiers")
+    position = models.PositiveSmallIntegerField(default=0)
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    identifier = models.CharField(_("identifier"), max_length=255)
+    key = models.CharField(max_length=255, db_index=True, editable=False)
+    public_key = models.TextField(_("public key"), blank=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.identifier}"
 
 
 class Access(models.Model):
@@ -637,6 +768,8 @@ class Conflict(models.Model):
         DOMAIN = "domain", _("domain")
         HOMEPAGE = "homepage", _("homepage URL")
         SPONSOR_NAME = "sponsor_name", _("sponsor full name")
+        APP_IDENTIFIER = "app_identifier", _("app identifier")
+        MINI_PROGRAM_ID = "mini_program_id", _("mini-program id")
 
     class Kind(models.TextChoices):
         # The later submission's: its data was already in another account's filing (Q17).
@@ -717,6 +850,12 @@ class PublishedWebsite(models.Model):
     # "method": …, "server_location": …}]`` (the certificate lists them, SPEC §12).
     accesses = models.JSONField(default=list, db_default=[])
     approved_at = models.DateTimeField()
+    # [contract] SPEC §13: ``website``, ``app`` or ``mini_program``. An app's or
+    # mini-program's row has its name and number in ``website_name`` and ``website_number``,
+    # no homepage, the domains an app uses in ``domains``, and its identifiers
+    # (``[{"platform", "identifier"}]``, public: no key or fingerprint) in ``identifiers``.
+    service_type = models.CharField(max_length=16, default="website", db_default="website")
+    identifiers = models.JSONField(default=list, db_default=[])
 
     class Meta:
         ordering = ["website_number"]
@@ -735,3 +874,19 @@ class PublishedDomain(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["name", "website"], name="published_domain_unique"),
         ]
+
+
+class PublishedIdentifier(models.Model):
+    """One approved app identifier or mini-program id: the indexed lookup behind the
+    distribution platforms' check and the public query (SPEC §13). ``key`` is the identifier
+    in lower case, what a lookup of any case finds first; ``identifier`` and ``platform``
+    decide whether it is the one asked (an iOS bundle ID matches without case, the others
+    exactly)."""
+
+    key = models.CharField(max_length=255, db_index=True)
+    identifier = models.CharField(max_length=255)
+    platform = models.CharField(max_length=16)
+    website = models.ForeignKey(
+        PublishedWebsite, on_delete=models.CASCADE, related_name="identifier_rows"
+    )
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="+")

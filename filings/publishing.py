@@ -9,7 +9,16 @@ from django.dispatch import Signal
 
 from beian.normalforms.names import name_search_key
 
-from .models import Access, Domain, Filing, PublishedDomain, PublishedWebsite, Website
+from .models import (
+    Access,
+    Domain,
+    Filing,
+    Identifier,
+    PublishedDomain,
+    PublishedIdentifier,
+    PublishedWebsite,
+    Website,
+)
 
 # Sent once the transaction that changed the published copy has committed, with keyword
 # arguments ``domains`` (the domain names whose answers changed, list[str]), ``numbers``
@@ -22,11 +31,23 @@ published_data_changed = Signal()
 @transaction.atomic
 def publish(*, filing: Filing) -> list[PublishedWebsite]:
     """Replace the published copy of ``filing`` with its working copy (on approval): each
-    website with its domains, and the registered providers holding its accesses (gating's
-    ``access``, SPEC §12)."""
+    website with its domains, each app and mini-program with its identifiers (SPEC §13: the
+    distribution platforms' check and the public query), and the registered providers holding
+    their accesses (gating's ``access``, SPEC §12)."""
     # Also tells the public query that its cached answers are stale.
     providers_before = unpublish(filing=filing)
-    websites = list(Website.objects.filter(filing=filing).order_by("position", "id"))
+    order = list(Website.Kind.values)
+    websites = sorted(
+        Website.every_kind.filter(filing=filing),
+        key=lambda w: (order.index(w.kind), w.position, w.pk),
+    )
+    identifiers: dict[int, list[tuple[str, str]]] = {}
+    for service_id, platform, identifier in (
+        Identifier.objects.filter(filing=filing)
+        .order_by("position", "id")
+        .values_list("service_id", "platform", "identifier")
+    ):
+        identifiers.setdefault(service_id, []).append((platform, identifier))
     providers: dict[int, list[int | None]] = {}
     accesses: dict[int, list[dict]] = {}
     for website_id, provider_id, method, location in (
@@ -59,7 +80,12 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
                 website_name=w.name,
                 website_name_search=name_search_key(w.name),
                 homepage=w.homepage,
-                domains=domains.get(w.id, []),
+                domains=domains.get(w.id, []) if w.kind == Website.Kind.WEBSITE else w.app_domains,
+                service_type=w.kind,
+                identifiers=[
+                    {"platform": platform, "identifier": identifier}
+                    for platform, identifier in identifiers.get(w.id, [])
+                ],
                 access_provider_id=(providers.get(w.id) or [None])[0],
                 access_providers=list(
                     dict.fromkeys(p for p in providers.get(w.id, []) if p is not None)
@@ -70,12 +96,28 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
             for w in websites
         ]
     )
+    # Gating knows websites by their domains; an app's domains are the hosts it calls, not
+    # filed by it.
     published = [
         PublishedDomain(name=name, website=row, filing=filing)
         for row in rows
+        if row.service_type == Website.Kind.WEBSITE
         for name in dict.fromkeys(row.domains)
     ]
     PublishedDomain.objects.bulk_create(published)
+    PublishedIdentifier.objects.bulk_create(
+        [
+            PublishedIdentifier(
+                key=entry["identifier"].lower(),
+                identifier=entry["identifier"],
+                platform=entry["platform"],
+                website=row,
+                filing=filing,
+            )
+            for row in rows
+            for entry in row.identifiers
+        ]
+    )
     holding = {p for row in rows for p in row.access_providers}
     _after_commit_changed(
         domains=[d.name for d in published],
@@ -97,6 +139,7 @@ def unpublish(*, filing: Filing) -> set[int]:
         numbers.add(number)
         providers.update(json.loads(held) if isinstance(held, str) else held or [])
     PublishedDomain.objects.filter(filing=filing).delete()
+    PublishedIdentifier.objects.filter(filing=filing).delete()
     PublishedWebsite.objects.filter(filing=filing).delete()
     _after_commit_changed(
         domains=gone, numbers=[*numbers, filing.number], providers=sorted(providers)

@@ -25,6 +25,7 @@ from .models import (
     Domain,
     Filing,
     FilingDraft,
+    Identifier,
     PreApproval,
     Website,
 )
@@ -35,7 +36,9 @@ from .validation import OTHER, empty_data, website_accesses
 def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
     """``filings`` with every row the SPEC §10 JSON reads, fetched in a fixed number of
     queries however many filings there are: each filing's websites (``ordered_websites``, by
-    position) with their domains (by position), pre-approvals and accesses (by position), and its open conflicts
+    position) with their domains (by position), pre-approvals and accesses (by position), its
+    apps and mini-programs (``ordered_other_services``, by position) with their identifiers,
+    pre-approvals and accesses, and its open conflicts
     (``open_conflicts``, by id), and its open application (``open_applications``, a list of
     at most one). ``prefetched_filing_json`` reads a filing of it."""
     return filings.prefetch_related(
@@ -47,6 +50,17 @@ def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
                 Prefetch("accesses", queryset=Access.objects.order_by("position", "id")),
             ),
             to_attr="ordered_websites",
+        ),
+        Prefetch(
+            "websites",
+            queryset=Website.every_kind.filter(kind__in=OTHER_KINDS)
+            .order_by("position", "id")
+            .prefetch_related(
+                Prefetch("identifiers", queryset=Identifier.objects.order_by("position", "id")),
+                Prefetch("preapprovals", queryset=PreApproval.objects.order_by("id")),
+                Prefetch("accesses", queryset=Access.objects.order_by("position", "id")),
+            ),
+            to_attr="ordered_other_services",
         ),
         Prefetch(
             "conflicts",
@@ -61,6 +75,10 @@ def filing_json_related(filings: QuerySet[Filing]) -> QuerySet[Filing]:
             to_attr="open_applications",
         ),
     )
+
+
+# The services that are not websites (SPEC §13).
+OTHER_KINDS = (Website.Kind.APP, Website.Kind.MINI_PROGRAM)
 
 
 def _order_preapprovals(preapprovals: list[PreApproval]) -> list[PreApproval]:
@@ -120,6 +138,76 @@ def website_as_json(
         "access_provider": first.get("provider"),
         "accesses": shown,
     }
+
+
+def _preapprovals_json(preapprovals: list[PreApproval]) -> list[dict[str, Any]]:
+    return [
+        {
+            "category": p.category,
+            "authority": p.authority,
+            "document_number": p.document_number,
+            "document": p.document_id,
+        }
+        for p in _order_preapprovals(preapprovals)
+    ]
+
+
+def app_as_json(
+    app: Website,
+    *,
+    identifiers: list[Identifier],
+    preapprovals: list[PreApproval],
+    accesses: list[Access],
+) -> dict[str, Any]:
+    """One app in the SPEC §13 shape: ``id``, ``name``, ``number`` (``…-nA`` once approved),
+    ``platforms`` (``[{"platform", "identifier", "public_key", "fingerprint"}]``, in order;
+    key and fingerprint in upper-case hexadecimal), ``domains`` (A-labels), ``stores``
+    (provider ids or ``"other"``), ``services``, ``commercial``, ``preapprovals`` and
+    ``accesses`` (SPEC §12 shape). Reads nothing from the database."""
+    return {
+        "id": app.pk,
+        "name": app.name,
+        "number": app.number,
+        "platforms": [
+            {
+                "platform": i.platform,
+                "identifier": i.identifier,
+                "public_key": i.public_key,
+                "fingerprint": i.fingerprint,
+            }
+            for i in identifiers
+        ],
+        "domains": list(app.app_domains or []),
+        "stores": list(app.stores or []),
+        "services": list(app.services or []),
+        "commercial": app.commercial,
+        "preapprovals": _preapprovals_json(preapprovals),
+        "accesses": [access_as_json(a) for a in accesses],
+    }
+
+
+def mini_program_as_json(
+    program: Website, *, identifiers: list[Identifier], preapprovals: list[PreApproval]
+) -> dict[str, Any]:
+    """One mini-program in the SPEC §13 shape: ``id``, ``name``, ``number`` (``…-nX`` once
+    approved), ``platform`` and ``platform_id`` (its one identifier row), ``services``,
+    ``commercial`` and ``preapprovals``. Reads nothing from the database."""
+    host = identifiers[0] if identifiers else None
+    return {
+        "id": program.pk,
+        "name": program.name,
+        "number": program.number,
+        "platform": host.platform if host else "",
+        "platform_id": host.identifier if host else "",
+        "services": list(program.services or []),
+        "commercial": program.commercial,
+        "preapprovals": _preapprovals_json(preapprovals),
+    }
+
+
+# An app's or mini-program's rows: the service, its identifiers (in order), pre-approvals and
+# accesses (in order; none for a mini-program).
+ServiceRows = tuple[Website, list[Identifier], list[PreApproval], list[Access]]
 
 
 # Datetimes as the rest of the API writes them (DRF: ISO 8601 in the portal's time zone).
@@ -188,6 +276,10 @@ def prefetched_filing_json(filing: Filing) -> dict[str, Any]:
         ],
         open_conflicts=filing.open_conflicts,
         application=filing.open_applications[0] if filing.open_applications else None,
+        services=[
+            (s, list(s.identifiers.all()), list(s.preapprovals.all()), list(s.accesses.all()))
+            for s in filing.ordered_other_services
+        ],
     )
 
 
@@ -197,11 +289,23 @@ def filing_rows_as_json(
     websites: list[tuple[Website, list[Domain], list[PreApproval], list[Access]]],
     open_conflicts: list[Conflict],
     application: Application | None,
+    services: list[ServiceRows] = (),
 ) -> dict[str, Any]:
     """The SPEC §10 JSON of ``filing`` from rows the caller holds: each website (in order)
-    with its domains (in order), pre-approvals and accesses (in order), the filing's open conflicts (in order) and
-    its open application (or None). Every other way to a filing's JSON ends here. Reads
+    with its domains (in order), pre-approvals and accesses (in order), the filing's open
+    conflicts (in order), its open application (or None), and its apps and mini-programs
+    (``services``, in order, SPEC §13). Every other way to a filing's JSON ends here. Reads
     nothing from the database."""
+    apps = [
+        app_as_json(s, identifiers=i, preapprovals=p, accesses=a)
+        for s, i, p, a in services
+        if s.kind == Website.Kind.APP
+    ]
+    mini_programs = [
+        mini_program_as_json(s, identifiers=i, preapprovals=p)
+        for s, i, p, _a in services
+        if s.kind == Website.Kind.MINI_PROGRAM
+    ]
     return {
         "id": filing.pk,
         "status": filing.status,
@@ -217,15 +321,26 @@ def filing_rows_as_json(
             website_as_json(w, domains=domains, preapprovals=preapprovals, accesses=accesses)
             for w, domains, preapprovals, accesses in websites
         ],
+        "apps": apps,
+        "mini_programs": mini_programs,
     }
 
 
+# The parts of a filing its owner edits (SPEC §10, §13).
+EDITABLE_PARTS = ("sponsor", "websites", "apps", "mini_programs")
+
+
 def working_copy_data(filing: Filing) -> dict[str, Any]:
-    """Only the editable part (sponsor and websites) of the working copy."""
-    if filing.submitted_at is None and not filing.websites.exists() and not filing.sponsor_name:
+    """Only the editable part (sponsor, websites, apps and mini-programs) of the working
+    copy."""
+    if (
+        filing.submitted_at is None
+        and not filing.sponsor_name
+        and not Website.every_kind.filter(filing=filing).exists()
+    ):
         return empty_data()
     data = filing_as_json(filing)
-    return {"sponsor": data["sponsor"], "websites": data["websites"]}
+    return {key: data[key] for key in EDITABLE_PARTS}
 
 
 def saved_changes(filing: Filing) -> dict[str, Any] | None:
@@ -256,11 +371,14 @@ def filing_owner_json(filing: Filing) -> dict[str, Any]:
             {**w, "accesses": website_accesses(w)} if isinstance(w, dict) else w
             for w in changes["websites"]
         ]
+        data["apps"] = changes.get("apps") or []
+        data["mini_programs"] = changes.get("mini_programs") or []
     return data
 
 
 def merge_data(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A PATCH: sponsor (and its principal) merge key by key; a given website list replaces."""
+    """A PATCH: sponsor (and its principal) merge key by key; a given list of websites, apps
+    or mini-programs replaces that list."""
     merged = copy.deepcopy(current)
     if isinstance(patch.get("sponsor"), dict):
         sponsor = {**merged.get("sponsor", {}), **patch["sponsor"]}
@@ -272,6 +390,7 @@ def merge_data(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
         merged["sponsor"] = sponsor
     elif "sponsor" in patch:
         merged["sponsor"] = patch["sponsor"]
-    if "websites" in patch:
-        merged["websites"] = patch["websites"]
+    for part in ("websites", "apps", "mini_programs"):
+        if part in patch:
+            merged[part] = patch[part]
     return merged

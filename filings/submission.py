@@ -26,12 +26,13 @@ from accounts.models import User
 from beian.audit import audit_entry
 from beian.delivery import Email, queue_emails
 from beian.models import AuditLog, Province
+from beian.normalforms.apps import identifier_key
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key
 
 from .applications import Opening, applications_open_many
 from .conflicts import detect_conflicts_many
-from .identities import known_websites, match_websites
+from .identities import OTHER_PARTS, known_other_services, known_websites, match_websites
 from .models import (
     Access,
     Application,
@@ -40,11 +41,12 @@ from .models import (
     Filing,
     FilingDraft,
     FilingVersion,
+    Identifier,
     PreApproval,
     PublishedWebsite,
     Website,
 )
-from .serializers import filing_as_json, filing_rows_as_json
+from .serializers import ServiceRows, filing_as_json, filing_rows_as_json
 from .stages import (
     Moves,
     data_digest,
@@ -52,7 +54,7 @@ from .stages import (
     next_stage,
     submission_deadline,
 )
-from .validation import approved_websites, coerce_data, first_review_provider, website_accesses
+from .validation import approved_services, coerce_data, first_review_provider, website_accesses
 
 # The working copy ----------------------------------------------------------------------------
 
@@ -77,7 +79,11 @@ def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) ->
     filing.principal_id_number = principal["id_number"]
     filing.principal_mobile = principal["mobile"]
     filing.principal_email = principal["email"]
-    filing.has_preapproval = any(w["preapprovals"] for w in canonical["websites"])
+    filing.has_preapproval = any(
+        item["preapprovals"]
+        for part in ("websites", *OTHER_PARTS)
+        for item in canonical.get(part, [])
+    )
 
 
 def working_copy_website(
@@ -118,6 +124,64 @@ def working_copy_website(
         for i, a in enumerate(website_accesses(item))
     ]
     return domains, preapprovals, accesses
+
+
+def working_copy_other_service(
+    service: Website, filing: Filing, position: int, item: dict[str, Any]
+) -> tuple[list[Identifier], list[PreApproval], list[Access]]:
+    """Set an app's or a mini-program's fields (``service.kind`` says which) from one valid
+    item of SPEC §13 data, unsaved; returns its identifier rows (an app's platforms in order,
+    a mini-program's host and id), pre-approval rows and access rows (an app's, in order),
+    unsaved."""
+    service.position = position
+    service.name = item["name"]
+    service.services = item["services"]
+    service.commercial = item["commercial"]
+    if service.kind == Website.Kind.APP:
+        service.app_domains = item["domains"]
+        service.stores = item["stores"]
+        entries = [
+            (p["platform"], p["identifier"], p["public_key"], p["fingerprint"])
+            for p in item["platforms"]
+        ]
+    else:
+        entries = [(item["platform"], item["platform_id"], "", "")]
+    identifiers = [
+        Identifier(
+            service=service,
+            filing=filing,
+            position=i,
+            platform=platform,
+            identifier=identifier,
+            key=identifier_key(platform, identifier),
+            public_key=public_key,
+            fingerprint=fingerprint,
+        )
+        for i, (platform, identifier, public_key, fingerprint) in enumerate(entries)
+    ]
+    preapprovals = [
+        PreApproval(
+            website=service,
+            category=p["category"],
+            authority=p["authority"],
+            document_number=p["document_number"],
+            document_id=p["document"],
+        )
+        for p in item["preapprovals"]
+    ]
+    accesses = [
+        Access(
+            website=service,
+            filing=filing,
+            position=i,
+            provider_id=a["provider"] if isinstance(a["provider"], int) else None,
+            method=a["method"],
+            server_location=a["server_location"],
+            ips=a["ips"],
+        )
+        for i, a in enumerate(item.get("accesses") or [])
+    ]
+    return identifiers, preapprovals, accesses
 
 
 def deadline_before_application(filing: Filing) -> date | None:
@@ -178,42 +242,95 @@ def filing_working_copy_replace(
         domains.extend(website_domains)
         preapprovals.extend(website_preapprovals)
         accesses.extend(website_accesses_)
-    Website.objects.filter(filing=filing).exclude(pk__in=kept).delete()
+    identifiers: list[Identifier] = []
+    other_rows = known_other_services(filing)
+    for part, kind in OTHER_PARTS.items():
+        items = canonical[part]
+        for position, (item, row) in enumerate(
+            zip(items, match_websites(items, other_rows[kind]), strict=True)
+        ):
+            service = (
+                Website.every_kind.get(pk=row.pk)
+                if row is not None
+                else Website(filing=filing, kind=kind)
+            )
+            if restore and item["number"] and not service.number:
+                service.number = item["number"]
+            service_identifiers, service_preapprovals, service_accesses = (
+                working_copy_other_service(service, filing, position, item)
+            )
+            service.save()
+            if restore and service.number:
+                PublishedWebsite.objects.filter(
+                    filing=filing, website_number=service.number, website__isnull=True
+                ).update(website=service)
+            kept.append(service.pk)
+            identifiers.extend(service_identifiers)
+            preapprovals.extend(service_preapprovals)
+            accesses.extend(service_accesses)
+    Website.every_kind.filter(filing=filing).exclude(pk__in=kept).delete()
     Domain.objects.filter(filing=filing).delete()
+    Identifier.objects.filter(filing=filing).delete()
     PreApproval.objects.filter(website__filing=filing).delete()
     Access.objects.filter(filing=filing).delete()
     Domain.objects.bulk_create(domains)
+    Identifier.objects.bulk_create(identifiers)
     PreApproval.objects.bulk_create(preapprovals)
     Access.objects.bulk_create(accesses)
 
 
-def _new_working_copies(
-    submissions: list[Submission], new: set[int]
-) -> dict[int, list[WebsiteRows]]:
+@dataclass
+class RecordRows:
+    """A new filing's rows, as written: its websites (each with its domains, pre-approvals
+    and accesses) and its apps and mini-programs (each with its identifiers, pre-approvals
+    and accesses), in order."""
+
+    websites: list[WebsiteRows]
+    services: list[ServiceRows]
+
+
+def _new_working_copies(submissions: list[Submission], new: set[int]) -> dict[int, RecordRows]:
     """Insert the new filings (``new``: positions in ``submissions``) with their websites,
-    domains, pre-approvals and accesses, six inserts for the whole list; each one's website rows by
-    its position."""
+    apps and mini-programs, domains, identifiers, pre-approvals and accesses, seven inserts
+    for the whole list; each one's rows by its position."""
     inserted = [(i, s) for i, s in enumerate(submissions) if i in new]
     if not inserted:
         return {}
     codes = {s.data["sponsor"]["province"] for _i, s in inserted}
     provinces = {p.pk: p for p in Province.objects.filter(pk__in=codes)}
-    rows: dict[int, list[WebsiteRows]] = {}
+    rows: dict[int, RecordRows] = {}
     for i, submission in inserted:
         canonical = coerce_data(submission.data)
         filing = submission.filing
         working_copy_sponsor(filing, canonical, provinces.get(canonical["sponsor"]["province"]))
-        rows[i] = []
+        rows[i] = RecordRows(websites=[], services=[])
         for position, item in enumerate(canonical["websites"]):
             website = Website(filing=filing)
             domains, preapprovals, accesses = working_copy_website(website, filing, position, item)
-            rows[i].append((website, domains, preapprovals, accesses))
+            rows[i].websites.append((website, domains, preapprovals, accesses))
+        for part, kind in OTHER_PARTS.items():
+            for position, item in enumerate(canonical[part]):
+                service = Website(filing=filing, kind=kind)
+                identifiers, preapprovals, accesses = working_copy_other_service(
+                    service, filing, position, item
+                )
+                rows[i].services.append((service, identifiers, preapprovals, accesses))
     Filing.objects.bulk_create([s.filing for _i, s in inserted])
-    websites = [w for each in rows.values() for w in each]
-    Website.objects.bulk_create([w for w, _d, _p, _a in websites])
+    websites = [w for each in rows.values() for w in each.websites]
+    services = [w for each in rows.values() for w in each.services]
+    Website.objects.bulk_create(
+        [w for w, _d, _p, _a in websites] + [s for s, _i, _p, _a in services]
+    )
     Domain.objects.bulk_create([d for _w, ds, _p, _a in websites for d in ds])
-    PreApproval.objects.bulk_create([p for _w, _d, ps, _a in websites for p in ps])
-    Access.objects.bulk_create([a for _w, _d, _p, accs in websites for a in accs])
+    Identifier.objects.bulk_create([i for _s, ids, _p, _a in services for i in ids])
+    PreApproval.objects.bulk_create(
+        [p for _w, _d, ps, _a in websites for p in ps]
+        + [p for _s, _i, ps, _a in services for p in ps]
+    )
+    Access.objects.bulk_create(
+        [a for _w, _d, _p, accs in websites for a in accs]
+        + [a for _s, _i, _p, accs in services for a in accs]
+    )
     return rows
 
 
@@ -297,8 +414,9 @@ def _openings(
     openings = []
     for submission in submissions:
         filing, by = submission.filing, submission.by
-        approved = approved_websites(filing) if filing.first_approved_at is not None else None
-        provider_id = first_review_provider(submission.kind, submission.data["websites"], approved)
+        approved = approved_services(filing) if filing.first_approved_at is not None else None
+        served = [*submission.data["websites"], *submission.data.get("apps", [])]
+        provider_id = first_review_provider(submission.kind, served, approved)
         digest = data_digest(coerce_data(submission.data))
         before = existing.get(filing.pk)
         by_provider = (
@@ -372,7 +490,7 @@ def _new_conflicts(submissions: list[Submission], new: set[int]) -> list[list[Co
 
 def _versions(
     submissions: list[Submission],
-    rows: dict[int, list[WebsiteRows]],
+    rows: dict[int, RecordRows],
     conflicts: list[list[Conflict]],
     applications: list[Application],
 ) -> list[FilingVersion]:
@@ -393,9 +511,10 @@ def _versions(
         if i in rows:
             data = filing_rows_as_json(
                 filing,
-                websites=rows[i],
+                websites=rows[i].websites,
                 open_conflicts=conflicts[i],
                 application=applications[i],
+                services=rows[i].services,
             )
         else:
             data = filing_as_json(filing)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessProvider
 from beian.models import Province
+from beian.normalforms import apps as app_rules
 from beian.normalforms import certificates
 from beian.normalforms.addresses import normalize_ip
 from beian.normalforms.certificates import (  # noqa: F401 - the filing rules' public names
@@ -343,7 +344,7 @@ def with_shorthand(website: dict[str, Any]) -> dict[str, Any]:
 
 
 def empty_data() -> dict[str, Any]:
-    return {"sponsor": empty_sponsor(), "websites": []}
+    return {"sponsor": empty_sponsor(), "websites": [], "apps": [], "mini_programs": []}
 
 
 def _text(value: Any, limit: int, errors: dict, key: str) -> str:
@@ -544,8 +545,15 @@ def coerce_website(raw: Any) -> tuple[dict[str, Any], dict]:
         "commercial": _bool(raw.get("commercial"), errors, "commercial"),
     }
     _coerce_accesses(raw, website, errors)
-    # One pre-approval entry per pre-approval service of the website, in a fixed order:
-    # entries for services no longer ticked are dropped, missing ones start empty.
+    _coerce_preapprovals(raw, website, errors)
+    return website, errors
+
+
+def _coerce_preapprovals(raw: dict, service: dict, errors: dict) -> None:
+    """Set ``service``'s ``preapprovals`` from ``raw``: one entry per pre-approval service it
+    ticked (``service["services"]``), in a fixed order: entries for services no longer ticked
+    are dropped, missing ones start empty."""
+    website = service
     given: dict[str, dict] = {}
     raw_entries = raw.get("preapprovals") or []
     if not isinstance(raw_entries, list):
@@ -579,7 +587,6 @@ def coerce_website(raw: Any) -> tuple[dict[str, Any], dict]:
     website["preapprovals"] = entries
     if any(entry_errors):
         errors["preapprovals"] = entry_errors
-    return website, errors
 
 
 def coerce_data(raw: Any) -> dict[str, Any]:
@@ -605,9 +612,148 @@ def coerce_data(raw: Any) -> dict[str, Any]:
                 website_errors.append(errs)
             if any(website_errors):
                 errors["websites"] = website_errors
+    apps = _coerce_list(raw.get("apps"), coerce_app, MAX_APPS, errors, "apps")
+    mini_programs = _coerce_list(
+        raw.get("mini_programs"), coerce_mini_program, MAX_MINI_PROGRAMS, errors, "mini_programs"
+    )
     if errors:
         raise StructureError(errors)
-    return {"sponsor": sponsor, "websites": websites}
+    return {"sponsor": sponsor, "websites": websites, "apps": apps, "mini_programs": mini_programs}
+
+
+# Apps and mini-programs (SPEC §13): their structure.
+
+MAX_APPS = 50
+MAX_MINI_PROGRAMS = 50
+MAX_PLATFORMS = 3
+MAX_STORES = 20
+MAX_IDENTIFIER = 255
+MAX_PUBLIC_KEY_TEXT = 16384
+MAX_FINGERPRINT_TEXT = 200
+
+
+def _coerce_list(raw: Any, coerce, limit: int, errors: dict, key: str) -> list[dict[str, Any]]:
+    """The canonical items of the list ``raw`` (``coerce`` one by one: ``(item, errors)``),
+    at most ``limit``; structure problems under ``errors[key]`` (one dict per item)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors[key] = [_("Expected a list.")]
+        return []
+    if len(raw) > limit:
+        errors[key] = [_("Enter at most %(limit)d items.") % {"limit": limit}]
+        return []
+    items, item_errors = [], []
+    for entry in raw:
+        item, errs = coerce(entry)
+        items.append(item)
+        item_errors.append(errs)
+    if any(item_errors):
+        errors[key] = item_errors
+    return items
+
+
+def empty_app() -> dict[str, Any]:
+    return {
+        "id": None,
+        "name": "",
+        "number": None,
+        "platforms": [],
+        "domains": [],
+        "stores": [],
+        "services": [],
+        "commercial": False,
+        "preapprovals": [],
+        "accesses": [],
+    }
+
+
+def empty_platform() -> dict[str, Any]:
+    return {"platform": "", "identifier": "", "public_key": "", "fingerprint": ""}
+
+
+def empty_mini_program() -> dict[str, Any]:
+    return {
+        "id": None,
+        "name": "",
+        "number": None,
+        "platform": "",
+        "platform_id": "",
+        "services": [],
+        "commercial": False,
+        "preapprovals": [],
+    }
+
+
+def coerce_platform(raw: Any) -> tuple[dict[str, Any], dict]:
+    """One entry of an app's ``platforms`` (SPEC §13), canonical, and its structure errors."""
+    if not isinstance(raw, dict):
+        return empty_platform(), {"non_field_errors": [_("Expected an object.")]}
+    errors: dict = {}
+    return {
+        "platform": _text(raw.get("platform"), 16, errors, "platform"),
+        "identifier": _text(raw.get("identifier"), MAX_IDENTIFIER, errors, "identifier"),
+        "public_key": _text(raw.get("public_key"), MAX_PUBLIC_KEY_TEXT, errors, "public_key"),
+        "fingerprint": _text(raw.get("fingerprint"), MAX_FINGERPRINT_TEXT, errors, "fingerprint"),
+    }, errors
+
+
+def _common_service(raw: dict, errors: dict) -> dict[str, Any]:
+    return {
+        "id": _id_value(raw.get("id")),
+        "name": _text(raw.get("name"), MAX_TEXT["website_name"], errors, "name"),
+        "number": raw.get("number") if isinstance(raw.get("number"), str) else None,
+    }
+
+
+def _common_content(raw: dict, service: dict, errors: dict) -> None:
+    service["services"] = list(
+        dict.fromkeys(_text_list(raw.get("services"), 32, 20, errors, "services"))
+    )
+    service["commercial"] = _bool(raw.get("commercial"), errors, "commercial")
+    _coerce_preapprovals(raw, service, errors)
+
+
+def coerce_app(raw: Any) -> tuple[dict[str, Any], dict]:
+    """One app of a filing's ``apps`` (SPEC §13), canonical, and its structure errors."""
+    if not isinstance(raw, dict):
+        return empty_app(), {"non_field_errors": [_("Expected an object.")]}
+    errors: dict = {}
+    app = _common_service(raw, errors)
+    app["platforms"] = _coerce_list(
+        raw.get("platforms"), coerce_platform, MAX_PLATFORMS, errors, "platforms"
+    )
+    app["domains"] = _text_list(
+        raw.get("domains"), MAX_TEXT["domain"], MAX_DOMAINS, errors, "domains"
+    )
+    stores = raw.get("stores")
+    if stores is None:
+        app["stores"] = []
+    elif not isinstance(stores, list) or len(stores) > MAX_STORES:
+        errors["stores"] = [
+            _("Give a list of at most %(limit)d distribution platforms.") % {"limit": MAX_STORES}
+        ]
+        app["stores"] = []
+    else:
+        values = [_provider_value(v, errors, "stores") for v in stores]
+        app["stores"] = list(dict.fromkeys(v for v in values if v is not None))
+    _common_content(raw, app, errors)
+    accesses = raw.get("accesses")
+    app["accesses"] = _coerce_list(accesses, coerce_access, MAX_ACCESSES, errors, "accesses")
+    return app, errors
+
+
+def coerce_mini_program(raw: Any) -> tuple[dict[str, Any], dict]:
+    """One mini-program of a filing's ``mini_programs`` (SPEC §13), canonical, and its
+    structure errors."""
+    if not isinstance(raw, dict):
+        return empty_mini_program(), {"non_field_errors": [_("Expected an object.")]}
+    errors: dict = {}
+    program = _common_service(raw, errors)
+    program["platform"] = _text(raw.get("platform"), 16, errors, "platform")
+    program["platform_id"] = _text(raw.get("platform_id"), 64, errors, "platform_id")
+    _common_content(raw, program, errors)
+    return program, errors
 
 
 # --- Content --------------------------------------------------------------------------------
@@ -974,6 +1120,195 @@ def validate_access(
     return out, {field: messages for field, messages in found.items() if messages}
 
 
+# Apps and mini-programs (SPEC §13): their content.
+
+
+def app_domain_check(value: str, *, approved_tlds: frozenset[str] | None) -> str:
+    """A domain an app uses: as a website's (``validate_domain``), but a subdomain is kept as
+    it is (an app names the hosts it calls, ``api.example.cn``), as lower-case A-labels."""
+    try:
+        return validate_domain(value, approved_tlds=approved_tlds)
+    except ValidationError as exc:
+        if exc.code != "domain_subdomain":
+            raise
+    return normalize_domain(folded(value))
+
+
+def _service_name_errors(name: str, kind: str) -> list[str]:
+    if kind == Website.Kind.APP:
+        return _required_message(name, _("Enter the app's name, as its users see it."))
+    return _required_message(name, _("Enter the mini-program's name, as its users see it."))
+
+
+def app_platform_errors(
+    entry: dict[str, Any], *, seen: dict[tuple[str, str], str], label: str
+) -> tuple[dict[str, Any], dict]:
+    """``(platform entry, errors)``: one platform of an app normalised (identifier by its
+    platform's rule, public key and fingerprint in their stored form,
+    ``beian.normalforms.apps``) and ``{field: [messages]}``. ``seen`` maps the identifiers
+    (``(platform, identifier_key)``) of the filing's apps met so far to the app they are
+    under (``label``)."""
+    out = {**entry}
+    errors: dict = {}
+    platform = entry["platform"]
+    if not platform:
+        errors["platform"] = [_("Choose the platform: Android, iOS or HarmonyOS.")]
+        return out, errors
+    if platform not in app_rules.PLATFORMS:
+        errors["platform"] = [_("Choose Android, iOS or HarmonyOS.")]
+        return out, errors
+    try:
+        out["identifier"] = app_rules.validate_identifier(platform, entry["identifier"])
+    except ValidationError as exc:
+        errors["identifier"] = _message(exc)
+    else:
+        key = (platform, app_rules.identifier_key(platform, out["identifier"]))
+        if key in seen:
+            errors["identifier"] = [
+                _("“%(value)s” is already listed under %(app)s in this filing.")
+                % {"value": out["identifier"], "app": seen[key]}
+            ]
+        else:
+            seen[key] = label
+    try:
+        out["public_key"] = app_rules.normalize_public_key(entry["public_key"])
+    except ValidationError as exc:
+        errors["public_key"] = _message(exc)
+    try:
+        out["fingerprint"] = app_rules.normalize_fingerprint(platform, entry["fingerprint"])
+    except ValidationError as exc:
+        errors["fingerprint"] = _message(exc)
+    return out, errors
+
+
+def _service_content_errors(service: dict[str, Any], *, document_ids: set[int]) -> dict[str, list]:
+    entry_errors = [
+        preapproval_errors(e, document_ids=document_ids) for e in service["preapprovals"]
+    ]
+    return {
+        "services": website_services_errors(service["services"]),
+        "commercial": website_commercial_errors(service["commercial"]),
+        "preapprovals": entry_errors if any(entry_errors) else [],
+    }
+
+
+def validate_app(
+    app: dict[str, Any],
+    *,
+    index: int,
+    seen: dict[tuple[str, str], str],
+    reference: ReferenceData,
+) -> tuple[dict, dict]:
+    """``(app, errors)``: one canonical app (``coerce_app``) normalised and
+    ``{field: [messages]}`` (``platforms`` and ``accesses``: one dict per entry), SPEC §13:
+    a name; one to three platforms, each once, with its identifier, public key and
+    fingerprint; the domains it uses (optional, subdomains allowed); at least one
+    distribution platform (a registered one, or ``"other"``); services, commercial and
+    pre-approvals as a website's; at least one access."""
+    out = {**app}
+    out["name"] = clean_name(app["name"])
+    label = out["name"] or _("app %(n)d") % {"n": index + 1}
+    found: dict[str, Any] = {"name": _service_name_errors(out["name"], Website.Kind.APP)}
+    platforms, platform_errors, used = [], [], set()
+    for entry in app["platforms"]:
+        cleaned, errs = app_platform_errors(entry, seen=seen, label=label)
+        if entry["platform"] in used and "platform" not in errs:
+            errs["platform"] = [_("Each platform is listed once: remove this one.")]
+        used.add(entry["platform"])
+        platforms.append(cleaned)
+        platform_errors.append(errs)
+    out["platforms"] = platforms
+    if not platforms:
+        found["platforms"] = [
+            _("Add at least one platform with the app's identifier, public key and fingerprint.")
+        ]
+    elif any(platform_errors):
+        found["platforms"] = platform_errors
+    domains, domain_errors = [], []
+    for value in app["domains"]:
+        try:
+            domain = app_domain_check(value, approved_tlds=reference.approved_tlds)
+        except ValidationError as exc:
+            domain_errors.extend(_message(exc))
+            continue
+        if domain in domains:
+            domain_errors.append(_("“%(value)s” is listed twice.") % {"value": value})
+        else:
+            domains.append(domain)
+    out["domains"] = domains
+    found["domains"] = domain_errors
+    store_errors = []
+    for store in app["stores"]:
+        if store != OTHER and store not in reference.store_ids:
+            store_errors.append(
+                _("This distribution platform is not registered: search again, or choose “other”.")
+            )
+            break
+    if not app["stores"]:
+        store_errors.append(
+            _(
+                "Choose at least one distribution platform (app store) the app is offered on, "
+                "or “other”."
+            )
+        )
+    found["stores"] = store_errors
+    found.update(_service_content_errors(app, document_ids=reference.document_ids))
+    accesses, access_errors = [], []
+    for access in app["accesses"]:
+        cleaned, errs = validate_access(
+            access,
+            province_codes=reference.province_codes,
+            provider_ids=reference.provider_ids,
+        )
+        accesses.append(cleaned)
+        access_errors.append(errs)
+    out["accesses"] = accesses
+    if not accesses:
+        found["accesses"] = [_("Add at least one access: who serves the app, and where.")]
+    elif any(access_errors):
+        found["accesses"] = access_errors
+    return out, {field: messages for field, messages in found.items() if messages}
+
+
+def validate_mini_program(
+    program: dict[str, Any],
+    *,
+    seen: dict[tuple[str, str], str],
+    index: int,
+    reference: ReferenceData,
+) -> tuple[dict, dict]:
+    """``(mini-program, errors)``: one canonical mini-program (``coerce_mini_program``)
+    normalised and ``{field: [messages]}``, SPEC §13: a name, its host platform and its id
+    there (``validate_mini_program_id``; each id once in a filing), services, commercial and
+    pre-approvals as a website's."""
+    out = {**program}
+    out["name"] = clean_name(program["name"])
+    found: dict[str, Any] = {"name": _service_name_errors(out["name"], Website.Kind.MINI_PROGRAM)}
+    platform = program["platform"]
+    if not platform:
+        found["platform"] = [_("Choose the platform the mini-program runs on.")]
+    elif platform not in app_rules.MINI_PROGRAM_PLATFORMS:
+        found["platform"] = [_("Choose one of the platforms in the list, or “other”.")]
+    else:
+        try:
+            out["platform_id"] = app_rules.validate_mini_program_id(
+                platform, program["platform_id"]
+            )
+        except ValidationError as exc:
+            found["platform_id"] = _message(exc)
+        else:
+            key = (platform, out["platform_id"])
+            if key in seen:
+                found["platform_id"] = [
+                    _("“%(value)s” is already listed under %(app)s in this filing.")
+                    % {"value": out["platform_id"], "app": seen[key]}
+                ]
+            else:
+                seen[key] = out["name"] or _("mini-program %(n)d") % {"n": index + 1}
+    found.update(_service_content_errors(program, document_ids=reference.document_ids))
+    return out, {field: messages for field, messages in found.items() if messages}
+
+
 @dataclass(frozen=True)
 class ReferenceData:
     """What filing data points at: province codes, active access providers (at least those
@@ -983,6 +1318,8 @@ class ReferenceData:
     provider_ids: frozenset[int]
     document_ids: frozenset[int]
     approved_tlds: frozenset[str] = frozenset()
+    # Active registered distribution platforms (SPEC §13), at least those the data names.
+    store_ids: frozenset[int] = frozenset()
 
 
 def load_reference_data(
@@ -990,20 +1327,31 @@ def load_reference_data(
 ) -> ReferenceData:
     """The reference data of one or more canonical filings in three queries (two when
     ``filing`` is new, which holds no documents yet)."""
+    datas = list(datas)
     wanted_providers = {
         a["provider"]
         for data in datas
-        for w in data["websites"]
+        for w in [*data["websites"], *data.get("apps", [])]
         for a in website_accesses(w)
         if isinstance(a["provider"], int)
     }
-    provider_ids = (
-        AccessProvider.objects.filter(pk__in=wanted_providers, is_active=True).values_list(
-            "pk", flat=True
-        )
-        if wanted_providers
-        else []
-    )
+    wanted_stores = {
+        store
+        for data in datas
+        for app in data.get("apps", [])
+        for store in app["stores"]
+        if isinstance(store, int)
+    }
+    provider_ids: set[int] = set()
+    store_ids: set[int] = set()
+    if wanted_providers or wanted_stores:
+        for pk, serves, distributes in AccessProvider.objects.filter(
+            pk__in=wanted_providers | wanted_stores, is_active=True
+        ).values_list("pk", "is_access_provider", "is_distribution_platform"):
+            if pk in wanted_providers and serves:
+                provider_ids.add(pk)
+            if distributes:
+                store_ids.add(pk)
     document_ids = (
         filing.documents.values_list("pk", flat=True)
         if filing is not None and filing.pk is not None
@@ -1014,6 +1362,7 @@ def load_reference_data(
         provider_ids=frozenset(provider_ids),
         document_ids=frozenset(document_ids),
         approved_tlds=approved_top_level_domains(),
+        store_ids=frozenset(store_ids),
     )
 
 
@@ -1029,6 +1378,22 @@ def approved_websites(filing: Filing | None) -> list[dict[str, Any]] | None:
         .first()
     )
     return approved.get("websites") if approved else None
+
+
+def approved_services(filing: Filing | None) -> list[dict[str, Any]] | None:
+    """The websites and then the apps of the filing's last approved version (SPEC §10, §13
+    shape): every service that has accesses; None as ``approved_websites``."""
+    if filing is None or filing.pk is None:
+        return None
+    approved = (
+        FilingVersion.objects.filter(filing=filing, kind=FilingVersion.Kind.APPROVED)
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if not approved:
+        return None
+    return [*(approved.get("websites") or []), *(approved.get("apps") or [])]
 
 
 def _access_error(written: dict[str, Any], errors: dict, position: int, message: str) -> None:
@@ -1182,33 +1547,56 @@ def validate_filing_data(
         )
         websites.append(cleaned)
         website_errors.append(errs)
+    apps, app_errors = [], []
+    seen_identifiers: dict[tuple[str, str], str] = {}
+    for index, app in enumerate(data.get("apps", [])):
+        cleaned, errs = validate_app(app, index=index, seen=seen_identifiers, reference=reference)
+        apps.append(cleaned)
+        app_errors.append(errs)
+    mini_programs, mini_program_errors = [], []
+    seen_ids: dict[tuple[str, str], str] = {}
+    for index, program in enumerate(data.get("mini_programs", [])):
+        cleaned, errs = validate_mini_program(
+            program, seen=seen_ids, index=index, reference=reference
+        )
+        mini_programs.append(cleaned)
+        mini_program_errors.append(errs)
     approved_before = filing is not None and filing.first_approved_at is not None
     if kind is None:
         kind = "amendment" if approved_before else "new"
     if approved is None and approved_before:
-        approved = approved_websites(filing)
+        approved = approved_services(filing)
+    # Websites and apps have accesses: one application goes to one provider for both.
+    written = [*data["websites"], *data.get("apps", [])]
+    served = [*websites, *apps]
+    served_errors = [*website_errors, *app_errors]
     if acting_provider is not None:
         foreign_access_errors(
-            data["websites"],
-            websites,
-            website_errors,
-            acting_provider=acting_provider,
-            approved=approved,
+            written, served, served_errors, acting_provider=acting_provider, approved=approved
         )
     else:
         other_provider_errors(
-            data["websites"],
-            websites,
-            website_errors,
+            written,
+            served,
+            served_errors,
             kind=kind,
             approved=approved,
             provider_ids=provider_ids,
         )
-    if not data["websites"]:
-        errors["websites"] = [_("Add at least one website.")]
+    if not (data["websites"] or data.get("apps") or data.get("mini_programs")):
+        errors["websites"] = [_("Add at least one website, app or mini-program.")]
     elif any(website_errors):
         errors["websites"] = website_errors
-    return {"sponsor": sponsor, "websites": websites}, errors
+    if any(app_errors):
+        errors["apps"] = app_errors
+    if any(mini_program_errors):
+        errors["mini_programs"] = mini_program_errors
+    return {
+        "sponsor": sponsor,
+        "websites": websites,
+        "apps": apps,
+        "mini_programs": mini_programs,
+    }, errors
 
 
 def flatten_errors(errors: Any, path: tuple = ()) -> list[tuple[tuple, str]]:

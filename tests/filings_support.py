@@ -154,6 +154,8 @@ FILING_KEYS = {
     "application",
     "sponsor",
     "websites",
+    "apps",
+    "mini_programs",
 }
 WEBSITE_KEYS = {
     "id",

@@ -69,6 +69,7 @@ def test_the_example_filing_passes_the_filing_validation():
     data = json.loads(json.dumps(FILING_DATA))
     data["websites"][0]["access_provider"] = "other"
     data["websites"][0]["accesses"][0]["provider"] = "other"
+    data["apps"][0]["accesses"][0]["provider"] = "other"
     errors = validate_filing_data(coerce_data(data), filing=None)[1]
     assert errors == {}
 

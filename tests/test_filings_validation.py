@@ -404,4 +404,4 @@ def test_any_json_either_coerces_or_says_where_it_is_malformed(value):
     except StructureError as exc:
         assert flatten_errors(exc.errors)
     else:
-        assert set(canonical) == {"sponsor", "websites"}
+        assert set(canonical) == {"sponsor", "websites", "apps", "mini_programs"}

@@ -555,3 +555,64 @@ def _checked_number(digits: str) -> str:
             code="public_key_length",
         )
     return digits
+
+
+# Mini-program ids ---------------------------------------------------------------------------
+
+WECHAT = "wechat"
+ALIPAY = "alipay"
+BAIDU = "baidu"
+DOUYIN = "douyin"
+QQ = "qq"
+OTHER_HOST = "other"
+MINI_PROGRAM_PLATFORMS = (WECHAT, ALIPAY, BAIDU, DOUYIN, QQ, OTHER_HOST)
+
+# Each host's AppID as its developer console shows it: WeChat ``wx`` and 16 hexadecimal digits
+# (微信公众平台, 开发管理 → 开发设置 → AppID), Douyin ``tt`` and 16 hexadecimal digits (抖音开放
+# 平台), Alipay 16 digits (支付宝开放平台 APPID), QQ digits (QQ 小程序 AppID); Baidu's AppKey and
+# other hosts' ids are letters, digits, ``_`` and ``-``.
+_MINI_PROGRAM_IDS = {
+    WECHAT: (re.compile(r"wx[0-9a-f]{16}"), "wx0123456789abcdef"),
+    DOUYIN: (re.compile(r"tt[0-9a-f]{16}"), "tt0123456789abcdef"),
+    ALIPAY: (re.compile(r"20\d{14}"), "2021001234567890"),
+    QQ: (re.compile(r"\d{6,12}"), "1112345678"),
+}
+_MINI_PROGRAM_ID_OTHER = re.compile(r"[A-Za-z0-9_-]{2,64}")
+
+
+def validate_mini_program_id(platform: str, value: str | None) -> str:
+    """A mini-program's id on its host ``platform`` (one of ``MINI_PROGRAM_PLATFORMS``), as
+    stored: folded (full-width typing reads as ASCII), the hexadecimal ids of WeChat and
+    Douyin in lower case as their consoles show them. ``ValidationError`` coded
+    ``mini_program_id_required`` or ``mini_program_id_format``, with an example of the
+    platform's form. SPEC §13."""
+    text = _identifier_text(value).replace(" ", "")
+    if not text:
+        raise ValidationError(
+            _("Enter the mini-program's AppID on its platform."),
+            code="mini_program_id_required",
+        )
+    rule = _MINI_PROGRAM_IDS.get(platform)
+    if rule is None:
+        if not _MINI_PROGRAM_ID_OTHER.fullmatch(text):
+            raise ValidationError(
+                _(
+                    "“%(value)s” is not an AppID: use 2 to 64 letters, digits, “_” and “-”, "
+                    "as the platform's console shows it."
+                )
+                % {"value": text},
+                code="mini_program_id_format",
+            )
+        return text
+    pattern, example = rule
+    candidate = text.lower() if platform in (WECHAT, DOUYIN) else text
+    if not pattern.fullmatch(candidate):
+        raise ValidationError(
+            _(
+                "“%(value)s” is not an AppID of this platform: it looks like %(example)s, as "
+                "the platform's developer console shows it."
+            )
+            % {"value": text, "example": example},
+            code="mini_program_id_format",
+        )
+    return candidate
