@@ -156,9 +156,8 @@ def approved_website_by_number(typed: str) -> Website:
 
 def provider_access_website(provider_id: int | None, website) -> Website | None:
     """The numbered website (or app, SPEC §13) with the id ``website`` when the provider
-    ``provider_id`` holds an
-    access to it, in force (the published copy) or in the working copy (SPEC §12), with its
-    filing; None otherwise."""
+    ``provider_id`` holds an access to it, in force (the published copy) or in the working
+    copy (SPEC §12), with its filing; None otherwise."""
     if provider_id is None:
         return None
     try:
