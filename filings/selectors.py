@@ -423,13 +423,46 @@ def version_outcome(filing: Filing, version: FilingVersion) -> str:
 @dataclass(frozen=True)
 class Section:
     key: str
-    state: str  # not_started, in_progress, completed, not_needed, cannot_start
+    state: str  # not_started, in_progress, needs_attention, completed, not_needed, cannot_start
+
+
+# The answers a website's own page asks for; one left empty keeps the website in progress.
+WEBSITE_ANSWERS = ("name", "homepage", "domains", "services")
+ACCESS_ANSWERS = ("provider", "server_location", "ips")
+
+
+def website_state(website: dict[str, Any], errors: dict) -> str:
+    """The state of one website on the wizard's list (Q24): ``completed`` when its own page
+    has nothing to fix (``errors``: that page's errors of the website, ``{field:
+    [messages]}``), ``in_progress`` while one of its answers is still empty, else
+    ``needs_attention``: everything is answered and a rule refuses some of it (a second
+    access provider in a first filing, a mistyped address), which more typing alone does not
+    finish. ``website`` in the SPEC §10 shape, as saved."""
+    if not errors:
+        return "completed"
+    accesses = website_accesses(website)
+    unanswered = (
+        any(not website.get(key) for key in WEBSITE_ANSWERS)
+        or not accesses
+        or any(not access.get(key) for access in accesses for key in ACCESS_ANSWERS)
+    )
+    return "in_progress" if unanswered else "needs_attention"
+
+
+def _content_errors(website_errors: Any, index: int) -> dict:
+    mine = (
+        website_errors[index]
+        if isinstance(website_errors, list) and index < len(website_errors)
+        else {}
+    )
+    return {k: v for k, v in mine.items() if k != "preapprovals"} if isinstance(mine, dict) else {}
 
 
 def sections(data: dict[str, Any], errors: dict) -> list[Section]:
     """The task list's parts (Q24), ``sponsor``, ``websites``, ``documents`` and ``check``,
-    each with its state (``not_started``, ``in_progress``, ``completed``, ``not_needed``,
-    ``cannot_start``), from ``data`` and its ``check_data`` errors."""
+    each with its state (``not_started``, ``in_progress``, ``needs_attention`` (websites
+    only: one of them, fully answered, is refused, ``website_state``), ``completed``,
+    ``not_needed``, ``cannot_start``), from ``data`` and its ``check_data`` errors."""
     sponsor = data.get("sponsor") or {}
     started = any(v for k, v in sponsor.items() if k != "principal") or any(
         (sponsor.get("principal") or {}).values()
@@ -451,7 +484,17 @@ def sections(data: dict[str, Any], errors: dict) -> list[Section]:
             if isinstance(website_errors, list)
             else [website_errors]
         )
-        websites_state = "in_progress" if any(content_errors) else "completed"
+        states = {
+            website_state(website, _content_errors(website_errors, index))
+            for index, website in enumerate(websites)
+        }
+        websites_state = (
+            "needs_attention"
+            if "needs_attention" in states
+            else "in_progress"
+            if any(content_errors)
+            else "completed"
+        )
     needs_documents = any(w.get("preapprovals") for w in websites)
     if not needs_documents:
         documents_state = "not_needed"
