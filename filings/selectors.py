@@ -376,14 +376,18 @@ def version_outcomes(filing: Filing, submissions=None) -> dict[int, str]:
     """What became of each submitted version of ``filing`` (by seq), a key of
     ``VERSION_OUTCOMES``: ``returned`` or ``replaced`` when a later submission of the same
     application followed it (after a return, or before any decision, Q19), else its
-    application's outcome (``approved``, ``rejected``, ``withdrawn``), or ``submitted`` while
-    it is under way. Versions not listed (approved versions, and submissions from before
-    applications were kept) read by their kind. Two queries (``submissions``: ``_submissions``
-    when the caller holds it)."""
+    application's outcome (``approved``, ``rejected``, ``withdrawn``), ``returned`` from the
+    moment the application is returned to the owner (SPEC §12: it stays open, waiting for
+    them), or ``submitted`` while it is under way. Versions not listed (approved versions,
+    and submissions from before applications were kept) read by their kind. Two queries
+    (``submissions``: ``_submissions`` when the caller holds it)."""
     submissions = _submissions(filing) if submissions is None else submissions
-    outcomes = dict(
-        Application.objects.filter(pk__in=list(submissions)).values_list("pk", "outcome")
-    )
+    outcomes = {
+        pk: outcome or ("returned" if status == Application.Status.RETURNED else "submitted")
+        for pk, outcome, status in Application.objects.filter(pk__in=list(submissions)).values_list(
+            "pk", "outcome", "status"
+        )
+    }
     out: dict[int, str] = {}
     for application, submitted in submissions.items():
         for (seq, _status), later in zip(submitted, [*submitted[1:], None], strict=True):
