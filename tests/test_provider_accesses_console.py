@@ -565,3 +565,30 @@ def test_the_results_download_needs_a_file_of_this_session_first(console):
     answer = console.get(reverse("providers:access-withdraw-results"))
     assert answer.status_code == 302
     assert answer["Location"] == reverse("providers:access-withdraw-upload")
+
+
+def test_the_results_say_their_chinese_headers_let_the_file_be_uploaded_again(console, provider):
+    refused = "京ICP备2026999999号-1"
+    mine = approved_website(provider)
+    console.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = upload(console, f"网站备案号,原因\n{refused},号码有误\n".encode()).content.decode()
+    link = page.index(reverse("providers:access-withdraw-results"))
+    sentence = (
+        "The results file keeps its Chinese column headers (网站备案号, 原因, …) in the "
+        "English console too, so that you can correct its refused rows and upload it here again."
+    )
+    assert sentence in page and 0 < page.index(sentence) - link < 400
+
+    # As it says: the English console's results, corrected, are read again as they are.
+    results = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
+    assert results.splitlines()[0] == "行号,网站备案号,原因,结果,说明"
+    answer = upload(console, results.replace(refused, mine.number).encode("utf-8-sig"))
+    assert [row["outcome"] for row in answer.context["rows"]] == ["applied"]
+    assert open_application(mine).reason == "号码有误"
+
+    console.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = upload(console, f"网站备案号,原因\n{refused},号码有误\n".encode()).content.decode()
+    assert (
+        "无论控制台使用中文还是英文，结果文件都保留中文列名（网站备案号、原因等），以便您改正"
+        "其中未受理的行后，在此再次上传。"
+    ) in page
