@@ -117,9 +117,7 @@ def test_a_record_with_no_service_at_all_says_what_to_add():
     status, body = submit(UserFactory(), record(websites=[]))
 
     assert status == 400
-    assert body["websites"] == ["Add at least one website, app or mini-program."] or body[
-        "websites"
-    ] == ["至少添加一个网站、App或小程序。"]
+    assert body["websites"] == ["请至少添加一个网站、App或小程序。"]
 
 
 def test_every_problem_of_an_app_is_said_at_once_on_its_field():
