@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsSignedInPastSecondFactor
 from beian.limits import CountingScopedRateThrottle
+from beian.replicas import ReplicaReadsMixin
 
 from . import format as cert_format
 from .models import Certificate
@@ -61,7 +62,7 @@ VerificationSerializer = inline_serializer(
 )
 
 
-class VerifyCertificateView(APIView):
+class VerifyCertificateView(ReplicaReadsMixin, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [CountingScopedRateThrottle]

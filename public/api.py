@@ -19,6 +19,7 @@ from beian import limits
 from beian.api_errors import Throttled
 from beian.clientaddress import client_address_or_none
 from beian.parsers import JSONParser
+from beian.replicas import ReplicaReadsMixin
 from filings import stages
 from filings.models import PublishedWebsite
 
@@ -96,7 +97,7 @@ class PublicQueryPagination(PageNumberPagination):
     page_size = 50
 
 
-class PublicFilingSearchView(ListAPIView):
+class PublicFilingSearchView(ReplicaReadsMixin, ListAPIView):
     """Approved websites matching a domain (any subdomain), a filing number, or part of a name."""
 
     authentication_classes: list = []

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from beian.normalforms.domains import (
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_search_key
 from beian.normalforms.text import folded, unreadable_text_message
+from beian.replicas import read_connection
 from beian.tlds import approved_top_level_domains
 from filings.models import Filing, PublishedDomain, PublishedWebsite
 from filings.rules import ANNUAL_REVIEW_STATUSES
@@ -216,7 +216,7 @@ def _domain_matches(domain: str, limit: int) -> list[dict]:
     question, asked with a statement written once (see ``beian.rawsql``)."""
     names = parent_domains(domain) or [domain]
     sql, website = _domain_query()
-    with connection.cursor() as cursor:
+    with read_connection(PublishedWebsite).cursor() as cursor:
         cursor.execute(sql.replace("{names}", rawsql.marks(names)), [*names, limit])
         return [dict(zip(website.names, website.convert(row), strict=True)) for row in cursor]
 

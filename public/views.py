@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from accounts.permissions import account_required
 from beian.clientaddress import client_address, client_address_or_none
+from beian.replicas import replica_reads_view
 from filings import stages
 from filings.models import Filing
 
@@ -36,6 +37,7 @@ CAPTCHA_CREDIT_KEY = "public_query_credit"
 
 
 @require_GET
+@replica_reads_view
 def query(request):
     """是否备案查询 (Q20): anyone may ask; many queries from one address need a captcha."""
     address = client_address(request)
