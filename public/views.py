@@ -28,6 +28,7 @@ from .selectors import (
     captcha_needed,
     filing_search,
     published_announcements,
+    rows_by_service_type,
 )
 from .services import AnnualReviewError, annual_review_confirm, query_count_add
 
@@ -58,10 +59,12 @@ def query(request):
         query_count_add(address)
         result = filing_search(form.cleaned_data["parsed"])
         page = Paginator(result.ids, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = result.rows_for(list(page.object_list))
         context.update(
             result=result,
             page=page,
-            rows=result.rows_for(list(page.object_list)),
+            rows=rows,
+            groups=rows_by_service_type(rows),
             q=form.cleaned_data["q"],
             max_results=settings.PUBLIC_QUERY_MAX_RESULTS,
         )
