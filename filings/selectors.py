@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import AccessProvider
 from beian.models import AuditLog, Province
+from beian.normalforms.apps import fingerprint_display, public_key_short
 from beian.normalforms.domains import domain_unicode, url_unicode
 from beian.workdays import WorkingCalendar, working_calendar
 
@@ -27,6 +28,7 @@ from .models import (
     Filing,
     FilingDraft,
     FilingVersion,
+    Identifier,
     Website,
 )
 from .serializers import filing_as_json
@@ -138,6 +140,13 @@ FIELD_LABELS = {
     "access_provider": gettext_lazy("access provider"),
     "method": gettext_lazy("access method"),
     "accesses": gettext_lazy("accesses"),
+    # Apps and mini-programs (SPEC §13).
+    "stores": gettext_lazy("distribution platforms"),
+    "platform": gettext_lazy("platform"),
+    "platform_id": gettext_lazy("mini-program ID"),
+    "identifier": gettext_lazy("identifier"),
+    "public_key": gettext_lazy("public key"),
+    "fingerprint": gettext_lazy("fingerprint"),
 }
 
 
@@ -157,14 +166,30 @@ def _text(value) -> str:
     return str(value)
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _provider_ids(*snapshots: dict | None) -> set[int]:
-    return {
-        a.get("provider")
-        for data in snapshots
-        for w in (data or {}).get("websites") or []
-        for a in website_accesses(w)
-        if isinstance(a.get("provider"), int) and not isinstance(a.get("provider"), bool)
-    }
+    """The registered providers a snapshot names: its websites' and apps' access providers
+    and its apps' distribution platforms."""
+    ids: set[int] = set()
+    for data in snapshots:
+        data = data or {}
+        for service in [*(data.get("websites") or []), *(data.get("apps") or [])]:
+            if not isinstance(service, dict):
+                continue
+            ids.update(
+                a.get("provider") for a in website_accesses(service) if _is_id(a.get("provider"))
+            )
+        ids.update(
+            store
+            for app in data.get("apps") or []
+            if isinstance(app, dict)
+            for store in app.get("stores") or []
+            if _is_id(store)
+        )
+    return ids
 
 
 def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
@@ -187,6 +212,8 @@ def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
         "services": {c.value: str(c.label) for c in Website.Service},
         "access_provider": {"other": _("other"), **providers},
         "method": {c.value: str(c.label) for c in Access.Method},
+        "stores": {"other": _("other"), **providers},
+        "platform": {c.value: str(c.label) for c in Identifier.Platform},
     }
 
 
@@ -195,11 +222,14 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
         return {}
 
     def show(key, value):
-        # Domains and homepages as people read them (the snapshot keeps A-labels).
+        # Domains and homepages as people read them (the snapshot keeps A-labels), and a
+        # fingerprint in colon notation.
         if key == "domains" and isinstance(value, list):
             value = [domain_unicode(str(v)) for v in value]
         elif key == "homepage" and isinstance(value, str):
             value = url_unicode(value)
+        elif key == "fingerprint" and isinstance(value, str):
+            value = fingerprint_display(value)
         names = labels.get(key)
         if names and isinstance(value, int) and not isinstance(value, bool):
             value = names.get(value, value)
@@ -225,20 +255,50 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
             # The id is the row's, and the shorthand keys repeat the first access.
             if key not in ("number", "id", "accesses", *ACCESS_SHORTHAND):
                 out[(section, key)] = show(key, value)
-        # Each access's fields (SPEC §12): method, server location, IPs, known by its provider
-        # (an access is the provider's: cancelling one of two reads as that one removed).
-        others = 0
-        for access in website_accesses(website):
-            provider = access.get("provider")
-            if isinstance(provider, int) and not isinstance(provider, bool):
-                ident = show("access_provider", provider)
-            else:
-                others += 1
-                ident = str(_("other")) if others == 1 else f"{_('other')} {others}"
-            out[(section, f"access:{ident}:provider")] = ident
-            for field, label_key in ACCESS_DIFF_FIELDS[1:]:
-                out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
+        _flatten_accesses(out, section, website_accesses(website), show)
+    # Apps and mini-programs (SPEC §13), each known by its number once approved, like a
+    # website; an app's identity by platform (a platform added or dropped reads as such).
+    for index, app in enumerate(data.get("apps") or [], start=1):
+        if not isinstance(app, dict):
+            continue
+        section = _("App %(app)s") % {"app": app.get("number") or f"#{index}"}
+        for key, value in app.items():
+            if key not in ("number", "id", "accesses", "platforms"):
+                out[(section, key)] = show(key, value)
+        for platform in app.get("platforms") or []:
+            if not isinstance(platform, dict):
+                continue
+            code = str(platform.get("platform") or "")
+            for field in PLATFORM_DIFF_FIELDS:
+                out[(section, f"platform:{code}:{field}")] = show(field, platform.get(field))
+        _flatten_accesses(out, section, app.get("accesses") or [], show)
+    for index, program in enumerate(data.get("mini_programs") or [], start=1):
+        if not isinstance(program, dict):
+            continue
+        section = _("Mini-program %(program)s") % {"program": program.get("number") or f"#{index}"}
+        for key, value in program.items():
+            if key not in ("number", "id"):
+                out[(section, key)] = show(key, value)
     return out
+
+
+def _flatten_accesses(out: dict, section: str, accesses: list, show) -> None:
+    """Each access's fields (SPEC §12) into ``out`` under ``section``: method, server
+    location, IPs, known by its provider (an access is the provider's: cancelling one of two
+    reads as that one removed)."""
+    others = 0
+    for access in accesses:
+        if not isinstance(access, dict):
+            continue
+        provider = access.get("provider")
+        if _is_id(provider):
+            ident = show("access_provider", provider)
+        else:
+            others += 1
+            ident = str(_("other")) if others == 1 else f"{_('other')} {others}"
+        out[(section, f"access:{ident}:provider")] = ident
+        for field, label_key in ACCESS_DIFF_FIELDS[1:]:
+            out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
 
 
 # An access's fields in a diff, with the labels' keys (``FIELD_LABELS``, ``_labels``).
@@ -250,9 +310,23 @@ ACCESS_DIFF_FIELDS = (
 )
 
 
+# An app's identity on one platform in a diff (SPEC §13), each field's label in
+# ``FIELD_LABELS``.
+PLATFORM_DIFF_FIELDS = ("identifier", "public_key", "fingerprint")
+
+
 def _field_label(name: str) -> str:
     """A diff's field name in the active language: an access's fields are named with its
-    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)")."""
+    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)"), an app's identity
+    with its platform (``platform:android:fingerprint``: "fingerprint (Android)")."""
+    if name.startswith("platform:"):
+        code, field = name.removeprefix("platform:").rsplit(":", 1)
+        try:
+            platform = str(Identifier.Platform(code).label)
+        except ValueError:
+            platform = code
+        label = str(FIELD_LABELS.get(field, field))
+        return _("%(field)s (%(platform)s)") % {"field": label, "platform": platform}
     if not name.startswith("access:"):
         return str(FIELD_LABELS.get(name, name))
     ident, field = name.removeprefix("access:").rsplit(":", 1)
@@ -286,11 +360,17 @@ def diff(before: dict | None, after: dict | None) -> list[Change]:
                 Change(
                     section=section,
                     field=_field_label(name),
-                    before=old.get(key, ""),
-                    after=new.get(key, ""),
+                    before=_shown(name, old.get(key, "")),
+                    after=_shown(name, new.get(key, "")),
                 )
             )
     return changes
+
+
+def _shown(name: str, value: str) -> str:
+    """A changed value as the diff shows it: an app's public key shortened (compared whole:
+    two keys alike at both ends still differ)."""
+    return public_key_short(value) if name.endswith(":public_key") else value
 
 
 @dataclass
@@ -620,6 +700,102 @@ def filing_websites(filing: Filing) -> list[Website]:
         )
         .order_by("position", "id")
     )
+
+
+def _services_of(filing: Filing, kind: str) -> list[Website]:
+    """The filing's services of ``kind`` in page order, with their identifiers (by position),
+    pre-approvals with documents, and accesses (by position) with providers."""
+    return list(
+        Website.every_kind.filter(filing=filing, kind=kind)
+        .prefetch_related(
+            Prefetch("identifiers", queryset=Identifier.objects.order_by("position", "id")),
+            "preapprovals__document",
+            Prefetch(
+                "accesses",
+                queryset=Access.objects.select_related("provider").order_by("position", "id"),
+            ),
+        )
+        .order_by("position", "id")
+    )
+
+
+def filing_apps(filing: Filing) -> list[Website]:
+    """The filing's apps (SPEC §13) in page order, as ``filing_websites`` gives websites:
+    each with its platforms (``identifiers``: platform, identifier, public key, fingerprint),
+    pre-approvals with documents and accesses with providers, and ``store_labels``, the
+    names of its distribution platforms (a registered provider's name, or "other"). Four
+    queries and one for the stores' names, however many apps."""
+    apps = _services_of(filing, Website.Kind.APP)
+    ids = {store for app in apps for store in app.stores or [] if _is_id(store)}
+    names = dict(AccessProvider.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for app in apps:
+        app.store_labels = [
+            names.get(store, f"#{store}") if _is_id(store) else str(_("other"))
+            for store in app.stores or []
+        ]
+    return apps
+
+
+def filing_mini_programs(filing: Filing) -> list[Website]:
+    """The filing's mini-programs (SPEC §13) in page order, each with its host
+    (``identifiers``: one row, platform and id) and pre-approvals with documents."""
+    return _services_of(filing, Website.Kind.MINI_PROGRAM)
+
+
+def service_answers(data: dict[str, Any]) -> dict[str, list[dict]]:
+    """The apps and mini-programs of a filing snapshot (SPEC §10, §13 shape) as the owner's
+    answers show them, codes as labels in the active language: ``{"answer_apps": [{"app",
+    "platforms": [{"label", "identifier", "public_key", "fingerprint"}], "domains",
+    "stores", "services", "accesses": [{"provider", "method", "location", "ips"}]}],
+    "answer_mini_programs": [{"program", "platform", "services"}]}`` (keys shortened,
+    fingerprints in colon notation, domains in Unicode). Two queries (province and provider
+    names)."""
+    labels = _labels(_provider_ids({"apps": data.get("apps") or []}))
+
+    def named(key: str, codes) -> list[str]:
+        names = labels.get(key, {})
+        return [str(names.get(code, code)) for code in codes or []]
+
+    apps = []
+    for app in data.get("apps") or []:
+        apps.append(
+            {
+                "app": app,
+                "platforms": [
+                    {
+                        "label": labels["platform"].get(p.get("platform"), p.get("platform")),
+                        "identifier": p.get("identifier") or "",
+                        "public_key": public_key_short(p.get("public_key") or ""),
+                        "fingerprint": fingerprint_display(p.get("fingerprint") or ""),
+                    }
+                    for p in app.get("platforms") or []
+                ],
+                "domains": [domain_unicode(str(d)) for d in app.get("domains") or []],
+                "stores": named("stores", app.get("stores")),
+                "services": named("services", app.get("services")),
+                "accesses": [
+                    {
+                        "provider": labels["access_provider"].get(a.get("provider"))
+                        or str(_("other")),
+                        "method": labels["method"].get(a.get("method"), a.get("method")),
+                        "location": labels["server_location"].get(
+                            a.get("server_location"), a.get("server_location")
+                        ),
+                        "ips": a.get("ips") or [],
+                    }
+                    for a in app.get("accesses") or []
+                ],
+            }
+        )
+    programs = [
+        {
+            "program": program,
+            "platform": labels["platform"].get(program.get("platform"), program.get("platform")),
+            "services": named("services", program.get("services")),
+        }
+        for program in data.get("mini_programs") or []
+    ]
+    return {"answer_apps": apps, "answer_mini_programs": programs}
 
 
 def approved_websites(filing: Filing) -> list[Website]:

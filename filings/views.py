@@ -698,6 +698,7 @@ def version(request, seq: int):
         "version": item,
         "outcome": selectors.version_outcome(filing, item),
         **wizard.answers_context(filing, data),
+        **selectors.service_answers(item.data),
     }
     return render(request, "filings/version.html", context)
 

@@ -405,6 +405,19 @@ def fingerprint_display(fingerprint: str) -> str:
     return ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2))
 
 
+# Hexadecimal digits of a public key kept at each end when it is shown shortened.
+KEY_SHOWN_HEAD, KEY_SHOWN_TAIL = 16, 8
+
+
+def public_key_short(key: str) -> str:
+    """A stored public key (hexadecimal, up to 2,048 digits) shortened for people to tell
+    keys apart by eye: its first 16 and last 8 digits (``"B0C6A7A7F4794916…08A469"``); a
+    short one whole. Compare stored keys whole, never their short forms."""
+    if len(key) <= KEY_SHOWN_HEAD + KEY_SHOWN_TAIL + 1:
+        return key
+    return f"{key[:KEY_SHOWN_HEAD]}…{key[-KEY_SHOWN_TAIL:]}"
+
+
 def certificate_fingerprint(certificate: x509.Certificate, algorithm: str) -> str:
     """The stored form of ``certificate``'s fingerprint by ``algorithm`` (``MD5``, ``SHA1``
     or ``SHA256``): the digest of its DER encoding, upper-case hexadecimal."""
