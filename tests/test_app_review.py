@@ -265,3 +265,13 @@ def test_an_app_added_by_the_owner_shows_as_new_to_the_bureau(owner, filing, otp
     assert App.objects.filter(filing=amended, number=None).count() == 1
     app = section(page(otp_client(MinistryFactory()), amended), "app")
     assert "晴空日历" in app and ">new<" in app
+
+
+def test_the_bureau_finds_a_record_by_an_app_or_mini_program_number_typed_loosely(filing):
+    from review.selectors import QueueFilters, queue_filings
+
+    ministry = MinistryFactory()
+    for typed in (f"{filing.number}-1A", f"{filing.number}-1a", f"{filing.number}－1x"):
+        found = queue_filings(ministry, QueueFilters(q=typed, status="all"))
+        assert list(found) == [filing], typed
+    assert not queue_filings(ministry, QueueFilters(q=f"{filing.number}-2A", status="all"))
