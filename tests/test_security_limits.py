@@ -183,7 +183,8 @@ NO_SECRETS: dict[str, str] = {
         ),
         (
             "filings:task_list filings:sponsor filings:websites filings:website-new filings:website "
-            "filings:website-remove filings:provider-search filings:documents filings:document "
+            "filings:website-remove filings:provider-search filings:store-search filings:documents "
+            "filings:document "
             "filings:check_answers filings:submitted filings:discard filings:revocation filings:version "
             "filings:withdraw api-filings api-filing api-filing-documents api-filing-submit "
             "api-filing-revocation api-filing-withdraw api-filing-certificate certificates:download "

@@ -199,6 +199,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:website": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:website-remove": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:provider-search": page(OWNERS, query="?q=示例"),
+    "filings:store-search": page(OWNERS, query="?q=示例"),
     "filings:documents": page(OWNERS),
     "filings:document": page({"owner"}, kwargs=lambda w: {"pk": w.document.pk}),
     # The verification record of a first review (SPEC §12): the provider that passed it on,
