@@ -220,6 +220,11 @@ NO_SECRETS: dict[str, str] = {
             "(tests/test_providers_gating.py::test_the_rate_limit_applies_per_token)",
         ),
         (
+            "api-provider-apps-check",
+            "provider staff: THROTTLE_GATING per token, shared with gating "
+            "(tests/test_providers_app_check.py::test_the_app_check_shares_the_gating_rate_per_token)",
+        ),
+        (
             "review:queue review:export review:deadlines review:statistics review:audit "
             "review:detail review:approve review:reject review:recheck review:revoke "
             "review:revocation review:document review:annual-overdue review:shells "

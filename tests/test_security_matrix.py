@@ -300,6 +300,9 @@ RULES: dict[str, Rule | list[Rule]] = {
     ),
     "api-provider-check": api(PROVIDERS, method="post", data={"domains": ["matrix-own.cn"]}),
     "api-provider-domain": api(PROVIDERS, kwargs=lambda w: {"domain": "matrix-own.cn"}),
+    "api-provider-apps-check": api(
+        PROVIDERS, method="post", data={"identifiers": ["cn.matrix.own"]}
+    ),
     "api-provider-imports": api(PROVIDERS, method="post", data={}),
     "api-provider-reviews": api(PROVIDERS),
     # An empty body: the provider named gets its field errors (400), another provider 404.

@@ -288,6 +288,22 @@ def validate_identifier(platform: str, value: str | None) -> str:
     return _IDENTIFIER_RULES[platform](value)
 
 
+# Every character an identifier of any platform may hold (package, bundle and mini-program
+# ids), and the longest any platform allows.
+_LOOKUP = re.compile(r"[A-Za-z0-9._-]{1,255}")
+
+
+def identifier_for_lookup(value: object) -> str | None:
+    """What a distribution platform's check looks up for ``value``, folded as identifiers are
+    before they are checked (full width to ASCII, ideographic full stops to ``.``, format
+    characters dropped, trimmed), case kept; None when it cannot be any platform's
+    identifier (not a string, empty, a character no platform allows, over 255 characters)."""
+    if not isinstance(value, str):
+        return None
+    text = _identifier_text(value)
+    return text if _LOOKUP.fullmatch(text) else None
+
+
 def identifier_key(platform: str, identifier: str) -> str:
     """What two stored identifiers are compared by: bundle IDs without case (Apple: "bundle
     IDs are case insensitive"), package and bundle names exactly."""
