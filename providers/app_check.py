@@ -101,12 +101,15 @@ def _published(keys: list[str]) -> dict[str, list[tuple[str, str, str, str, str]
     """(key, platform, identifier, service number, filing status) of the published identifiers
     whose lower-case ``key`` is one of ``keys``, by key, in the order of their services. Plain
     SQL over the models' tables, as gating reads the published domains: the batch is called
-    for every app a store lists."""
+    for every app a store lists. The number and status are read by primary key for each row
+    found (a few hundred): joined, PostgreSQL may hash the whole filing table instead, which
+    cost 40 ms of a 45 ms statement on a seed of 120,000 filings."""
     sql = (
-        f"SELECT p.key, p.platform, p.identifier, w.website_number, f.status "  # noqa: S608
+        f"SELECT p.key, p.platform, p.identifier, "  # noqa: S608
+        f"(SELECT w.website_number FROM {rawsql.table(PublishedWebsite)} w "
+        f"WHERE w.id = p.website_id), "
+        f"(SELECT f.status FROM {rawsql.table(Filing)} f WHERE f.id = p.filing_id) "
         f"FROM {rawsql.table(PublishedIdentifier)} p "
-        f"JOIN {rawsql.table(PublishedWebsite)} w ON w.id = p.website_id "
-        f"JOIN {rawsql.table(Filing)} f ON f.id = p.filing_id "
         f"WHERE p.key IN ({rawsql.marks(keys)}) ORDER BY p.key, p.website_id"
     )
     with connection.cursor() as cursor:
