@@ -1,6 +1,7 @@
 """Accounts of every role: owners, access-provider staff, bureau staff and the ministry."""
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
@@ -12,6 +13,19 @@ class AccessProvider(models.Model):
     its clients. It stands beside the accounts because its staff accounts, the owners it
     imported, and the filings and websites it hosts all point at it; its table keeps the name
     it was created with (``providers_accessprovider``)."""
+
+    class Kind(models.TextChoices):
+        """What the organisation is, as ``createprovider --kind`` names it (SPEC §13)."""
+
+        ACCESS = "access", _("access provider")
+        DISTRIBUTION = "distribution", _("distribution platform")
+        BOTH = "both", _("access provider and distribution platform")
+
+    KIND_FLAGS = {
+        Kind.ACCESS: (True, False),
+        Kind.DISTRIBUTION: (False, True),
+        Kind.BOTH: (True, True),
+    }
 
     name = models.CharField(_("name"), max_length=128, unique=True)
     licence_number = models.CharField(_("licence number"), max_length=64, unique=True)
@@ -38,6 +52,32 @@ class AccessProvider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind(self) -> str:
+        """``access``, ``distribution`` or ``both``: the two flags read as one
+        (``Kind``; ``access`` for an organisation with neither, which ``clean`` refuses)."""
+        flags = (self.is_access_provider, self.is_distribution_platform)
+        return next((k for k, f in self.KIND_FLAGS.items() if f == flags), self.Kind.ACCESS)
+
+    @property
+    def kind_label(self) -> str:
+        """What the organisation is, in the reader's language."""
+        return self.Kind(self.kind).label
+
+    def clean(self) -> None:
+        """An organisation is an access provider, a distribution platform or both: a
+        ``ValidationError`` on ``is_access_provider`` when it is neither."""
+        super().clean()
+        if not (self.is_access_provider or self.is_distribution_platform):
+            raise ValidationError(
+                {
+                    "is_access_provider": _(
+                        "An organisation is an access provider, a distribution platform "
+                        "(an app store or a mini-program host) or both: tick at least one."
+                    )
+                }
+            )
 
 
 class PortalUserManager(UserManager):

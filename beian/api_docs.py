@@ -467,6 +467,47 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
             }
         },
     },
+    ("post", "/api/v1/provider/apps/check/"): {
+        "summary": "Are these apps and mini-programs filed? (distribution platforms, SPEC §13)",
+        "request": {
+            "identifiers": [
+                "cn.xinghe_demo.app",
+                "ｃｎ．ｘｉｎｇｈｅ_ｄｅｍｏ．ａｐｐ",
+                "wx5f2a7c9e1b3d4f60",
+                "com.weibei.app",
+            ]
+        },
+        "responses": {
+            "200": {
+                "results": [
+                    {
+                        "identifier": "cn.xinghe_demo.app",
+                        "filed": True,
+                        "number": "京ICP备2027000042号-1A",
+                        "status": "approved",
+                    },
+                    {
+                        "identifier": "ｃｎ．ｘｉｎｇｈｅ_ｄｅｍｏ．ａｐｐ",
+                        "filed": True,
+                        "number": "京ICP备2027000042号-1A",
+                        "status": "approved",
+                    },
+                    {
+                        "identifier": "wx5f2a7c9e1b3d4f60",
+                        "filed": True,
+                        "number": "京ICP备2027000042号-1X",
+                        "status": "approved",
+                    },
+                    {
+                        "identifier": "com.weibei.app",
+                        "filed": False,
+                        "number": None,
+                        "status": None,
+                    },
+                ]
+            }
+        },
+    },
     ("get", "/api/v1/public/filings/"): {
         "summary": "Is it filed? Search by domain, filing number or sponsor name",
         "responses": {

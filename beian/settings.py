@@ -493,6 +493,8 @@ PROVIDER_IMPORT_MAX_FILE_ROWS = env.int("PROVIDER_IMPORT_MAX_FILE_ROWS", default
 # (such as the look-up of existing accounts) are shared by more rows in a larger chunk.
 PROVIDER_IMPORT_CHUNK_ROWS = env.int("PROVIDER_IMPORT_CHUNK_ROWS", default=500)
 PROVIDER_GATING_MAX_DOMAINS = 1000
+# The distribution platforms' check of apps and mini-programs (SPEC §13): identifiers a call.
+PROVIDER_APP_CHECK_MAX_IDENTIFIERS = 1000
 
 # Public services (SPEC §7, §8). The is-it-filed page asks for a captcha after this many
 # queries from one address in an hour; answers are cached, and at most this many matches of a

@@ -23,8 +23,8 @@ def main() -> int:
     run_cmd.add_argument(
         "--only",
         default="",
-        help="comma-separated sections: http, gating-batch, conflicts, queue, provider-queue, "
-        "statistics, import",
+        help="comma-separated sections: http, gating-batch, app-check-batch, conflicts, queue, "
+        "provider-queue, statistics, import",
     )
     args = parser.parse_args()
     if connection.vendor != "postgresql":

@@ -5,9 +5,11 @@ About 600,000 sponsors over the 31 provinces (shares roughly like the real distr
 province (Guangdong) with 100,000 items open for review, and one access provider (the first)
 with 100,000 applications waiting for its first review (SPEC §12). Every website has an access
 (接入); a tenth of those of records approved once have a second one at a CDN, and a hundredth
-of the approved ones none: empty shells (空壳网站, SPEC §12). Rows are generated from the
-models' own fields, so a field added later with a default is filled in without touching this
-file.
+of the approved ones none: empty shells (空壳网站, SPEC §12). One published app for every five websites
+(SPEC §13: 200,000 for 1,000,000 websites, one for about every three filed sponsors) with its
+Android package name and, for 40 %, an iOS bundle ID, numbered ``-1A``, and apps of a third of
+the revoked sponsors, unpublished. Rows are generated from the models' own fields, so a field added later
+with a default is filled in without touching this file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import AccessProvider, User
 from beian.models import Province
+from beian.normalforms.apps import identifier_key
 from beian.normalforms.domains import homepage_key
 from beian.normalforms.names import name_key, name_search_key
 from filings.models import (
@@ -34,7 +37,9 @@ from filings.models import (
     Conflict,
     Domain,
     Filing,
+    Identifier,
     PublishedDomain,
+    PublishedIdentifier,
     PublishedWebsite,
     Website,
 )
@@ -101,6 +106,17 @@ SECOND_ACCESS_SHARE = 0.10
 CDN_PROVIDERS = 5
 SHELL_SHARE = 0.01
 SHELL_MAX_DAYS = 30
+# Apps (SPEC §13): one published for every ``APP_EVERY`` websites, spread over the filed
+# sponsors, and some of revoked sponsors (their working rows keep the old numbers); a share
+# also on iOS.
+APP_EVERY = 5
+REVOKED_APP_EVERY = 3
+IOS_SHARE = 0.4
+# What approval stores for an app's signing certificate: the same key for every app of the
+# seed (the check reads identifiers, not keys).
+APP_PUBLIC_KEY = "C3" + "5A" * 255
+APP_MD5 = "8874262E0F322066ED528E1FB804EA70"
+APP_SHA1 = "A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4"
 ACCESS_METHODS = [
     ("cloud", 0.6),
     ("hosting", 0.2),
@@ -218,6 +234,17 @@ class Plan:
             self.site_counts[i] += 1
             extra -= 1
 
+    def app_sponsors(self) -> list[int]:
+        """The sponsors with an app, in order: ``websites // APP_EVERY`` of the filed ones
+        (each app published), spread evenly over them, and one in ``REVOKED_APP_EVERY`` of
+        the revoked ones (their working rows keep the old numbers)."""
+        filed = [i for i in range(self.sponsors) if self.filed(i)]
+        revoked = [i for i in range(self.sponsors) if self.status_of[i] == "revoked"]
+        wanted = min(len(filed), self.websites // APP_EVERY)
+        step = len(filed) / wanted if wanted else 1
+        chosen = {filed[int(k * step)] for k in range(wanted)}
+        return sorted(chosen | set(revoked[::REVOKED_APP_EVERY]))
+
     def filed(self, i: int) -> bool:
         """Whether sponsor ``i``'s approved data is valid and public (``Filing.is_filed``)."""
         status = self.status_of[i]
@@ -262,6 +289,9 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
             }
 
     out(f"users: {copy_rows(User, users())}")
+
+    # Apps go to sponsors that get a number below (filed, or revoked), known from the plan.
+    with_app = set(plan.app_sponsors())
 
     today = timezone.localdate()
     seq_by_province: dict[str, int] = {}
@@ -325,6 +355,8 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 approved_at[i] = approved
                 row["approved_at"] = row["first_approved_at"] = row["decided_at"] = approved
                 row["last_website_seq"] = plan.site_counts[i]
+                if i in with_app:
+                    row["last_app_seq"] = 1
             yield row
 
     out(f"filings: {copy_rows(Filing, filings())}")
@@ -564,8 +596,17 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 }
 
     out(f"published domains: {copy_rows(PublishedDomain, published_domain_rows())}")
+    apps = seed_apps(
+        plan=plan,
+        sponsors=sorted(with_app),
+        numbers=filing_numbers,
+        approved_at=approved_at,
+        served_by=filed_by,
+        first_website_id=1_000_000 + len(website_homes),
+        out=out,
+    )
     reset_sequences(AccessProvider, User, Filing, Application, Website, Access, Domain, Conflict)
-    reset_sequences(PublishedWebsite, PublishedDomain)
+    reset_sequences(PublishedWebsite, PublishedDomain, Identifier, PublishedIdentifier)
     # The COPY above went through the tally triggers row by row: fold to one row per key.
     out(f"statistics tally: {tally.rebuild()}")
     # As autovacuum leaves a live database: statistics, and the visibility map that lets the
@@ -585,5 +626,148 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
         "accesses": sum(len(a) for a in website_accesses),
         "websites_with_two_accesses": sum(1 for a in website_accesses if len(a) == 2),
         "empty_shells": sum(1 for a in website_accesses if not a),
+        **apps,
         "seconds": round(elapsed, 1),
     }
+
+
+def app_identifiers(i: int) -> list[tuple[str, str]]:
+    """(platform, identifier) of sponsor ``i``'s app: its Android package name, and for a
+    share (``IOS_SHARE``, by the sponsor's index) an iOS bundle ID in mixed case, as Xcode
+    writes them. The same for the seed and the benchmark, which asks by them."""
+    found = [("android", f"cn.bench{i}.app")]
+    if i % 10 < IOS_SHARE * 10:
+        found.append(("ios", f"cn.Bench{i}.App"))
+    return found
+
+
+def seed_apps(
+    *,
+    plan: Plan,
+    sponsors: list[int],
+    numbers: list[str | None],
+    approved_at: list[dt.datetime | None],
+    served_by: list[int | None],
+    first_website_id: int,
+    out=print,
+) -> dict[str, int]:
+    """One app for each of ``sponsors`` (SPEC §13), as approval writes it: the working row
+    (``Website`` of kind ``app``, number ``-1A``), its identifiers and its access (at the
+    provider that serves the sponsor's websites, or "other"), and, for a filed sponsor, the
+    published row (``service_type`` ``app``) and its ``PublishedIdentifier`` rows. Ids follow
+    the websites'."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{Access._meta.db_table}"')  # noqa: S608
+        first_access_id = cursor.fetchone()[0] + 1
+    app_id = {i: first_website_id + k for k, i in enumerate(sponsors)}
+
+    def sponsor_name(i: int) -> str:
+        return f"{plan.provinces[plan.province_of[i]].name}基准{i}科技有限公司"
+
+    def website_rows() -> Iterator[dict[str, Any]]:
+        for i in sponsors:
+            yield {
+                "id": app_id[i],
+                "filing_id": 1_000_000 + i,
+                "kind": Website.Kind.APP.value,
+                "position": 0,
+                "name": f"基准App{i}",
+                "services": ["corporate"],
+                "number": f"{numbers[i]}-1A",
+                "app_domains": [f"api.bench{i}.cn"],
+                "stores": ["other"],
+            }
+
+    def identifier_rows() -> Iterator[dict[str, Any]]:
+        identifier_id = 1_000_000
+        for i in sponsors:
+            for position, (platform, identifier) in enumerate(app_identifiers(i)):
+                yield {
+                    "id": identifier_id,
+                    "service_id": app_id[i],
+                    "filing_id": 1_000_000 + i,
+                    "position": position,
+                    "platform": platform,
+                    "identifier": identifier,
+                    "key": identifier_key(platform, identifier),
+                    "public_key": APP_PUBLIC_KEY,
+                    "fingerprint": APP_SHA1 if platform == "ios" else APP_MD5,
+                }
+                identifier_id += 1
+
+    def access_rows() -> Iterator[dict[str, Any]]:
+        for k, i in enumerate(sponsors):
+            yield {
+                "id": first_access_id + k,
+                "website_id": app_id[i],
+                "filing_id": 1_000_000 + i,
+                "position": 0,
+                "provider_id": served_by[i],
+                "method": "cloud",
+                "server_location": plan.province_of[i],
+                "ips": [f"121.{i % 250}.{(i // 250) % 250}.{(i * 7) % 250 + 1}"],
+            }
+
+    filed = [i for i in sponsors if plan.filed(i)]
+
+    def published_rows() -> Iterator[dict[str, Any]]:
+        for i in filed:
+            name = f"基准App{i}"
+            provider = served_by[i]
+            yield {
+                "id": app_id[i],
+                "filing_id": 1_000_000 + i,
+                "website_id": app_id[i],
+                "province_id": plan.province_of[i],
+                "sponsor_number": numbers[i],
+                "sponsor_name": sponsor_name(i),
+                "sponsor_name_search": name_search_key(sponsor_name(i)),
+                "sponsor_nature": "enterprise" if i % 5 else "individual",
+                "website_number": f"{numbers[i]}-1A",
+                "website_name": name,
+                "website_name_search": name_search_key(name),
+                "homepage": "",
+                "domains": [f"api.bench{i}.cn"],
+                "service_type": Website.Kind.APP.value,
+                "identifiers": [
+                    {"platform": platform, "identifier": identifier}
+                    for platform, identifier in app_identifiers(i)
+                ],
+                "access_provider_id": provider,
+                "access_providers": [provider] if provider is not None else [],
+                "accesses": [
+                    {
+                        "provider": provider,
+                        "method": "cloud",
+                        "server_location": plan.province_of[i],
+                    }
+                ],
+                "approved_at": approved_at[i],
+            }
+
+    def published_identifier_rows() -> Iterator[dict[str, Any]]:
+        published_id = 1_000_000
+        for i in filed:
+            for platform, identifier in app_identifiers(i):
+                yield {
+                    "id": published_id,
+                    "key": identifier.lower(),
+                    "identifier": identifier,
+                    "platform": platform,
+                    "website_id": app_id[i],
+                    "filing_id": 1_000_000 + i,
+                }
+                published_id += 1
+
+    counts = {
+        "apps": copy_rows(Website, website_rows()),
+        "app_identifiers": copy_rows(Identifier, identifier_rows()),
+        "app_accesses": copy_rows(Access, access_rows()),
+        "published_apps": copy_rows(PublishedWebsite, published_rows()),
+        "published_identifiers": copy_rows(PublishedIdentifier, published_identifier_rows()),
+    }
+    out(
+        "apps: {apps} ({published_apps} published), identifiers: {app_identifiers} "
+        "({published_identifiers} published)".format(**counts)
+    )
+    return counts

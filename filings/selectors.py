@@ -87,15 +87,30 @@ def document_for_user(*, user, document_id: int) -> Document:
     return document
 
 
-def provider_candidates(query: str, *, limit: int = 10) -> list[AccessProvider]:
-    """Registered, active providers whose name contains ``query`` (Q13, any case, runs of
-    spaces as one), by name, at most ``limit``; none for a blank query."""
+def _candidates(query: str, limit: int, **kind) -> list[AccessProvider]:
     text = " ".join((query or "").split())
     if not text:
         return []
     return list(
-        AccessProvider.objects.filter(is_active=True, name__icontains=text).order_by("name")[:limit]
+        AccessProvider.objects.filter(is_active=True, name__icontains=text, **kind).order_by(
+            "name"
+        )[:limit]
     )
+
+
+def provider_candidates(query: str, *, limit: int = 10) -> list[AccessProvider]:
+    """Registered, active access providers whose name contains ``query`` (Q13, any case, runs
+    of spaces as one), by name, at most ``limit``; none for a blank query. A distribution
+    platform that is not also an access provider serves nothing, so it is not one of them
+    (SPEC §13)."""
+    return _candidates(query, limit, is_access_provider=True)
+
+
+def distribution_platform_candidates(query: str, *, limit: int = 10) -> list[AccessProvider]:
+    """Registered, active distribution platforms (app stores, mini-program hosts: SPEC §13)
+    whose name contains ``query``, as ``provider_candidates`` finds access providers: what an
+    owner chooses an app's stores from."""
+    return _candidates(query, limit, is_distribution_platform=True)
 
 
 def providers_by_id(ids) -> dict[int, AccessProvider]:

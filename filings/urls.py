@@ -14,6 +14,7 @@ urlpatterns = [
     path("websites/<int:index>/", views.website_edit, name="website"),
     path("websites/<int:index>/remove/", views.website_remove, name="website-remove"),
     path("providers/search/", views.provider_search, name="provider-search"),
+    path("stores/search/", views.store_search, name="store-search"),
     path("documents/", views.documents, name="documents"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("check/", views.check_answers, name="check_answers"),

@@ -454,6 +454,22 @@ def provider_search(request):
     return render(request, "filings/_provider_candidates.html", context)
 
 
+@owner_page
+@require_GET
+def store_search(request):
+    """Distribution platforms (app stores, mini-program hosts: SPEC §13) by name as the owner
+    types, for an app's ``stores``: ``{"results": [{"id", "name", "licence_number"}]}``, at
+    most ten by name, none for a blank ``q``."""
+    candidates = selectors.distribution_platform_candidates(request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {"id": p.pk, "name": p.name, "licence_number": p.licence_number} for p in candidates
+            ]
+        }
+    )
+
+
 # --- Documents ------------------------------------------------------------------------------
 
 

@@ -64,10 +64,31 @@ class StaffCreateForm(forms.Form):
         return data
 
 
+# What a change of an organisation records in the audit trail, before and after.
+_AUDITED = (
+    "name",
+    "licence_number",
+    "email",
+    "phone",
+    "is_active",
+    "is_access_provider",
+    "is_distribution_platform",
+)
+
+
 @admin.register(AccessProvider)
 class AccessProviderAdmin(admin.ModelAdmin):
-    list_display = ["name", "licence_number", "contact_name", "email", "phone", "is_active"]
-    list_filter = ["is_active", "provinces"]
+    list_display = [
+        "name",
+        "licence_number",
+        "is_access_provider",
+        "is_distribution_platform",
+        "contact_name",
+        "email",
+        "phone",
+        "is_active",
+    ]
+    list_filter = ["is_active", "is_access_provider", "is_distribution_platform", "provinces"]
     search_fields = ["name", "licence_number", "email"]
     filter_horizontal = ["provinces"]
     readonly_fields = ["created_at", "add_staff_link"]
@@ -77,6 +98,8 @@ class AccessProviderAdmin(admin.ModelAdmin):
         "contact_name",
         "email",
         "phone",
+        "is_access_provider",
+        "is_distribution_platform",
         "provinces",
         "webhook_url",
         "is_active",
@@ -138,25 +161,14 @@ class AccessProviderAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         before = None
         if change:
-            before = dict(
-                AccessProvider.objects.filter(pk=obj.pk)
-                .values("name", "licence_number", "email", "phone", "is_active")
-                .first()
-                or {}
-            )
+            before = dict(AccessProvider.objects.filter(pk=obj.pk).values(*_AUDITED).first() or {})
         super().save_model(request, obj, form, change)
         audit(
             actor=request.user,
             action="provider.change" if change else "provider.create",
             target=obj,
             before=before,
-            after={
-                "name": obj.name,
-                "licence_number": obj.licence_number,
-                "email": obj.email,
-                "phone": obj.phone,
-                "is_active": obj.is_active,
-            },
+            after={name: getattr(obj, name) for name in _AUDITED},
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -40,6 +41,7 @@ from filings.serializers import (
 )
 from filings.stages import CHECKLIST_CODES, provider_decide
 
+from .app_check import check_identifiers
 from .gating import check_domains
 from .import_jobs import import_rows
 from .models import ApiToken
@@ -120,6 +122,67 @@ class DomainCheckView(ReplicaReadsMixin, _ProviderView):
         answers = check_domains(
             data.validated_data["domains"], provider_id=request.user.provider_id
         )
+        return Response({"results": [a.as_json() for a in answers]})
+
+
+class AppCheckAnswerSerializer(serializers.Serializer):
+    identifier = serializers.CharField(help_text="exactly as asked")
+    filed = serializers.BooleanField()
+    number = serializers.CharField(
+        allow_null=True, help_text="the app's (…号-nA) or mini-program's (…号-nX) number"
+    )
+    status = serializers.CharField(allow_null=True, help_text="the filing's status")
+
+
+class IdentifierField(serializers.CharField):
+    """A string as sent: a number or another JSON value is refused, not turned into text."""
+
+    default_error_messages = {"invalid": _lazy("Give each identifier as a string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AppCheckSerializer(serializers.Serializer):
+    identifiers = serializers.ListField(
+        child=IdentifierField(max_length=300, trim_whitespace=False, allow_blank=True),
+        allow_empty=False,
+        help_text="Android package names, iOS bundle IDs, HarmonyOS bundle names and "
+        "mini-program ids, mixed as you like",
+    )
+
+    def validate_identifiers(self, identifiers):
+        limit = settings.PROVIDER_APP_CHECK_MAX_IDENTIFIERS
+        if len(identifiers) > limit:
+            raise serializers.ValidationError(
+                _("Ask about at most %(count)s identifiers at a time.") % {"count": limit}
+            )
+        return identifiers
+
+
+class AppCheckView(_ProviderView):
+    """Are these apps and mini-programs filed? (SPEC §13: for distribution platforms, open to
+    every provider's token.)"""
+
+    throttle_classes = [TokenScopedThrottle]
+    throttle_scope = "gating"
+
+    @extend_schema(
+        request=AppCheckSerializer,
+        responses={
+            200: inline_serializer(
+                "AppCheckBatch", fields={"results": AppCheckAnswerSerializer(many=True)}
+            ),
+            400: OpenApiResponse(description="not a list, empty, over the limit, not strings"),
+        },
+        operation_id="provider_apps_check",
+    )
+    def post(self, request):
+        data = AppCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answers = check_identifiers(data.validated_data["identifiers"])
         return Response({"results": [a.as_json() for a in answers]})
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     # ``path``: a URL asked about (its ``/`` escaped as %2F arrives decoded) is looked up by
     # its host, as the batch call does.
     path("provider/domains/<path:domain>/", api.DomainView.as_view(), name="api-provider-domain"),
+    path("provider/apps/check/", api.AppCheckView.as_view(), name="api-provider-apps-check"),
     path("provider/imports/", api.ImportView.as_view(), name="api-provider-imports"),
     path("provider/reviews/", api.ProviderReviewQueueView.as_view(), name="api-provider-reviews"),
     path(

@@ -30,10 +30,15 @@ from beian.coded import render as render_message
 from beian.models import Province
 from beian.normalforms.certificates import resident_id_check_digit, uscc_check_character
 from beian.normalforms.text import folded, unreadable_text_code, unreadable_text_message
-from filings.models import Filing, Website
+from filings.models import Filing, Identifier, Website
 from filings.services import FilingInvalid
 from filings.stages import CHECKLIST, CHECKLIST_CODES
-from filings.validation import StructureError, coerce_data, validate_filing_data
+from filings.validation import (
+    SHORTHAND_METHOD,
+    StructureError,
+    coerce_data,
+    validate_filing_data,
+)
 
 from .models import ImportJob, ImportRow
 from .services import AccessWithdrawal
@@ -104,13 +109,14 @@ def _own_access(website: Any, provider: AccessProvider) -> Any:
 
 def with_provider_defaults(filing: Any, provider: AccessProvider) -> Any:
     """The filing data of a row (SPEC §10 shape, as given) with the importing ``provider``'s
-    id as the provider of each access that names none (SPEC §12: a row files the importing
-    provider's accesses only)."""
+    id as the provider of each access of a website or app (SPEC §13) that names none
+    (SPEC §12: a row files the importing provider's accesses only)."""
     if not isinstance(filing, dict):
         return filing
-    websites = filing.get("websites")
-    if isinstance(websites, list):
-        filing = {**filing, "websites": [_own_access(w, provider) for w in websites]}
+    for part in ("websites", "apps"):
+        services = filing.get(part)
+        if isinstance(services, list):
+            filing = {**filing, part: [_own_access(s, provider) for s in services]}
     return filing
 
 
@@ -303,13 +309,14 @@ def check_client(
 
 def submitted_data(data: Any) -> tuple[dict | None, dict]:
     """The filing data as ``filing_submit`` validates it after ``filing_save_data`` saved it
-    for a new filing (no website numbers yet), or the errors either of them raises."""
+    for a new filing (no service numbers yet), or the errors either of them raises."""
     try:
         canonical = coerce_data(data)
     except StructureError as exc:
         return None, {"filing": error_dict(FilingInvalid(exc.errors))}
-    for website in canonical["websites"]:
-        website["number"] = None
+    for part in ("websites", "apps", "mini_programs"):
+        for service in canonical[part]:
+            service["number"] = None
     return coerce_data(canonical), {}
 
 
@@ -420,8 +427,41 @@ COLUMNS: list[tuple[str, str]] = [
     # nothing.
     ("核验项目", "attestation.checklist"),
 ]
+# An app and a mini-program of the row (SPEC §13), after the website's columns: each optional
+# in the file, and in a row whose cells of one are all empty there is none. A row may file an
+# app or a mini-program without a website (its website cells empty). An app's platforms are
+# its platform columns that are filled (``apps.0.platforms.<platform>.…``, listed in the order
+# android, ios, harmonyos); its one access is at the importing provider, method ``other``, as
+# a website's row gives it.
+APP_COLUMNS: list[tuple[str, str]] = [
+    ("App名称", "apps.0.name"),
+    ("App安卓包名", "apps.0.platforms.android.identifier"),
+    ("App安卓公钥", "apps.0.platforms.android.public_key"),
+    ("App安卓签名MD5值", "apps.0.platforms.android.fingerprint"),
+    ("AppiOS Bundle ID", "apps.0.platforms.ios.identifier"),
+    ("AppiOS公钥", "apps.0.platforms.ios.public_key"),
+    ("AppiOS签名SHA-1值", "apps.0.platforms.ios.fingerprint"),
+    ("App鸿蒙包名", "apps.0.platforms.harmonyos.identifier"),
+    ("App鸿蒙公钥", "apps.0.platforms.harmonyos.public_key"),
+    ("App鸿蒙签名MD5值", "apps.0.platforms.harmonyos.fingerprint"),
+    ("App使用域名", "apps.0.domains"),
+    ("App分发平台", "apps.0.stores"),
+    ("App服务内容", "apps.0.services"),
+    ("App是否经营性", "apps.0.commercial"),
+    ("AppIP地址", "apps.0.accesses.0.ips"),
+    ("App服务器放置地点", "apps.0.accesses.0.server_location"),
+    ("小程序名称", "mini_programs.0.name"),
+    ("小程序平台", "mini_programs.0.platform"),
+    ("小程序AppID", "mini_programs.0.platform_id"),
+    ("小程序服务内容", "mini_programs.0.services"),
+    ("小程序是否经营性", "mini_programs.0.commercial"),
+]
+COLUMNS += APP_COLUMNS
 HEADERS = [h for h, _path in COLUMNS]
-OPTIONAL_HEADERS = {"核验项目"}
+OPTIONAL_HEADERS = {"核验项目", *(h for h, _path in APP_COLUMNS)}
+# The parts of a row that are services: a part whose cells are all empty is not filed.
+SERVICE_PARTS = ("websites.0.", "apps.0.", "mini_programs.0.")
+APP_PLATFORMS = ("android", "ios", "harmonyos")
 LIST_SEPARATORS = ";；,，、 \t\n"
 # Service labels hold spaces in English ("corporate website"): only punctuation separates.
 SERVICE_SEPARATORS = ";；、\t\n"
@@ -440,8 +480,24 @@ ALIASES = {
         "港澳台居民居住证": "resident_id",
         "其他": "other",
     },
-    "websites.0.services": {"博客": "blog", "个人空间": "blog", "门户": "portal", "其他": "other"},
+    "services": {"博客": "blog", "个人空间": "blog", "门户": "portal", "其他": "other"},
+    "mini_programs.0.platform": {
+        "微信": "wechat",
+        "微信小程序": "wechat",
+        "支付宝": "alipay",
+        "支付宝小程序": "alipay",
+        "百度": "baidu",
+        "百度智能小程序": "baidu",
+        "抖音": "douyin",
+        "字节跳动": "douyin",
+        "抖音小程序": "douyin",
+        "QQ小程序": "qq",
+        "其它": "other",
+        "其他": "other",
+    },
 }
+# The cell of an app's distribution platforms: "other" in the words people use.
+OTHER_STORE = ("其它", "其他", "other")
 # The pages' term is 其它; 其他, as often typed, is taken too.
 OTHER_LOCATION = ("其它", "其他", "境外", "other")
 YES = {"是", "y", "yes", "true", "1"}
@@ -458,7 +514,22 @@ def _choices(path: str):
         return Filing.Nature.choices
     if path.endswith("id_type"):
         return Filing.IdType.choices
+    if path == "mini_programs.0.platform":
+        return [
+            (code, label)
+            for code, label in Identifier.Platform.choices
+            if code in Identifier.MINI_PROGRAM_PLATFORMS
+        ]
     return Website.Service.choices
+
+
+def _vocabulary_kind(path: str) -> str:
+    """Which vocabulary a coded column's path uses (``ALIASES``' keys)."""
+    if path.endswith("id_type"):
+        return "id_type"
+    if path.endswith("services"):
+        return "services"
+    return path
 
 
 def vocabulary(path: str) -> list[tuple[str, str, str]]:
@@ -479,7 +550,7 @@ def _vocabulary_key(text: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _lookup(path: str) -> dict[str, str]:
-    kind = "id_type" if path.endswith("id_type") else path
+    kind = _vocabulary_kind(path)
     table = {_vocabulary_key(k): v for k, v in ALIASES.get(kind, {}).items()}
     for code, zh, en in vocabulary(path):
         for text in (code, zh, en):
@@ -562,18 +633,87 @@ def _services(path: str, raw: str) -> list[str]:
     return codes
 
 
-def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
+UNKNOWN_STORE_MESSAGE = gettext_noop(
+    "“%(value)s” is not a registered distribution platform: write its name as registered "
+    "(or its id), or 其它 for a platform not in the list."
+)
+
+
+def _stores(path: str, raw: str, stores: dict[str, int], cell_errors: dict) -> list:
+    """The distribution platforms a cell names, by registered name (any case and width) or
+    id, ``"other"`` for 其它; a name that is no registered platform's is reported on its
+    cell and left out."""
+    chosen: list = []
+    for piece in _split_list_cell(raw, SERVICE_SEPARATORS + ",，"):
+        key = _vocabulary_key(piece)
+        if key in OTHER_STORE:
+            chosen.append("other")
+        elif key.isascii() and key.isdigit():
+            chosen.append(int(key))
+        elif key in stores:
+            chosen.append(stores[key])
+        else:
+            cell_errors.setdefault(path, []).append(
+                {"code": UNKNOWN_STORE_MESSAGE, "params": {"value": piece[:64]}}
+            )
+    return chosen
+
+
+def _store_ids() -> dict[str, int]:
+    """The active registered distribution platforms (SPEC §13) by name, as ``_stores``
+    compares a cell's names."""
+    return {
+        _vocabulary_key(name): pk
+        for pk, name in AccessProvider.objects.filter(
+            is_active=True, is_distribution_platform=True
+        ).values_list("pk", "name")
+    }
+
+
+def _services_of_row(filing: dict, filled: set[str]) -> None:
+    """The row's services as the API takes them: a part none of whose cells was filled
+    (``filled``: the ``SERVICE_PARTS`` that were) is left out (the website too when the row
+    files an app or a mini-program), an app's platform columns become its ``platforms`` and
+    its access the shorthand method's."""
+    if "websites.0." not in filled and filled:
+        filing["websites"] = []
+    for part in ("apps", "mini_programs"):
+        if f"{part}.0." not in filled:
+            filing.pop(part, None)
+    app = (filing.get("apps") or [None])[0]
+    if app is None:
+        return
+    given = app.get("platforms") or {}
+    app["platforms"] = [
+        {"platform": platform, **given[platform]}
+        for platform in APP_PLATFORMS
+        if any(given.get(platform, {}).values())
+    ]
+    for access in app.get("accesses") or []:
+        access.setdefault("method", SHORTHAND_METHOD)
+
+
+def csv_row_payload(
+    cells: dict[str, str], provinces: dict[str, str], stores: dict[str, int] | None = None
+) -> dict:
     """One CSV row in the import API shape. Coded columns take codes or the labels in
     either language; anything unknown is passed on as it is, for the filing validation to
-    name. Problems of the cells themselves go into ``cell_errors`` (field path → messages)."""
+    name. Problems of the cells themselves go into ``cell_errors`` (field path → messages).
+    ``stores``: the registered distribution platforms by name (``_store_ids``)."""
     payload: dict = {}
     cell_errors: dict[str, list[dict]] = {}
+    filled: set[str] = set()
     for header, path in COLUMNS:
         raw = _cell(cells.get(header) or "", path, cell_errors)
         value: Any = raw
         last = path.rsplit(".", 1)[-1]
-        if path == "sponsor.nature" or last == "id_type":
+        part = next((p for p in SERVICE_PARTS if path.startswith(p)), None)
+        if part and raw:
+            filled.add(part)
+        if path == "sponsor.nature" or last == "id_type" or path == "mini_programs.0.platform":
             value = coded(path, raw)
+        elif last == "stores":
+            value = _stores(path, raw, stores or {}, cell_errors)
         elif path == "sponsor.province":
             value = _province(raw, provinces)
         elif last == "server_location":
@@ -592,6 +732,7 @@ def csv_row_payload(cells: dict[str, str], provinces: dict[str, str]) -> dict:
             payload.setdefault("client", {})[last] = value
         else:
             _put_at_path(payload.setdefault("filing", {}), path, value)
+    _services_of_row(payload.setdefault("filing", {}), filled)
     if cell_errors:
         payload["cell_errors"] = cell_errors
     return payload
@@ -675,7 +816,8 @@ def parse_csv(data: bytes) -> list[tuple[int, dict]]:
     if not named_rows:
         raise ValidationError(_("The file has no rows under the header. Add one client a row."))
     provinces = _province_codes()
-    return [(line, csv_row_payload(named, provinces)) for line, named in named_rows]
+    stores = _store_ids()
+    return [(line, csv_row_payload(named, provinces, stores)) for line, named in named_rows]
 
 
 EXAMPLE_ROW = {
@@ -711,7 +853,7 @@ def _example_row() -> list[str]:
     row["主办单位证件号码"] = uscc + uscc_check_character(uscc)
     person = row["负责人证件号码"][:17]
     row["负责人证件号码"] = person + resident_id_check_digit(person)
-    return [row[h] for h in HEADERS]
+    return [row.get(h, "") for h in HEADERS]
 
 
 def _zh(text: Any) -> str:
@@ -736,7 +878,9 @@ def template_csv() -> bytes:
         ]
     )
     for header, path in COLUMNS:
-        if path == "sponsor.nature" or path.endswith(("id_type", "services")):
+        if path.startswith("apps.0.") and path.endswith("services"):
+            continue  # the same list as the website's
+        if path == "sponsor.nature" or path.endswith(("id_type", "services", "0.platform")):
             writer.writerow(
                 [f"# {header}"] + [f"{zh} / {en} / {code}" for code, zh, en in vocabulary(path)]
             )
@@ -766,6 +910,31 @@ def template_csv() -> bytes:
             "在电子表格中把该列设为文本，以免长数字被改写 / format the column as text",
         ]
     )
+    writer.writerow(
+        [
+            "# App、小程序 / an app, a mini-program",
+            "每行可再报备一个App和一个小程序，不报备的列留空；只报备App或小程序时网站各列留空"
+            " / one app and one mini-program a row besides the website, their columns left "
+            "empty when there is none; leave the website's columns empty to file only an app "
+            "or a mini-program",
+            "App各平台填包名（Bundle ID）、公钥和签名值，未上架的平台留空；App的接入为本单位"
+            " / for each platform of the app its identifier, public key and fingerprint "
+            "(MD5 for Android and HarmonyOS, SHA-1 for iOS); the app's access is at your company",
+        ]
+    )
+    writer.writerow(
+        [
+            "# App分发平台",
+            "已登记的分发平台名称，多个用分号分隔；不在列表中的填 其它"
+            " / registered distribution platforms by name, or 其它 (other)",
+        ]
+    )
+    writer.writerow(
+        [
+            "# App服务内容、小程序服务内容、App使用域名、AppIP地址",
+            "同网站各列 / as the website's columns",
+        ]
+    )
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -793,15 +962,31 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, render_message(errors))]
 
 
-def column_for(path: str) -> str:
-    """The CSV header a field path belongs to (the longest matching column), or the path."""
+_APP_PLATFORM_PATH = re.compile(r"^apps\.0\.platforms\.(\d+)(\..+)?$")
+
+
+def column_for(path: str, payload: Any = None) -> str:
+    """The CSV header a field path belongs to (the longest matching column), or the path.
+    ``payload``: the row as read (``csv_row_payload``), which tells which platform an app's
+    ``platforms.<n>`` is."""
     path = path.removeprefix("filing.")
+    match = _APP_PLATFORM_PATH.match(path)
+    if match:
+        try:
+            platform = payload["filing"]["apps"][0]["platforms"][int(match[1])]["platform"]
+        except (KeyError, IndexError, TypeError):
+            platform = None
+        if platform in APP_PLATFORMS:
+            path = f"apps.0.platforms.{platform}{match[2] or ''}"
     matches = [
         (len(column), header)
         for header, column in COLUMNS
         if path == column or path.startswith(column + ".")
     ]
-    return max(matches)[1] if matches else path
+    if matches:
+        return max(matches)[1]
+    # A problem of a part as a whole (an app with no platform): its first column.
+    return next((header for header, column in COLUMNS if column.startswith(path + ".")), path)
 
 
 def error_report_csv(job: ImportJob) -> bytes:
@@ -809,14 +994,14 @@ def error_report_csv(job: ImportJob) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["行号", "用户名", "字段", "错误"])
-    for line, username, errors in (
+    for line, username, errors, payload in (
         ImportRow.objects.filter(job=job, status=ImportRow.Status.ERROR)
         .order_by("index")
-        .values_list("line", "username", "errors")
+        .values_list("line", "username", "errors", "payload")
         .iterator(chunk_size=2000)
     ):
         for path, message in flatten_errors(errors):
-            writer.writerow([line, username, column_for(path), message])
+            writer.writerow([line, username, column_for(path, payload), message])
     return ("\ufeff" + out.getvalue()).encode()
 
 

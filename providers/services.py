@@ -58,15 +58,31 @@ def provider_create(
     phone: str,
     contact_name: str = "",
     provinces=(),
+    kind: str = AccessProvider.Kind.ACCESS,
     by: User | None = None,
 ) -> AccessProvider:
-    """Register a provider (the ministry, from the admin or ``createprovider``)."""
+    """Register a provider (the ministry, from the admin or ``createprovider``). ``kind``
+    (``AccessProvider.Kind``): an access provider (the default), a distribution platform (an
+    app store or mini-program host, SPEC §13) or both. Raises ``ValidationError`` keyed by
+    field (``kind`` for an unknown kind)."""
+    if kind not in AccessProvider.KIND_FLAGS:
+        raise ValidationError(
+            {
+                "kind": [
+                    _("Choose one of: %(kinds)s.")
+                    % {"kinds": ", ".join(AccessProvider.Kind.values)}
+                ]
+            }
+        )
+    serves, distributes = AccessProvider.KIND_FLAGS[kind]
     provider = AccessProvider(
         name=(name or "").strip(),
         licence_number=(licence_number or "").strip(),
         email=(email or "").strip(),
         phone=(phone or "").strip(),
         contact_name=(contact_name or "").strip(),
+        is_access_provider=serves,
+        is_distribution_platform=distributes,
     )
     provider.full_clean()
     provider.save()
@@ -75,7 +91,11 @@ def provider_create(
         actor=by,
         action="provider.create",
         target=provider,
-        after={"name": provider.name, "licence_number": provider.licence_number},
+        after={
+            "name": provider.name,
+            "licence_number": provider.licence_number,
+            "kind": provider.kind,
+        },
     )
     return provider
 

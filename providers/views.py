@@ -167,7 +167,7 @@ def import_detail(request, job_id: int):
     job = _job(request, job_id)
     errors = job.results.filter(status="error").order_by("index")[:200] if job.error_count else []
     error_lines = [
-        (row.line, row.username, imports.column_for(path), message)
+        (row.line, row.username, imports.column_for(path, row.payload), message)
         for row in errors
         for path, message in imports.flatten_errors(row.errors)
     ]

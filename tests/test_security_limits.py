@@ -183,7 +183,8 @@ NO_SECRETS: dict[str, str] = {
         ),
         (
             "filings:task_list filings:sponsor filings:websites filings:website-new filings:website "
-            "filings:website-remove filings:provider-search filings:documents filings:document "
+            "filings:website-remove filings:provider-search filings:store-search filings:documents "
+            "filings:document "
             "filings:check_answers filings:submitted filings:discard filings:revocation filings:version "
             "filings:withdraw api-filings api-filing api-filing-documents api-filing-submit "
             "api-filing-revocation api-filing-withdraw api-filing-certificate certificates:download "
@@ -217,6 +218,11 @@ NO_SECRETS: dict[str, str] = {
             "api-provider-check api-provider-domain",
             "provider staff: THROTTLE_GATING per token "
             "(tests/test_providers_gating.py::test_the_rate_limit_applies_per_token)",
+        ),
+        (
+            "api-provider-apps-check",
+            "provider staff: THROTTLE_GATING per token, shared with gating "
+            "(tests/test_providers_app_check.py::test_the_app_check_shares_the_gating_rate_per_token)",
         ),
         (
             "review:queue review:export review:deadlines review:statistics review:audit "

@@ -199,6 +199,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:website": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:website-remove": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:provider-search": page(OWNERS, query="?q=示例"),
+    "filings:store-search": page(OWNERS, query="?q=示例"),
     "filings:documents": page(OWNERS),
     "filings:document": page({"owner"}, kwargs=lambda w: {"pk": w.document.pk}),
     # The verification record of a first review (SPEC §12): the provider that passed it on,
@@ -299,6 +300,9 @@ RULES: dict[str, Rule | list[Rule]] = {
     ),
     "api-provider-check": api(PROVIDERS, method="post", data={"domains": ["matrix-own.cn"]}),
     "api-provider-domain": api(PROVIDERS, kwargs=lambda w: {"domain": "matrix-own.cn"}),
+    "api-provider-apps-check": api(
+        PROVIDERS, method="post", data={"identifiers": ["cn.matrix.own"]}
+    ),
     "api-provider-imports": api(PROVIDERS, method="post", data={}),
     "api-provider-reviews": api(PROVIDERS),
     # An empty body: the provider named gets its field errors (400), another provider 404.

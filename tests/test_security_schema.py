@@ -60,6 +60,7 @@ def test_the_schema_lists_every_api_call_of_the_contract():
         "POST /api/v1/provider/imports/",
         "GET /api/v1/provider/domains/{domain}/",
         "POST /api/v1/provider/domains/check/",
+        "POST /api/v1/provider/apps/check/",
     ):
         assert label in LABELS, label
 

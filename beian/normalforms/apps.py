@@ -288,19 +288,30 @@ def validate_identifier(platform: str, value: str | None) -> str:
     return _IDENTIFIER_RULES[platform](value)
 
 
-# What an identifier of any platform, or a mini-program id of any host, is made of.
-_LOOKUP_CHARACTERS = re.compile(r"[A-Za-z0-9._-]{2,255}")
+# Every character an identifier of any platform may hold (package, bundle and mini-program
+# ids), and the longest any platform allows.
+_LOOKUP = re.compile(r"[A-Za-z0-9._-]{1,255}")
+
+
+def identifier_for_lookup(value: object) -> str | None:
+    """What a distribution platform's check looks up for ``value``, folded as identifiers are
+    before they are checked (full width to ASCII, ideographic full stops to ``.``, format
+    characters dropped, trimmed), case kept; None when it cannot be any platform's
+    identifier (not a string, empty, a character no platform allows, over 255 characters)."""
+    if not isinstance(value, str):
+        return None
+    text = _identifier_text(value)
+    return text if _LOOKUP.fullmatch(text) else None
 
 
 def identifier_lookup_key(value: str | None) -> str | None:
     """What the public query looks an app identifier or a mini-program id up by (SPEC §13):
-    the text folded (full-width typing and the ideographic full stop read as ASCII), in lower
-    case as ``PublishedIdentifier.key`` holds it, when it could be one (2 to 255 ASCII
-    letters, digits, full stops, ``_`` and ``-``); None otherwise. Whether a platform's rule
-    accepts it is not asked: the lookup finds only what was filed.
+    ``identifier_for_lookup`` in lower case, as ``PublishedIdentifier.key`` holds it, when it
+    is at least two characters long; None otherwise. Whether a platform's rule accepts it is
+    not asked: the lookup finds only what was filed.
     ``identifier_lookup_key("Com．Example。App") == "com.example.app"``."""
-    text = _identifier_text(value)
-    return text.lower() if _LOOKUP_CHARACTERS.fullmatch(text) else None
+    text = identifier_for_lookup(value)
+    return text.lower() if text is not None and len(text) >= 2 else None
 
 
 def identifier_key(platform: str, identifier: str) -> str:

@@ -1,12 +1,16 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import AccessProvider
 from beian.models import Province
 from providers.services import provider_create
 
 
 class Command(BaseCommand):
-    help = "Register an access provider and print its id."
+    help = (
+        "Register a provider organisation (an access provider, a distribution platform or both) "
+        "and print its id."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -19,6 +23,13 @@ class Command(BaseCommand):
             action="append",
             default=[],
             help="GB/T 2260 code of a province served (repeat for several)",
+        )
+        parser.add_argument(
+            "--kind",
+            choices=AccessProvider.Kind.values,
+            default=AccessProvider.Kind.ACCESS,
+            help="access: an access provider (the default); distribution: a distribution "
+            "platform (an app store or mini-program host, SPEC §13); both",
         )
 
     def handle(self, *args, **options):
@@ -35,6 +46,7 @@ class Command(BaseCommand):
                 phone=options["phone"],
                 contact_name=options["contact"],
                 provinces=provinces,
+                kind=options["kind"],
             )
         except ValidationError as exc:
             raise CommandError(

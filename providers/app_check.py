@@ -1,0 +1,150 @@
+"""The distribution platforms' check (SPEC §13): is an app or mini-program filed? Set-based.
+
+An app store asks by the identifiers it knows (an Android package name, an iOS bundle ID, a
+HarmonyOS bundle name, a mini-program's id on its host), as access providers ask about domains
+(``providers.gating``). An identifier counts as filed when it is a published (approved)
+identifier of a filing whose approved data is valid; the answer's ``number`` is the service
+number of the app (``…号-nA``) or mini-program (``…号-nX``) that holds it, ``status`` the
+filing's status, as gating gives them. An app or mini-program cancelled (注销) is no longer
+published and answers as never filed; one of a revoked filing answers ``revoked`` with its old
+number.
+
+Identifiers are compared as their platforms compare them (``beian.normalforms.apps``): an iOS
+bundle ID without case, WeChat and Douyin ids in the lower case they are stored in, every
+other identifier exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from beian import rawsql
+from beian.normalforms.apps import DOUYIN, IOS, WECHAT, identifier_for_lookup
+from filings.models import Filing, Identifier, PublishedIdentifier, PublishedWebsite, Website
+
+# Platforms whose identifiers match the asked one in any case: iOS bundle IDs (Apple: "bundle
+# IDs are case insensitive"), and the hexadecimal ids of WeChat and Douyin, stored in lower
+# case (``validate_mini_program_id``).
+_ANY_CASE = frozenset({IOS, WECHAT, DOUYIN})
+
+
+@dataclass(frozen=True)
+class AppCheckAnswer:
+    """One identifier's answer (SPEC §13), ``identifier`` exactly as it was asked."""
+
+    identifier: Any
+    filed: bool
+    number: str | None
+    status: str | None
+
+    def as_json(self) -> dict:
+        return {
+            "identifier": self.identifier,
+            "filed": self.filed,
+            "number": self.number,
+            "status": self.status,
+        }
+
+
+def _matches(asked: str, platform: str, identifier: str) -> bool:
+    """Whether a stored ``identifier`` of ``platform`` is the one ``asked`` (folded)."""
+    if platform in _ANY_CASE:
+        return identifier.lower() == asked.lower()
+    return identifier == asked
+
+
+def _filed(status: str) -> bool:
+    """As gating: published rows are removed on revocation; the status keeps the answer right
+    inside the revocation's own transaction."""
+    return status != Filing.Status.REVOKED
+
+
+def check_identifiers(identifiers: list[Any]) -> list[AppCheckAnswer]:
+    """Answers in the order asked, each with ``identifier`` exactly as asked. One query for
+    the batch, two when some identifiers are not published (the revoked filings' working
+    copies then tell their old numbers); none for a batch of which nothing can be an
+    identifier."""
+    asked = [identifier_for_lookup(value) for value in identifiers]
+    wanted = {a for a in asked if a}
+    found: dict[str, tuple[str, str, bool]] = {}
+    if wanted:
+        rows = _published(sorted({a.lower() for a in wanted}))
+        for a in wanted:
+            best = None
+            for _key, platform, identifier, number, status in rows.get(a.lower(), ()):
+                if not _matches(a, platform, identifier):
+                    continue
+                # A filed answer before a stale one; the identifier as typed before one that
+                # differs only in case (an Android "com.Example" before an iOS "com.example").
+                rank = (not _filed(status), identifier != a)
+                if best is None or rank < best[0]:
+                    best = (rank, number, status)
+            if best is not None:
+                found[a] = (best[1], best[2], _filed(best[2]))
+    revoked = _revoked_numbers(sorted(a for a in wanted if a not in found))
+    answers = []
+    for value, a in zip(identifiers, asked, strict=True):
+        if a in found:
+            number, status, filed = found[a]
+            answers.append(AppCheckAnswer(value, filed, number, status))
+        elif a in revoked:
+            answers.append(AppCheckAnswer(value, False, revoked[a], Filing.Status.REVOKED))
+        else:
+            answers.append(AppCheckAnswer(value, False, None, None))
+    return answers
+
+
+def _published(keys: list[str]) -> dict[str, list[tuple[str, str, str, str, str]]]:
+    """(key, platform, identifier, service number, filing status) of the published identifiers
+    whose lower-case ``key`` is one of ``keys``, by key, in the order of their services. Plain
+    SQL over the models' tables, as gating reads the published domains: the batch is called
+    for every app a store lists. The number and status are read by primary key for each row
+    found (a few hundred): joined, PostgreSQL may hash the whole filing table instead, which
+    cost 40 ms of a 45 ms statement on a seed of 120,000 filings."""
+    sql = (
+        f"SELECT p.key, p.platform, p.identifier, "  # noqa: S608
+        f"(SELECT w.website_number FROM {rawsql.table(PublishedWebsite)} w "
+        f"WHERE w.id = p.website_id), "
+        f"(SELECT f.status FROM {rawsql.table(Filing)} f WHERE f.id = p.filing_id) "
+        f"FROM {rawsql.table(PublishedIdentifier)} p "
+        f"WHERE p.key IN ({rawsql.marks(keys)}) ORDER BY p.key, p.website_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, keys)
+        rows = cursor.fetchall()
+    by_key: dict[str, list] = {}
+    for row in rows:
+        by_key.setdefault(row[0], []).append(row)
+    return by_key
+
+
+def _revoked_numbers(asked: list[str]) -> dict[str, str]:
+    """For identifiers no approved filing publishes: the service number of an app or
+    mini-program of a revoked filing that held it, so a store can tell "never filed" from
+    "revoked" (one query for the batch). ``Identifier.key`` is an iOS bundle ID in lower case
+    and any other identifier as stored, so the asked one and its lower case find both."""
+    if not asked:
+        return {}
+    keys = sorted({k for a in asked for k in (a, a.lower())})
+    rows = (
+        Identifier.objects.filter(
+            key__in=keys,
+            filing__status=Filing.Status.REVOKED,
+            service__number__isnull=False,
+            service__kind__in=[Website.Kind.APP, Website.Kind.MINI_PROGRAM],
+        )
+        .order_by("-filing__revoked_at", "service_id")
+        .values_list("platform", "identifier", "service__number")
+    )
+    found: dict[str, str] = {}
+    by_lower: dict[str, list[str]] = {}
+    for a in asked:
+        by_lower.setdefault(a.lower(), []).append(a)
+    for platform, identifier, number in rows:
+        for a in by_lower.get(identifier.lower(), ()):
+            if _matches(a, platform, identifier):
+                found.setdefault(a, number)
+    return found
