@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -39,7 +40,6 @@ from beian.normalforms.apps import (
 from . import selectors
 from .app_packages import package_mismatches, read_package
 from .models import Access, Document, Identifier, Website
-from .uploads import megabytes
 from .validation import MAX_PLATFORMS, OTHER, empty_platform
 from .wizard import (
     APP_PAGES,
@@ -105,6 +105,13 @@ def _platform_labels() -> dict[str, str]:
     labels.update({code: str(label) for code, label in PLATFORM_CHOICES})
     labels[OTHER_HOST] = _("Other platform")
     return labels
+
+
+def in_page_order(items: list[dict[str, str]], order: list[str]) -> list[dict[str, str]]:
+    """The error summary's ``items`` in the order of the page's inputs (``order``: their ids),
+    those of inputs not listed last, each group as it came."""
+    place = {key: n for n, key in enumerate(order)}
+    return sorted(items, key=lambda item: place.get(item["href"].lstrip("#"), len(place)))
 
 
 def _joined(items: list[str]) -> str:
@@ -316,7 +323,7 @@ def read_packages(files, app: dict, index: int) -> PackageReading:
         values = {"file": upload.name, "fields": _joined(filled)}
         if filled:
             note = _(
-                "“%(file)s” is read and not kept: %(fields)s filled in from its signature. "
+                "“%(file)s” is read and not kept. Filled in from its signature: %(fields)s. "
                 "Check them before you continue."
             )
         elif mismatches:
@@ -363,9 +370,14 @@ def platforms_context(
                 known.append(message)
                 context["error_summary"].append({"href": f"#{key}", "message": message})
     platforms = app.get("platforms") or [empty_platform()]
+    # The page's inputs, in the order it shows them.
+    names = ("platform", "package", *PACKAGE_FIELDS)
+    order = [anchor((APPS, index, "platforms"))] + [
+        anchor((APPS, index, "platforms", j, name)) for j in range(len(platforms)) for name in names
+    ]
+    context["error_summary"] = in_page_order(context["error_summary"], order)
     blocks = []
     for j, entry in enumerate(platforms):
-        names = ("platform", *PACKAGE_FIELDS, "package")
         blocks.append(
             {
                 "j": j,
@@ -383,7 +395,7 @@ def platforms_context(
             "platform_choices": PLATFORM_CHOICES,
             "platforms_anchor": anchor((APPS, index, "platforms")),
             "can_add_platform": len(platforms) < MAX_PLATFORMS,
-            "max_package": megabytes(settings.APP_PACKAGE_MAX_BYTES),
+            "max_package": filesizeformat(settings.APP_PACKAGE_MAX_BYTES),
         }
     )
     return context
@@ -469,8 +481,20 @@ def app_accesses_context(
     """An app's accesses page: ``wizard.accesses_context`` for its accesses
     (``access_options``: its ``query``, ``access_query``, ``focus_access``)."""
     context = _page_context(APPS, index, "filings:app-accesses", errors, show, return_to_check)
-    context.update(accesses_context(app.get("accesses") or [], **access_options))
+    accesses = app.get("accesses") or []
+    context.update(accesses_context(accesses, **access_options))
     context["service"] = app
+    # The page's inputs, in the order it shows them: the first access's, then each further
+    # block's.
+    order = [
+        anchor((APPS, index, "accesses", 0, name))
+        for name in ("method", "server_location", "provider", "ips")
+    ] + [
+        anchor((APPS, index, "accesses", n, name))
+        for n in range(1, len(accesses))
+        for name in ("provider", "method", "server_location", "ips")
+    ]
+    context["error_summary"] = in_page_order(context["error_summary"], order)
     return context
 
 

@@ -306,7 +306,7 @@ def test_an_apk_fills_the_android_platform_and_is_not_kept(browser, owner, tmp_p
     page = answer.content.decode()
     assert f'value="{aps.ANDROID_PACKAGE}"' in page and f'value="{aps.ANDROID_MD5}"' in page
     assert 'id="f-a-platforms-0-platform-android" checked' in page
-    assert "已读取“demo-v1v2.apk”（文件不保存）" in page
+    assert "已读取“demo-v1v2.apk”（文件不保存）。已根据其签名填入" in page
     platform = draft_app(owner)["platforms"][0]
     assert platform == aps.android()
     assert list(tmp_path.rglob("*.apk")) == []
