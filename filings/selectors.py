@@ -27,6 +27,7 @@ from .models import (
     Filing,
     FilingDraft,
     FilingVersion,
+    Identifier,
     Website,
 )
 from .serializers import filing_as_json
@@ -154,6 +155,13 @@ FIELD_LABELS = {
     "access_provider": gettext_lazy("access provider"),
     "method": gettext_lazy("access method"),
     "accesses": gettext_lazy("accesses"),
+    # Apps and mini-programs (SPEC §13).
+    "stores": gettext_lazy("distribution platforms"),
+    "platform": gettext_lazy("platform"),
+    "platform_id": gettext_lazy("AppID"),
+    "identifier": gettext_lazy("identifier"),
+    "public_key": gettext_lazy("public key"),
+    "fingerprint": gettext_lazy("fingerprint"),
 }
 
 
@@ -174,13 +182,21 @@ def _text(value) -> str:
 
 
 def _provider_ids(*snapshots: dict | None) -> set[int]:
-    return {
+    """The ids of the providers the snapshots name: their websites' and apps' access
+    providers, and their apps' distribution platforms (SPEC §13)."""
+    named = [
         a.get("provider")
         for data in snapshots
-        for w in (data or {}).get("websites") or []
+        for w in [*((data or {}).get("websites") or []), *((data or {}).get("apps") or [])]
         for a in website_accesses(w)
-        if isinstance(a.get("provider"), int) and not isinstance(a.get("provider"), bool)
-    }
+    ]
+    named += [
+        s
+        for data in snapshots
+        for app in (data or {}).get("apps") or []
+        for s in app.get("stores") or []
+    ]
+    return {p for p in named if isinstance(p, int) and not isinstance(p, bool)}
 
 
 def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
@@ -203,6 +219,8 @@ def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
         "services": {c.value: str(c.label) for c in Website.Service},
         "access_provider": {"other": _("other"), **providers},
         "method": {c.value: str(c.label) for c in Access.Method},
+        "stores": {"other": _("other"), **providers},
+        "platform": {c.value: str(c.label) for c in Identifier.Platform},
     }
 
 
@@ -254,7 +272,44 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
             out[(section, f"access:{ident}:provider")] = ident
             for field, label_key in ACCESS_DIFF_FIELDS[1:]:
                 out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
+    _flatten_other_services(data, out, show)
     return out
+
+
+def _accesses_flat(section: str, service: dict, out: dict, show) -> None:
+    # Each access known by its provider, as a website's (``_flatten``).
+    others = 0
+    for access in website_accesses(service):
+        provider = access.get("provider")
+        if isinstance(provider, int) and not isinstance(provider, bool):
+            ident = show("access_provider", provider)
+        else:
+            others += 1
+            ident = str(_("other")) if others == 1 else f"{_('other')} {others}"
+        out[(section, f"access:{ident}:provider")] = ident
+        for field, label_key in ACCESS_DIFF_FIELDS[1:]:
+            out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
+
+
+def _flatten_other_services(data: dict, out: dict, show) -> None:
+    """The apps and mini-programs of a snapshot (SPEC §13) into ``out``, as ``_flatten`` has
+    websites: each known by its number once approved, else its place; an app's platforms
+    known by their platform (``platform:Android:fingerprint``), its accesses by provider."""
+    for index, app in enumerate(data.get("apps") or [], start=1):
+        section = _("App %(app)s") % {"app": app.get("number") or f"#{index}"}
+        for key, value in app.items():
+            if key not in ("number", "id", "accesses", "platforms"):
+                out[(section, key)] = show(key, value)
+        for platform in app.get("platforms") or []:
+            name = show("platform", platform.get("platform") or "") or "—"
+            for field in ("identifier", "public_key", "fingerprint"):
+                out[(section, f"platform:{name}:{field}")] = _text(platform.get(field))
+        _accesses_flat(section, app, out, show)
+    for index, program in enumerate(data.get("mini_programs") or [], start=1):
+        section = _("Mini-program %(program)s") % {"program": program.get("number") or f"#{index}"}
+        for key, value in program.items():
+            if key not in ("number", "id"):
+                out[(section, key)] = show(key, value)
 
 
 # An access's fields in a diff, with the labels' keys (``FIELD_LABELS``, ``_labels``).
@@ -268,7 +323,14 @@ ACCESS_DIFF_FIELDS = (
 
 def _field_label(name: str) -> str:
     """A diff's field name in the active language: an access's fields are named with its
-    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)")."""
+    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)"), an app platform's
+    with its platform (``platform:Android:fingerprint``: "fingerprint (Android)")."""
+    if name.startswith("platform:"):
+        platform, field = name.removeprefix("platform:").rsplit(":", 1)
+        return _("%(field)s (%(platform)s)") % {
+            "field": str(FIELD_LABELS.get(field, field)),
+            "platform": platform,
+        }
     if not name.startswith("access:"):
         return str(FIELD_LABELS.get(name, name))
     ident, field = name.removeprefix("access:").rsplit(":", 1)

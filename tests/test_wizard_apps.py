@@ -187,6 +187,11 @@ def test_an_approved_records_owner_adds_an_app_and_a_mini_program_as_an_amendmen
     a_mini_program(browser)
     check = browser.get(reverse("filings:check_answers")).content.decode()
     assert "示例App" in check and "提交变更" in check
+    # What the amendment changes names the new app and mini-program with their values.
+    changes = re.search(r'aria-labelledby="amended-heading".*?</section>', check, re.S).group(0)
+    assert "示例App" in changes and aps.ANDROID_PACKAGE in changes
+    assert "证书指纹（Android）" in changes
+    assert "wx0123456789abcdef" in changes and "微信" in changes
     assert browser.post(reverse("filings:check_answers"))["Location"] == reverse(
         "filings:submitted"
     )
