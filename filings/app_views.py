@@ -344,13 +344,19 @@ def app_domains(request, index: int):
 
 @owner_page
 @require_GET
-def store_search(request):
-    """Registered distribution platforms by name as the owner types (SPEC §13): an HTML
-    fragment of checkboxes, or JSON on request; the ``stores`` chosen already are left out."""
+def store_candidates(request):
+    """Registered distribution platforms by name as the owner types on an app's domains page
+    (SPEC §13): a fragment of checkboxes for the page, or on request JSON ``{"results":
+    [{"id", "name", "licence_number"}]}``; the ``stores`` chosen already are left out."""
     context = app_wizard.store_search_context(request.GET)
     if "json" in request.headers.get("Accept", "") or request.GET.get("format") == "json":
         return JsonResponse(
-            {"results": [{"id": p.pk, "name": p.name} for p in context["store_candidates"] or []]}
+            {
+                "results": [
+                    {"id": p.pk, "name": p.name, "licence_number": p.licence_number}
+                    for p in context["store_candidates"] or []
+                ]
+            }
         )
     return render(request, "filings/_store_candidates.html", context)
 

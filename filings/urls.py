@@ -22,7 +22,11 @@ urlpatterns = [
     path("apps/<int:index>/domains/", app_views.app_domains, name="app-domains"),
     path("apps/<int:index>/accesses/", app_views.app_accesses, name="app-accesses"),
     path("apps/<int:index>/remove/", app_views.app_remove, name="app-remove"),
-    path("distribution-platforms/search/", app_views.store_search, name="store-search"),
+    path(
+        "distribution-platforms/candidates/",
+        app_views.store_candidates,
+        name="store-candidates",
+    ),
     path("mini-programs/", app_views.mini_programs, name="mini-programs"),
     path("mini-programs/new/", app_views.mini_program_new, name="mini-program-new"),
     path("mini-programs/<int:index>/", app_views.mini_program_edit, name="mini-program"),

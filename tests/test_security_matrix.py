@@ -207,7 +207,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:app-domains": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:app-accesses": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:app-remove": page(OWNERS, kwargs=lambda w: {"index": 0}),
-    "filings:store-search": page(OWNERS, query="?q=示例"),
+    "filings:store-candidates": page(OWNERS, query="?q=示例"),
     "filings:mini-programs": page(OWNERS),
     "filings:mini-program-new": page(OWNERS),
     "filings:mini-program": page(OWNERS, kwargs=lambda w: {"index": 0}),

@@ -431,14 +431,18 @@ def test_distribution_platforms_are_found_by_name_and_chosen(browser, owner):
     assert selectors.distribution_platforms_matching("  ", limit=10) == []
 
     fragment = browser.get(
-        reverse("filings:store-search"), {"store_query": "应用"}
+        reverse("filings:store-candidates"), {"store_query": "应用"}
     ).content.decode()
     assert f'name="stores" value="{store.pk}"' in fragment and "停用" not in fragment
-    data = browser.get(reverse("filings:store-search"), {"q": "应用", "format": "json"}).json()
-    assert data == {"results": [{"id": store.pk, "name": "示例应用市场"}]}
+    data = browser.get(reverse("filings:store-candidates"), {"q": "应用", "format": "json"}).json()
+    assert data == {
+        "results": [
+            {"id": store.pk, "name": "示例应用市场", "licence_number": store.licence_number}
+        ]
+    }
     # Chosen already, it is not offered again.
     chosen = browser.get(
-        reverse("filings:store-search"), {"store_query": "应用", "stores": [store.pk]}
+        reverse("filings:store-candidates"), {"store_query": "应用", "stores": [store.pk]}
     ).content.decode()
     assert f'value="{store.pk}"' not in chosen
 
