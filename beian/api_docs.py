@@ -31,8 +31,11 @@ SPONSOR = {
         "email": "zhangwei@xinghe-demo.cn",
     },
 }
+# A website, app or mini-program gets its id (its row) when its filing is first submitted: a
+# draft never submitted shows ``"id": null``, a submitted one its id, kept in every later draft
+# and version.
 WEBSITE = {
-    "id": 7,
+    "id": None,
     "name": "星河科技官网",
     "number": None,
     "homepage": "http://www.xinghe-demo.cn/",
@@ -48,7 +51,7 @@ WEBSITE = {
     ],
 }
 APP = {
-    "id": 8,
+    "id": None,
     "name": "星河科技App",
     "number": None,
     "platforms": [
@@ -69,7 +72,7 @@ APP = {
     ],
 }
 MINI_PROGRAM = {
-    "id": 9,
+    "id": None,
     "name": "星河科技小程序",
     "number": None,
     "platform": "wechat",
@@ -93,8 +96,14 @@ DRAFT = {
     "application": None,
     **copy.deepcopy(FILING_DATA),
 }
+SUBMITTED_WEBSITE = {**WEBSITE, "id": 7}
+SUBMITTED_APP = {**APP, "id": 8}
+SUBMITTED_MINI_PROGRAM = {**MINI_PROGRAM, "id": 9}
 PENDING = {
     **copy.deepcopy(DRAFT),
+    "websites": [SUBMITTED_WEBSITE],
+    "apps": [SUBMITTED_APP],
+    "mini_programs": [SUBMITTED_MINI_PROGRAM],
     "status": "pending_review",
     "review_deadline": "2027-03-29",
     "application": {
@@ -112,9 +121,9 @@ APPROVED = {
     "review_deadline": None,
     "application": None,
     "number": "京ICP备2027000042号",
-    "websites": [{**WEBSITE, "number": "京ICP备2027000042号-1"}],
-    "apps": [{**APP, "number": "京ICP备2027000042号-1A"}],
-    "mini_programs": [{**MINI_PROGRAM, "number": "京ICP备2027000042号-1X"}],
+    "websites": [{**SUBMITTED_WEBSITE, "number": "京ICP备2027000042号-1"}],
+    "apps": [{**SUBMITTED_APP, "number": "京ICP备2027000042号-1A"}],
+    "mini_programs": [{**SUBMITTED_MINI_PROGRAM, "number": "京ICP备2027000042号-1X"}],
 }
 CONFLICTED = {
     **copy.deepcopy(PENDING),

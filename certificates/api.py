@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsSignedInPastSecondFactor
 from beian.limits import CountingScopedRateThrottle
+from beian.replicas import ReplicaReadsMixin
 
 from . import format as cert_format
 from .models import Certificate
@@ -57,11 +58,43 @@ VerificationSerializer = inline_serializer(
         "status": serializers.ChoiceField(["valid", "superseded", "revoked", "invalid"]),
         "number": serializers.CharField(allow_null=True),
         "domains": serializers.ListField(child=serializers.CharField()),
+        "apps": inline_serializer(
+            "CertificateApp",
+            {
+                "name": serializers.CharField(),
+                "number": serializers.CharField(help_text="…号-nA"),
+                "platforms": inline_serializer(
+                    "CertificateAppPlatform",
+                    {
+                        "platform": serializers.CharField(help_text="android, ios, harmonyos"),
+                        "identifier": serializers.CharField(
+                            help_text="package name, bundle ID or bundle name"
+                        ),
+                    },
+                    many=True,
+                ),
+            },
+            many=True,
+            help_text="The apps the certificate lists (format bazs-cert/3; none before).",
+        ),
+        "mini_programs": inline_serializer(
+            "CertificateMiniProgram",
+            {
+                "name": serializers.CharField(),
+                "number": serializers.CharField(help_text="…号-nX"),
+                "platform": serializers.CharField(
+                    help_text="wechat, alipay, baidu, douyin, qq or other"
+                ),
+                "platform_id": serializers.CharField(help_text="its id on that platform"),
+            },
+            many=True,
+            help_text="The mini-programs the certificate lists (format bazs-cert/3; none before).",
+        ),
     },
 )
 
 
-class VerifyCertificateView(APIView):
+class VerifyCertificateView(ReplicaReadsMixin, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [CountingScopedRateThrottle]

@@ -38,9 +38,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from beian.normalforms.domains import domain_unicode, url_unicode
 
 # The format new certificates are issued in; verification accepts every format ever issued:
-# /1 (until accesses, SPEC §12) has no accesses, /2 lists each website's accesses.
-FORMAT = "bazs-cert/2"
-FORMATS = ("bazs-cert/1", "bazs-cert/2")
+# /1 (until accesses, SPEC §12) has no accesses, /2 lists each website's accesses, /3 also
+# lists the record's apps and mini-programs (SPEC §13) apart from its websites.
+FORMAT = "bazs-cert/3"
+FORMATS = ("bazs-cert/1", "bazs-cert/2", "bazs-cert/3")
 PAYLOAD_BEGIN = "-----BEGIN BAZS PAYLOAD-----"
 PAYLOAD_END = "-----END BAZS PAYLOAD-----"
 SIGNATURE_BEGIN = "-----BEGIN BAZS SIGNATURE-----"
@@ -72,6 +73,42 @@ class ParsedCertificate:
     @property
     def domains(self) -> list[str]:
         return [d for w in self.payload.get("websites", []) for d in w.get("domains", [])]
+
+    @property
+    def apps(self) -> list[dict[str, Any]]:
+        """The apps the file lists (format /3; none in older files): ``[{"name", "number",
+        "platforms": [{"platform", "identifier"}]}]``."""
+        return [
+            {
+                "name": str(app.get("name", "")),
+                "number": str(app.get("number", "")),
+                "platforms": [
+                    {
+                        "platform": str(p.get("platform", "")),
+                        "identifier": str(p.get("identifier", "")),
+                    }
+                    for p in app.get("platforms", [])
+                    if isinstance(p, dict)
+                ],
+            }
+            for app in self.payload.get("apps", [])
+            if isinstance(app, dict)
+        ]
+
+    @property
+    def mini_programs(self) -> list[dict[str, Any]]:
+        """The mini-programs the file lists (format /3; none in older files): ``[{"name",
+        "number", "platform", "platform_id"}]``."""
+        return [
+            {
+                "name": str(program.get("name", "")),
+                "number": str(program.get("number", "")),
+                "platform": str(program.get("platform", "")),
+                "platform_id": str(program.get("platform_id", "")),
+            }
+            for program in self.payload.get("mini_programs", [])
+            if isinstance(program, dict)
+        ]
 
 
 def normalize(data: bytes) -> bytes:
@@ -105,6 +142,18 @@ ACCESS_METHODS = {
 OTHER_PROVIDER = "其它 other"
 OTHER_LOCATION = "中国大陆境外 outside mainland China"
 NO_ACCESS = "  接入 Access: 无（空壳网站） none (an empty shell)"
+# An app's platforms and a mini-program's hosts (SPEC §13) as the file writes them.
+PLATFORMS = {
+    "android": "Android",
+    "ios": "iOS",
+    "harmonyos": "鸿蒙 HarmonyOS",
+    "wechat": "微信 WeChat",
+    "alipay": "支付宝 Alipay",
+    "baidu": "百度 Baidu",
+    "douyin": "抖音 Douyin",
+    "qq": "QQ",
+    "other": "其它 other",
+}
 
 
 def _access_lines(accesses: list[dict[str, Any]], places: Mapping[str, str]) -> list[str]:
@@ -149,6 +198,21 @@ def render_header(payload: dict[str, Any], *, places: Mapping[str, str] | None =
         ]
         if "accesses" in website:
             lines += _access_lines(website["accesses"], places)
+    for index, app in enumerate(payload.get("apps", []), start=1):
+        lines += ["", f"App {index}: {app['name']}", f"  App备案号 App number: {app['number']}"]
+        lines += [
+            f"  平台 Platform: {PLATFORMS.get(p['platform'], p['platform'])} · {p['identifier']}"
+            for p in app["platforms"]
+        ]
+        lines += _access_lines(app["accesses"], places)
+    for index, program in enumerate(payload.get("mini_programs", []), start=1):
+        platform = PLATFORMS.get(program["platform"], program["platform"])
+        lines += [
+            "",
+            f"小程序 Mini-program {index}: {program['name']}",
+            f"  小程序备案号 Mini-program number: {program['number']}",
+            f"  平台 Platform: {platform} · {program['platform_id']}",
+        ]
     lines += [
         "",
         f"核验 Verify: {payload['verify_url']}",

@@ -98,15 +98,29 @@ class Verification:
     domains: list[str] = field(default_factory=list)
     reason: str = ""
     certificate: Certificate | None = None
+    # What a genuine file of format /3 lists besides websites (SPEC §13): ``[{"name",
+    # "number", "platforms": [{"platform", "identifier"}]}]`` and ``[{"name", "number",
+    # "platform", "platform_id"}]``; empty for an older format and for an invalid file.
+    apps: list[dict] = field(default_factory=list)
+    mini_programs: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {"status": self.status, "number": self.number, "domains": self.domains}
+        """The API's answer: the [contract] keys ``status``, ``number`` and ``domains``, and
+        the ``apps`` and ``mini_programs`` the certificate lists."""
+        return {
+            "status": self.status,
+            "number": self.number,
+            "domains": self.domains,
+            "apps": self.apps,
+            "mini_programs": self.mini_programs,
+        }
 
 
 def verify_certificate_file(data: bytes) -> Verification:
     """What a ``bazs.cert`` (the file's bytes) proves: genuine and current, superseded,
     revoked, or not genuine (``status`` "valid", "superseded", "revoked", "invalid", with the
-    number and domains of a genuine one). Raises nothing: a damaged file is "invalid"."""
+    number, domains, apps and mini-programs of a genuine one, as it lists them; a file of a
+    format before apps lists none). Raises nothing: a damaged file is "invalid"."""
     try:
         parsed = cert_format.verify(data, public_key_lookup())
     except cert_format.NotGenuine as exc:
@@ -129,6 +143,8 @@ def verify_certificate_file(data: bytes) -> Verification:
         number=certificate.number,
         domains=list(certificate.domains),
         certificate=certificate,
+        apps=parsed.apps,
+        mini_programs=parsed.mini_programs,
     )
 
 

@@ -21,7 +21,7 @@ from beian.audit import audit
 from beian.delivery import Attachment
 from beian.models import Province
 from beian.queueing import enqueue
-from filings.models import Access, Filing, PublishedWebsite
+from filings.models import Access, Filing, PublishedWebsite, Website
 
 from . import format as cert_format
 from .keys import active_signing_key
@@ -60,8 +60,8 @@ def footer_snippet(number: str) -> str:
 
 
 def _accesses(websites: list[PublishedWebsite]) -> dict[int, list[dict]]:
-    """Each published website's accesses as the certificate lists them (format /2), by the
-    website's id: ``[{"provider": name | None, "provider_id": id | None, "method": code,
+    """Each published website's or app's accesses as the certificate lists them (format /2
+    on), by the row's id: ``[{"provider": name | None, "provider_id": id | None, "method": code,
     "server_location": code}]`` in order, the providers' names read in one query."""
     ids = {a["provider"] for w in websites for a in w.accesses if a["provider"] is not None}
     names = dict(AccessProvider.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
@@ -82,7 +82,8 @@ def _accesses(websites: list[PublishedWebsite]) -> dict[int, list[dict]]:
 def _places(payload: dict) -> dict[str, str]:
     """The provinces of the payload's server locations as the file names them:
     ``{"11": "北京市 Beijing"}``."""
-    codes = {a["server_location"] for w in payload["websites"] for a in w["accesses"]}
+    served = [*payload["websites"], *payload["apps"]]
+    codes = {a["server_location"] for w in served for a in w["accesses"]}
     codes.discard(Access.OTHER_LOCATION)
     if not codes:
         return {}
@@ -95,10 +96,18 @@ def _places(payload: dict) -> dict[str, str]:
 
 
 def _payload(*, filing: Filing, serial: str, key_id: str, issued_at) -> dict:
-    websites = list(PublishedWebsite.objects.filter(filing=filing).order_by("id"))
-    if not websites or not filing.number:
-        raise CertificateError("the filing has no approved websites")
-    accesses = _accesses(websites)
+    """The certificate's facts (format /3, docs/certificate-format.md) from the published copy
+    of ``filing``: its websites, and apart from them its apps (platforms with their
+    identifiers: no key, no fingerprint) and mini-programs (SPEC §13), each kind in the order
+    published."""
+    services = list(PublishedWebsite.objects.filter(filing=filing).order_by("id"))
+    if not services or not filing.number:
+        raise CertificateError("the filing has no approved service")
+    kinds: dict[str, list[PublishedWebsite]] = {kind: [] for kind in Website.Kind.values}
+    for row in services:
+        kinds.setdefault(row.service_type, []).append(row)
+    websites, apps = kinds[Website.Kind.WEBSITE], kinds[Website.Kind.APP]
+    accesses = _accesses([*websites, *apps])
     return {
         "format": cert_format.FORMAT,
         "serial": serial,
@@ -117,6 +126,27 @@ def _payload(*, filing: Filing, serial: str, key_id: str, issued_at) -> dict:
             }
             for w in websites
         ],
+        "apps": [
+            {
+                "number": a.website_number,
+                "name": a.website_name,
+                "platforms": [
+                    {"platform": p["platform"], "identifier": p["identifier"]}
+                    for p in a.identifiers
+                ],
+                "accesses": accesses[a.pk],
+            }
+            for a in apps
+        ],
+        "mini_programs": [
+            {
+                "number": m.website_number,
+                "name": m.website_name,
+                "platform": m.identifiers[0]["platform"] if m.identifiers else "",
+                "platform_id": m.identifiers[0]["identifier"] if m.identifiers else "",
+            }
+            for m in kinds[Website.Kind.MINI_PROGRAM]
+        ],
         "verify_url": portal_link("certificates:verify"),
     }
 
@@ -126,7 +156,7 @@ def certificate_issue(*, filing: Filing) -> Certificate:
     """Sign a certificate of the approved data, supersede the previous one, email the owner.
 
     Called on approval and on approval of an amendment, after ``filings.publishing.publish``.
-    Raises ``CertificateError`` when the filing has no number or no published website, and
+    Raises ``CertificateError`` when the filing has no number or no published service, and
     ``keys.SigningKeyUnavailable`` when no signing key can be had.
     """
     if not filing.is_filed:
@@ -174,6 +204,8 @@ def certificate_issue(*, filing: Filing) -> Certificate:
             "number": filing.number,
             "sponsor_name": filing.sponsor_name,
             "websites": payload["websites"],
+            "apps": payload["apps"],
+            "mini_programs": payload["mini_programs"],
             "bureau_name": filing.province.bureau_in(owner.language),
             "renewed": bool(previous),
             "snippet": footer_snippet(filing.number),

@@ -16,6 +16,7 @@ from accounts.permissions import account_required, staff_required
 from beian import limits
 from beian.clientaddress import client_address
 from beian.normalforms.domains import domain_unicode
+from beian.replicas import replica_reads_view
 from filings.models import Filing
 
 from . import format as cert_format
@@ -137,6 +138,7 @@ def staff_check_now(request, filing_id: int):
 
 
 @require_http_methods(["GET", "POST"])
+@replica_reads_view
 def verify(request):
     bound = request.method == "POST"
     form = VerifyForm(request.POST if bound else None, request.FILES if bound else None)

@@ -66,6 +66,17 @@ class AccessProviderChoice(serializers.Field):
 
 
 class WebsiteSchema(serializers.Serializer):
+    id = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text=(
+            "the website's id, as the calls on one website name it (a new access, a "
+            "cancellation); null for a website not submitted yet, which has no row until its "
+            "filing is submitted: from then on it keeps this id in every later draft and "
+            "version. On write, the id of the website of the record this one is; leave it "
+            "out (or null) for a new website"
+        ),
+    )
     name = serializers.CharField()
     number = serializers.CharField(allow_null=True, read_only=True)
     homepage = serializers.CharField()

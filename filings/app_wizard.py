@@ -35,6 +35,7 @@ from beian.normalforms.apps import (
     QQ,
     WECHAT,
     fingerprint_display,
+    public_key_short,
 )
 
 from . import selectors
@@ -644,6 +645,7 @@ def answers_context(filing, data: dict) -> dict:
                         "j": j,
                         "label": labels.get(p.get("platform"), p.get("platform") or ""),
                         "identifier": p.get("identifier") or "",
+                        "public_key": public_key_short((p.get("public_key") or "").strip()),
                         "fingerprint": _fingerprint_shown(p.get("fingerprint") or ""),
                         "anchor": anchor((APPS, index, "platforms", j, "identifier")),
                     }

@@ -22,8 +22,9 @@ from .models import (
 
 # Sent once the transaction that changed the published copy has committed, with keyword
 # arguments ``domains`` (the domain names whose answers changed, list[str]), ``numbers``
-# (the filing numbers, list[str]) and ``providers`` (the ids of the registered providers
-# whose accesses in force changed, list[int]); whoever caches answers about published data
+# (the filing numbers, list[str]), ``identifiers`` (the app identifiers and mini-program ids,
+# list[str], SPEC §13) and ``providers`` (the ids of the registered providers whose accesses
+# in force changed, list[int]); whoever caches answers about published data
 # (the public query, SPEC §7; a provider's console) listens and drops them.
 published_data_changed = Signal()
 
@@ -122,6 +123,7 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
     _after_commit_changed(
         domains=[d.name for d in published],
         numbers=[filing.number],
+        identifiers=[entry["identifier"] for row in rows for entry in row.identifiers],
         providers=sorted(holding | providers_before),
     )
     return rows
@@ -131,6 +133,9 @@ def unpublish(*, filing: Filing) -> set[int]:
     """Take ``filing`` out of the published copy; answers the ids of the registered providers
     that held an access to one of its websites."""
     gone = list(PublishedDomain.objects.filter(filing=filing).values_list("name", flat=True))
+    identifiers = list(
+        PublishedIdentifier.objects.filter(filing=filing).values_list("identifier", flat=True)
+    )
     numbers: set[str] = set()
     providers: set[int] = set()
     for number, held in PublishedWebsite.objects.filter(filing=filing).values_list(
@@ -142,19 +147,27 @@ def unpublish(*, filing: Filing) -> set[int]:
     PublishedIdentifier.objects.filter(filing=filing).delete()
     PublishedWebsite.objects.filter(filing=filing).delete()
     _after_commit_changed(
-        domains=gone, numbers=[*numbers, filing.number], providers=sorted(providers)
+        domains=gone,
+        numbers=[*numbers, filing.number],
+        identifiers=identifiers,
+        providers=sorted(providers),
     )
     return providers
 
 
 def _after_commit_changed(
-    *, domains: list[str], numbers: list[str | None], providers: list[int]
+    *,
+    domains: list[str],
+    numbers: list[str | None],
+    identifiers: list[str],
+    providers: list[int],
 ) -> None:
     transaction.on_commit(
         lambda: published_data_changed.send(
             sender=Filing,
             domains=domains,
             numbers=[n for n in numbers if n],
+            identifiers=identifiers,
             providers=providers,
         )
     )

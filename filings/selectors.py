@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import AccessProvider
 from beian.models import AuditLog, Province
+from beian.normalforms.apps import fingerprint_display, public_key_short
 from beian.normalforms.domains import domain_unicode, url_unicode
 from beian.workdays import WorkingCalendar, working_calendar
 
@@ -158,7 +159,7 @@ FIELD_LABELS = {
     # Apps and mini-programs (SPEC §13).
     "stores": gettext_lazy("distribution platforms"),
     "platform": gettext_lazy("platform"),
-    "platform_id": gettext_lazy("AppID"),
+    "platform_id": gettext_lazy("mini-program ID"),
     "identifier": gettext_lazy("identifier"),
     "public_key": gettext_lazy("public key"),
     "fingerprint": gettext_lazy("fingerprint"),
@@ -181,22 +182,30 @@ def _text(value) -> str:
     return str(value)
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _provider_ids(*snapshots: dict | None) -> set[int]:
-    """The ids of the providers the snapshots name: their websites' and apps' access
-    providers, and their apps' distribution platforms (SPEC §13)."""
-    named = [
-        a.get("provider")
-        for data in snapshots
-        for w in [*((data or {}).get("websites") or []), *((data or {}).get("apps") or [])]
-        for a in website_accesses(w)
-    ]
-    named += [
-        s
-        for data in snapshots
-        for app in (data or {}).get("apps") or []
-        for s in app.get("stores") or []
-    ]
-    return {p for p in named if isinstance(p, int) and not isinstance(p, bool)}
+    """The registered providers a snapshot names: its websites' and apps' access providers
+    and its apps' distribution platforms."""
+    ids: set[int] = set()
+    for data in snapshots:
+        data = data or {}
+        for service in [*(data.get("websites") or []), *(data.get("apps") or [])]:
+            if not isinstance(service, dict):
+                continue
+            ids.update(
+                a.get("provider") for a in website_accesses(service) if _is_id(a.get("provider"))
+            )
+        ids.update(
+            store
+            for app in data.get("apps") or []
+            if isinstance(app, dict)
+            for store in app.get("stores") or []
+            if _is_id(store)
+        )
+    return ids
 
 
 def _labels(provider_ids: set[int] = frozenset()) -> dict[str, dict[str, str]]:
@@ -229,11 +238,14 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
         return {}
 
     def show(key, value):
-        # Domains and homepages as people read them (the snapshot keeps A-labels).
+        # Domains and homepages as people read them (the snapshot keeps A-labels), and a
+        # fingerprint in colon notation.
         if key == "domains" and isinstance(value, list):
             value = [domain_unicode(str(v)) for v in value]
         elif key == "homepage" and isinstance(value, str):
             value = url_unicode(value)
+        elif key == "fingerprint" and isinstance(value, str):
+            value = fingerprint_display(value)
         names = labels.get(key)
         if names and isinstance(value, int) and not isinstance(value, bool):
             value = names.get(value, value)
@@ -259,29 +271,43 @@ def _flatten(data: dict | None, labels: dict[str, dict[str, str]]) -> dict[tuple
             # The id is the row's, and the shorthand keys repeat the first access.
             if key not in ("number", "id", "accesses", *ACCESS_SHORTHAND):
                 out[(section, key)] = show(key, value)
-        # Each access's fields (SPEC §12): method, server location, IPs, known by its provider
-        # (an access is the provider's: cancelling one of two reads as that one removed).
-        others = 0
-        for access in website_accesses(website):
-            provider = access.get("provider")
-            if isinstance(provider, int) and not isinstance(provider, bool):
-                ident = show("access_provider", provider)
-            else:
-                others += 1
-                ident = str(_("other")) if others == 1 else f"{_('other')} {others}"
-            out[(section, f"access:{ident}:provider")] = ident
-            for field, label_key in ACCESS_DIFF_FIELDS[1:]:
-                out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
-    _flatten_other_services(data, out, show)
+        _flatten_accesses(out, section, website_accesses(website), show)
+    # Apps and mini-programs (SPEC §13), each known by its number once approved, like a
+    # website; an app's identity by platform (a platform added or dropped reads as such).
+    for index, app in enumerate(data.get("apps") or [], start=1):
+        if not isinstance(app, dict):
+            continue
+        section = _("App %(app)s") % {"app": app.get("number") or f"#{index}"}
+        for key, value in app.items():
+            if key not in ("number", "id", "accesses", "platforms"):
+                out[(section, key)] = show(key, value)
+        for platform in app.get("platforms") or []:
+            if not isinstance(platform, dict):
+                continue
+            code = str(platform.get("platform") or "")
+            for field in PLATFORM_DIFF_FIELDS:
+                out[(section, f"platform:{code}:{field}")] = show(field, platform.get(field))
+        _flatten_accesses(out, section, app.get("accesses") or [], show)
+    for index, program in enumerate(data.get("mini_programs") or [], start=1):
+        if not isinstance(program, dict):
+            continue
+        section = _("Mini-program %(program)s") % {"program": program.get("number") or f"#{index}"}
+        for key, value in program.items():
+            if key not in ("number", "id"):
+                out[(section, key)] = show(key, value)
     return out
 
 
-def _accesses_flat(section: str, service: dict, out: dict, show) -> None:
-    # Each access known by its provider, as a website's (``_flatten``).
+def _flatten_accesses(out: dict, section: str, accesses: list, show) -> None:
+    """Each access's fields (SPEC §12) into ``out`` under ``section``: method, server
+    location, IPs, known by its provider (an access is the provider's: cancelling one of two
+    reads as that one removed)."""
     others = 0
-    for access in website_accesses(service):
+    for access in accesses:
+        if not isinstance(access, dict):
+            continue
         provider = access.get("provider")
-        if isinstance(provider, int) and not isinstance(provider, bool):
+        if _is_id(provider):
             ident = show("access_provider", provider)
         else:
             others += 1
@@ -289,27 +315,6 @@ def _accesses_flat(section: str, service: dict, out: dict, show) -> None:
         out[(section, f"access:{ident}:provider")] = ident
         for field, label_key in ACCESS_DIFF_FIELDS[1:]:
             out[(section, f"access:{ident}:{field}")] = show(label_key, access.get(field))
-
-
-def _flatten_other_services(data: dict, out: dict, show) -> None:
-    """The apps and mini-programs of a snapshot (SPEC §13) into ``out``, as ``_flatten`` has
-    websites: each known by its number once approved, else its place; an app's platforms
-    known by their platform (``platform:Android:fingerprint``), its accesses by provider."""
-    for index, app in enumerate(data.get("apps") or [], start=1):
-        section = _("App %(app)s") % {"app": app.get("number") or f"#{index}"}
-        for key, value in app.items():
-            if key not in ("number", "id", "accesses", "platforms"):
-                out[(section, key)] = show(key, value)
-        for platform in app.get("platforms") or []:
-            name = show("platform", platform.get("platform") or "") or "—"
-            for field in ("identifier", "public_key", "fingerprint"):
-                out[(section, f"platform:{name}:{field}")] = _text(platform.get(field))
-        _accesses_flat(section, app, out, show)
-    for index, program in enumerate(data.get("mini_programs") or [], start=1):
-        section = _("Mini-program %(program)s") % {"program": program.get("number") or f"#{index}"}
-        for key, value in program.items():
-            if key not in ("number", "id"):
-                out[(section, key)] = show(key, value)
 
 
 # An access's fields in a diff, with the labels' keys (``FIELD_LABELS``, ``_labels``).
@@ -321,16 +326,23 @@ ACCESS_DIFF_FIELDS = (
 )
 
 
+# An app's identity on one platform in a diff (SPEC §13), each field's label in
+# ``FIELD_LABELS``.
+PLATFORM_DIFF_FIELDS = ("identifier", "public_key", "fingerprint")
+
+
 def _field_label(name: str) -> str:
     """A diff's field name in the active language: an access's fields are named with its
-    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)"), an app platform's
-    with its platform (``platform:Android:fingerprint``: "fingerprint (Android)")."""
+    provider (``access:蓝山云:ips``: "IP addresses (access at 蓝山云)"), an app's identity
+    with its platform (``platform:android:fingerprint``: "fingerprint (Android)")."""
     if name.startswith("platform:"):
-        platform, field = name.removeprefix("platform:").rsplit(":", 1)
-        return _("%(field)s (%(platform)s)") % {
-            "field": str(FIELD_LABELS.get(field, field)),
-            "platform": platform,
-        }
+        code, field = name.removeprefix("platform:").rsplit(":", 1)
+        try:
+            platform = str(Identifier.Platform(code).label)
+        except ValueError:
+            platform = code
+        label = str(FIELD_LABELS.get(field, field))
+        return _("%(field)s (%(platform)s)") % {"field": label, "platform": platform}
     if not name.startswith("access:"):
         return str(FIELD_LABELS.get(name, name))
     ident, field = name.removeprefix("access:").rsplit(":", 1)
@@ -364,11 +376,17 @@ def diff(before: dict | None, after: dict | None) -> list[Change]:
                 Change(
                     section=section,
                     field=_field_label(name),
-                    before=old.get(key, ""),
-                    after=new.get(key, ""),
+                    before=_shown(name, old.get(key, "")),
+                    after=_shown(name, new.get(key, "")),
                 )
             )
     return changes
+
+
+def _shown(name: str, value: str) -> str:
+    """A changed value as the diff shows it: an app's public key shortened (compared whole:
+    two keys alike at both ends still differ)."""
+    return public_key_short(value) if name.endswith(":public_key") else value
 
 
 @dataclass
@@ -454,14 +472,18 @@ def version_outcomes(filing: Filing, submissions=None) -> dict[int, str]:
     """What became of each submitted version of ``filing`` (by seq), a key of
     ``VERSION_OUTCOMES``: ``returned`` or ``replaced`` when a later submission of the same
     application followed it (after a return, or before any decision, Q19), else its
-    application's outcome (``approved``, ``rejected``, ``withdrawn``), or ``submitted`` while
-    it is under way. Versions not listed (approved versions, and submissions from before
-    applications were kept) read by their kind. Two queries (``submissions``: ``_submissions``
-    when the caller holds it)."""
+    application's outcome (``approved``, ``rejected``, ``withdrawn``), ``returned`` from the
+    moment the application is returned to the owner (SPEC §12: it stays open, waiting for
+    them), or ``submitted`` while it is under way. Versions not listed (approved versions,
+    and submissions from before applications were kept) read by their kind. Two queries
+    (``submissions``: ``_submissions`` when the caller holds it)."""
     submissions = _submissions(filing) if submissions is None else submissions
-    outcomes = dict(
-        Application.objects.filter(pk__in=list(submissions)).values_list("pk", "outcome")
-    )
+    outcomes = {
+        pk: outcome or ("returned" if status == Application.Status.RETURNED else "submitted")
+        for pk, outcome, status in Application.objects.filter(pk__in=list(submissions)).values_list(
+            "pk", "outcome", "status"
+        )
+    }
     out: dict[int, str] = {}
     for application, submitted in submissions.items():
         for (seq, _status), later in zip(submitted, [*submitted[1:], None], strict=True):
@@ -504,12 +526,43 @@ class Section:
     state: str  # not_started, in_progress, needs_attention, completed, optional, not_needed, …
 
 
+# The answers a website's own page asks for; one left empty keeps the website in progress.
+WEBSITE_ANSWERS = ("name", "homepage", "domains", "services")
+ACCESS_ANSWERS = ("provider", "server_location", "ips")
+
+
+def website_state(website: dict[str, Any], errors: dict) -> str:
+    """The state of one website on the wizard's list (Q24): ``completed`` when its own page
+    has nothing to fix (``errors``: that page's errors of the website, ``{field:
+    [messages]}``), ``in_progress`` while one of its answers is still empty, else
+    ``needs_attention``: everything is answered and a rule refuses some of it (a second
+    access provider in a first filing, a mistyped address), which more typing alone does not
+    finish. ``website`` in the SPEC §10 shape, as saved."""
+    if not errors:
+        return "completed"
+    accesses = website_accesses(website)
+    unanswered = (
+        any(not website.get(key) for key in WEBSITE_ANSWERS)
+        or not accesses
+        or any(not access.get(key) for access in accesses for key in ACCESS_ANSWERS)
+    )
+    return "in_progress" if unanswered else "needs_attention"
+
+
+def _content_errors(website_errors: Any, index: int) -> dict:
+    mine = (
+        website_errors[index]
+        if isinstance(website_errors, list) and index < len(website_errors)
+        else {}
+    )
+    return {k: v for k, v in mine.items() if k != "preapprovals"} if isinstance(mine, dict) else {}
+
+
 # The answers of an app's pages and a mini-program's (SPEC §13); one left empty keeps it in
 # progress.
 APP_ANSWERS = ("name", "services", "platforms", "stores", "accesses")
 PLATFORM_ANSWERS = ("platform", "identifier", "public_key", "fingerprint")
 MINI_PROGRAM_ANSWERS = ("name", "services", "platform", "platform_id")
-APP_ACCESS_ANSWERS = ("provider", "server_location", "ips")
 
 
 def service_errors(errors: dict, part: str, index: int) -> dict:
@@ -535,9 +588,7 @@ def service_state(part: str, service: dict[str, Any], errors: dict) -> str:
             or any(
                 not p.get(key) for p in service.get("platforms") or [] for key in PLATFORM_ANSWERS
             )
-            or any(
-                not a.get(key) for a in service.get("accesses") or [] for key in APP_ACCESS_ANSWERS
-            )
+            or any(not a.get(key) for a in service.get("accesses") or [] for key in ACCESS_ANSWERS)
         )
     else:
         unanswered = any(not service.get(key) for key in MINI_PROGRAM_ANSWERS)
@@ -558,8 +609,8 @@ def _part_state(part: str, data: dict[str, Any], errors: dict) -> str:
 def sections(data: dict[str, Any], errors: dict) -> list[Section]:
     """The task list's parts (Q24), ``sponsor``, ``websites``, ``apps``, ``mini_programs``
     (SPEC §13), ``documents`` and ``check``, each with its state (``not_started``,
-    ``in_progress``, ``needs_attention`` (apps and mini-programs: ``service_state``),
-    ``completed``, ``optional`` (a kind of service the record has none of while it has
+    ``in_progress``, ``needs_attention`` (one of them, fully answered, is refused:
+    ``website_state``, ``service_state``), ``completed``, ``optional`` (a kind of service the record has none of while it has
     another), ``not_needed``, ``cannot_start``), from ``data`` and its ``check_data``
     errors."""
     sponsor = data.get("sponsor") or {}
@@ -583,7 +634,17 @@ def sections(data: dict[str, Any], errors: dict) -> list[Section]:
             if isinstance(website_errors, list)
             else [website_errors]
         )
-        websites_state = "in_progress" if any(content_errors) else "completed"
+        states = {
+            website_state(website, _content_errors(website_errors, index))
+            for index, website in enumerate(websites)
+        }
+        websites_state = (
+            "needs_attention"
+            if "needs_attention" in states
+            else "in_progress"
+            if any(content_errors)
+            else "completed"
+        )
     services = [s for part in SERVICE_PARTS for s in data.get(part) or []]
     needs_documents = any(s.get("preapprovals") for s in services)
     if not needs_documents:
@@ -714,6 +775,46 @@ def filing_websites(filing: Filing) -> list[Website]:
         )
         .order_by("position", "id")
     )
+
+
+def _services_of(filing: Filing, kind: str) -> list[Website]:
+    """The filing's services of ``kind`` in page order, with their identifiers (by position),
+    pre-approvals with documents, and accesses (by position) with providers."""
+    return list(
+        Website.every_kind.filter(filing=filing, kind=kind)
+        .prefetch_related(
+            Prefetch("identifiers", queryset=Identifier.objects.order_by("position", "id")),
+            "preapprovals__document",
+            Prefetch(
+                "accesses",
+                queryset=Access.objects.select_related("provider").order_by("position", "id"),
+            ),
+        )
+        .order_by("position", "id")
+    )
+
+
+def filing_apps(filing: Filing) -> list[Website]:
+    """The filing's apps (SPEC §13) in page order, as ``filing_websites`` gives websites:
+    each with its platforms (``identifiers``: platform, identifier, public key, fingerprint),
+    pre-approvals with documents and accesses with providers, and ``store_labels``, the
+    names of its distribution platforms (a registered provider's name, or "other"). Four
+    queries and one for the stores' names, however many apps."""
+    apps = _services_of(filing, Website.Kind.APP)
+    ids = {store for app in apps for store in app.stores or [] if _is_id(store)}
+    names = dict(AccessProvider.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for app in apps:
+        app.store_labels = [
+            names.get(store, f"#{store}") if _is_id(store) else str(_("other"))
+            for store in app.stores or []
+        ]
+    return apps
+
+
+def filing_mini_programs(filing: Filing) -> list[Website]:
+    """The filing's mini-programs (SPEC §13) in page order, each with its host
+    (``identifiers``: one row, platform and id) and pre-approvals with documents."""
+    return _services_of(filing, Website.Kind.MINI_PROGRAM)
 
 
 def approved_websites(filing: Filing) -> list[Website]:

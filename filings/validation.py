@@ -1449,13 +1449,17 @@ def other_provider_errors(
     kind: str,
     approved: list[dict[str, Any]] | None,
     provider_ids: frozenset[int],
+    website_count: int | None = None,
 ) -> None:
-    """Add to ``website_errors`` (one dict per website, in order) a problem on each access of
-    ``websites`` (normalised; ``written`` as given) that a ``kind`` application may not file
-    because it names a registered provider other than the one that first-reviews it
-    (``other_provider_accesses``, SPEC §12): how to file it instead, with both
-    providers' names (one query when there is one). A provider that is not an active
-    registered one (``provider_ids``) has its own problem on the field already."""
+    """Add to ``website_errors`` (one dict per service, in order) a problem on each access of
+    ``websites`` (the services with accesses, normalised: the websites, then the apps from
+    ``website_count`` on, SPEC §13; ``written`` as given) that a ``kind`` application may not
+    file because it names a registered provider other than the one that first-reviews it
+    (``other_provider_accesses``, SPEC §12). The message names the service
+    (``service_label``) and both providers (one query when there is one), and offers both
+    ways out: move the access to the provider the application goes to, or take it out and
+    file it once this application is approved. A provider that is not an active registered
+    one (``provider_ids``) has its own problem on the field already."""
     found = [
         f
         for f in other_provider_accesses(kind, websites, approved)
@@ -1472,27 +1476,34 @@ def other_provider_errors(
         values = {
             "first": names.get(problem.first, problem.first),
             "provider": names.get(problem.provider, problem.provider),
+            "service": service_label(
+                websites[problem.website],
+                written[problem.website],
+                problem.website,
+                website_count=website_count,
+            ),
         }
         if problem.held:
             message = _(
                 "This application goes to the first review of %(first)s, and an application "
-                "goes to one access provider only. Leave this access at %(provider)s as it "
-                "was approved, and change it once this application is approved, in an "
-                "application of its own."
+                "goes to one access provider only. On %(service)s, either change this access "
+                "to %(first)s, or leave it at %(provider)s as it was approved and change it "
+                "once this application is approved, in an application of its own."
             )
         elif problem.alone:
             message = _(
                 "This application goes to the first review of %(first)s, and an application "
-                "goes to one access provider only. This website is served only at "
-                "%(provider)s: take it out of this application, and once this application is "
-                "approved, add it in an amendment (变更), which goes to %(provider)s."
+                "goes to one access provider only. Only %(provider)s serves %(service)s: "
+                "either change its access to %(first)s, or take it out of this application "
+                "and, once this application is approved, add it in an amendment (变更), "
+                "which goes to %(provider)s."
             )
         else:
             message = _(
                 "This application goes to the first review of %(first)s, and an application "
-                "goes to one access provider only. Take this access at %(provider)s out, and "
-                "once this application is approved, apply for a new access (新增接入) at "
-                "%(provider)s."
+                "goes to one access provider only. On %(service)s, either change this access "
+                "at %(provider)s to %(first)s, or take it out and, once this application is "
+                "approved, apply for a new access (新增接入) at %(provider)s."
             )
         _access_error(
             written[problem.website],
@@ -1500,6 +1511,30 @@ def other_provider_errors(
             problem.access,
             message % values,
         )
+
+
+def service_label(
+    cleaned: dict[str, Any],
+    written: dict[str, Any],
+    index: int,
+    *,
+    website_count: int | None = None,
+) -> str:
+    """How a message names a website or an app: the website (or app) by its name, a website
+    without one by its homepage (``cleaned`` as validated, else ``written`` as typed), else
+    by its place among its kind (``index`` from 0 in a list of the websites, then the apps
+    from ``website_count`` on; None: websites only)."""
+    app = website_count is not None and index >= website_count
+    keys = ("name",) if app else ("name", "homepage")
+    for key in keys:
+        value = cleaned.get(key) or str(written.get(key) or "").strip()
+        if value:
+            if app:
+                return _("the app “%(name)s”") % {"name": value}
+            return _("the website “%(name)s”") % {"name": value}
+    if app:
+        return _("app %(n)d") % {"n": index - website_count + 1}
+    return _("website %(n)d") % {"n": index + 1}
 
 
 def validate_filing_data(
@@ -1582,6 +1617,7 @@ def validate_filing_data(
             kind=kind,
             approved=approved,
             provider_ids=provider_ids,
+            website_count=len(websites),
         )
     if not (data["websites"] or data.get("apps") or data.get("mini_programs")):
         errors["websites"] = [_("Add at least one website, app or mini-program.")]

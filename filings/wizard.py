@@ -253,16 +253,21 @@ def sponsor_context(data: dict, errors: dict, show: bool) -> dict:
 
 
 def website_rows(data: dict, errors: dict) -> list[dict]:
-    """The websites page's list: ``[{"index", "website", "complete"}, …]``, where a website
-    is complete when its own page has nothing to fix."""
-    return [
-        {
-            "index": index,
-            "website": website,
-            "complete": not website_content_errors(errors, index),
-        }
-        for index, website in enumerate(data["websites"])
-    ]
+    """The websites page's list: ``[{"index", "website", "complete", "state"}, …]``, where a
+    website is complete when its own page has nothing to fix, and ``state`` is
+    ``selectors.website_state``'s (``completed``, ``in_progress``, ``needs_attention``)."""
+    rows = []
+    for index, website in enumerate(data["websites"]):
+        mine = website_content_errors(errors, index)
+        rows.append(
+            {
+                "index": index,
+                "website": website,
+                "complete": not mine,
+                "state": selectors.website_state(website, mine),
+            }
+        )
+    return rows
 
 
 def changes_accesses(action: str) -> bool:

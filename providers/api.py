@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from beian.limits import CountingScopedRateThrottle
 from beian.parsers import JSONParser
+from beian.replicas import ReplicaReadsMixin
 from filings.api import ERRORS, STATE, FilingSchema
 from filings.changes import AccessRequest, access_apply, access_cancel
 from filings.errors import FilingError, FilingInvalid
@@ -75,7 +76,7 @@ class _ProviderView(APIView):
     permission_classes = [IsActiveProviderStaff]
 
 
-class DomainView(_ProviderView):
+class DomainView(ReplicaReadsMixin, _ProviderView):
     throttle_classes = [TokenScopedThrottle]
     throttle_scope = "gating"
 
@@ -100,7 +101,7 @@ class DomainCheckSerializer(serializers.Serializer):
         return domains
 
 
-class DomainCheckView(_ProviderView):
+class DomainCheckView(ReplicaReadsMixin, _ProviderView):
     throttle_classes = [TokenScopedThrottle]
     throttle_scope = "gating"
 

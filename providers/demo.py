@@ -1,4 +1,5 @@
-"""Demo data for ``seed_demo``: an access provider, its staff login and three imported clients.
+"""Demo data for ``seed_demo``: an access provider, its staff login and three imported clients;
+an app store (a distribution platform, SPEC §13) and its staff login.
 
 The clients come in through the same import as real ones, so the Beijing queue shows filings
 submitted by a provider, and each client's first sign-in goes through the codes and a new
@@ -19,6 +20,9 @@ STAFF_USERNAME = "cloud"
 STAFF_PASSWORD = "Demo-Provider-2026"
 # Imported clients keep a known initial password in the demo, so the first sign-in can be tried.
 CLIENT_PASSWORD = "Demo-Initial-2026"
+STORE_NAME = "示例应用市场"
+STORE_STAFF_USERNAME = "appstore"
+STORE_STAFF_PASSWORD = "Demo-Store-2026"
 CLIENTS = [
     ("demo-client1", "北京星河示例科技有限公司", "xinghe-demo.cn", "13700100001"),
     ("demo-client2", "北京青松示例网络有限公司", "qingsong-demo.cn", "13700100002"),
@@ -98,7 +102,8 @@ def seed(out) -> list[dict]:
             "username": STAFF_USERNAME,
             "password": STAFF_PASSWORD,
             "note": f"({PROVIDER_NAME})",
-        }
+        },
+        _store(),
     ]
     for client in User.objects.filter(
         imported_by=provider, username__in=[c[0] for c in CLIENTS], password_is_initial=True
@@ -114,3 +119,34 @@ def seed(out) -> list[dict]:
             }
         )
     return logins
+
+
+def _store() -> dict:
+    """The demo's app store: a distribution platform that is no access provider, with a staff
+    login that checks apps (``POST /api/v1/provider/apps/check/``)."""
+    store, _created = AccessProvider.objects.get_or_create(
+        name=STORE_NAME,
+        defaults={
+            "licence_number": "B1-20269998",
+            "contact_name": "孙八",
+            "email": "icp@store-demo.example.cn",
+            "phone": "010-88887777",
+            "is_access_provider": False,
+            "is_distribution_platform": True,
+        },
+    )
+    if not User.objects.filter(username=STORE_STAFF_USERNAME).exists():
+        staff_create(
+            username=STORE_STAFF_USERNAME,
+            role=User.Role.PROVIDER,
+            email="ops@store-demo.example.cn",
+            mobile="13700000002",
+            password=STORE_STAFF_PASSWORD,
+            provider=store,
+        )
+    return {
+        "role": "provider",
+        "username": STORE_STAFF_USERNAME,
+        "password": STORE_STAFF_PASSWORD,
+        "note": f"({STORE_NAME}, distribution platform)",
+    }

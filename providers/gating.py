@@ -13,10 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
 from beian import rawsql
 from beian.normalforms.domains import domain_for_lookup, parent_domains
+from beian.replicas import read_connection
 from filings.models import Domain, Filing, PublishedDomain, PublishedWebsite
 
 
@@ -110,7 +109,7 @@ def _published(names: list[str]) -> list[tuple[str, str, str, Any]]:
         f"JOIN {rawsql.table(Filing)} f ON f.id = d.filing_id "
         f"WHERE d.name IN ({rawsql.marks(names)}) ORDER BY d.name, d.website_id"
     )
-    with connection.cursor() as cursor:
+    with read_connection(PublishedDomain).cursor() as cursor:
         cursor.execute(sql, names)
         return cursor.fetchall()
 

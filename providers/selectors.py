@@ -155,16 +155,16 @@ def approved_website_by_number(typed: str) -> Website:
 
 
 def provider_access_website(provider_id: int | None, website) -> Website | None:
-    """The numbered website with the id ``website`` when the provider ``provider_id`` holds an
-    access to it, in force (the published copy) or in the working copy (SPEC §12), with its
-    filing; None otherwise."""
+    """The numbered website (or app, SPEC §13) with the id ``website`` when the provider
+    ``provider_id`` holds an access to it, in force (the published copy) or in the working
+    copy (SPEC §12), with its filing; None otherwise."""
     if provider_id is None:
         return None
     try:
         pk = int(website)
     except (TypeError, ValueError):
         return None
-    found = Website.objects.select_related("filing").filter(pk=pk).exclude(number=None).first()
+    found = Website.every_kind.select_related("filing").filter(pk=pk).exclude(number=None).first()
     if found is None:
         return None
     if Access.objects.filter(website=found, provider_id=provider_id).exists():

@@ -7,6 +7,7 @@ provider's objects answer 404.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -641,9 +642,11 @@ def _result_row(result: services.AccessWithdrawalResult) -> dict:
     }
 
 
-def _summary(rows: list[dict] | None) -> dict[str, int]:
+def _summary(rows: list[dict] | None) -> dict[str, Any]:
     """How many rows of a withdrawal file went each way, and how many websites are left with
-    no access now or will be once the bureau approves."""
+    no access now or will be once the bureau approves, with their numbers (``*_numbers``:
+    lists of website numbers in the file's order): a file asks no confirmation for a
+    website's only access, as a single withdrawal does, so its summary names them."""
     rows = rows or []
 
     def count(outcome: str, *, last_access: bool | None = None) -> int:
@@ -654,12 +657,21 @@ def _summary(rows: list[dict] | None) -> dict[str, int]:
             and (last_access is None or row["last_access"] == last_access)
         )
 
+    def shells(outcome: str) -> list[str]:
+        return [
+            row["website_number"]
+            for row in rows
+            if row["outcome"] == outcome and row["last_access"]
+        ]
+
     return {
         "applied_count": count("applied"),
         "cancelled_count": count("cancelled"),
         "refused_count": count("error"),
         "shells_when_approved": count("applied", last_access=True),
         "shells_now": count("cancelled", last_access=True),
+        "shells_when_approved_numbers": shells("applied"),
+        "shells_now_numbers": shells("cancelled"),
     }
 
 

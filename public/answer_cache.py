@@ -7,10 +7,18 @@ domain and per sponsor number, so that an approval elsewhere in the country leav
 answers about other domains and numbers in place; name searches, which any approval may
 change, share one version (``PUBLISHED_VERSION_KEY``), which every change renews.
 
+A query that may be an app identifier or a mini-program id (SPEC §13) also finds the services
+filed with it: it is a name search (the shared version) or a domain
+(``com.example.app`` reads as one), and the publishing or withdrawal of an identifier renews
+the version of the domain it reads as (``identifier_version_key``), so that both kinds of
+question about it are asked again.
+
 An answer is ``{"ids": [published website id, …], "truncated": bool, "rows": {id: public
 fields} | None[, "body": bytes]}`` at ``ANSWER_PREFIX + version + answer_suffix(query)``, so
 that the API's throttle reads the rate count, the version and the answer in one Redis round
 trip (``beian.limits.count_and_get_stamped``). Answers live ``PUBLIC_QUERY_CACHE_SECONDS``.
+The prefixes name the shape of the rows: rows cached before each had ``service_type`` and
+``identifiers`` are never read.
 """
 
 from __future__ import annotations
@@ -24,19 +32,24 @@ from django.conf import settings
 from django.core.cache import cache
 
 from beian.cache import Stamp
-from beian.normalforms.domains import registrable_domain
+from beian.normalforms.domains import domain_for_lookup, registrable_domain
 
 PUBLISHED_VERSION_KEY = "public:published-version"
 VERSION_PREFIX = "public:stamp:"
-ANSWER_PREFIX = "public:answer:"
-ROWS_PREFIX = "public:q:"
+ANSWER_PREFIX = "public:answer:2:"
+ROWS_PREFIX = "public:q:2:"
+
+# The kinds of question about a filing number: a sponsor's, or a website's, an app's or a
+# mini-program's (``…号-n``, ``-nA``, ``-nX``).
+NUMBER_KINDS = ("sponsor_number", "website_number", "app_number", "mini_program_number")
 
 
 class Question(Protocol):
     """A parsed query (``public.selectors.ParsedQuery``)."""
 
-    kind: str  # "sponsor_number" | "website_number" | "domain" | "name"
+    kind: str  # one of NUMBER_KINDS, "domain" or "name"
     value: str
+    identifier: str | None  # the identifier key also looked up, if any
 
 
 class Answered(Protocol):
@@ -69,9 +82,18 @@ def answer_version_key(query: Question) -> str:
     """Where the version of the data that can answer ``query`` is kept."""
     if query.kind == "domain":
         return domain_version_key(query.value)
-    if query.kind in ("sponsor_number", "website_number"):
+    if query.kind in NUMBER_KINDS:
         return number_version_key(query.value)
     return PUBLISHED_VERSION_KEY
+
+
+def identifier_version_key(identifier: str) -> str:
+    """Where the version of the answers that may find ``identifier`` (an app identifier or a
+    mini-program id, any case) is kept: the version of the domain it reads as, which a query
+    typed as that identifier carries (``com.example.app``); the shared version otherwise (a
+    mini-program id is asked as a name)."""
+    domain = domain_for_lookup(identifier)
+    return domain_version_key(domain) if domain and "." in domain else PUBLISHED_VERSION_KEY
 
 
 def scoped_version_lifetime() -> int:
@@ -112,11 +134,20 @@ def current_version(key: str = PUBLISHED_VERSION_KEY) -> int:
     return version
 
 
-def renew_versions(*, domains: Iterable[str] = (), numbers: Iterable[str] = ()) -> None:
-    """Make stale every cached answer about these domains (A-labels) and sponsor numbers, and
-    every cached name search."""
+def renew_versions(
+    *,
+    domains: Iterable[str] = (),
+    numbers: Iterable[str] = (),
+    identifiers: Iterable[str] = (),
+) -> None:
+    """Make stale every cached answer about these domains (A-labels), sponsor numbers and app
+    identifiers or mini-program ids, and every cached name search."""
     cache.set(PUBLISHED_VERSION_KEY, new_version(), timeout=None)
-    keys = {domain_version_key(d) for d in domains} | {number_version_key(n) for n in numbers if n}
+    keys = (
+        {domain_version_key(d) for d in domains}
+        | {number_version_key(n) for n in numbers if n}
+        | {identifier_version_key(i) for i in identifiers if i}
+    )
     keys.discard(PUBLISHED_VERSION_KEY)
     if keys:
         cache.set_many({key: new_version() for key in keys}, timeout=scoped_version_lifetime())
@@ -131,7 +162,8 @@ def _digest(*parts: str) -> str:
 
 def answer_suffix(query: Question) -> str:
     """What follows the version in the key of ``query``'s answer."""
-    return f":{_digest(query.kind, query.value)}"
+    parts = (query.kind, query.value, *((query.identifier,) if query.identifier else ()))
+    return f":{_digest(*parts)}"
 
 
 def answer_key(version: int, query: Question) -> str:

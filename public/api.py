@@ -19,8 +19,9 @@ from beian import limits
 from beian.api_errors import Throttled
 from beian.clientaddress import client_address_or_none
 from beian.parsers import JSONParser
+from beian.replicas import ReplicaReadsMixin
 from filings import stages
-from filings.models import PublishedWebsite
+from filings.models import Identifier, PublishedWebsite, Website
 
 from .answer_cache import ANSWER_PREFIX, answer_suffix, answer_version_for, cache_answer_body
 from .selectors import ParsedQuery, QueryInvalid, cached_search, filing_search, parse_query
@@ -72,17 +73,45 @@ class PublicQueryThrottle(limits.CountingRateThrottle):
         return allowed
 
 
+class PublicIdentifierSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(
+        choices=Identifier.Platform.values,
+        help_text="An app's platform (android, ios, harmonyos) or a mini-program's host.",
+    )
+    identifier = serializers.CharField(
+        help_text="The package name, bundle ID or bundle name, or the mini-program's id on "
+        "its host."
+    )
+
+
 class PublicFilingSerializer(serializers.Serializer):
-    """Public fields only: never an ID number, an address or a contact."""
+    """Public fields only: never an ID number, an address or a contact, nor an app's public
+    key or fingerprint."""
 
     number = serializers.CharField(help_text="The sponsor's filing number.")
     sponsor_name = serializers.CharField()
     sponsor_nature = serializers.CharField()
-    website_name = serializers.CharField()
-    website_number = serializers.CharField()
-    homepage = serializers.CharField()
-    domains = serializers.ListField(child=serializers.CharField())
+    website_name = serializers.CharField(
+        help_text="The website's name, or the app's or mini-program's."
+    )
+    website_number = serializers.CharField(
+        help_text="The service's number: …号-n for a website, -nA for an app, -nX for a "
+        "mini-program."
+    )
+    homepage = serializers.CharField(help_text="A website's homepage; empty for the others.")
+    domains = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="A website's domains, or the domains an app uses; none for a mini-program.",
+    )
     approved_at = serializers.DateTimeField()
+    service_type = serializers.ChoiceField(
+        choices=Website.Kind.values, help_text="website, app or mini_program (SPEC §13)."
+    )
+    identifiers = PublicIdentifierSerializer(
+        many=True,
+        help_text="An app's platforms with its identifier on each, or a mini-program's host "
+        "with its id there; none for a website.",
+    )
 
 
 _approved_at = serializers.DateTimeField()
@@ -96,8 +125,9 @@ class PublicQueryPagination(PageNumberPagination):
     page_size = 50
 
 
-class PublicFilingSearchView(ListAPIView):
-    """Approved websites matching a domain (any subdomain), a filing number, or part of a name."""
+class PublicFilingSearchView(ReplicaReadsMixin, ListAPIView):
+    """Approved websites, apps and mini-programs matching a domain (any subdomain), a filing
+    number, an app identifier or mini-program id, or part of a name."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -114,8 +144,10 @@ class PublicFilingSearchView(ListAPIView):
                 "q",
                 str,
                 required=True,
-                description="A domain or URL, a sponsor or website filing number, or at least "
-                "two characters of the sponsor's or website's name.",
+                description="A domain or URL, a sponsor's filing number or a website's, app's "
+                "or mini-program's (…号-1, -1A, -1X), an app's package name or bundle ID or a "
+                "mini-program's id, or at least two characters of the sponsor's or service's "
+                "name.",
             ),
         ],
     )

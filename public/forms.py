@@ -12,8 +12,9 @@ class QueryForm(forms.Form):
     q = forms.CharField(
         label=_("Domain, filing number or name"),
         help_text=_(
-            "For example example.cn, 京ICP备2026000001号, 京ICP备2026000001号-1, or part of the "
-            "sponsor's or website's name."
+            "For example example.cn, 京ICP备2026000001号, 京ICP备2026000001号-1 (an app's "
+            "number ends in A, a mini-program's in X), com.example.app, wx0123456789abcdef, "
+            "or part of the sponsor's or service's name."
         ),
         max_length=MAX_QUERY_LENGTH,
         error_messages={

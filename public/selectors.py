@@ -1,8 +1,11 @@
 """Reads of the public services: the is-it-filed query, the bulletin board, the annual review.
 
-The query reads only ``PublishedWebsite`` and ``PublishedDomain``, the published copy of
-approved filings, which holds public fields only; every answer is built from the
-``PUBLIC_FIELDS`` below, so an ID number, address or contact can never reach it.
+The query reads only ``PublishedWebsite``, ``PublishedDomain`` and ``PublishedIdentifier``,
+the published copy of approved filings, which holds public fields only; every answer is built
+from the ``PUBLIC_FIELDS`` below, so an ID number, address or contact can never reach it (nor
+an app's public key or fingerprint: the published identifiers are platform and identifier
+only). Websites, apps and mini-programs are all rows of ``PublishedWebsite``, told apart by
+``service_type`` (SPEC §13).
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beian import limits, rawsql
 from beian.models import Province
+from beian.normalforms.apps import identifier_lookup_key
 from beian.normalforms.domains import (
     LABEL_SEPARATORS,
     domain_for_lookup,
@@ -29,8 +32,9 @@ from beian.normalforms.domains import (
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_search_key
 from beian.normalforms.text import folded, unreadable_text_message
+from beian.replicas import read_connection
 from beian.tlds import approved_top_level_domains
-from filings.models import Filing, PublishedDomain, PublishedWebsite
+from filings.models import Filing, PublishedDomain, PublishedIdentifier, PublishedWebsite, Website
 from filings.rules import ANNUAL_REVIEW_STATUSES
 
 from . import answer_cache
@@ -47,7 +51,17 @@ PUBLIC_FIELDS = (
     "homepage",
     "domains",
     "approved_at",
+    # [contract] SPEC §13: "website", "app" or "mini_program"; an app's platforms or a
+    # mini-program's host, each ``{"platform", "identifier"}`` (none for a website).
+    "service_type",
+    "identifiers",
 )
+# The kind of question a service's number is, by the kind of service it numbers.
+SERVICE_NUMBER_KINDS = {
+    Website.Kind.WEBSITE: "website_number",
+    Website.Kind.APP: "app_number",
+    Website.Kind.MINI_PROGRAM: "mini_program_number",
+}
 MIN_NAME_LENGTH = 2
 MAX_QUERY_LENGTH = 255
 
@@ -62,16 +76,25 @@ class QueryInvalid(Exception):
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    kind: str  # "sponsor_number" | "website_number" | "domain" | "name"
+    # "sponsor_number" | "website_number" | "app_number" | "mini_program_number" | "domain"
+    # | "name"
+    kind: str
     value: str
+    # A domain or a name that may also be an app identifier or a mini-program id: the key
+    # (``PublishedIdentifier.key``) the services filed with it are found by as well.
+    identifier: str | None = None
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_query(text: str | None) -> ParsedQuery:
-    """What the visitor is looking for: a filing number, a domain (or URL), or a name.
+    """What the visitor is looking for: a filing number (a sponsor's, or a website's, app's
+    or mini-program's: ``…号-n``, ``-nA``, ``-nX``), a domain (or URL), or a name.
 
     Each is read in its normal form (``beian.normalforms``): a name's ``value`` is its key,
-    which is what the published names' search columns hold. Raises ``QueryInvalid``, whose
+    which is what the published names' search columns hold. A domain or a name that could be
+    an app identifier or a mini-program id (``com.example.app``, ``wx0123456789abcdef``)
+    carries its lookup key in ``identifier`` (``identifier_lookup_key``), so that the
+    services filed with it are found too. Raises ``QueryInvalid``, whose
     message says how to fix it, for empty text, text no record can hold, more than
     ``MAX_QUERY_LENGTH`` characters, an address without a valid domain, or a name shorter
     than ``MIN_NAME_LENGTH`` characters."""
@@ -86,13 +109,14 @@ def parse_query(text: str | None) -> ParsedQuery:
         raise QueryInvalid(_("Enter at most %(max)d characters.") % {"max": MAX_QUERY_LENGTH})
     number = parse_filing_number(raw)
     if number is not None:
-        if number.website:
-            return ParsedQuery("website_number", number.website)
+        if number.service:
+            return ParsedQuery(SERVICE_NUMBER_KINDS[number.kind], number.service)
         return ParsedQuery("sponsor_number", number.sponsor)
+    identifier = identifier_lookup_key(raw)
     if _looks_like_domain(raw):
         domain = domain_for_lookup(raw)
         if domain and "." in domain and not _dotted_name(raw, domain):
-            return ParsedQuery("domain", domain)
+            return ParsedQuery("domain", domain, identifier)
         if "://" in raw:
             raise QueryInvalid(_("That address has no valid domain name in it."))
     # The name is read from the text as typed: NFKC would split a dot above (U+02D9) into a
@@ -102,7 +126,7 @@ def parse_query(text: str | None) -> ParsedQuery:
         raise QueryInvalid(
             _("Enter at least %(min)d characters of the name.") % {"min": MIN_NAME_LENGTH}
         )
-    return ParsedQuery("name", name)
+    return ParsedQuery("name", name, identifier)
 
 
 def _dotted_name(text: str, domain: str) -> bool:
@@ -153,7 +177,8 @@ ROWS_WITH_IDS = 50
 
 
 def filing_search(query: ParsedQuery, *, version: int | None = None) -> SearchResult:
-    """The published websites matching ``query``, in filing-number order (cached, see
+    """The published services (websites, apps and mini-programs) matching ``query``, in
+    filing-number order (cached, see
     ``answer_cache``); at most ``PUBLIC_QUERY_MAX_RESULTS`` of them, ``truncated`` when there
     are more.
 
@@ -178,7 +203,7 @@ def _search(query: ParsedQuery, version: int) -> SearchResult:
     limit = settings.PUBLIC_QUERY_MAX_RESULTS
     # The public fields come with the ids (one query); they are kept for small results only.
     if query.kind == "domain":
-        found = _domain_matches(query.value, limit + 1)
+        found = _domain_matches(query.value, limit + 1, identifier=query.identifier)
     else:
         found = list(
             _matching(query)
@@ -200,42 +225,72 @@ def _search(query: ParsedQuery, version: int) -> SearchResult:
     return result
 
 
-@functools.lru_cache(maxsize=1)
-def _domain_query() -> tuple[str, rawsql.Columns]:
+@functools.lru_cache(maxsize=2)
+def _domain_query(with_identifier: bool) -> tuple[str, rawsql.Columns]:
     website = rawsql.columns(PublishedWebsite, "w", ["id", *PUBLIC_FIELDS])
+    # An identifier is one more indexed branch of the same semi-join (``key`` is indexed):
+    # ``IN (… UNION ALL …)`` keeps the plan on the indexes, where an ``OR`` of two ``IN``s
+    # would read every published row.
+    identified = (
+        f" UNION ALL SELECT i.website_id FROM {rawsql.table(PublishedIdentifier)} i "  # noqa: S608
+        "WHERE i.key = %s"
+        if with_identifier
+        else ""
+    )
     sql = (
         f"SELECT {website.sql} FROM {rawsql.table(PublishedWebsite)} w "  # noqa: S608
         f"WHERE w.id IN (SELECT d.website_id FROM {rawsql.table(PublishedDomain)} d "
-        "WHERE d.name IN ({names})) ORDER BY w.sponsor_number, w.id LIMIT %s"
+        "WHERE d.name IN ({names})" + identified + ") ORDER BY w.sponsor_number, w.id LIMIT %s"
     )
     return sql, website
 
 
-def _domain_matches(domain: str, limit: int) -> list[dict]:
-    """What ``_matching`` finds for a domain, as rows of the public fields: the commonest
-    question, asked with a statement written once (see ``beian.rawsql``)."""
+def _domain_matches(domain: str, limit: int, *, identifier: str | None = None) -> list[dict]:
+    """What ``_matching`` finds for a domain (and the app identifier or mini-program id
+    ``identifier``, a lookup key), as rows of the public fields: the commonest question,
+    asked with a statement written once (see ``beian.rawsql``)."""
     names = parent_domains(domain) or [domain]
-    sql, website = _domain_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.replace("{names}", rawsql.marks(names)), [*names, limit])
+    sql, website = _domain_query(bool(identifier))
+    params = [*names, *([identifier] if identifier else []), limit]
+    with read_connection(PublishedWebsite).cursor() as cursor:
+        cursor.execute(sql.replace("{names}", rawsql.marks(names)), params)
         return [dict(zip(website.names, website.convert(row), strict=True)) for row in cursor]
+
+
+def _identified(key: str | None) -> list[int]:
+    """The published services filed with the identifier whose lookup key is ``key``
+    (``PublishedIdentifier.key``, indexed), by id; none for None."""
+    if not key:
+        return []
+    limit = settings.PUBLIC_QUERY_MAX_RESULTS + 1
+    return list(
+        PublishedIdentifier.objects.filter(key=key).values_list("website_id", flat=True)[:limit]
+    )
 
 
 def _matching(query: ParsedQuery) -> QuerySet[PublishedWebsite]:
     websites = PublishedWebsite.objects.all()
     if query.kind == "sponsor_number":
         return websites.filter(sponsor_number=query.value)
-    if query.kind == "website_number":
+    if query.kind in SERVICE_NUMBER_KINDS.values():
+        # ``website_number`` holds every service's number (unique, indexed).
         return websites.filter(website_number=query.value)
     if query.kind == "domain":
         # Any subdomain finds the filing of the domain it belongs to.
         owning = PublishedDomain.objects.filter(name__in=parent_domains(query.value))
-        return websites.filter(id__in=owning.values("website_id"))
-    # The names' keys (``value`` is one too); on PostgreSQL both lookups use the trigram
-    # indexes of public/migrations/0003.
-    return websites.filter(
-        Q(sponsor_name_search__contains=query.value) | Q(website_name_search__contains=query.value)
-    )
+        match = Q(id__in=owning.values("website_id"))
+    else:
+        # The names' keys (``value`` is one too); on PostgreSQL both lookups use the trigram
+        # indexes of public/migrations/0003.
+        match = Q(sponsor_name_search__contains=query.value) | Q(
+            website_name_search__contains=query.value
+        )
+    # The services filed with the identifier, read first from its index: a list of ids joins
+    # the other conditions' index scans, where a subquery would make them a scan of the table.
+    identified = _identified(query.identifier)
+    if identified:
+        match |= Q(id__in=identified)
+    return websites.filter(match)
 
 
 def _public(row: dict) -> dict:
@@ -246,9 +301,11 @@ def _public(row: dict) -> dict:
 
 
 def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
-    """The public fields of these published websites, in the order given (ids no longer
+    """The public fields of these published services, in the order given (ids no longer
     published are left out): ``[{"number", "sponsor_name", "sponsor_nature", "website_name",
-    "website_number", "homepage", "domains", "approved_at"}, …]``, cached under ``version``
+    "website_number", "homepage", "domains", "approved_at", "service_type", "identifiers"},
+    …]`` (an app's or mini-program's name and number in ``website_name`` and
+    ``website_number``; ``identifiers`` ``[{"platform", "identifier"}]``), cached under ``version``
     (the shared version of the published data by default)."""
     if not ids:
         return []
@@ -262,6 +319,16 @@ def published_rows(ids: list[int], *, version: int | None = None) -> list[dict]:
         rows = [by_id[pk] for pk in ids if pk in by_id]
         answer_cache.cache_rows(version, ids, rows)
     return rows
+
+
+def rows_by_service_type(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    """``rows`` (public rows, ``published_rows``) apart by kind, as the page shows them:
+    ``[("website", [...]), ("app", [...]), ("mini_program", [...])]``, each in the order
+    given; a kind without rows is left out."""
+    kinds: dict[str, list[dict]] = {kind: [] for kind in Website.Kind.values}
+    for row in rows:
+        kinds.setdefault(row.get("service_type") or Website.Kind.WEBSITE, []).append(row)
+    return [(kind, found) for kind, found in kinds.items() if found]
 
 
 # Bulletin board (Q5) -----------------------------------------------------------------------------

@@ -30,17 +30,29 @@ from .selectors import (
 )
 
 
-def published_data_changed(*, domains: Iterable[str] = (), numbers: Iterable[str] = ()) -> None:
-    """The published copy of filings with these domains and sponsor numbers changed (called
-    after publish and unpublish): the cached answers about them, and every cached name
-    search, are stale."""
-    renew_versions(domains=domains, numbers=numbers)
+def published_data_changed(
+    *,
+    domains: Iterable[str] = (),
+    numbers: Iterable[str] = (),
+    identifiers: Iterable[str] = (),
+) -> None:
+    """The published copy of filings with these domains, sponsor numbers and app identifiers
+    or mini-program ids changed (called after publish and unpublish): the cached answers
+    about them, and every cached name search, are stale."""
+    renew_versions(domains=domains, numbers=numbers, identifiers=identifiers)
 
 
-def on_published_data_changed(sender, *, domains: list[str], numbers: list[str], **kwargs) -> None:
+def on_published_data_changed(
+    sender,
+    *,
+    domains: list[str],
+    numbers: list[str],
+    identifiers: list[str] = (),
+    **kwargs,
+) -> None:
     """Receiver of ``filings.publishing.published_data_changed`` (connected in
     ``PublicConfig.ready``): drops the cached answers as ``published_data_changed`` does."""
-    published_data_changed(domains=domains, numbers=numbers)
+    published_data_changed(domains=domains, numbers=numbers, identifiers=identifiers)
 
 
 # Annual review ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from accounts.permissions import account_required
 from beian.clientaddress import client_address, client_address_or_none
+from beian.replicas import replica_reads_view
 from filings import stages
 from filings.models import Filing
 
@@ -27,6 +28,7 @@ from .selectors import (
     captcha_needed,
     filing_search,
     published_announcements,
+    rows_by_service_type,
 )
 from .services import AnnualReviewError, annual_review_confirm, query_count_add
 
@@ -36,6 +38,7 @@ CAPTCHA_CREDIT_KEY = "public_query_credit"
 
 
 @require_GET
+@replica_reads_view
 def query(request):
     """是否备案查询 (Q20): anyone may ask; many queries from one address need a captcha."""
     address = client_address(request)
@@ -56,10 +59,12 @@ def query(request):
         query_count_add(address)
         result = filing_search(form.cleaned_data["parsed"])
         page = Paginator(result.ids, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = result.rows_for(list(page.object_list))
         context.update(
             result=result,
             page=page,
-            rows=result.rows_for(list(page.object_list)),
+            rows=rows,
+            groups=rows_by_service_type(rows),
             q=form.cleaned_data["q"],
             max_results=settings.PUBLIC_QUERY_MAX_RESULTS,
         )

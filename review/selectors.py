@@ -103,7 +103,7 @@ def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
     username = folded(text).lower()
     match = (
         Q(number=number)
-        | Q(id__in=Website.objects.filter(number=number).values("filing_id"))
+        | Q(id__in=Website.every_kind.filter(number=number).values("filing_id"))
         | Q(
             owner_id__in=User.objects.annotate(username_lower=Lower("username"))
             .filter(username_lower=username)
@@ -647,7 +647,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
     )
 
     # Empty shells by province: a few per thousand websites, read from website_shell_idx.
-    shell_rows = Website.objects.filter(shell_since__isnull=False, number__isnull=False)
+    shell_rows = Website.every_kind.filter(shell_since__isnull=False, number__isnull=False)
     if not ministry:
         shell_rows = shell_rows.filter(filing__province_id=user.province_id)
     shells: dict[str | None, int] = dict(

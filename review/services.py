@@ -122,10 +122,20 @@ def _open_conflicts(filing: Filing) -> list[Conflict]:
     )
 
 
+# The services that have accesses, and can be left with none (SPEC §12, §13).
+SERVED_KINDS = (Website.Kind.WEBSITE, Website.Kind.APP)
+
+
 def _websites_for_message(filing: Filing) -> list[dict]:
+    """The record's services for an email, websites first, then apps and mini-programs:
+    name, number and homepage (empty for an app or a mini-program)."""
+    order = list(Website.Kind.values)
     return [
         {"name": w.name, "number": w.number, "homepage": w.homepage}
-        for w in Website.objects.filter(filing=filing).order_by("position", "id")
+        for w in sorted(
+            Website.every_kind.filter(filing=filing),
+            key=lambda w: (order.index(w.kind), w.position, w.pk),
+        )
     ]
 
 
@@ -264,16 +274,16 @@ def _published_providers(filing: Filing) -> set[int]:
 
 
 def _flag_shells(filing: Filing, *, now) -> list[Website]:
-    """After an approval: flag the approved websites left with no access as empty shells
-    (空壳网站, SPEC §12) and clear the flag of those that have one again; returns the newly
+    """After an approval: flag the approved websites and apps left with no access as empty
+    shells (空壳网站, SPEC §12, §13) and clear the flag of those that have one again; returns the newly
     flagged ones, whose owner is told that they will be cancelled after the notice period."""
     with_access = Access.objects.filter(website=OuterRef("pk"))
-    websites = Website.objects.filter(filing=filing).exclude(number=None)
+    websites = Website.every_kind.filter(filing=filing, kind__in=SERVED_KINDS).exclude(number=None)
     websites.filter(shell_since__isnull=False).filter(Exists(with_access)).update(shell_since=None)
     flagged = list(websites.filter(shell_since__isnull=True).exclude(Exists(with_access)))
     for website in flagged:
         website.shell_since = now
-    Website.objects.bulk_update(flagged, ["shell_since"])
+    Website.every_kind.bulk_update(flagged, ["shell_since"])
     return flagged
 
 

@@ -45,9 +45,9 @@ def shells_in_scope(user, *, province: str | None = None) -> QuerySet[Website]:
     ``province``), oldest first, with their filing; ``website_shell_idx`` serves it. Empty
     for anyone but a reviewer."""
     if not is_reviewer(user):
-        return Website.objects.none()
+        return Website.every_kind.none()
     rows = (
-        Website.objects.filter(shell_since__isnull=False)
+        Website.every_kind.filter(shell_since__isnull=False)
         .exclude(number=None)
         .exclude(filing__status=Filing.Status.REVOKED)
         .select_related("filing", "filing__province")
@@ -72,7 +72,8 @@ def _cancel_shells(locked: Filing, shells: list[Website], *, by: User, now) -> N
     """Take ``shells`` out of the approved data of ``locked`` (it has other websites)."""
     data = approved_data(locked)
     gone = {w.number for w in shells}
-    data["websites"] = [w for w in data["websites"] if w["number"] not in gone]
+    for part in ("websites", "apps"):
+        data[part] = [w for w in data[part] if w["number"] not in gone]
     providers_before = _published_providers(locked)
     filing_working_copy_replace(filing=locked, data=data)
     locked.approved_at = now
@@ -121,13 +122,13 @@ def shells_cancel_due(*, by: User, province: str | None = None, now=None) -> She
             continue
         with_access = Access.objects.filter(website=OuterRef("pk"))
         shells = list(
-            Website.objects.filter(
+            Website.every_kind.filter(
                 filing=locked, shell_since__lte=shell_cutoff(now), number__isnull=False
             ).exclude(Exists(with_access))
         )
         if not shells or not locked.is_filed:
             continue
-        remaining = Website.objects.filter(filing=locked).exclude(number=None).count()
+        remaining = Website.every_kind.filter(filing=locked).exclude(number=None).count()
         if remaining <= len(shells):
             _revoke(
                 locked,

@@ -23,7 +23,13 @@ from beian.normalforms.domains import domain_unicode
 from beian.workdays import working_calendar
 from filings.models import Document, Filing
 from filings.responses import document_response
-from filings.selectors import filing_changes, filing_documents, filing_websites
+from filings.selectors import (
+    filing_apps,
+    filing_changes,
+    filing_documents,
+    filing_mini_programs,
+    filing_websites,
+)
 from public.selectors import annual_overdue, annual_overdue_counts, bureau_directory
 
 from . import selectors, services
@@ -178,6 +184,8 @@ def _render_detail(request, filing: Filing, *, status: int = 200, **forms):
         "days_left": days_left,
         "overdue": days_left is not None and filing.review_deadline < on,
         "websites": filing_websites(filing),
+        "apps": filing_apps(filing),
+        "mini_programs": filing_mini_programs(filing),
         "documents": filing_documents(filing),
         "open_conflicts": open_conflicts,
         "resolved_conflicts": resolved_conflicts,
@@ -303,6 +311,8 @@ def revoke(request, pk: int):
                 "filing": filing,
                 "form": form,
                 "websites": filing_websites(filing),
+                "apps": filing_apps(filing),
+                "mini_programs": filing_mini_programs(filing),
                 "return_to": _return_target(request, form.cleaned_data.get("return_to")),
             },
         )

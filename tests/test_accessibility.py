@@ -52,7 +52,9 @@ def test_the_query_results_box_is_a_named_region_the_keyboard_can_scroll(client)
     body = client.get("/query/", {"q": "blossom.cn"}).content.decode()
     box = re.search(r'<div class="table-responsive"[^>]*>', body).group(0)
     assert 'tabindex="0"' in box and 'role="region"' in box
-    assert 'aria-labelledby="results-title"' in box
+    # Each kind's table is named by its heading (websites, apps, mini-programs).
+    assert 'aria-labelledby="results-website"' in box
+    assert re.search(r'<h3[^>]* id="results-website"', body)
     assert 'id="results-title"' in body
 
 

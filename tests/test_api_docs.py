@@ -109,3 +109,18 @@ def test_the_documented_signature_is_the_one_the_portal_checks():
 
 def test_the_docs_page_is_served(client):
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_says_a_website_id_is_null_until_its_filing_is_submitted(schema):
+    website = schema["components"]["schemas"]["WebsiteSchema"]["properties"]["id"]
+    assert website["type"] == "integer" and website["nullable"] is True
+    assert "null for a website not submitted yet" in website["description"]
+
+    def example(path: str, method: str, status: str) -> dict:
+        answer = schema["paths"][path][method]["responses"][status]["content"]
+        return answer["application/json"]["examples"]["example"]["value"]
+
+    draft = example("/api/v1/filings/", "post", "201")
+    assert draft["status"] == "draft" and draft["websites"][0]["id"] is None
+    submitted = example("/api/v1/filings/{id}/submit/", "post", "200")
+    assert isinstance(submitted["websites"][0]["id"], int)

@@ -117,9 +117,7 @@ def test_a_record_with_no_service_at_all_says_what_to_add():
     status, body = submit(UserFactory(), record(websites=[]))
 
     assert status == 400
-    assert body["websites"] == ["Add at least one website, app or mini-program."] or body[
-        "websites"
-    ] == ["至少添加一个网站、App或小程序。"]
+    assert body["websites"] == ["请至少添加一个网站、App或小程序。"]
 
 
 def test_every_problem_of_an_app_is_said_at_once_on_its_field():
@@ -375,3 +373,43 @@ def test_parallel_approvals_number_each_kind_from_one_without_gaps_or_repeats(
             ]
         )
     assert MiniProgram.objects.filter(filing__in=filings).count() == 4
+
+
+def test_an_app_whose_last_access_is_withdrawn_is_an_empty_shell_and_is_cancelled_past_notice(
+    otp_client, settings
+):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.review_support import beijing_reviewer
+
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved(
+        owner, record(apps=[aps.app(accesses=[{**aps.ACCESS, "provider": provider.pk}])])
+    )
+    app = App.objects.get(filing=filing)
+    staff = UserFactory(role="provider", provider=provider)
+
+    answer = api(staff).post(
+        "/api/v1/provider/accesses/cancel/",
+        {"website": app.pk, "reason": "欠费停机"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    fs.approve(Filing.objects.get(pk=filing.pk))
+
+    app.refresh_from_db()
+    assert app.shell_since is not None
+    App.objects.filter(pk=app.pk).update(
+        shell_since=timezone.now() - timedelta(days=settings.FILING_SHELL_NOTICE_DAYS + 1)
+    )
+    reviewer = otp_client(beijing_reviewer())
+    assert app.number in reviewer.get(reverse("review:shells")).content.decode()
+    reviewer.post(reverse("review:shells"))
+
+    assert not App.objects.filter(pk=app.pk).exists()
+    assert Website.objects.filter(filing=filing).count() == 1
+    assert not PublishedWebsite.objects.filter(website_number=app.number).exists()

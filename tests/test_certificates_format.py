@@ -19,6 +19,10 @@ from tests.test_certificates_support import approved_filing, reissue
 pytestmark = pytest.mark.django_db
 
 
+# What the verification API answers for a file that is not genuine.
+INVALID = {"status": "invalid", "number": None, "domains": [], "apps": [], "mini_programs": []}
+
+
 def current(filing) -> Certificate:
     return Certificate.objects.get(filing=filing, status="valid")
 
@@ -141,7 +145,7 @@ def test_verification_with_only_cryptography_as_documented():
     key.verify(base64.b64decode(fields["Signature"]), body + b"\n")  # raises if not genuine
     payload = body.decode().split("-----BEGIN BAZS PAYLOAD-----\n")[1]
     payload = json.loads(payload.split("\n-----END BAZS PAYLOAD-----")[0])
-    assert payload["format"] in ("bazs-cert/1", "bazs-cert/2")
+    assert payload["format"] in ("bazs-cert/1", "bazs-cert/2", "bazs-cert/3")
     assert payload["number"] == filing.number
     assert [a["provider"] or "other" for w in payload["websites"] for a in w["accesses"]] == [
         "other"
@@ -153,8 +157,8 @@ def test_public_keys_are_published_at_a_stable_address(client):
     key_rotate()
     body = client.get("/certificates/keys.json").json()
     assert [k["active"] for k in body["keys"]] == [False, True]
-    assert body["format"] == "bazs-cert/2"
-    assert body["formats"] == ["bazs-cert/1", "bazs-cert/2"]
+    assert body["format"] == "bazs-cert/3"
+    assert body["formats"] == ["bazs-cert/1", "bazs-cert/2", "bazs-cert/3"]
     assert body["keys"][0]["retired_at"] is not None
     key_id = body["keys"][0]["key_id"]
     assert client.get(f"/certificates/keys/{key_id}.json").json()["public_key"]
@@ -221,6 +225,8 @@ def test_verify_api_takes_the_raw_file(client):
         "status": "valid",
         "number": filing.number,
         "domains": ["example.cn"],
+        "apps": [],
+        "mini_programs": [],
     }
 
 
@@ -244,7 +250,7 @@ def test_verify_api_says_invalid_for_a_tampered_file_and_400_for_no_file(client)
     response = client.post(
         "/api/v1/public/certificates/verify/", data=data, content_type="text/plain"
     )
-    assert response.json() == {"status": "invalid", "number": None, "domains": []}
+    assert response.json() == INVALID
     empty = client.post(
         "/api/v1/public/certificates/verify/", data=b"", content_type="application/octet-stream"
     )
@@ -320,7 +326,7 @@ def test_a_website_with_two_accesses_lists_both_in_order_in_the_file_and_the_pay
     assert first + second in text
     assert "1.2.3.4" not in text  # addresses stay out of a file served to the public
     payload = parsed(certificate).payload
-    assert payload["format"] == "bazs-cert/2"
+    assert payload["format"] == "bazs-cert/3"
     assert payload["websites"][0]["accesses"] == [
         {
             "provider": "北京蓝山云计算有限公司",
@@ -364,7 +370,10 @@ def test_the_providers_names_are_read_once_for_the_whole_certificate():
 def as_format_1(certificate: Certificate) -> None:
     """Replace ``certificate``'s file by the one format /1 gave it: no accesses."""
     key, private_key = active_signing_key()
-    payload = dict(parsed(certificate).payload, format="bazs-cert/1")
+    payload = {
+        k: v for k, v in parsed(certificate).payload.items() if k not in ("apps", "mini_programs")
+    }
+    payload["format"] = "bazs-cert/1"
     payload["websites"] = [
         {k: v for k, v in w.items() if k != "accesses"} for w in payload["websites"]
     ]
@@ -389,7 +398,7 @@ def test_a_format_1_file_issued_before_accesses_still_verifies_with_every_status
     assert status() == "valid"
     assert verify_certificate_file(old.file_bytes).domains == ["example.cn"]
     new = reissue(filing)
-    assert parsed(new).format == "bazs-cert/2"
+    assert parsed(new).format == "bazs-cert/3"
     assert status() == "superseded"
     certificate_revoke(filing=filing)
     assert status() == "revoked"
@@ -415,13 +424,13 @@ def test_a_format_2_file_with_a_changed_access_is_not_genuine(client, before, af
         data=data.replace(before.encode(), after.encode()),
         content_type="application/octet-stream",
     )
-    assert response.json() == {"status": "invalid", "number": None, "domains": []}
+    assert response.json() == INVALID
 
 
 def test_an_unknown_format_is_not_genuine():
     filing = approved_filing()
     key, private_key = active_signing_key()
-    payload = dict(parsed(current(filing)).payload, format="bazs-cert/3")
+    payload = dict(parsed(current(filing)).payload, format="bazs-cert/9")
     data = cert_format.sign(payload, key_id=key.key_id, private_key=private_key).encode()
     with pytest.raises(cert_format.NotGenuine, match="unknown certificate format"):
         cert_format.verify(data, public_key_lookup())

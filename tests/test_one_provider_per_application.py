@@ -5,6 +5,8 @@ as a new access (新增接入) once the application is approved."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +16,7 @@ from rest_framework.test import APIClient
 from filings.models import Application, Filing, FilingDraft
 from filings.serializers import editable_data
 from filings.services import FilingInvalid, filing_create, filing_save_data, filing_submit
+from tests import app_support as apps
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, UserFactory
 from tests.providers_support import provider_staff
@@ -94,9 +97,9 @@ def test_a_new_filing_through_the_api_naming_two_providers_is_refused_on_the_sec
     (message,) = errors[1]["accesses"][0]["provider"]
     assert message == (
         "This application goes to the first review of 甲云, and an application goes to one "
-        "access provider only. This website is served only at 乙云: take it out of this "
-        "application, and once this application is approved, add it in an amendment (变更), "
-        "which goes to 乙云."
+        "access provider only. Only 乙云 serves the website “乙网站”: either change its access "
+        "to 甲云, or take it out of this application and, once this application is approved, "
+        "add it in an amendment (变更), which goes to 乙云."
     )
 
     # Nothing went anywhere, and everything typed is kept.
@@ -117,8 +120,9 @@ def test_a_cdn_on_the_same_website_is_refused_with_the_advice_of_a_new_access(fi
     (message,) = refused.value.errors["websites"][0]["accesses"][1]["provider"]
     assert message == (
         "This application goes to the first review of 甲云, and an application goes to one "
-        "access provider only. Take this access at 乙云 out, and once this application is "
-        "approved, apply for a new access (新增接入) at 乙云."
+        "access provider only. On the website “甲网站”, either change this access at 乙云 to "
+        "甲云, or take it out and, once this application is approved, apply for a new access "
+        "(新增接入) at 乙云."
     )
     assert (
         "accesses" not in refused.value.errors["websites"][0]
@@ -166,11 +170,11 @@ def test_the_wizard_shows_it_on_the_access_and_check_your_answers_refuses_it(fir
     page = browser.get(reverse("filings:website", args=[1]) + "?check=1")
     text = page.content.decode()
     assert 'id="f-w-access_provider"' in text
-    assert "Take this access at 乙云 out" not in text  # it is the website's only access
-    assert "This website is served only at 乙云" in text
+    assert "change this access at 乙云" not in text  # it is the website's only access
+    assert "Only 乙云 serves the website “乙网站”" in text
 
     check = browser.get(reverse("filings:check_answers"))
-    assert "This website is served only at 乙云" in check.content.decode()
+    assert "Only 乙云 serves the website “乙网站”" in check.content.decode()
     refused = browser.post(reverse("filings:check_answers"))
     assert refused.status_code == 400
     assert f"{reverse('filings:website', args=[1])}?check=1#f-w-access_provider" in (
@@ -178,6 +182,105 @@ def test_the_wizard_shows_it_on_the_access_and_check_your_answers_refuses_it(fir
     )
     filing.refresh_from_db()
     assert filing.status == "draft" and FilingDraft.objects.filter(filing=filing).exists()
+
+
+def test_the_refusal_names_the_website_and_offers_both_ways_in_chinese(first, second):
+    owner = UserFactory()
+    filing = filing_create(owner=owner, data=two_sites(first, second))
+    with translation.override("zh-hans"), pytest.raises(FilingInvalid) as refused:
+        filing_submit(filing=filing, by=owner)
+    (message,) = refused.value.errors["websites"][1]["accesses"][0]["provider"]
+    assert message == (
+        "本申请由甲云初审，一次申请只交一家接入服务提供商初审。网站“乙网站”只在乙云接入："
+        "请将其接入改为甲云；或将其移出本申请，待本申请通过后，再以变更添加，该变更由乙云初审。"
+    )
+
+
+def test_a_website_without_a_name_is_named_by_its_homepage(first, second):
+    owner = UserFactory()
+    data = two_sites(first, second)
+    data["websites"][1]["name"] = ""
+    filing = filing_create(owner=owner, data=data)
+    with translation.override("en"), pytest.raises(FilingInvalid) as refused:
+        filing_submit(filing=filing, by=owner)
+    errors = refused.value.errors["websites"][1]
+    assert errors["name"]
+    (message,) = errors["accesses"][0]["provider"]
+    assert "Only 乙云 serves the website “http://www.yi-site.cn/”:" in message
+
+
+def test_an_app_at_a_second_provider_is_named_as_an_app(first, second):
+    owner = UserFactory()
+    data = fs.data(websites=[site("甲网站", "jia-site.cn", access(first))])
+    data["apps"] = [apps.app(accesses=[access(second, ["121.40.8.10"])])]
+    filing = filing_create(owner=owner, data=data)
+    with translation.override("en"), pytest.raises(FilingInvalid) as refused:
+        filing_submit(filing=filing, by=owner)
+    (message,) = refused.value.errors["apps"][0]["accesses"][0]["provider"]
+    assert "Only 乙云 serves the app “示例App”: either change its access to 甲云" in message
+    assert "website" not in message
+    with translation.override("zh-hans"), pytest.raises(FilingInvalid) as refused:
+        filing_submit(filing=filing, by=owner)
+    (message,) = refused.value.errors["apps"][0]["accesses"][0]["provider"]
+    assert "App“示例App”只在乙云接入：请将其接入改为甲云" in message
+
+
+def test_moving_the_refused_access_to_the_first_provider_submits_it(first, second):
+    owner = UserFactory()
+    data = two_sites(first, second)
+    filing = filing_create(owner=owner, data=data)
+    with pytest.raises(FilingInvalid):
+        filing_submit(filing=filing, by=owner)
+
+    # The other way out the message offers: the website's access at 甲云 instead.
+    data["websites"][1]["accesses"][0]["provider"] = first.pk
+    filing_save_data(filing=filing, by=owner, data=data)
+    filing = filing_submit(filing=filing, by=owner)
+    assert filing.applications.get().provider_id == first.pk
+    assert [w["name"] for w in editable_data(filing)["websites"]] == ["甲网站", "乙网站"]
+
+
+def row_states(html: str) -> dict[str, str]:
+    """The websites page's rows: ``{website name: data-state}``."""
+    return dict(
+        re.findall(
+            r'<tr>\s*<td>([^<]*)(?:<div[^>]*>[^<]*</div>)?</td>.*?data-state="(\w+)"', html, re.S
+        )
+    )
+
+
+def test_the_websites_list_says_a_refused_website_needs_attention(first, second):
+    owner = UserFactory()
+    data = two_sites(first, second)
+    data["websites"].append(site("", "bing-site.cn", access(first, ["120.79.1.12"])))
+    filing_create(owner=owner, data=data)
+    browser = english(owner)
+
+    page = browser.get(reverse("filings:websites")).content.decode()
+    assert row_states(page) == {
+        "甲网站": "completed",
+        "乙网站": "needs_attention",
+        "—": "in_progress",  # no name yet
+    }
+    assert "needs attention" in page and "in progress" in page
+
+    tasks = browser.get(reverse("filings:task_list")).content.decode()
+    assert 'data-section="websites" data-state="needs_attention"' in tasks
+
+    chinese = Client()
+    chinese.force_login(owner)
+    chinese.cookies["django_language"] = "zh-hans"
+    page = chinese.get(reverse("filings:websites")).content.decode()
+    assert "需要处理" in page and "处理中" in page
+
+
+def test_a_website_still_missing_an_answer_stays_in_progress(first, second):
+    owner = UserFactory()
+    data = two_sites(first, second)
+    data["websites"][1]["services"] = []
+    filing_create(owner=owner, data=data)
+    page = english(owner).get(reverse("filings:websites")).content.decode()
+    assert row_states(page) == {"甲网站": "completed", "乙网站": "in_progress"}
 
 
 def test_an_import_row_naming_another_provider_is_refused_on_that_access(first, second):
@@ -267,7 +370,12 @@ def test_an_amendment_changing_accesses_at_two_providers_is_refused_on_the_secon
     errors = refused.value.errors["websites"]
     assert errors[0] == {}
     (message,) = errors[1]["accesses"][1]["provider"]
-    assert "Leave this access at 乙云 as it was approved" in message
+    assert message == (
+        "This application goes to the first review of 甲云, and an application goes to one "
+        "access provider only. On the website “乙网站改名”, either change this access to 甲云, "
+        "or leave it at 乙云 as it was approved and change it once this application is "
+        "approved, in an application of its own."
+    )
 
     data["websites"][1]["accesses"][1]["ips"] = ["121.40.8.10"]
     filing_save_data(filing=filing, by=owner, data=data)

@@ -565,3 +565,67 @@ def test_the_results_download_needs_a_file_of_this_session_first(console):
     answer = console.get(reverse("providers:access-withdraw-results"))
     assert answer.status_code == 302
     assert answer["Location"] == reverse("providers:access-withdraw-upload")
+
+
+def test_the_upload_page_says_a_file_asks_no_empty_shell_confirmation_before_upload(
+    console, provider
+):
+    page = console.get(reverse("providers:access-withdraw-upload")).content.decode()
+    assert (
+        "与逐个取消接入不同，通过文件取消网站唯一的接入时不会再次确认：取消生效后，该网站将没有"
+        "任何接入（空壳网站），处理结果会列出每一个这样的网站。"
+    ) in page
+
+    console.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = console.get(reverse("providers:access-withdraw-upload")).content.decode()
+    assert (
+        "Unlike a single withdrawal, a file asks no confirmation before it withdraws a "
+        "website's only access: that website is left with no access (an empty shell, 空壳网站) "
+        "once the withdrawal takes effect, and the results list every such website."
+    ) in page
+
+
+def test_the_summary_lists_the_websites_left_with_no_access(console, provider, settings):
+    mine = approved_website(provider)
+    served_twice = approved_website(provider)
+    Access.objects.create(
+        website=served_twice, filing=served_twice.filing, provider=AccessProviderFactory()
+    )
+    content = f"网站备案号,原因\n{mine.number},停止服务\n{served_twice.number},停止服务\n"
+
+    page = upload(console, content.encode()).content.decode()
+    summary = page[page.index("data-summary") : page.index("</ul>", page.index("data-shells"))]
+    assert mine.number in summary and served_twice.number not in summary
+
+    settings.PROVIDER_ACCESS_CANCEL_AT_ONCE = True
+    other = approved_website(provider)
+    page = upload(console, f"网站备案号,原因\n{other.number},停止服务\n".encode()).content.decode()
+    summary = page[page.index("data-shells-now") : page.index("</ul>", page.index("data-shells"))]
+    assert other.number in summary
+
+
+def test_the_results_say_their_chinese_headers_let_the_file_be_uploaded_again(console, provider):
+    refused = "京ICP备2026999999号-1"
+    mine = approved_website(provider)
+    console.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = upload(console, f"网站备案号,原因\n{refused},号码有误\n".encode()).content.decode()
+    link = page.index(reverse("providers:access-withdraw-results"))
+    sentence = (
+        "The results file keeps its Chinese column headers (网站备案号, 原因, …) in the "
+        "English console too, so that you can correct its refused rows and upload it here again."
+    )
+    assert sentence in page and 0 < page.index(sentence) - link < 400
+
+    # As it says: the English console's results, corrected, are read again as they are.
+    results = console.get(reverse("providers:access-withdraw-results")).content.decode("utf-8-sig")
+    assert results.splitlines()[0] == "行号,网站备案号,原因,结果,说明"
+    answer = upload(console, results.replace(refused, mine.number).encode("utf-8-sig"))
+    assert [row["outcome"] for row in answer.context["rows"]] == ["applied"]
+    assert open_application(mine).reason == "号码有误"
+
+    console.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = upload(console, f"网站备案号,原因\n{refused},号码有误\n".encode()).content.decode()
+    assert (
+        "无论控制台使用中文还是英文，结果文件都保留中文列名（网站备案号、原因等），以便您改正"
+        "其中未受理的行后，在此再次上传。"
+    ) in page

@@ -23,6 +23,8 @@ PUBLIC_KEYS = {
     "homepage",
     "domains",
     "approved_at",
+    "service_type",
+    "identifiers",
 }
 
 
@@ -182,6 +184,8 @@ def test_the_api_answers_exactly_the_public_fields(client, blossom):
         "homepage": "http://www.blossom.cn/",
         "domains": ["blossom.cn"],
         "approved_at": row["approved_at"],
+        "service_type": "website",
+        "identifiers": [],
     }
     assert row["approved_at"].startswith(str(blossom.approved_at.year))
 

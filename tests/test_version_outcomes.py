@@ -212,3 +212,34 @@ def test_the_owners_version_page_says_what_became_of_it(provider):
     page = english(owner).get(reverse("filings:version", args=[1]))
     assert page.context["outcome"] == "withdrawn"
     assert "data-version-outcome>withdrawn<" in page.content.decode()
+
+
+def test_a_returned_submission_reads_returned_as_soon_as_it_is_returned(provider):
+    owner = UserFactory()
+    filing = first_filing(owner, provider)  # version 1
+    assert outcomes(owner) == [("1", "submitted")]
+
+    returned(filing, provider)
+    assert outcomes(owner) == [("1", "returned for changes")]
+    assert outcomes(owner, "zh-hans") == [("1", "已发回修改")]
+    page = english(owner).get(reverse("filings:version", args=[1]))
+    assert page.context["outcome"] == "returned for changes"
+    assert "data-version-outcome>returned for changes<" in page.content.decode()
+    tasks = english(owner).get(reverse("filings:task_list")).content.decode()
+    assert 'data-version-outcome="returned">returned for changes<' in tasks
+
+    # Withdrawn while returned, it reads withdrawn.
+    filing_withdraw(filing=Filing.objects.get(pk=filing.pk), by=owner)
+    assert outcomes(owner) == [("1", "withdrawn")]
+
+
+def test_the_bureau_reads_a_returned_amendment_as_returned(provider, otp_client):
+    owner = UserFactory()
+    filing = fs.approve(fs.to_bureau(first_filing(owner, provider)))  # versions 1 and 2
+    rename(filing, "变更后的网站")
+    filing = filing_submit(filing=filing, by=owner)  # version 3
+    returned(filing, provider)
+
+    detail = bureau_page(otp_client, Filing.objects.get(pk=filing.pk))
+    assert "Version 3: returned for changes" in detail
+    assert outcomes(owner)[0] == ("3", "returned for changes")

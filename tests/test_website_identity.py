@@ -19,6 +19,7 @@ from filings.selectors import filing_changes
 from filings.serializers import editable_data
 from filings.services import filing_save_data, filing_submit, filing_withdraw
 from review.services import filing_reject
+from tests import app_support as apps
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, MinistryFactory, UserFactory
 from tests.providers_support import provider_staff
@@ -305,3 +306,50 @@ def test_a_website_the_owner_removes_on_purpose_retires_its_number(provider):
     filing_save_data(filing=filing, by=owner, data=data)
     filing = through(filing_submit(filing=filing, by=owner))
     assert [n for _pk, n, _name in rows(filing)] == [first[1], f"{filing.number}-3"]
+
+
+def test_a_website_has_no_id_until_its_filing_is_submitted_and_then_keeps_it():
+    """SPEC §12's calls on one website (a new access, a cancellation) name approved websites,
+    which have rows; a website (an app, a mini-program) of a draft never submitted has none
+    yet: ``"id": null`` (docs/decisions.md)."""
+    owner = UserFactory()
+    client = APIClient()
+    client.force_authenticate(owner)
+
+    def ids(answer) -> list:
+        assert answer.status_code in (200, 201), answer.content
+        return [w["id"] for w in answer.json()["websites"]]
+
+    def others(answer) -> list:
+        return [s["id"] for part in ("apps", "mini_programs") for s in answer.json()[part]]
+
+    data = {**fs.data(), "apps": [apps.app()], "mini_programs": [apps.mini_program()]}
+    created = client.post("/api/v1/filings/", data, format="json")
+    url = f"/api/v1/filings/{created.json()['id']}/"
+    assert ids(created) == [None] and others(created) == [None, None]
+    assert ids(client.get(url)) == [None]
+    patch = {"sponsor": {"address": "北京市海淀区中关村大街2号"}}
+    assert ids(client.patch(url, patch, format="json")) == [None]
+
+    submitted = client.post(f"{url}submit/")
+    (first,) = ids(submitted)
+    assert isinstance(first, int) and not isinstance(first, bool)
+    services = others(submitted)
+    assert all(isinstance(pk, int) for pk in services) and first not in services
+
+    # A website added to the submitted filing's draft has none until that draft is submitted.
+    second = fs.website(name="第二个网站", homepage="http://www.second.cn/", domains=["second.cn"])
+    websites = [*submitted.json()["websites"], second]
+    assert ids(client.patch(url, {"websites": websites}, format="json")) == [first, None]
+    assert ids(client.get(url)) == [first, None]
+    both = ids(client.post(f"{url}submit/"))
+    assert both[0] == first and isinstance(both[1], int) and both[1] != first
+
+    # Approved, then amended: every later draft and version keeps the ids.
+    through(Filing.objects.get(owner=owner))
+    approved = client.get(url).json()
+    assert [w["id"] for w in approved["websites"]] == both
+    approved["websites"][0]["name"] = "改名后的网站"
+    assert ids(client.patch(url, {"websites": approved["websites"]}, format="json")) == both
+    amended = client.post(f"{url}submit/")
+    assert ids(amended) == both and others(amended) == services

@@ -288,6 +288,21 @@ def validate_identifier(platform: str, value: str | None) -> str:
     return _IDENTIFIER_RULES[platform](value)
 
 
+# What an identifier of any platform, or a mini-program id of any host, is made of.
+_LOOKUP_CHARACTERS = re.compile(r"[A-Za-z0-9._-]{2,255}")
+
+
+def identifier_lookup_key(value: str | None) -> str | None:
+    """What the public query looks an app identifier or a mini-program id up by (SPEC §13):
+    the text folded (full-width typing and the ideographic full stop read as ASCII), in lower
+    case as ``PublishedIdentifier.key`` holds it, when it could be one (2 to 255 ASCII
+    letters, digits, full stops, ``_`` and ``-``); None otherwise. Whether a platform's rule
+    accepts it is not asked: the lookup finds only what was filed.
+    ``identifier_lookup_key("Com．Example。App") == "com.example.app"``."""
+    text = _identifier_text(value)
+    return text.lower() if _LOOKUP_CHARACTERS.fullmatch(text) else None
+
+
 def identifier_key(platform: str, identifier: str) -> str:
     """What two stored identifiers are compared by: bundle IDs without case (Apple: "bundle
     IDs are case insensitive"), package and bundle names exactly."""
@@ -388,6 +403,19 @@ def fingerprint_display(fingerprint: str) -> str:
     """A stored fingerprint in the colon notation people read: ``"8874…"`` →
     ``"88:74:…"``."""
     return ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2))
+
+
+# Hexadecimal digits of a public key kept at each end when it is shown shortened.
+KEY_SHOWN_HEAD, KEY_SHOWN_TAIL = 16, 8
+
+
+def public_key_short(key: str) -> str:
+    """A stored public key (hexadecimal, up to 2,048 digits) shortened for people to tell
+    keys apart by eye: its first 16 and last 8 digits (``"B0C6A7A7F4794916…08A469"``); a
+    short one whole. Compare stored keys whole, never their short forms."""
+    if len(key) <= KEY_SHOWN_HEAD + KEY_SHOWN_TAIL + 1:
+        return key
+    return f"{key[:KEY_SHOWN_HEAD]}…{key[-KEY_SHOWN_TAIL:]}"
 
 
 def certificate_fingerprint(certificate: x509.Certificate, algorithm: str) -> str:

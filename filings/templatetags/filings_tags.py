@@ -2,7 +2,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from beian.models import Province
-from filings.models import Access, Website
+from filings.models import Access, Identifier, Website
 from filings.reasons import reason_in_language
 from filings.selectors import return_field_label
 
@@ -63,3 +63,13 @@ def service_label(code: str) -> str:
 @register.filter
 def services_labels(codes) -> str:
     return "、".join(service_label(c) for c in codes or [])
+
+
+@register.filter
+def platform_label(code: str) -> str:
+    """``{{ p.platform|platform_label }}``: an app's platform or a mini-program's host as
+    people read it (``android`` → Android, ``wechat`` → 微信)."""
+    try:
+        return str(Identifier.Platform(code).label)
+    except ValueError:
+        return code or ""
