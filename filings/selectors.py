@@ -42,6 +42,8 @@ from .validation import (
 )
 
 ACCESS_SHORTHAND = tuple(SHORTHAND.values())
+# The lists of services in the filing JSON (SPEC §10, §13).
+SERVICE_PARTS = ("websites", "apps", "mini_programs")
 
 
 def owner_filing(user) -> Filing | None:
@@ -522,7 +524,7 @@ def version_outcome(filing: Filing, version: FilingVersion) -> str:
 @dataclass(frozen=True)
 class Section:
     key: str
-    state: str  # not_started, in_progress, needs_attention, completed, not_needed, cannot_start
+    state: str  # not_started, in_progress, needs_attention, completed, optional, not_needed, …
 
 
 # The answers a website's own page asks for; one left empty keeps the website in progress.
@@ -557,11 +559,61 @@ def _content_errors(website_errors: Any, index: int) -> dict:
     return {k: v for k, v in mine.items() if k != "preapprovals"} if isinstance(mine, dict) else {}
 
 
+# The answers of an app's pages and a mini-program's (SPEC §13); one left empty keeps it in
+# progress.
+APP_ANSWERS = ("name", "services", "platforms", "stores", "accesses")
+PLATFORM_ANSWERS = ("platform", "identifier", "public_key", "fingerprint")
+MINI_PROGRAM_ANSWERS = ("name", "services", "platform", "platform_id")
+
+
+def service_errors(errors: dict, part: str, index: int) -> dict:
+    """The errors of service ``index`` of ``part`` (``"apps"``, ``"mini_programs"``) that its
+    own pages show, ``{field: messages}``: all but its pre-approvals (the documents page's)."""
+    listed = errors.get(part)
+    mine = listed[index] if isinstance(listed, list) and index < len(listed) else {}
+    return {k: v for k, v in mine.items() if k != "preapprovals"} if isinstance(mine, dict) else {}
+
+
+def service_state(part: str, service: dict[str, Any], errors: dict) -> str:
+    """The state of one app (``part`` ``"apps"``) or mini-program (``"mini_programs"``) on
+    its list and the task list (Q24): ``completed`` when its pages have nothing to fix
+    (``errors``: ``service_errors``), ``in_progress`` while one of its answers is still empty,
+    else ``needs_attention``: everything is answered and a rule refuses some of it (an
+    identifier of the wrong form, a fingerprint of another digest), which more typing alone
+    does not finish."""
+    if not errors:
+        return "completed"
+    if part == "apps":
+        unanswered = (
+            any(not service.get(key) for key in APP_ANSWERS)
+            or any(
+                not p.get(key) for p in service.get("platforms") or [] for key in PLATFORM_ANSWERS
+            )
+            or any(not a.get(key) for a in service.get("accesses") or [] for key in ACCESS_ANSWERS)
+        )
+    else:
+        unanswered = any(not service.get(key) for key in MINI_PROGRAM_ANSWERS)
+    return "in_progress" if unanswered else "needs_attention"
+
+
+def _part_state(part: str, data: dict[str, Any], errors: dict) -> str:
+    states = {
+        service_state(part, service, service_errors(errors, part, index))
+        for index, service in enumerate(data.get(part) or [])
+    }
+    for state in ("needs_attention", "in_progress", "completed"):
+        if state in states:
+            return state
+    return "not_started"
+
+
 def sections(data: dict[str, Any], errors: dict) -> list[Section]:
-    """The task list's parts (Q24), ``sponsor``, ``websites``, ``documents`` and ``check``,
-    each with its state (``not_started``, ``in_progress``, ``needs_attention`` (websites
-    only: one of them, fully answered, is refused, ``website_state``), ``completed``,
-    ``not_needed``, ``cannot_start``), from ``data`` and its ``check_data`` errors."""
+    """The task list's parts (Q24), ``sponsor``, ``websites``, ``apps``, ``mini_programs``
+    (SPEC §13), ``documents`` and ``check``, each with its state (``not_started``,
+    ``in_progress``, ``needs_attention`` (one of them, fully answered, is refused:
+    ``website_state``, ``service_state``), ``completed``, ``optional`` (a kind of service the record has none of while it has
+    another), ``not_needed``, ``cannot_start``), from ``data`` and its ``check_data``
+    errors."""
     sponsor = data.get("sponsor") or {}
     started = any(v for k, v in sponsor.items() if k != "principal") or any(
         (sponsor.get("principal") or {}).values()
@@ -594,19 +646,20 @@ def sections(data: dict[str, Any], errors: dict) -> list[Section]:
             if any(content_errors)
             else "completed"
         )
-    needs_documents = any(w.get("preapprovals") for w in websites)
+    services = [s for part in SERVICE_PARTS for s in data.get(part) or []]
+    needs_documents = any(s.get("preapprovals") for s in services)
     if not needs_documents:
         documents_state = "not_needed"
     else:
-        document_errors = (
-            any(isinstance(e, dict) and e.get("preapprovals") for e in website_errors)
-            if isinstance(website_errors, list)
-            else False
+        document_errors = any(
+            isinstance(e, dict) and e.get("preapprovals")
+            for part in SERVICE_PARTS
+            for e in (errors.get(part) if isinstance(errors.get(part), list) else [])
         )
         filled = any(
             p.get("authority") or p.get("document_number") or p.get("document")
-            for w in websites
-            for p in w.get("preapprovals", [])
+            for s in services
+            for p in s.get("preapprovals", [])
         )
         documents_state = (
             "in_progress"
@@ -616,9 +669,17 @@ def sections(data: dict[str, Any], errors: dict) -> list[Section]:
             else "completed"
         )
     check_state = "completed" if not errors else "cannot_start"
+    parts = {
+        "websites": websites_state,
+        "apps": _part_state("apps", data, errors),
+        "mini_programs": _part_state("mini_programs", data, errors),
+    }
+    if any(data.get(part) for part in SERVICE_PARTS):
+        # A record needs one service of any kind: the kinds it has none of are optional.
+        parts = {p: "optional" if not data.get(p) else state for p, state in parts.items()}
     return [
         Section("sponsor", sponsor_state),
-        Section("websites", websites_state),
+        *(Section(part, state) for part, state in parts.items()),
         Section("documents", documents_state),
         Section("check", check_state),
     ]
@@ -755,62 +816,6 @@ def filing_mini_programs(filing: Filing) -> list[Website]:
     """The filing's mini-programs (SPEC §13) in page order, each with its host
     (``identifiers``: one row, platform and id) and pre-approvals with documents."""
     return _services_of(filing, Website.Kind.MINI_PROGRAM)
-
-
-def service_answers(data: dict[str, Any]) -> dict[str, list[dict]]:
-    """The apps and mini-programs of a filing snapshot (SPEC §10, §13 shape) as the owner's
-    answers show them, codes as labels in the active language: ``{"answer_apps": [{"app",
-    "platforms": [{"label", "identifier", "public_key", "fingerprint"}], "domains",
-    "stores", "services", "accesses": [{"provider", "method", "location", "ips"}]}],
-    "answer_mini_programs": [{"program", "platform", "services"}]}`` (keys shortened,
-    fingerprints in colon notation, domains in Unicode). Two queries (province and provider
-    names)."""
-    labels = _labels(_provider_ids({"apps": data.get("apps") or []}))
-
-    def named(key: str, codes) -> list[str]:
-        names = labels.get(key, {})
-        return [str(names.get(code, code)) for code in codes or []]
-
-    apps = []
-    for app in data.get("apps") or []:
-        apps.append(
-            {
-                "app": app,
-                "platforms": [
-                    {
-                        "label": labels["platform"].get(p.get("platform"), p.get("platform")),
-                        "identifier": p.get("identifier") or "",
-                        "public_key": public_key_short(p.get("public_key") or ""),
-                        "fingerprint": fingerprint_display(p.get("fingerprint") or ""),
-                    }
-                    for p in app.get("platforms") or []
-                ],
-                "domains": [domain_unicode(str(d)) for d in app.get("domains") or []],
-                "stores": named("stores", app.get("stores")),
-                "services": named("services", app.get("services")),
-                "accesses": [
-                    {
-                        "provider": labels["access_provider"].get(a.get("provider"))
-                        or str(_("other")),
-                        "method": labels["method"].get(a.get("method"), a.get("method")),
-                        "location": labels["server_location"].get(
-                            a.get("server_location"), a.get("server_location")
-                        ),
-                        "ips": a.get("ips") or [],
-                    }
-                    for a in app.get("accesses") or []
-                ],
-            }
-        )
-    programs = [
-        {
-            "program": program,
-            "platform": labels["platform"].get(program.get("platform"), program.get("platform")),
-            "services": named("services", program.get("services")),
-        }
-        for program in data.get("mini_programs") or []
-    ]
-    return {"answer_apps": apps, "answer_mini_programs": programs}
 
 
 def approved_websites(filing: Filing) -> list[Website]:

@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts import views as account_views
 
-from . import change_views, views
+from . import app_views, change_views, views
 
 app_name = "filings"
 
@@ -15,6 +15,32 @@ urlpatterns = [
     path("websites/<int:index>/remove/", views.website_remove, name="website-remove"),
     path("providers/search/", views.provider_search, name="provider-search"),
     path("stores/search/", views.store_search, name="store-search"),
+    # Apps and mini-programs (SPEC §13): an app's four pages, a mini-program's two.
+    path("apps/", app_views.apps, name="apps"),
+    path("apps/new/", app_views.app_new, name="app-new"),
+    path("apps/<int:index>/", app_views.app_edit, name="app"),
+    path("apps/<int:index>/platforms/", app_views.app_platforms, name="app-platforms"),
+    path("apps/<int:index>/domains/", app_views.app_domains, name="app-domains"),
+    path("apps/<int:index>/accesses/", app_views.app_accesses, name="app-accesses"),
+    path("apps/<int:index>/remove/", app_views.app_remove, name="app-remove"),
+    path(
+        "distribution-platforms/candidates/",
+        app_views.store_candidates,
+        name="store-candidates",
+    ),
+    path("mini-programs/", app_views.mini_programs, name="mini-programs"),
+    path("mini-programs/new/", app_views.mini_program_new, name="mini-program-new"),
+    path("mini-programs/<int:index>/", app_views.mini_program_edit, name="mini-program"),
+    path(
+        "mini-programs/<int:index>/platform/",
+        app_views.mini_program_platform,
+        name="mini-program-platform",
+    ),
+    path(
+        "mini-programs/<int:index>/remove/",
+        app_views.mini_program_remove,
+        name="mini-program-remove",
+    ),
     path("documents/", views.documents, name="documents"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("check/", views.check_answers, name="check_answers"),

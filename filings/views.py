@@ -1,5 +1,6 @@
 """The owner's pages: task list (Q24) and the filing wizard (sponsor → websites → documents →
-check and submit) and private document downloads.
+check and submit; apps and mini-programs have their pages in ``app_views.py``) and private
+document downloads.
 
 Every step saves the owner's changes through ``services.filing_save_data`` before anything
 else, so leaving a page — or failing a rule — never loses what was typed. The rules are those
@@ -29,7 +30,7 @@ from accounts.services import CodeRateLimited
 from beian.clientaddress import client_address_or_none
 from beian.workdays import working_days_between
 
-from . import changes, selectors, services, stages, wizard
+from . import app_wizard, changes, selectors, services, stages, wizard
 from .applications import open_application
 from .models import Application, Conflict, Filing, FilingVersion
 from .responses import document_response, stored_file_response
@@ -126,7 +127,7 @@ def _website_list(path: tuple) -> bool:
 
 
 def _document_field(path: tuple) -> bool:
-    return len(path) > 2 and path[0] == "websites" and path[2] == "preapprovals"
+    return len(path) > 2 and path[0] in wizard.SERVICE_PARTS and path[2] == "preapprovals"
 
 
 # --- Task list ------------------------------------------------------------------------------
@@ -284,8 +285,18 @@ def websites(request):
     errors = selectors.check_data(filing, data)
     rows = wizard.website_rows(data, errors)
     if request.method == "POST":
+        if not rows and (data.get("apps") or data.get("mini_programs")):
+            # A record of apps or mini-programs alone needs no website (SPEC §13).
+            return redirect(
+                "filings:documents" if wizard.needs_documents(data) else "filings:check_answers"
+            )
         if not rows:
-            summary_items = [{"href": "#add-website", "message": _("Add at least one website.")}]
+            summary_items = [
+                {
+                    "href": "#add-website",
+                    "message": _("Add at least one website, app or mini-program."),
+                }
+            ]
             return render(
                 request,
                 "filings/websites.html",
@@ -316,8 +327,9 @@ def websites(request):
                 },
                 status=400,
             )
-        needs_documents = any(w["preapprovals"] for w in data["websites"])
-        return redirect("filings:documents" if needs_documents else "filings:check_answers")
+        return redirect(
+            "filings:documents" if wizard.needs_documents(data) else "filings:check_answers"
+        )
     return render(
         request,
         "filings/websites.html",
@@ -482,15 +494,15 @@ def documents(request):
         return redirect("filings:sponsor")
     if request.method == "POST":
         upload_errors: dict = {}
-        for index, k, upload in wizard.documents_from_post(request.POST, request.FILES, data):
+        for part, index, k, upload in wizard.documents_from_post(request.POST, request.FILES, data):
             try:
                 document = services.document_upload(filing=filing, by=request.user, file=upload)
             except services.FilingInvalid as exc:
-                upload_errors[(index, k)] = exc.errors.get("file", [exc.message])
+                upload_errors[(part, index, k)] = exc.errors.get("file", [exc.message])
             except services.FilingError as exc:
-                upload_errors[(index, k)] = [exc.message]
+                upload_errors[(part, index, k)] = [exc.message]
             else:
-                data["websites"][index]["preapprovals"][k]["document"] = document.pk
+                data[part][index]["preapprovals"][k]["document"] = document.pk
         filing, structure = _save(request, filing, data)
         errors = structure or selectors.check_data(filing, data)
         wizard.add_upload_errors(errors, data, upload_errors)
@@ -559,6 +571,7 @@ def check_answers(request):
         "comparison": selectors.check_comparison(filing, data),
         "error_summary": wizard.summary(errors, here=False),
         **wizard.answers_context(filing, data),
+        **app_wizard.answers_context(filing, data),
         **_returns(filing, data, _nowhere, _everywhere),
     }
     return render(request, "filings/check.html", context, status=status)
@@ -708,13 +721,18 @@ def version(request, seq: int):
     item = FilingVersion.objects.filter(filing=filing, seq=seq).select_related("created_by").first()
     if item is None:
         raise Http404
-    data = {"sponsor": item.data.get("sponsor") or {}, "websites": item.data.get("websites") or []}
+    data = {
+        "sponsor": item.data.get("sponsor") or {},
+        "websites": item.data.get("websites") or [],
+        "apps": item.data.get("apps") or [],
+        "mini_programs": item.data.get("mini_programs") or [],
+    }
     context = {
         "filing": filing,
         "version": item,
         "outcome": selectors.version_outcome(filing, item),
         **wizard.answers_context(filing, data),
-        **selectors.service_answers(item.data),
+        **app_wizard.answers_context(filing, data),
     }
     return render(request, "filings/version.html", context)
 

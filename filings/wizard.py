@@ -86,6 +86,31 @@ def _everywhere(path: tuple) -> bool:
     return True
 
 
+# The parts of the filing JSON that list services (SPEC §10, §13), the prefix of the ids of
+# their pages' inputs, and of their pre-approval inputs on the documents page.
+SERVICE_ANCHORS = {"websites": "f-w-", "apps": "f-a-", "mini_programs": "f-m-"}
+SERVICE_PARTS = ("websites", "apps", "mini_programs")
+PREAPPROVAL_PREFIXES = {"websites": "w", "apps": "a", "mini_programs": "m"}
+# The fields of an app each of its pages asks (SPEC §13), by the name of the page's URL.
+APP_PAGES = {
+    "filings:app": ("name", "services", "commercial"),
+    "filings:app-platforms": ("platforms",),
+    "filings:app-domains": ("domains", "stores"),
+    "filings:app-accesses": ("accesses",),
+}
+MINI_PROGRAM_PAGES = {
+    "filings:mini-program": ("name", "services", "commercial"),
+    "filings:mini-program-platform": ("platform", "platform_id"),
+}
+
+
+def service_page(part: str, field: str) -> str:
+    """The URL name of the page of an app (``part`` ``"apps"``) or a mini-program
+    (``"mini_programs"``) that asks ``field``; its first page for any other."""
+    pages = APP_PAGES if part == "apps" else MINI_PROGRAM_PAGES
+    return next((name for name, fields in pages.items() if field in fields), next(iter(pages)))
+
+
 # --- Errors on the pages ----------------------------------------------------------------------
 
 
@@ -94,14 +119,23 @@ def anchor(path: Iterable) -> str:
 
     A website's page shows one website, so its fields are ``f-w-<field>`` whatever its index
     (its first access's, ``f-w-`` and its ``ACCESS_INPUTS``; further access n's,
-    ``f-w-accesses-<n>-<field>``); the documents page lists every website's entries, so those keep the full path.
+    ``f-w-accesses-<n>-<field>``). An app's pages and a mini-program's show one each too:
+    ``f-a-<field>`` (a platform's ``f-a-platforms-<j>-<field>``) and ``f-m-<field>``; an
+    app's accesses page shows the website page's access inputs, so its accesses have the
+    website's ids (SPEC §13). The documents page lists every service's entries, so those keep
+    the full path.
     """
     path = tuple(path)
-    if len(path) == 5 and path[0] == "websites" and path[2] == "accesses" and path[3] == 0:
-        # The first access is answered by the page's own access inputs.
-        return "f-w-" + ACCESS_INPUTS.get(path[4], "accesses")
-    if len(path) >= 3 and path[0] == "websites" and path[2] != "preapprovals":
+    if len(path) >= 3 and path[0] in ("websites", "apps") and path[2] == "accesses":
+        if len(path) == 3 and path[0] == "apps":
+            # "Add at least one access": the page's first access is where it starts.
+            return "f-w-access_provider"
+        if len(path) == 5 and path[3] == 0:
+            # The first access is answered by the page's own access inputs.
+            return "f-w-" + ACCESS_INPUTS.get(path[4], "accesses")
         return "f-w-" + "-".join(str(p) for p in path[2:])
+    if len(path) >= 3 and path[0] in SERVICE_ANCHORS and path[2] != "preapprovals":
+        return SERVICE_ANCHORS[path[0]] + "-".join(str(p) for p in path[2:])
     return "f-" + "-".join(str(p) for p in path)
 
 
@@ -118,10 +152,17 @@ def step_url(path: tuple) -> str:
     """The wizard page where the field at ``path`` is answered."""
     if path and path[0] == "sponsor":
         return reverse("filings:sponsor")
-    if len(path) >= 2 and path[0] == "websites" and isinstance(path[1], int):
+    if len(path) >= 2 and path[0] in SERVICE_PARTS and isinstance(path[1], int):
         if len(path) >= 3 and path[2] == "preapprovals":
             return reverse("filings:documents")
-        return reverse("filings:website", args=[path[1]])
+        if path[0] == "websites":
+            return reverse("filings:website", args=[path[1]])
+        field = path[2] if len(path) >= 3 else ""
+        return reverse(service_page(path[0], field), args=[path[1]])
+    if path and path[0] == "apps":
+        return reverse("filings:apps")
+    if path and path[0] == "mini_programs":
+        return reverse("filings:mini-programs")
     return reverse("filings:websites")
 
 
@@ -152,12 +193,18 @@ def website_content_errors(errors: dict, index: int) -> dict:
 
 
 def has_document_errors(errors: dict) -> bool:
-    """True when any website's pre-approval documents have a problem."""
-    website_errors = errors.get("websites")
+    """True when any website's, app's or mini-program's pre-approval documents have a
+    problem."""
     return any(
         isinstance(e, dict) and e.get("preapprovals")
-        for e in (website_errors if isinstance(website_errors, list) else [])
+        for part in SERVICE_PARTS
+        for e in (errors.get(part) if isinstance(errors.get(part), list) else [])
     )
+
+
+def needs_documents(data: dict) -> bool:
+    """True when a website, app or mini-program of ``data`` needs a pre-approval."""
+    return any(s.get("preapprovals") for part in SERVICE_PARTS for s in data.get(part) or [])
 
 
 # --- Choices ----------------------------------------------------------------------------------
@@ -262,14 +309,14 @@ def provider_search_context(params) -> dict:
     return context
 
 
-def website_from_post(post, current: dict) -> dict:
-    """``current`` with the answers typed on the website's page (its documents are kept): the
-    page's access inputs answer its first access (SPEC §12), each further block its further
-    access; a further access whose block was not sent is kept as it was.
+def accesses_from_post(post, current: list[dict]) -> list[dict]:
+    """The accesses (SPEC §12) typed on a page that shows the website page's access inputs,
+    ``current`` the accesses saved before: the page's own inputs answer the first access,
+    each further block its further access; a further access whose block was not sent is kept
+    as it was.
 
     The page's buttons change the list: ``add_access`` appends an empty access (up to
     ``MAX_ACCESSES``), ``remove_access-<n>`` drops further access n."""
-    website = {**current}
     first = {
         "provider": post.get("access_provider") or None,
         # The page's choice; "other" when a form without it is sent.
@@ -278,7 +325,7 @@ def website_from_post(post, current: dict) -> dict:
         "ips": post.get("ips", ""),
     }
     further = []
-    for n, access in enumerate(website_accesses(current)[1:], start=1):
+    for n, access in enumerate(current[1:], start=1):
         if access_input(n, "method") not in post:
             further.append(access)
             continue
@@ -296,6 +343,13 @@ def website_from_post(post, current: dict) -> dict:
         del further[removed - 1]
     if action == ADD_ACCESS and len(further) + 1 < MAX_ACCESSES:
         further.append(empty_access())
+    return [first, *further]
+
+
+def website_from_post(post, current: dict) -> dict:
+    """``current`` with the answers typed on the website's page (its documents are kept),
+    its accesses as ``accesses_from_post`` reads them."""
+    website = {**current}
     website.update(
         {
             "name": post.get("name", ""),
@@ -303,7 +357,7 @@ def website_from_post(post, current: dict) -> dict:
             "domains": post.get("domains", ""),
             "services": post.getlist("services"),
             "commercial": post.get("commercial") == "yes",
-            "accesses": [first, *further],
+            "accesses": accesses_from_post(post, website_accesses(current)),
         }
     )
     return website
@@ -351,6 +405,57 @@ def _provider_id(value: Any) -> int | None:
     return None
 
 
+def accesses_context(
+    accesses: list[dict],
+    *,
+    query: str = "",
+    access_query: tuple[int, str] | None = None,
+    focus_access: int | None = None,
+) -> dict:
+    """What the access inputs of the website page (``_access_fields.html``,
+    ``_further_accesses.html``) need to show ``accesses`` (SPEC §12; an empty first access
+    when there is none): ``first_access`` (``{"method", "server_location", "ips_text"}``),
+    ``chosen_provider``, ``provider_other``, ``provider_query``, ``candidates`` (the access
+    providers whose name holds ``query``, Q13), ``further_accesses`` (``access_query`` ``(n,
+    query)`` lists the candidates of further access n, ``focus_access`` puts focus on its
+    block), ``can_add_access``, ``method_choices`` and ``province_choices``.
+
+    ``further_accesses`` lists the blocks of the accesses after the first:
+    ``[{"n", "number", "ids", "names", "method", "server_location", "ips_text",
+    "chosen_provider", "provider_other", "provider_query", "candidates", "focus"}, …]``."""
+    accesses = accesses or [empty_access()]
+    first = accesses[0]
+    provider = first.get("provider")
+    providers = selectors.providers_by_id([_provider_id(a.get("provider")) for a in accesses])
+    searched, further_query = access_query or (None, "")
+    further = [
+        _further_access(
+            0,
+            n,
+            access,
+            providers,
+            query=further_query if n == searched else "",
+            focus=n == focus_access,
+        )
+        for n, access in enumerate(accesses[1:], start=1)
+    ]
+    return {
+        "first_access": {
+            "ips_text": as_lines(first.get("ips")),
+            "server_location": first.get("server_location") or "",
+            "access_method": first.get("method") or "",
+        },
+        "method_choices": choices(Access.Method),
+        "province_choices": province_choices(provinces()),
+        "chosen_provider": providers.get(_provider_id(provider)),
+        "provider_other": provider == OTHER,
+        "provider_query": query,
+        "candidates": selectors.provider_candidates(query) if query else None,
+        "further_accesses": further,
+        "can_add_access": len(accesses) < MAX_ACCESSES,
+    }
+
+
 def website_context(
     index: int | None,
     website: dict,
@@ -364,13 +469,8 @@ def website_context(
     return_to_check: bool = False,
 ) -> dict:
     """A website page's context (``index`` None: a new website); ``show`` shows its errors,
-    ``query`` lists the access providers whose name holds it (Q13) for the first access,
-    ``access_query`` ``(n, query)`` those for further access n, ``focus_access`` puts focus on
-    further access n's block, ``fragment`` renders the form alone for htmx.
-
-    ``further_accesses`` lists the blocks of the accesses after the first (SPEC §12):
-    ``[{"n", "number", "ids", "names", "method", "server_location", "ips_text",
-    "chosen_provider", "provider_other", "provider_query", "candidates", "focus"}, …]``."""
+    ``query``, ``access_query`` and ``focus_access`` as ``accesses_context`` has them,
+    ``fragment`` renders the form alone for htmx."""
     position = index if index is not None else -1
 
     def keep(path):
@@ -380,44 +480,24 @@ def website_context(
             and (len(path) < 3 or path[2] != "preapprovals")
         )
 
-    accesses = website_accesses(website) or [empty_access()]
-    first = accesses[0]
-    provider = first.get("provider")
-    providers = selectors.providers_by_id([_provider_id(a.get("provider")) for a in accesses])
-    chosen = providers.get(_provider_id(provider))
-    searched, further_query = access_query or (None, "")
-    further = [
-        _further_access(
-            position,
-            n,
-            access,
-            providers,
-            query=further_query if n == searched else "",
-            focus=n == focus_access,
-        )
-        for n, access in enumerate(accesses[1:], start=1)
-    ]
+    access_context = accesses_context(
+        website_accesses(website),
+        query=query,
+        access_query=access_query,
+        focus_access=focus_access,
+    )
     return {
         "index": index,
         "website": {
             **website,
             "domains_text": as_lines(website.get("domains")),
-            "ips_text": as_lines(first.get("ips")),
-            "server_location": first.get("server_location") or "",
-            "access_method": first.get("method") or "",
+            **access_context.pop("first_access"),
         },
-        "method_choices": choices(Access.Method),
         "errs": error_map(errors, keep=keep),
         "error_summary": summary(errors, keep=keep),
         "services_choices": choices(Website.Service),
         "preapproval_services": [str(s) for s in Website.PREAPPROVAL_SERVICES],
-        "province_choices": province_choices(provinces()),
-        "chosen_provider": chosen,
-        "provider_other": provider == OTHER,
-        "provider_query": query,
-        "candidates": selectors.provider_candidates(query) if query else None,
-        "further_accesses": further,
-        "can_add_access": len(accesses) < MAX_ACCESSES,
+        **access_context,
         "fragment": fragment,
         "return_to_check": return_to_check,
     }
@@ -426,68 +506,98 @@ def website_context(
 # --- Documents --------------------------------------------------------------------------------
 
 
-def _preapproval_input(index: int, entry: dict, field: str) -> str:
-    return f"w{index}-{entry['category']}-{field}"
+def _preapproval_input(part: str, index: int, entry: dict, field: str) -> str:
+    return f"{PREAPPROVAL_PREFIXES[part]}{index}-{entry['category']}-{field}"
 
 
-def documents_from_post(post, files, data: dict) -> list[tuple[int, int, Any]]:
-    """Write the authorities and document numbers typed on the documents page into ``data``;
-    the files chosen, as ``[(website index, entry index, upload), …]`` for the caller to
-    upload and record in each entry's ``document``."""
+def documents_from_post(post, files, data: dict) -> list[tuple[str, int, int, Any]]:
+    """Write the authorities and document numbers typed on the documents page into ``data``
+    (every website's, app's and mini-program's entries); the files chosen, as ``[(part,
+    index, entry index, upload), …]`` (``part`` ``"websites"``, ``"apps"`` or
+    ``"mini_programs"``) for the caller to upload and record in each entry's ``document``."""
     uploads = []
-    for index, website in enumerate(data["websites"]):
-        for k, entry in enumerate(website.get("preapprovals", [])):
-            entry["authority"] = post.get(_preapproval_input(index, entry, "authority"), "")
-            entry["document_number"] = post.get(
-                _preapproval_input(index, entry, "document_number"), ""
-            )
-            upload = files.get(_preapproval_input(index, entry, "file"))
-            if upload is not None:
-                uploads.append((index, k, upload))
+    for part in SERVICE_PARTS:
+        for index, service in enumerate(data.get(part) or []):
+            for k, entry in enumerate(service.get("preapprovals", [])):
+                entry["authority"] = post.get(
+                    _preapproval_input(part, index, entry, "authority"), ""
+                )
+                entry["document_number"] = post.get(
+                    _preapproval_input(part, index, entry, "document_number"), ""
+                )
+                upload = files.get(_preapproval_input(part, index, entry, "file"))
+                if upload is not None:
+                    uploads.append((part, index, k, upload))
     return uploads
 
 
 def add_upload_errors(errors: dict, data: dict, upload_errors: dict) -> None:
-    """Put the uploads' refusals, ``{(website index, entry index): [messages]}``, on their
+    """Put the uploads' refusals, ``{(part, index, entry index): [messages]}``, on their
     entries' ``document`` field in ``errors``."""
-    for (index, k), message in upload_errors.items():
-        website_errors = errors.setdefault("websites", [{} for _w in data["websites"]])
-        if not isinstance(website_errors, list):
+    for (part, index, k), message in upload_errors.items():
+        part_errors = errors.setdefault(part, [{} for _s in data[part]])
+        if not isinstance(part_errors, list) or not isinstance(part_errors[index], dict):
             continue
-        entry_errors = website_errors[index].setdefault(
-            "preapprovals", [{} for _p in data["websites"][index]["preapprovals"]]
+        entry_errors = part_errors[index].setdefault(
+            "preapprovals", [{} for _p in data[part][index]["preapprovals"]]
         )
         entry_errors[k]["document"] = message
 
 
+def service_title(part: str, index: int, service: dict) -> str:
+    """A website, app or mini-program as the pages name it in a heading: its name (a
+    website's homepage without one), else its kind and place, like "App 2"."""
+    if service.get("name"):
+        return service["name"]
+    if part == "websites" and service.get("homepage"):
+        return service["homepage"]
+    if part == "apps":
+        return _("App %(n)d") % {"n": index + 1}
+    if part == "mini_programs":
+        return _("Mini-program %(n)d") % {"n": index + 1}
+    return _("Website %(n)d") % {"n": index + 1}
+
+
 def documents_context(filing: Filing, data: dict, errors: dict, show: bool) -> dict:
-    """The documents page's context: one group per website that needs pre-approvals."""
+    """The documents page's context: one group per website, app or mini-program that needs
+    pre-approvals, ``[{"part", "index", "website", "title", "entries"}, …]`` (``website``: the
+    service, whatever its kind)."""
 
     def keep(path):
-        return show and len(path) >= 3 and path[0] == "websites" and path[2] == "preapprovals"
+        return show and len(path) >= 3 and path[0] in SERVICE_PARTS and path[2] == "preapprovals"
 
     documents = {d.pk: d for d in Document.objects.filter(filing=filing)} if filing else {}
     groups = []
-    for index, website in enumerate(data["websites"]):
-        if not website.get("preapprovals"):
-            continue
-        entries = [
-            {
-                "k": k,
-                "entry": entry,
-                "label": Website.Service(entry["category"]).label,
-                "ids": {
-                    field: anchor(("websites", index, "preapprovals", k, field))
-                    for field in ("authority", "document_number", "document")
-                },
-                "names": {
-                    field: _preapproval_input(index, entry, field) for field in PREAPPROVAL_INPUTS
-                },
-                "document": documents.get(entry.get("document")),
-            }
-            for k, entry in enumerate(website["preapprovals"])
-        ]
-        groups.append({"index": index, "website": website, "entries": entries})
+    for part in SERVICE_PARTS:
+        for index, service in enumerate(data.get(part) or []):
+            if not service.get("preapprovals"):
+                continue
+            entries = [
+                {
+                    "k": k,
+                    "entry": entry,
+                    "label": Website.Service(entry["category"]).label,
+                    "ids": {
+                        field: anchor((part, index, "preapprovals", k, field))
+                        for field in ("authority", "document_number", "document")
+                    },
+                    "names": {
+                        field: _preapproval_input(part, index, entry, field)
+                        for field in PREAPPROVAL_INPUTS
+                    },
+                    "document": documents.get(entry.get("document")),
+                }
+                for k, entry in enumerate(service["preapprovals"])
+            ]
+            groups.append(
+                {
+                    "part": part,
+                    "index": index,
+                    "website": service,
+                    "title": service_title(part, index, service),
+                    "entries": entries,
+                }
+            )
     return {
         "groups": groups,
         "errs": error_map(errors, keep=keep),
@@ -499,36 +609,49 @@ def documents_context(filing: Filing, data: dict, errors: dict, show: bool) -> d
 # --- Reasons of a return (SPEC §12) ------------------------------------------------------------
 
 
+# The fields of an app's and a mini-program's pages a return may name (SPEC §13).
+APP_INPUTS = ("name", "services", "commercial", "domains", "stores")
+PLATFORM_INPUTS = ("platform", "identifier", "public_key", "fingerprint")
+MINI_PROGRAM_INPUTS = ("name", "services", "commercial", "platform", "platform_id")
+
+
 def return_path(field: str, data: dict) -> tuple | None:
     """The wizard path of a return's ``field`` (a dotted path into the filing JSON, like
-    ``websites.0.homepage`` or ``sponsor.principal.mobile``), or None when it names no input
-    of ``data``'s pages (an empty field: the whole application)."""
+    ``websites.0.homepage``, ``apps.0.platforms.1.fingerprint`` or
+    ``sponsor.principal.mobile``), or None when it names no input of ``data``'s pages (an
+    empty field: the whole application)."""
     parts: list[Any] = [int(p) if p.isdigit() else p for p in (field or "").split(".")]
     if len(parts) == 2 and parts[0] == "sponsor" and parts[1] in SPONSOR_FIELDS:
         return tuple(parts)
     if len(parts) == 3 and parts[:2] == ["sponsor", "principal"] and parts[2] in PRINCIPAL_FIELDS:
         return tuple(parts)
-    if len(parts) < 3 or parts[0] != "websites" or not isinstance(parts[1], int):
+    if len(parts) < 3 or parts[0] not in SERVICE_PARTS or not isinstance(parts[1], int):
         return None
-    index = parts[1]
-    if index >= len(data["websites"]):
+    part, index = parts[0], parts[1]
+    services = data.get(part) or []
+    if index >= len(services):
         return None
-    if len(parts) == 3 and parts[2] in WEBSITE_INPUTS:
-        return tuple(parts)
-    if len(parts) == 5 and isinstance(parts[3], int):
-        if parts[2] == "accesses" and parts[4] in ACCESS_INPUTS:
-            if parts[3] == 0:
-                return ("websites", index, ACCESS_INPUTS[parts[4]])
-            if parts[3] < len(website_accesses(data["websites"][index])):
-                return tuple(parts)
-            return None
-        entries = data["websites"][index].get("preapprovals") or []
-        if (
-            parts[2] == "preapprovals"
-            and parts[4] in PREAPPROVAL_FIELDS
-            and parts[3] < len(entries)
-        ):
+    service = services[index]
+    if len(parts) == 3:
+        inputs = {
+            "websites": WEBSITE_INPUTS,
+            "apps": APP_INPUTS,
+            "mini_programs": MINI_PROGRAM_INPUTS,
+        }[part]
+        return tuple(parts) if parts[2] in inputs else None
+    if len(parts) != 5 or not isinstance(parts[3], int):
+        return None
+    if parts[2] == "accesses" and part in ("websites", "apps") and parts[4] in ACCESS_INPUTS:
+        if part == "websites" and parts[3] == 0:
+            return ("websites", index, ACCESS_INPUTS[parts[4]])
+        if parts[3] < len(website_accesses(service)):
             return tuple(parts)
+        return None
+    if parts[2] == "platforms" and part == "apps" and parts[4] in PLATFORM_INPUTS:
+        return tuple(parts) if parts[3] < len(service.get("platforms") or []) else None
+    entries = service.get("preapprovals") or []
+    if parts[2] == "preapprovals" and parts[4] in PREAPPROVAL_FIELDS and parts[3] < len(entries):
+        return tuple(parts)
     return None
 
 
@@ -572,6 +695,12 @@ def _field_label(path: tuple, data: dict) -> str:
         "authority": _("Approving authority"),
         "document_number": _("Approval document number"),
         "document": _("Approval document"),
+        "stores": _("Distribution platforms"),
+        "platform": _("Platform"),
+        "identifier": _("Identifier"),
+        "public_key": _("Public key"),
+        "fingerprint": _("Fingerprint"),
+        "platform_id": _("AppID"),
     }
     if path[:2] == ("sponsor", "principal"):
         part = _("Responsible person")
@@ -579,13 +708,24 @@ def _field_label(path: tuple, data: dict) -> str:
     elif path[0] == "sponsor":
         part, label = _("Sponsor"), labels[path[1]]
     else:
-        website = data["websites"][path[1]]
-        part = _("Website %(n)d") % {"n": path[1] + 1}
-        if website.get("name"):
-            part = f"{part} “{website['name']}”"
-        label = _("Website name") if path[2] == "name" else labels[path[-1]]
+        service = data[path[0]][path[1]]
+        part = {
+            "websites": _("Website %(n)d"),
+            "apps": _("App %(n)d"),
+            "mini_programs": _("Mini-program %(n)d"),
+        }[path[0]] % {"n": path[1] + 1}
+        if service.get("name"):
+            part = f"{part} “{service['name']}”"
+        names = {
+            "websites": _("Website name"),
+            "apps": _("App name"),
+            "mini_programs": _("Mini-program name"),
+        }
+        label = names[path[0]] if path[2] == "name" else labels[path[-1]]
         if path[2] == "accesses":
             label = _("Access %(n)d") % {"n": path[3] + 1} + f" · {label}"
+        elif path[2] == "platforms":
+            label = _("Platform %(n)d") % {"n": path[3] + 1} + f" · {label}"
     return f"{part} · {label}"
 
 

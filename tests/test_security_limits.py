@@ -190,7 +190,11 @@ NO_SECRETS: dict[str, str] = {
             "api-filing-revocation api-filing-withdraw api-filing-certificate certificates:download "
             "certificates:install public:annual_review public:annual_review_confirm "
             "filings:access-new filings:access-cancel filings:website-cancel api-filing-accesses "
-            "api-filing-access-cancel api-filing-website-cancel",
+            "api-filing-access-cancel api-filing-website-cancel filings:apps filings:app-new "
+            "filings:app filings:app-platforms filings:app-domains filings:app-accesses "
+            "filings:app-remove filings:store-candidates filings:mini-programs "
+            "filings:mini-program-new filings:mini-program filings:mini-program-platform "
+            "filings:mini-program-remove",
             "the owner's own filing: a message goes only to the owner, at most once per "
             "submission, and submitting without a change is refused",
         ),

@@ -200,6 +200,20 @@ RULES: dict[str, Rule | list[Rule]] = {
     "filings:website-remove": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:provider-search": page(OWNERS, query="?q=示例"),
     "filings:store-search": page(OWNERS, query="?q=示例"),
+    # Apps and mini-programs (SPEC §13): the same wizard, on the caller's own filing.
+    "filings:apps": page(OWNERS),
+    "filings:app-new": page(OWNERS),
+    "filings:app": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:app-platforms": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:app-domains": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:app-accesses": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:app-remove": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:store-candidates": page(OWNERS, query="?q=示例"),
+    "filings:mini-programs": page(OWNERS),
+    "filings:mini-program-new": page(OWNERS),
+    "filings:mini-program": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:mini-program-platform": page(OWNERS, kwargs=lambda w: {"index": 0}),
+    "filings:mini-program-remove": page(OWNERS, kwargs=lambda w: {"index": 0}),
     "filings:documents": page(OWNERS),
     "filings:document": page({"owner"}, kwargs=lambda w: {"pk": w.document.pk}),
     # The verification record of a first review (SPEC §12): the provider that passed it on,
@@ -447,7 +461,7 @@ def build_world() -> SimpleNamespace:
     from accounts.models import User
     from beian.models import Province
     from certificates.models import SigningKey
-    from filings.models import Application, Document, FilingVersion
+    from filings.models import App, Application, Document, FilingVersion, MiniProgram
     from filings.serializers import filing_as_json
     from providers.models import ImportJob, WebhookDelivery
     from providers.services import api_token_issue, initial_password, set_initial_password
@@ -476,6 +490,9 @@ def build_world() -> SimpleNamespace:
     w.ministry = MinistryFactory(username="matrix-ministry")
 
     w.own = approved_filing(owner=w.owner, domains=("matrix-own.cn",))
+    # Each owner's record has an app and a mini-program, for their wizard pages (SPEC §13).
+    App.objects.create(filing=w.own, name="矩阵App", position=1)
+    MiniProgram.objects.create(filing=w.own, name="矩阵小程序", position=2)
     FilingVersion.objects.create(
         filing=w.own, seq=1, kind="approved", data=filing_as_json(w.own), created_by=w.owner
     )
@@ -489,6 +506,8 @@ def build_world() -> SimpleNamespace:
         uploaded_by=w.owner,
     )
     w.others = approved_filing(owner=w.other_owner, domains=("matrix-other.cn",))
+    App.objects.create(filing=w.others, name="另一个App", position=1)
+    MiniProgram.objects.create(filing=w.others, name="另一个小程序", position=2)
 
     w.client = UserFactory(
         username="matrix-client",
