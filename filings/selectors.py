@@ -945,11 +945,19 @@ def return_field_label(path: str) -> str:
     if not parts[-1]:
         return ""
     name = str(FIELD_LABELS.get(dict(ACCESS_DIFF_FIELDS).get(parts[-1], parts[-1]), parts[-1]))
-    if parts[0] == "websites" and len(parts) > 2 and parts[1].isdigit():
-        section = _("Website %(number)d") % {"number": int(parts[1]) + 1}
+    services = {
+        "websites": lambda n: _("Website %(number)d") % {"number": n},
+        "apps": lambda n: _("App %(n)s") % {"n": n},
+        "mini_programs": lambda n: _("Mini-program %(n)s") % {"n": n},
+    }
+    if parts[0] in services and len(parts) > 2 and parts[1].isdigit():
+        section = services[parts[0]](int(parts[1]) + 1)
         if len(parts) == 5 and parts[2] == "accesses" and parts[3].isdigit():
             access = _("Access %(n)s") % {"n": int(parts[3]) + 1}
             section = f"{section} · {access}"
+        elif len(parts) == 5 and parts[2] == "platforms" and parts[3].isdigit():
+            platform = _("Platform %(n)s") % {"n": int(parts[3]) + 1}
+            section = f"{section} · {platform}"
     elif parts[0] == "sponsor" and len(parts) == 3:
         section = _("Responsible person")
     else:

@@ -350,9 +350,10 @@ def verification_record(file: Any) -> tuple[Record | None, list[str]]:
 
 
 def returnable_paths(data: dict[str, Any]) -> list[str]:
-    """The dotted paths into the filing JSON ``data`` (SPEC §10 shape) a return may name, in
-    the order the filing shows them: the sponsor's fields, the responsible person's, then
-    each website's (``websites.0.homepage``)."""
+    """The dotted paths into the filing JSON ``data`` (SPEC §10, §13 shape) a return may
+    name, in the order the filing shows them: the sponsor's fields, the responsible person's,
+    each website's (``websites.0.homepage``), each app's (``apps.0.platforms.1.fingerprint``,
+    ``apps.0.accesses.0.ips``) and each mini-program's (``mini_programs.0.platform_id``)."""
     sponsor = data.get("sponsor") or {}
     paths = [f"sponsor.{key}" for key in sponsor if key != "principal"]
     paths += [f"sponsor.principal.{key}" for key in sponsor.get("principal") or {}]
@@ -364,6 +365,18 @@ def returnable_paths(data: dict[str, Any]) -> list[str]:
         paths += [f"websites.{index}.{key}" for key in website if key not in skip]
         for n, access in enumerate(accesses if isinstance(accesses, list) else []):
             paths += [f"websites.{index}.accesses.{n}.{key}" for key in access]
+    for index, app in enumerate(data.get("apps") or []):
+        paths += [
+            f"apps.{index}.{key}"
+            for key in app
+            if key not in ("number", "id", "platforms", "accesses")
+        ]
+        for n, platform in enumerate(app.get("platforms") or []):
+            paths += [f"apps.{index}.platforms.{n}.{key}" for key in platform]
+        for n, access in enumerate(app.get("accesses") or []):
+            paths += [f"apps.{index}.accesses.{n}.{key}" for key in access]
+    for index, program in enumerate(data.get("mini_programs") or []):
+        paths += [f"mini_programs.{index}.{key}" for key in program if key not in ("number", "id")]
     return paths
 
 

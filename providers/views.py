@@ -30,8 +30,10 @@ from filings.models import Application, Document
 from filings.reasons import reason_in_language
 from filings.responses import document_response
 from filings.selectors import (
+    filing_apps,
     filing_changes,
     filing_documents,
+    filing_mini_programs,
     filing_websites,
     first_review_rows,
     open_conflicts,
@@ -332,6 +334,8 @@ def _review_page(request, application, *, form=None, status=200):
             "filing": filing,
             "row": row,
             "websites": filing_websites(filing),
+            "apps": filing_apps(filing),
+            "mini_programs": filing_mini_programs(filing),
             "documents": filing_documents(filing),
             "open_conflicts": open_conflicts(filing),
             "changes": filing_changes(filing),

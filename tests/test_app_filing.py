@@ -413,3 +413,41 @@ def test_an_app_whose_last_access_is_withdrawn_is_an_empty_shell_and_is_cancelle
     assert not App.objects.filter(pk=app.pk).exists()
     assert Website.objects.filter(filing=filing).count() == 1
     assert not PublishedWebsite.objects.filter(website_number=app.number).exists()
+
+
+def test_a_provider_returns_an_application_on_an_apps_fingerprint_and_a_mini_programs_id():
+    from filings.selectors import return_fields
+
+    provider = AccessProviderFactory()
+    status, body = submit(
+        UserFactory(),
+        record(
+            websites=[],
+            apps=[aps.app(accesses=[{**aps.ACCESS, "provider": provider.pk}])],
+            mini_programs=[aps.mini_program()],
+        ),
+    )
+    assert body["status"] == "provider_review"
+    staff = UserFactory(role="provider", provider=provider)
+    labels = dict(return_fields(body))
+    assert labels["apps.0.platforms.0.fingerprint"] == "App 1 · 平台 1 · 证书指纹"
+    assert "mini_programs.0.platform_id" in labels
+
+    answer = api(staff).post(
+        f"/api/v1/provider/reviews/{body['id']}/decision/",
+        {
+            "action": "return",
+            "returns": [
+                {"field": "apps.0.platforms.0.fingerprint", "reason": "与安装包签名不一致"},
+                {"field": "mini_programs.0.platform_id", "reason": "AppID有误"},
+            ],
+        },
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["status"] == "returned"
+    assert [r["field"] for r in answer.json()["application"]["returns"]] == [
+        "apps.0.platforms.0.fingerprint",
+        "mini_programs.0.platform_id",
+    ]
