@@ -451,3 +451,18 @@ def test_a_provider_returns_an_application_on_an_apps_fingerprint_and_a_mini_pro
         "apps.0.platforms.0.fingerprint",
         "mini_programs.0.platform_id",
     ]
+
+
+def test_a_commercial_app_and_a_news_mini_program_without_its_approval_are_refused():
+    status, body = submit(
+        UserFactory(),
+        record(
+            apps=[aps.app(commercial=True)],
+            mini_programs=[aps.mini_program(services=["news"])],
+        ),
+    )
+
+    assert status == 400
+    assert "增值电信业务经营许可证" in body["apps"][0]["commercial"][0]
+    (entry,) = body["mini_programs"][0]["preapprovals"]
+    assert set(entry) == {"authority", "document_number", "document"}
