@@ -34,14 +34,19 @@ ACCESS_ANCHORS = {
 }
 
 
-def _approved_website(request, website_id: int) -> tuple:
-    """The owner's filing and its approved website ``website_id`` with its accesses; 404 when
-    the account has no filed record or the record no such website."""
+# The services with accesses (SPEC §12, §13); a mini-program has none.
+SERVED_KINDS = (Website.Kind.WEBSITE, Website.Kind.APP)
+
+
+def _approved_website(request, website_id: int, kinds=SERVED_KINDS) -> tuple:
+    """The owner's filing and its approved website (or app, or mini-program: ``kinds``)
+    ``website_id`` with its accesses; 404 when the account has no filed record or the record
+    no such service."""
     filing = selectors.owner_filing(request.user)
     if filing is None or not filing.is_filed:
         raise Http404
     website = (
-        Website.objects.filter(filing=filing, pk=website_id)
+        Website.every_kind.filter(filing=filing, pk=website_id, kind__in=kinds)
         .exclude(number=None)
         .prefetch_related("accesses__provider")
         .first()
@@ -235,9 +240,12 @@ def access_cancel(request, website_id: int, access_id: int):
 @owner_page
 def website_cancel(request, website_id: int):
     """Apply to cancel one approved website (注销网站); the last one is sent to revocation."""
-    filing, website = _approved_website(request, website_id)
+    filing, website = _approved_website(request, website_id, tuple(Website.Kind.values))
     last = not (
-        Website.objects.filter(filing=filing).exclude(number=None).exclude(pk=website.pk).exists()
+        Website.every_kind.filter(filing=filing)
+        .exclude(number=None)
+        .exclude(pk=website.pk)
+        .exists()
     )
     reason = ""
     errs: dict = {}

@@ -818,14 +818,15 @@ def filing_mini_programs(filing: Filing) -> list[Website]:
     return _services_of(filing, Website.Kind.MINI_PROGRAM)
 
 
-def approved_websites(filing: Filing) -> list[Website]:
-    """The numbered websites of a filed record's working copy, in page order, with their
-    accesses and providers (SPEC §12): what the owner's changes of one access or one website
-    start from; empty for a record never approved."""
+def approved_websites(filing: Filing, kind: str = Website.Kind.WEBSITE) -> list[Website]:
+    """The numbered websites (or apps, or mini-programs: ``kind``, SPEC §13) of a filed
+    record's working copy, in page order, with their accesses and providers (SPEC §12): what
+    the owner's changes of one access or one service start from; empty for a record never
+    approved."""
     if not filing.is_filed:
         return []
     return list(
-        Website.objects.filter(filing=filing)
+        Website.every_kind.filter(filing=filing, kind=kind)
         .exclude(number=None)
         .prefetch_related(
             Prefetch(

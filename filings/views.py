@@ -32,7 +32,7 @@ from beian.workdays import working_days_between
 
 from . import app_wizard, changes, selectors, services, stages, wizard
 from .applications import open_application
-from .models import Application, Conflict, Filing, FilingVersion
+from .models import Application, Conflict, Filing, FilingVersion, Website
 from .responses import document_response, stored_file_response
 from .serializers import editable_data
 from .validation import empty_data, empty_website
@@ -160,6 +160,10 @@ def task_list(request):
                 "versions": selectors.versions(filing),
                 "application": application,
                 "approved_websites": selectors.approved_websites(filing),
+                "approved_apps": selectors.approved_websites(filing, Website.Kind.APP),
+                "approved_mini_programs": selectors.approved_websites(
+                    filing, Website.Kind.MINI_PROGRAM
+                ),
                 "stage": _stage(filing, application),
                 "max_tries": settings.FILING_VERIFICATION_MAX_TRIES,
                 **_returned(filing, application, data),

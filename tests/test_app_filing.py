@@ -466,3 +466,30 @@ def test_a_commercial_app_and_a_news_mini_program_without_its_approval_are_refus
     assert "增值电信业务经营许可证" in body["apps"][0]["commercial"][0]
     (entry,) = body["mini_programs"][0]["preapprovals"]
     assert set(entry) == {"authority", "document_number", "document"}
+
+
+def test_the_owner_cancels_an_app_and_a_mini_program_from_the_task_list():
+    from django.test import Client
+    from django.urls import reverse
+
+    owner = UserFactory()
+    filing = approved(owner, record(apps=[aps.app()], mini_programs=[aps.mini_program()]))
+    app = App.objects.get(filing=filing)
+    program = MiniProgram.objects.get(filing=filing)
+    page = Client()
+    page.force_login(owner)
+
+    tasks = page.get(reverse("filings:task_list")).content.decode()
+    assert app.number in tasks and program.number in tasks
+    assert reverse("filings:website-cancel", args=[app.pk]) in tasks
+    assert reverse("filings:access-new", args=[app.pk]) in tasks
+    # A mini-program has no access of its own to add.
+    assert page.get(reverse("filings:access-new", args=[program.pk])).status_code == 404
+
+    shown = page.get(reverse("filings:website-cancel", args=[program.pk])).content.decode()
+    assert "注销小程序" in shown
+    answer = page.post(reverse("filings:website-cancel", args=[program.pk]), {"reason": "停止运营"})
+    assert answer.status_code == 302
+    filing = fs.approve(Filing.objects.get(pk=filing.pk))
+    assert not MiniProgram.objects.filter(filing=filing).exists()
+    assert App.objects.filter(filing=filing).count() == 1
