@@ -99,7 +99,9 @@ def _returned_new_access(filing, website) -> tuple[dict | None, dict, list[str]]
     for item in application.returns or []:
         field = str(item.get("field") or "")
         reason = reason_in_language(str(item.get("reason") or ""))
-        anchor = wizard.new_access_anchor(field, on_its_way.website_index, on_its_way.access_index)
+        anchor = wizard.new_access_anchor(
+            field, on_its_way.website_index, on_its_way.access_index, on_its_way.part
+        )
         if anchor:
             beside.setdefault(anchor, []).append(reason)
         else:
@@ -111,8 +113,14 @@ def _returned_new_access(filing, website) -> tuple[dict | None, dict, list[str]]
 def _accesses_now(filing, website) -> list[dict]:
     """The approved accesses of ``website`` (its last approved version: an access applied for
     is not one of them), with their providers' names."""
+    approved_now = changes.approved_data(filing)
     approved = next(
-        (w for w in changes.approved_data(filing)["websites"] if w["number"] == website.number),
+        (
+            w
+            for part in changes.SERVED_PARTS
+            for w in approved_now[part]
+            if w["number"] == website.number
+        ),
         None,
     )
     accesses = website_accesses(approved) if approved else []

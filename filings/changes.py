@@ -259,14 +259,16 @@ def access_apply(*, filing: Filing, by, request: AccessRequest) -> Filing:
 
 @dataclass(frozen=True)
 class NewAccessOnItsWay:
-    """The access an open ``new_access`` application adds (SPEC §12): its website (the row),
-    the access in the filing JSON's shape, and its place in the working copy's JSON
-    (``websites.<website_index>.accesses.<access_index>``, where its returns point)."""
+    """The access an open ``new_access`` application adds (SPEC §12): its website or app (the
+    row), the access in the filing JSON's shape, and its place in the working copy's JSON
+    (``<part>.<website_index>.accesses.<access_index>``, ``part`` ``websites`` or ``apps``,
+    where its returns point)."""
 
     website: Website
     access: dict[str, Any]
     website_index: int
     access_index: int
+    part: str = "websites"
 
 
 def new_access_on_its_way(filing: Filing) -> NewAccessOnItsWay | None:
@@ -284,18 +286,22 @@ def new_access_on_its_way(filing: Filing) -> NewAccessOnItsWay | None:
             tuple(sorted(access.get("ips") or [])),
         )
 
+    approved_now = approved_data(filing)
     approved = {
         w["number"]: {key(a) for a in website_accesses(w)}
-        for w in approved_data(filing)["websites"]
+        for part in SERVED_PARTS
+        for w in approved_now[part]
     }
-    for i, website in enumerate(working_copy_data(filing)["websites"]):
-        before = approved.get(website.get("number"))
-        if before is None:
-            continue
-        for n, access in enumerate(website_accesses(website)):
-            if key(access) not in before:
-                row = Website.objects.get(filing=filing, number=website["number"])
-                return NewAccessOnItsWay(row, access, i, n)
+    working = working_copy_data(filing)
+    for part in SERVED_PARTS:
+        for i, website in enumerate(working.get(part) or []):
+            before = approved.get(website.get("number"))
+            if before is None:
+                continue
+            for n, access in enumerate(website_accesses(website)):
+                if key(access) not in before:
+                    row = Website.every_kind.get(filing=filing, number=website["number"])
+                    return NewAccessOnItsWay(row, access, i, n, part)
     return None
 
 
@@ -418,6 +424,7 @@ __all__ = [
     "Access",
     "AccessRequest",
     "NewAccessOnItsWay",
+    "SERVED_PARTS",
     "access_apply",
     "access_cancel",
     "approved_data",

@@ -194,7 +194,10 @@ def _returned(filing: Filing, application, data: dict) -> dict[str, Any]:
     url = reverse("filings:access-new", args=[on_its_way.website.pk])
     for returned, item in zip(application.returns or [], items, strict=True):
         anchor = wizard.new_access_anchor(
-            str(returned.get("field") or ""), on_its_way.website_index, on_its_way.access_index
+            str(returned.get("field") or ""),
+            on_its_way.website_index,
+            on_its_way.access_index,
+            on_its_way.part,
         )
         if item["path"] is not None:
             item["href"] = f"{url}#{anchor}" if anchor else url

@@ -655,13 +655,16 @@ def return_path(field: str, data: dict) -> tuple | None:
     return None
 
 
-def new_access_anchor(field: str, website_index: int, access_index: int) -> str | None:
+def new_access_anchor(
+    field: str, website_index: int, access_index: int, part: str = "websites"
+) -> str | None:
     """The input of the new-access page (the website page's first-access inputs) that
-    answers a return's ``field`` when it is about access ``access_index`` of website
-    ``website_index`` (``websites.0.accesses.1.ips``; for a first access, the shorthand
-    ``websites.0.ips`` too); None for any other field."""
+    answers a return's ``field`` when it is about access ``access_index`` of website (or app:
+    ``part``) ``website_index`` (``websites.0.accesses.1.ips``, ``apps.0.accesses.1.ips``;
+    for a website's first access, the shorthand ``websites.0.ips`` too); None for any other
+    field."""
     parts = (field or "").split(".")
-    if len(parts) < 3 or parts[0] != "websites" or parts[1] != str(website_index):
+    if len(parts) < 3 or parts[0] != part or parts[1] != str(website_index):
         return None
     if len(parts) == 5 and parts[2] == "accesses" and parts[3] == str(access_index):
         name = parts[4]

@@ -109,29 +109,43 @@ def imports_of(provider: AccessProvider) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(provider=provider).select_related("created_by")
 
 
+# The services an access provider serves (SPEC §12, §13): a mini-program has no access.
+SERVED_KINDS = ("website", "app")
+
+
+def _served_number(parsed) -> str | None:
+    """A parsed filing number's service number when it is a website's or an app's."""
+    return parsed.service if parsed is not None and parsed.kind in SERVED_KINDS else None
+
+
 def approved_website(*, website=None, number=None) -> Website | None:
-    """The approved website (numbered, of a filed record) with the id ``website`` or the
-    website number ``number`` (any dash, as typed), with its filing; None when there is none."""
-    rows = Website.objects.select_related("filing").exclude(number=None)
+    """The approved website or app (numbered, of a filed record) with the id ``website`` or
+    the number ``number`` (…号-n or …号-nA, any dash, as typed), with its filing; None when
+    there is none."""
+    rows = (
+        Website.every_kind.filter(kind__in=SERVED_KINDS)
+        .select_related("filing")
+        .exclude(number=None)
+    )
     if website not in (None, ""):
         try:
             return rows.filter(pk=int(website), filing__first_approved_at__isnull=False).first()
         except (TypeError, ValueError):
             return None
     if isinstance(number, str) and number.strip():
-        parsed = parse_filing_number(number)
-        if parsed is None or parsed.website is None:
+        served = _served_number(parse_filing_number(number))
+        if served is None:
             return None
-        return rows.filter(number=parsed.website).first()
+        return rows.filter(number=served).first()
     return None
 
 
 def approved_website_by_number(typed: str) -> Website:
-    """The approved website with the website number ``typed`` (…号-n, any dash, as typed),
-    with its filing. Raises ``FilingInvalid`` on ``website_number`` when ``typed`` is not a
-    website number or no approved website has it."""
-    number = parse_filing_number(typed)
-    if number is None or number.website is None:
+    """The approved website (or app, SPEC §13) with the number ``typed`` (…号-n or …号-nA,
+    any dash, as typed), with its filing. Raises ``FilingInvalid`` on ``website_number`` when
+    ``typed`` is not a website's or an app's number or nothing approved has it."""
+    served = _served_number(parse_filing_number(typed))
+    if served is None:
         raise FilingInvalid(
             {
                 "website_number": [
@@ -142,12 +156,12 @@ def approved_website_by_number(typed: str) -> Website:
                 ]
             }
         )
-    website = approved_website(number=number.website)
+    website = approved_website(number=served)
     if website is None:
         raise FilingInvalid(
             {
                 "website_number": [
-                    _("No approved website has the number %(number)s.") % {"number": number.website}
+                    _("No approved website has the number %(number)s.") % {"number": served}
                 ]
             }
         )

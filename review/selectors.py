@@ -27,13 +27,22 @@ from accounts.models import AccessProvider, User
 from beian import rawsql
 from beian.models import AuditLog, Province
 from beian.normalforms import certificates
+from beian.normalforms.apps import identifier_for_lookup
 from beian.normalforms.domains import domain_for_lookup
 from beian.normalforms.filing_numbers import parse_filing_number
 from beian.normalforms.names import name_key, written_in_other_script
 from beian.normalforms.text import folded, unreadable_text_code
 from beian.workdays import WorkingCalendar, working_calendar
 from filings import selectors as filing_selectors
-from filings.models import Application, Conflict, Domain, Filing, FilingVersion, Website
+from filings.models import (
+    Application,
+    Conflict,
+    Domain,
+    Filing,
+    FilingVersion,
+    Identifier,
+    Website,
+)
 from filings.stages import CHECKLIST, VERIFIED_KINDS
 
 from . import tally
@@ -89,8 +98,9 @@ class QueueFilters:
 
 
 def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
-    """Exact, indexed matches only: filing or website number, domain, username (in its normal
-    form, any case), the sponsor's certificate number (compact, capitals) or name.
+    """Exact, indexed matches only: filing or service number, domain, app identifier or
+    mini-program id (SPEC §13, ``Identifier.key``: an iOS bundle ID in any case), username (in
+    its normal form, any case), the sponsor's certificate number (compact, capitals) or name.
 
     Text no record can hold (a control character, a lone surrogate) finds nothing."""
     text = text.strip()
@@ -117,6 +127,10 @@ def _search(qs: QuerySet[Filing], text: str) -> QuerySet[Filing]:
     domain = domain_for_lookup(text)
     if domain:
         match |= Q(id__in=Domain.objects.filter(name=domain).values("filing_id"))
+    identifier = identifier_for_lookup(text)
+    if identifier:
+        keys = {identifier, identifier.lower()}
+        match |= Q(id__in=Identifier.objects.filter(key__in=keys).values("filing_id"))
     if text.isdigit() and len(text) <= 12:
         match |= Q(pk=int(text))
     return qs.filter(match)

@@ -493,3 +493,88 @@ def test_the_owner_cancels_an_app_and_a_mini_program_from_the_task_list():
     filing = fs.approve(Filing.objects.get(pk=filing.pk))
     assert not MiniProgram.objects.filter(filing=filing).exists()
     assert App.objects.filter(filing=filing).count() == 1
+
+
+def test_a_returned_new_access_of_an_app_is_corrected_on_its_own_page_and_applied_again():
+    from django.test import Client
+    from django.urls import reverse
+
+    from filings.models import Application
+
+    cdn = AccessProviderFactory(name="上海青云内容分发有限公司")
+    owner = UserFactory()
+    filing = approved(owner, record(apps=[aps.app()]))
+    app = App.objects.get(filing=filing)
+    page = Client()
+    page.force_login(owner)
+    url = reverse("filings:access-new", args=[app.pk])
+    applied = page.post(
+        url,
+        {
+            "access_provider": str(cdn.pk),
+            "access_method": "cloud",
+            "server_location": "31",
+            "ips": "121.40.8.7",
+        },
+    )
+    assert applied.status_code == 302
+    staff = UserFactory(role="provider", provider=cdn)
+    returned = api(staff).post(
+        f"/api/v1/provider/reviews/{filing.pk}/decision/",
+        {"action": "return", "returns": [{"field": "apps.0.accesses.1.ips", "reason": "IP有误"}]},
+        format="json",
+    )
+    assert returned.json()["status"] == "returned"
+
+    tasks = page.get(reverse("filings:task_list")).content.decode()
+    assert f"{url}#f-w-ips" in tasks
+    shown = page.get(url).content.decode()
+    assert "IP有误" in shown and "121.40.8.7" in shown
+    again = page.post(
+        url,
+        {
+            "access_provider": str(cdn.pk),
+            "access_method": "cloud",
+            "server_location": "31",
+            "ips": "121.40.8.8",
+        },
+    )
+    assert again.status_code == 302
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert (application.kind, application.status) == ("new_access", "provider_review")
+
+
+def test_a_provider_withdraws_its_access_to_an_app_in_its_console_by_the_apps_number():
+    from django.test import Client
+    from django.urls import reverse
+
+    from filings.models import Application
+
+    provider = AccessProviderFactory()
+    owner = UserFactory()
+    filing = approved(
+        owner,
+        record(
+            apps=[
+                aps.app(
+                    accesses=[
+                        {**aps.ACCESS, "provider": provider.pk},
+                        {**aps.ACCESS, "ips": ["120.79.1.21"]},
+                    ]
+                )
+            ]
+        ),
+    )
+    app = App.objects.get(filing=filing)
+    console = Client()
+    console.force_login(UserFactory(role="provider", provider=provider))
+
+    typed = app.number.replace("-", "－").lower()  # full-width dash, lower-case letter
+    answer = console.post(
+        reverse("providers:access-withdraw"),
+        {"website_number": typed, "reason": "停止服务", "confirm": app.number},
+    )
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    application = Application.objects.get(filing=filing, closed_at=None)
+    assert application.kind == "cancel_access"

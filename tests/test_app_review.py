@@ -275,3 +275,13 @@ def test_the_bureau_finds_a_record_by_an_app_or_mini_program_number_typed_loosel
         found = queue_filings(ministry, QueueFilters(q=typed, status="all"))
         assert list(found) == [filing], typed
     assert not queue_filings(ministry, QueueFilters(q=f"{filing.number}-2A", status="all"))
+
+
+def test_the_bureau_finds_a_record_by_a_package_name_a_bundle_id_or_a_mini_program_id(filing):
+    from review.selectors import QueueFilters, queue_filings
+
+    ministry = MinistryFactory()
+    for typed in (PACKAGE, aps.IOS_BUNDLE.upper(), WECHAT_ID, f"  {WECHAT_ID.upper()} "):
+        found = queue_filings(ministry, QueueFilters(q=typed, status="all"))
+        assert list(found) == [filing], typed
+    assert not queue_filings(ministry, QueueFilters(q="cn.nobody.filed", status="all"))
