@@ -388,17 +388,20 @@ def website_cancel(*, filing: Filing, by, website: Any, reason: Any = "") -> Fil
     data = approved_data(locked)
     part, index, _row = _service(locked, website, data, SERVICE_PARTS)
     if sum(len(data[p]) for p in SERVICE_PARTS) == 1:
-        raise FilingInvalid(
-            {
-                "website": [
-                    _(
-                        "This is the record's last website: it cannot be cancelled alone. "
-                        "Apply to revoke the filing (注销主体) instead, which cancels the "
-                        "sponsor and its last website together."
-                    )
-                ]
-            }
+        last = (
+            _(
+                "This is the record's last website: it cannot be cancelled alone. "
+                "Apply to revoke the filing (注销主体) instead, which cancels the "
+                "sponsor and its last website together."
+            )
+            if part == "websites"
+            else _(
+                "This is the record's last service: it cannot be cancelled alone. Apply to "
+                "revoke the filing (注销主体) instead, which cancels the sponsor and its last "
+                "app or mini-program together."
+            )
         )
+        raise FilingInvalid({"website": [last]})
     data = copy.deepcopy(data)
     del data[part][index]
     return _submit(locked, by=by, kind=Kind.CANCEL_WEBSITE, data=data, reason=reason)

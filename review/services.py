@@ -128,10 +128,10 @@ SERVED_KINDS = (Website.Kind.WEBSITE, Website.Kind.APP)
 
 def _websites_for_message(filing: Filing) -> list[dict]:
     """The record's services for an email, websites first, then apps and mini-programs:
-    name, number and homepage (empty for an app or a mini-program)."""
+    name, number, homepage (empty for an app or a mini-program) and kind."""
     order = list(Website.Kind.values)
     return [
-        {"name": w.name, "number": w.number, "homepage": w.homepage}
+        {"name": w.name, "number": w.number, "homepage": w.homepage, "kind": w.kind}
         for w in sorted(
             Website.every_kind.filter(filing=filing),
             key=lambda w: (order.index(w.kind), w.position, w.pk),
@@ -357,12 +357,14 @@ def _approve(locked: Filing, *, by: User, action: str | None = None) -> Filing:
         },
         province=locked.province_id,
     )
+    services = _websites_for_message(locked)
     _email_owner(
         locked,
         "review_approved",
         amendment=amendment,
         kind=kind,
-        websites=_websites_for_message(locked),
+        websites=services,
+        other_services=any(s["kind"] != Website.Kind.WEBSITE for s in services),
     )
     _tell_shells(locked, shells)
     certificate_issue(filing=locked)

@@ -98,6 +98,13 @@ def test_apps_and_mini_programs_are_filed_numbered_and_shown_in_the_json():
     # The websites list holds websites only; the services keep their ids.
     assert app["id"] == App.objects.get(filing=filing).pk
     assert Website.objects.filter(filing=filing).count() == 1
+    # The approval email lists every service under its kind.
+    from beian.models import Message
+
+    email = Message.objects.get(to=owner.email, template="review_approved", channel="email")
+    assert "网站、App和小程序：" in email.body
+    assert f"{filing.number}-1A  App  示例App" in email.body
+    assert f"{filing.number}-1X  小程序  示例小程序" in email.body
 
 
 def test_a_record_of_apps_only_is_filed_without_a_website():
