@@ -86,6 +86,37 @@ def working_copy_sponsor(filing: Filing, canonical: dict[str, Any], province) ->
     )
 
 
+def _preapproval_rows(service: Website, item: dict[str, Any]) -> list[PreApproval]:
+    """The pre-approval rows of one valid service of filing data, unsaved."""
+    return [
+        PreApproval(
+            website=service,
+            category=p["category"],
+            authority=p["authority"],
+            document_number=p["document_number"],
+            document_id=p["document"],
+        )
+        for p in item["preapprovals"]
+    ]
+
+
+def _access_rows(service: Website, filing: Filing, accesses: list[dict]) -> list[Access]:
+    """The access rows of one service, in order, from its accesses in the filing JSON's shape
+    (SPEC §12), unsaved."""
+    return [
+        Access(
+            website=service,
+            filing=filing,
+            position=i,
+            provider_id=a["provider"] if isinstance(a["provider"], int) else None,
+            method=a["method"],
+            server_location=a["server_location"],
+            ips=a["ips"],
+        )
+        for i, a in enumerate(accesses)
+    ]
+
+
 def working_copy_website(
     website: Website, filing: Filing, position: int, item: dict[str, Any]
 ) -> tuple[list[Domain], list[PreApproval], list[Access]]:
@@ -101,28 +132,8 @@ def working_copy_website(
         Domain(website=website, filing=filing, name=name, position=i)
         for i, name in enumerate(item["domains"])
     ]
-    preapprovals = [
-        PreApproval(
-            website=website,
-            category=p["category"],
-            authority=p["authority"],
-            document_number=p["document_number"],
-            document_id=p["document"],
-        )
-        for p in item["preapprovals"]
-    ]
-    accesses = [
-        Access(
-            website=website,
-            filing=filing,
-            position=i,
-            provider_id=a["provider"] if isinstance(a["provider"], int) else None,
-            method=a["method"],
-            server_location=a["server_location"],
-            ips=a["ips"],
-        )
-        for i, a in enumerate(website_accesses(item))
-    ]
+    preapprovals = _preapproval_rows(website, item)
+    accesses = _access_rows(website, filing, website_accesses(item))
     return domains, preapprovals, accesses
 
 
@@ -159,28 +170,8 @@ def working_copy_other_service(
         )
         for i, (platform, identifier, public_key, fingerprint) in enumerate(entries)
     ]
-    preapprovals = [
-        PreApproval(
-            website=service,
-            category=p["category"],
-            authority=p["authority"],
-            document_number=p["document_number"],
-            document_id=p["document"],
-        )
-        for p in item["preapprovals"]
-    ]
-    accesses = [
-        Access(
-            website=service,
-            filing=filing,
-            position=i,
-            provider_id=a["provider"] if isinstance(a["provider"], int) else None,
-            method=a["method"],
-            server_location=a["server_location"],
-            ips=a["ips"],
-        )
-        for i, a in enumerate(item.get("accesses") or [])
-    ]
+    preapprovals = _preapproval_rows(service, item)
+    accesses = _access_rows(service, filing, item.get("accesses") or [])
     return identifiers, preapprovals, accesses
 
 
