@@ -338,6 +338,90 @@ def count_and_get_stamped(
     return (*answers[0], found, value)
 
 
+_COUNT_FOR_HOLDER = """
+local entry = redis.call('GET', KEYS[1])
+if not entry then return false end
+local holder, person = string.match(entry, '^(%S+) (%S+)')
+if not holder then return false end
+local key = ARGV[1] .. holder
+local count = redis.call('INCR', key)
+if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, tonumber(ARGV[2])) end
+local wrote = 0
+if ARGV[3] ~= '' then wrote = redis.call('EXISTS', ARGV[3] .. person) end
+return {entry, count, redis.call('TTL', key), wrote}
+"""
+
+
+@dataclass(frozen=True)
+class HolderCount:
+    """What ``count_for_holder`` read: the credential's cached entry (its words), the count
+    in the holder's window after this event, the seconds left in it, and whether the person
+    named second in the entry wrote lately (``beian.replicas``)."""
+
+    entry: list[str]
+    count: int
+    seconds_left: int
+    wrote: bool
+
+
+def count_for_holder(
+    credential_key: str, counter_prefix: str, window: int, wrote_prefix: str = ""
+) -> HolderCount | None:
+    """One Redis round trip for a call made with a remembered credential: the entry cached
+    at ``credential_key`` (``"<holder> <person> …"``, plain words), and, when it is there,
+    ``count(counter_prefix + holder, window)`` and whether ``wrote_prefix + person`` exists.
+
+    None when the entry is missing (forgotten, revoked, expired) or Redis is away: the caller
+    then authenticates and counts the ordinary way. Keys are the cache's keys (its prefix and
+    version are added here)."""
+    backend = _redis()
+    if backend is None:
+        return None
+    try:
+        answer = _script(backend, "count-for-holder", _COUNT_FOR_HOLDER)(
+            keys=[backend.make_and_validate_key(credential_key)],
+            args=[
+                backend.make_key(f"rl:{counter_prefix}"),
+                window,
+                backend.make_key(wrote_prefix) if wrote_prefix else "",
+            ],
+        )
+    except UNREACHABLE as exc:
+        trip(backend.retry_after, exc)
+        return None
+    if not answer:
+        return None
+    entry, found, left, wrote = answer
+    return HolderCount(entry.decode().split(), int(found), max(int(left), 0), bool(wrote))
+
+
+def remember_holder(credential_key: str, words: list[str], seconds: int) -> None:
+    """Cache a credential's entry for ``count_for_holder`` for ``seconds`` (plain words, so
+    the script can read them). Nothing happens where Redis is away."""
+    backend = _redis()
+    if backend is None or seconds <= 0:
+        return
+    try:
+        client = backend._cache.get_client(None, write=True)
+        client.set(backend.make_and_validate_key(credential_key), " ".join(words), ex=seconds)
+    except UNREACHABLE as exc:
+        trip(backend.retry_after, exc)
+
+
+def forget_holders(credential_keys: list[str]) -> None:
+    """Delete remembered credentials (a revocation's signal: the next call authenticates
+    the ordinary way), even while this process believes Redis away. Where Redis cannot be
+    reached, what was cached there expires by itself (``remember_holder``'s seconds)."""
+    backend = caches["default"]
+    if not isinstance(backend, ResilientRedisCache) or not credential_keys:
+        return
+    try:
+        client = backend._cache.get_client(None, write=True)
+        client.delete(*(backend.make_and_validate_key(k) for k in credential_keys))
+    except UNREACHABLE as exc:
+        trip(backend.retry_after, exc)
+
+
 def current(key: str) -> int:
     """The count so far on a ``count`` counter (0 when its window is closed)."""
     backend = _redis()

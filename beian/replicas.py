@@ -123,8 +123,11 @@ def usable_replica() -> str | None:
     return None
 
 
+WROTE_PREFIX = "replicas:wrote:"
+
+
 def _wrote_key(user_id) -> str:
-    return f"replicas:wrote:{user_id}"
+    return f"{WROTE_PREFIX}{user_id}"
 
 
 def wrote_lately(user) -> bool:

@@ -87,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The public query asked again and gating with a remembered token, answered before the
+    # rest (beian/hotpaths.py; HOT_PATHS below).
+    "beian.hotpaths.HotPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "beian.middleware.ChineseByDefaultMiddleware",
@@ -493,6 +496,14 @@ PROVIDER_IMPORT_MAX_FILE_ROWS = env.int("PROVIDER_IMPORT_MAX_FILE_ROWS", default
 # (such as the look-up of existing accounts) are shared by more rows in a larger chunk.
 PROVIDER_IMPORT_CHUNK_ROWS = env.int("PROVIDER_IMPORT_CHUNK_ROWS", default=500)
 PROVIDER_GATING_MAX_DOMAINS = 1000
+# Seconds a console token that may gate is remembered in Redis (providers/gating_lane.py):
+# revoking it forgets it at once; a change made outside the models takes this long at most.
+PROVIDER_TOKEN_CACHE_SECONDS = env.int("PROVIDER_TOKEN_CACHE_SECONDS", default=1)
+# Path prefixes answered before the middleware when their handler can (beian/hotpaths.py).
+HOT_PATHS = [
+    ("/api/v1/public/filings/", "public.api.kept_answer"),
+    ("/api/v1/provider/domains/", "providers.gating_lane.answer"),
+]
 # The distribution platforms' check of apps and mini-programs (SPEC §13): identifiers a call.
 PROVIDER_APP_CHECK_MAX_IDENTIFIERS = 1000
 

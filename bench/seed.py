@@ -596,6 +596,14 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
                 }
 
     out(f"published domains: {copy_rows(PublishedDomain, published_domain_rows())}")
+    # What publishing writes on each published domain beside its name (its filing's status
+    # comes from the database's trigger as the rows are copied in).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PublishedDomain._meta.db_table} d "  # noqa: S608
+            "SET website_number = w.website_number, access_providers = w.access_providers "
+            f"FROM {PublishedWebsite._meta.db_table} w WHERE w.id = d.website_id"
+        )
     apps = seed_apps(
         plan=plan,
         sponsors=sorted(with_app),
@@ -605,6 +613,12 @@ def seed(*, websites: int, providers: int = 60, out=print) -> dict[str, Any]:
         first_website_id=1_000_000 + len(website_homes),
         out=out,
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PublishedIdentifier._meta.db_table} i "  # noqa: S608
+            "SET service_number = w.website_number "
+            f"FROM {PublishedWebsite._meta.db_table} w WHERE w.id = i.website_id"
+        )
     reset_sequences(AccessProvider, User, Filing, Application, Website, Access, Domain, Conflict)
     reset_sequences(PublishedWebsite, PublishedDomain, Identifier, PublishedIdentifier)
     # The COPY above went through the tally triggers row by row: fold to one row per key.

@@ -862,13 +862,21 @@ class PublishedWebsite(models.Model):
 
 
 class PublishedDomain(models.Model):
-    """One approved domain: the indexed lookup behind access gating and the public query."""
+    """One approved domain: the indexed lookup behind access gating and the public query.
+
+    Gating (SPEC §6, §12) reads one row per domain and nothing else: the row carries its
+    website's number and access providers (written with it when the filing is published) and
+    its filing's status, which database triggers keep equal to ``Filing.status`` (set on
+    insert, and changed with the filing's; migration ``0018_published_rows_answer_alone``)."""
 
     name = models.CharField(max_length=253, db_index=True)
     website = models.ForeignKey(
         PublishedWebsite, on_delete=models.CASCADE, related_name="domain_rows"
     )
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="+")
+    website_number = models.CharField(max_length=40, default="", db_default="")
+    access_providers = models.JSONField(default=list, db_default=[])
+    filing_status = models.CharField(max_length=24, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -881,7 +889,8 @@ class PublishedIdentifier(models.Model):
     distribution platforms' check and the public query (SPEC §13). ``key`` is the identifier
     in lower case, what a lookup of any case finds first; ``identifier`` and ``platform``
     decide whether it is the one asked (an iOS bundle ID matches without case, the others
-    exactly)."""
+    exactly). As ``PublishedDomain``, the row carries its service's number (written by
+    publishing) and its filing's status (kept by triggers), so the check reads one table."""
 
     key = models.CharField(max_length=255, db_index=True)
     identifier = models.CharField(max_length=255)
@@ -890,3 +899,5 @@ class PublishedIdentifier(models.Model):
         PublishedWebsite, on_delete=models.CASCADE, related_name="identifier_rows"
     )
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="+")
+    service_number = models.CharField(max_length=40, default="", db_default="")
+    filing_status = models.CharField(max_length=24, default="", db_default="")

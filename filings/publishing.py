@@ -100,7 +100,13 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
     # Gating knows websites by their domains; an app's domains are the hosts it calls, not
     # filed by it.
     published = [
-        PublishedDomain(name=name, website=row, filing=filing)
+        PublishedDomain(
+            name=name,
+            website=row,
+            filing=filing,
+            website_number=row.website_number,
+            access_providers=row.access_providers,
+        )
         for row in rows
         if row.service_type == Website.Kind.WEBSITE
         for name in dict.fromkeys(row.domains)
@@ -114,6 +120,7 @@ def publish(*, filing: Filing) -> list[PublishedWebsite]:
                 platform=entry["platform"],
                 website=row,
                 filing=filing,
+                service_number=row.website_number,
             )
             for row in rows
             for entry in row.identifiers

@@ -43,6 +43,7 @@ from filings.stages import CHECKLIST_CODES, provider_decide
 
 from .app_check import check_identifiers
 from .gating import check_domains
+from .gating_lane import remember_token
 from .import_jobs import import_rows
 from .models import ApiToken
 from .permissions import IsActiveProviderStaff
@@ -50,7 +51,20 @@ from .selectors import approved_website, provider_access_website
 
 
 class TokenScopedThrottle(CountingScopedRateThrottle):
-    """The gating rate applies to each token separately (a session counts as one token)."""
+    """The gating rate applies to each token separately (a session counts as one token). A
+    call the hot path counted already (``providers.gating_lane``) is not counted again."""
+
+    def count(self, key: str) -> tuple[int, int]:
+        counted = getattr(self.request, "gating_counted", None)
+        if counted is not None and key.endswith(f"providertoken-{self.token_pk}"):
+            return counted
+        return super().count(key)
+
+    def allow_request(self, request, view) -> bool:
+        self.request = request
+        auth = getattr(request, "auth", None)
+        self.token_pk = auth.pk if isinstance(auth, ApiToken) else None
+        return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
         auth = getattr(request, "auth", None)
@@ -85,11 +99,42 @@ class DomainView(ReplicaReadsMixin, _ProviderView):
     @extend_schema(responses={200: GatingAnswerSerializer}, operation_id="provider_domain")
     def get(self, request, domain: str):
         answers = check_domains([domain], provider_id=request.user.provider_id)
+        if isinstance(request.auth, ApiToken):
+            remember_token(request.auth)
         return Response(answers[0].as_json())
 
 
+def _plain_text(value: str) -> bool:
+    """Whether a string passes DRF's ``CharField`` checks unchanged: no NUL character and no
+    surrogate code point (text that UTF-8 cannot encode)."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class BatchOfStrings(serializers.ListField):
+    """DRF's list of ``CharField``s (not trimmed, blanks allowed), checked in one pass when
+    every item is a string DRF would keep as it is (the usual batch of 1,000), and item by
+    item by DRF otherwise, so that a bad item gets DRF's own error under its index."""
+
+    def run_child_validation(self, data):
+        limit = self.child.max_length
+        if all(
+            type(item) is str and (limit is None or len(item) <= limit) and _plain_text(item)
+            for item in data
+        ):
+            return list(data)
+        return super().run_child_validation(data)
+
+
 class DomainCheckSerializer(serializers.Serializer):
-    domains = serializers.ListField(
+    domains = BatchOfStrings(
         child=serializers.CharField(max_length=300, trim_whitespace=False, allow_blank=True),
         allow_empty=False,
     )
@@ -146,7 +191,7 @@ class IdentifierField(serializers.CharField):
 
 
 class AppCheckSerializer(serializers.Serializer):
-    identifiers = serializers.ListField(
+    identifiers = BatchOfStrings(
         child=IdentifierField(max_length=300, trim_whitespace=False, allow_blank=True),
         allow_empty=False,
         help_text="Android package names, iOS bundle IDs, HarmonyOS bundle names and "
@@ -162,7 +207,7 @@ class AppCheckSerializer(serializers.Serializer):
         return identifiers
 
 
-class AppCheckView(_ProviderView):
+class AppCheckView(ReplicaReadsMixin, _ProviderView):
     """Are these apps and mini-programs filed? (SPEC §13: for distribution platforms, open to
     every provider's token.)"""
 

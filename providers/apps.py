@@ -15,8 +15,10 @@ class ProvidersConfig(AppConfig):
         # Models (which these modules import) can be imported only once the apps are ready.
         from filings.publishing import published_data_changed
 
+        from . import signals
         from .selectors import forget_access_counts
 
         published_data_changed.connect(
             forget_access_counts, dispatch_uid="providers.access_count_invalidation"
         )
+        signals.connect()

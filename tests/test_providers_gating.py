@@ -1,5 +1,7 @@
 """Access gating (Q7, Q8): a provider asks whether a domain is filed before serving it."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -191,6 +193,24 @@ def test_a_missing_or_malformed_batch_is_a_400_not_a_500(api):
     assert api.post(CHECK, {"domains": []}, format="json").status_code == 400
 
 
+def test_bad_items_of_a_batch_are_named_by_their_places_with_the_rest_unchanged(api):
+    approved_filing(domains=["batch.cn"])
+    broken = json.dumps({"domains": ["batch.cn", "a\u0000b.cn", "\ud83d.cn"]})
+    answer = api.post(CHECK, broken, content_type="application/json")
+    assert answer.status_code == 400
+    assert [bool(e) for e in answer.json()["domains"]] == [False, True, True]
+    bad = api.post(CHECK, {"domains": ["batch.cn", "x" * 301, None, {}]}, format="json")
+    assert bad.status_code == 400
+    errors = bad.json()["domains"]
+    assert set(errors) == {"1", "2", "3"}
+    assert "300" in errors["1"][0]
+    # Untrimmed, numbers as text, Unicode domains: as DRF's own list of strings keeps them.
+    good = api.post(CHECK, {"domains": [" batch.cn ", 7, "例子.中国"]}, format="json")
+    assert good.status_code == 200
+    assert [a["domain"] for a in good.json()["results"]] == [" batch.cn ", "7", "例子.中国"]
+    assert good.json()["results"][0]["filed"] is True
+
+
 def test_only_provider_staff_may_ask():
     owner = UserFactory()
     client = APIClient()
@@ -215,8 +235,10 @@ def test_a_revoked_token_no_longer_works(staff):
 
 def test_a_deactivated_staff_account_may_not_ask_with_its_token(staff, api):
     assert api.get(one("a.cn")).status_code == 200
-    User.objects.filter(pk=staff.pk).update(is_active=False)
+    staff.is_active = False
+    staff.save()
     assert api.get(one("a.cn")).status_code == 401
+    assert User.objects.get(pk=staff.pk).is_active is False
 
 
 def test_an_unknown_key_is_refused_without_a_server_error():

@@ -1,0 +1,151 @@
+"""The gating call's hot path (接入核验, SPEC §6, §12): ``GET /api/v1/provider/domains/<d>/``
+with a console token, answered before the middleware and DRF (``beian.hotpaths``).
+
+A token that the ordinary path let gate is remembered in Redis for
+``PROVIDER_TOKEN_CACHE_SECONDS`` (its id, its account and the account's provider, under the
+hash of its key). A call with a remembered token costs one Redis round trip, which counts the
+token's gating rate, reads the remembered entry and (with replicas) whether the account wrote
+lately, and one indexed read of the published domains; everything else (an unknown or
+forgotten token, a refused rate, a database error, a query string, another format) takes the
+ordinary path, which authenticates against the database and remembers the token again.
+
+Revocation: revoking a token, or deactivating its account or its provider, deletes the entry
+when the change commits (``forget_tokens``, wired in ``providers.signals``); the entry is read
+in the same round trip that counts the rate, so the next call authenticates against the
+database and is refused. A change that bypasses the models (a database edit) takes effect
+when the entry expires, within ``PROVIDER_TOKEN_CACHE_SECONDS`` (1 by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.http import HttpRequest, HttpResponse
+from rest_framework.renderers import JSONRenderer
+from rest_framework.throttling import SimpleRateThrottle
+
+from beian import limits, replicas
+
+from .gating import check_domains
+from .models import ApiToken
+from .services import hash_key
+
+DOMAIN_PATH = "/api/v1/provider/domains/"
+ENTRY_PREFIX = "gating:token:"
+# DRF's key for the gating throttle of a console token (``providers.api.TokenScopedThrottle``).
+COUNTER_PREFIX = "throttle_gating_providertoken-"
+SCOPE = "gating"
+
+_renderer = JSONRenderer()
+
+
+def entry_key(key_hash: str) -> str:
+    """Where a console token with this key hash (``providers.services.hash_key``) is
+    remembered."""
+    return f"{ENTRY_PREFIX}{key_hash}"
+
+
+def gating_rate() -> tuple[int | None, int | None]:
+    """(requests, seconds) of the ``gating`` throttle rate (``THROTTLE_GATING``)."""
+    return SimpleRateThrottle.parse_rate(None, SimpleRateThrottle.THROTTLE_RATES.get(SCOPE))
+
+
+def remember_token(token: ApiToken) -> None:
+    """Remember ``token`` as allowed to gate (called by the gating view once DRF has
+    authenticated the token and checked its account's permission)."""
+    provider_id = token.user.provider_id
+    if provider_id is None:
+        return
+    limits.remember_holder(
+        entry_key(token.key_hash),
+        [str(token.pk), str(token.user_id), str(provider_id)],
+        settings.PROVIDER_TOKEN_CACHE_SECONDS,
+    )
+
+
+def forget_tokens(key_hashes: Iterable[str]) -> None:
+    """Forget these tokens (their next call authenticates against the database)."""
+    limits.forget_holders([entry_key(k) for k in key_hashes])
+
+
+def _asked_domain(request: HttpRequest) -> str | None:
+    """The domain of a ``GET …/provider/domains/<domain>/`` the hot path may answer."""
+    if request.method != "GET" or request.META.get("QUERY_STRING"):
+        return None
+    path = request.path_info
+    if not path.startswith(DOMAIN_PATH) or not path.endswith("/"):
+        return None
+    domain = path[len(DOMAIN_PATH) : -1]
+    if not domain or domain == "check":
+        return None
+    if request.META.get("HTTP_ACCEPT", "*/*") not in ("*/*", "application/json"):
+        return None
+    return domain
+
+
+def _token_key(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(header) != 2 or header[0].lower() != "token":
+        return None
+    if not header[1].startswith(ApiToken.PREFIX):
+        return None
+    return header[1]
+
+
+def _trust_open_connections() -> list[str]:
+    """Skip the check Django makes of a kept connection before its first query of a request
+    (``CONN_HEALTH_CHECKS``: a ``SELECT 1``, a round trip as long as the gating read itself);
+    a connection that fails the read is closed by the caller instead. The aliases trusted."""
+    trusted = []
+    for alias in (replicas.PRIMARY, *replicas.replica_aliases()):
+        connection = connections[alias]
+        if connection.connection is not None and not connection.health_check_done:
+            connection.health_check_done = True
+            trusted.append(alias)
+    return trusted
+
+
+def answer(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a gating call with a remembered token, or None (the ordinary path
+    answers). Shape: ``providers.gating.GatingAnswer.as_json``, as the view renders it."""
+    domain = _asked_domain(request)
+    key = _token_key(request) if domain is not None else None
+    if key is None:
+        return None
+    requests, seconds = gating_rate()
+    counted = limits.count_for_holder(
+        entry_key(hash_key(key)),
+        COUNTER_PREFIX,
+        seconds or 60,
+        replicas.WROTE_PREFIX if replicas.replica_aliases() else "",
+    )
+    if counted is None:
+        return None
+    # The ordinary path reads this count instead of counting the call again.
+    request.gating_counted = (counted.count, counted.seconds_left)
+    if requests is not None and counted.count > requests:
+        return None
+    try:
+        provider_id = int(counted.entry[2])
+    except (IndexError, ValueError):
+        return None
+    reading = None if counted.wrote else replicas.begin_replica_reads()
+    trusted = _trust_open_connections()
+    try:
+        found = replicas.run_on_primary_if_replica_fails(
+            check_domains, [domain], provider_id=provider_id
+        )
+    except DatabaseError:
+        # A connection that broke since its last use: closed here, and the ordinary path
+        # opens a new one (with its check) and answers, or says the database is away.
+        for alias in trusted:
+            connections[alias].close()
+        return None
+    finally:
+        replicas.end_replica_reads(reading)
+    response = HttpResponse(_renderer.render(found[0].as_json()), content_type="application/json")
+    response["Vary"] = "Accept"
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    return response
