@@ -619,18 +619,74 @@ def _median_hours(
     return float(hours) if hours is not None else None
 
 
+def volume_figures(
+    user, *, on: dt.date, since: dt.datetime
+) -> tuple[dict[str | None, int], dict[str | None, dict[int, int]]]:
+    """``(empty shells, decision durations)`` of the caller's scope, kept
+    ``STAGE_FIGURES_SECONDS`` per scope and day as ``stage_figures`` are: the empty shells
+    per province, and per province how many decisions since ``since`` took each number of
+    working days. Both read rows in proportion to the country's filings (a few shells per
+    thousand websites; every decision of 90 days), so a page view does not repeat them; the
+    counts by status and the overdue items stay exact (``review.tally``)."""
+    province = None if is_ministry(user) else user.province_id
+    key = f"review-volume-figures:{province or 'national'}:{on.isoformat()}:{since.date()}"
+    found = cache.get(key)
+    if found is None:
+        found = (empty_shells_by_province(user), decision_durations(user, since=since))
+        cache.set(key, found, STAGE_FIGURES_SECONDS)
+    return found
+
+
+def empty_shells_by_province(user) -> dict[str | None, int]:
+    """Empty shells (SPEC §12) by province code in the caller's scope: a few per thousand
+    websites, read from ``website_shell_idx``."""
+    shell_rows = Website.every_kind.filter(shell_since__isnull=False, number__isnull=False)
+    if not is_ministry(user):
+        shell_rows = shell_rows.filter(filing__province_id=user.province_id)
+    return dict(shell_rows.values_list("filing__province_id").annotate(n=Count("*")).order_by())
+
+
+def decision_durations(user, *, since: dt.datetime) -> dict[str | None, dict[int, int]]:
+    """Per province code, how many decisions since ``since`` took each number of working
+    days from the latest submission: ``{province: {days: count}}``."""
+    calendar = working_calendar()
+    decided_pairs = list(
+        filings_in_scope(user)
+        .filter(
+            decided_at__gte=since,
+            submitted_at__isnull=False,
+            status__in=[Status.APPROVED, Status.REJECTED, Status.REVOKED],
+        )
+        .annotate(sub=TruncDate("submitted_at"), dec=TruncDate("decided_at"))
+        .values_list("province_id", "sub", "dec")
+        # COUNT(*), not COUNT(id): every column read is in filing_decided_idx (index only).
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    numbers = _working_day_numbers(
+        calendar, {day for _p, sub, dec, _n in decided_pairs for day in (sub, dec)}
+    )
+    durations: dict[str | None, dict[int, int]] = {}
+    for province_id, submitted, decided, count in decided_pairs:
+        days = max(numbers[decided] - numbers[submitted], 0)
+        by_days = durations.setdefault(province_id, {})
+        by_days[days] = by_days.get(days, 0) + count
+    return durations
+
+
 def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> Statistics:
     """Counts by status, overdue items, decisions per week and the median working days from
     the latest submission to the decision (decisions of the last 90 days), nationally and per
     province for the ministry, for the caller's province otherwise. ``weeks`` is how many
     weeks of decisions to list, up to ``on`` (today by default). ``stages``: the stages
     before the bureau (SPEC §12) with their counts (exact) and median hours; each province's
-    ``first_reviews_overdue`` (both through ``stage_figures``, kept a few minutes)."""
+    ``first_reviews_overdue`` (both through ``stage_figures``, kept a few minutes). The empty
+    shells and the decisions' working days are kept as long (``volume_figures``); the counts
+    by status, the overdue items and the decisions per week are read anew each time."""
     on = on or today()
     period_days = 90
     scope = filings_in_scope(user)
     ministry = is_ministry(user)
-    calendar = working_calendar()
 
     if tally.enabled():
         # The same counts from the tally the triggers keep (see review.tally).
@@ -660,33 +716,7 @@ def review_statistics(user, *, on: dt.date | None = None, weeks: int = 12) -> St
         stage_figures(user, on=on, since=since) if is_reviewer(user) else ({}, {})
     )
 
-    # Empty shells by province: a few per thousand websites, read from website_shell_idx.
-    shell_rows = Website.every_kind.filter(shell_since__isnull=False, number__isnull=False)
-    if not ministry:
-        shell_rows = shell_rows.filter(filing__province_id=user.province_id)
-    shells: dict[str | None, int] = dict(
-        shell_rows.values_list("filing__province_id").annotate(n=Count("*")).order_by()
-    )
-
-    durations: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    decided_pairs = list(
-        scope.filter(
-            decided_at__gte=since,
-            submitted_at__isnull=False,
-            status__in=[Status.APPROVED, Status.REJECTED, Status.REVOKED],
-        )
-        .annotate(sub=TruncDate("submitted_at"), dec=TruncDate("decided_at"))
-        .values_list("province_id", "sub", "dec")
-        # COUNT(*), not COUNT(id): every column read is in filing_decided_idx (index only).
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    numbers = _working_day_numbers(
-        calendar, {day for _p, sub, dec, _n in decided_pairs for day in (sub, dec)}
-    )
-    for province_id, submitted, decided, count in decided_pairs:
-        days = max(numbers[decided] - numbers[submitted], 0)
-        durations[province_id][days] += count
+    shells, durations = volume_figures(user, on=on, since=since)
 
     audits = AuditLog.objects.filter(action__in=list(DECISION_ACTIONS))
     if not ministry:

@@ -258,6 +258,26 @@ def test_the_median_is_the_working_days_from_submission_to_decision(otp_client):
     assert page.national.median_days == expected
 
 
+def test_shells_and_decision_days_are_kept_a_few_minutes_and_the_counts_stay_exact(otp_client):
+    from django.core.cache import cache
+
+    from filings.models import Website
+
+    decided = approved(domains=["kept-figures.cn"])
+    client = otp_client(MinistryFactory())
+    first = client.get(reverse("review:statistics")).context["stats"]
+    assert first.national.empty_shells == 0
+    Website.objects.filter(filing=decided).update(shell_since=timezone.now())
+    submit(domains=["kept-figures-open.cn"])
+    again = client.get(reverse("review:statistics")).context["stats"]
+    # Counted anew: the new submission. Kept: the shells, read again after their period.
+    assert again.national.by_status == {"approved": 1, "pending_review": 1}
+    assert again.national.empty_shells == 0
+    cache.clear()  # as when the kept figures' period (STAGE_FIGURES_SECONDS) ends
+    later = client.get(reverse("review:statistics")).context["stats"]
+    assert later.national.empty_shells == 1
+
+
 # The stages before the bureau (SPEC §12) ----------------------------------------------------
 
 
