@@ -401,7 +401,8 @@ def table(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> str:
 def scale_table(runs: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> str:
     """``compare_scale``'s rows as text: one column per run (p50, and × its reference), one
     per later run for the growth (of the ratio, then of the absolute figure)."""
-    sizes = [f"{run.get('websites', 0):,} websites" for run in runs]
+    # Numbered, so that two runs of the same size keep a column each.
+    sizes = [f"{k}: {run.get('websites', 0):,} websites" for k, run in enumerate(runs, 1)]
     columns = ["measure", *sizes]
     columns += [f"growth to {size} (ratio / absolute)" for size in sizes[1:]]
     columns += ["goal", "met"]

@@ -163,7 +163,16 @@ def test_the_scaling_curve_compares_ratios_so_a_slower_day_is_not_counted_as_gro
 
     assert scale([str(small), str(large)]) == 0
     printed = capsys.readouterr().out
-    assert "4,000,000 websites" in printed and "+0 % / +100 %" in printed
+    assert "2: 4,000,000 websites" in printed and "+0 % / +100 %" in printed
+
+
+def test_two_runs_of_the_same_size_keep_a_column_each(tmp_path):
+    first = saved_run(tmp_path, "a", 20_000, bare_p50=5, gating_p50=10, read=0.2, batch=6)
+    again = saved_run(tmp_path, "b", 20_000, bare_p50=5, gating_p50=11, read=0.2, batch=6)
+    runs = [json.loads(first.read_text()), json.loads(again.read_text())]
+    text = figures.scale_table(runs, figures.compare_scale(runs))
+    gating = next(line for line in text.splitlines() if line.startswith("gating, one domain"))
+    assert "10.0 ms = 2.00× bare" in gating and "11.0 ms = 2.20× bare" in gating
 
 
 def test_a_p50_growing_past_a_fifth_of_its_reference_misses_the_scaling_goal(tmp_path):
