@@ -17,7 +17,7 @@ else
 TEST_ENV :=
 endif
 
-.PHONY: run test install services browser speech messages lint migrations-check deploy-check pytest worker beat clean bench
+.PHONY: run test install services browser speech messages lint migrations-check deploy-check pytest worker beat clean bench bench-scale
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,11 +86,16 @@ worker: install
 beat: install
 	$(BIN)/celery -A beian beat -l info
 
-# The national-scale benchmark (not a test): a PostgreSQL database of its own, seeded once.
+# The national-scale benchmark (not a test): a PostgreSQL database of its own, seeded once,
+# and a Redis database of its own (cache and Celery broker), so that two sizes never share
+# cached answers or queued imports. `make bench BENCH_DB=beian_bench_4m BENCH_WEBSITES=4000000`
+# measures the national size; `make bench-scale` compares the two runs' saved figures.
 BENCH_DB ?= beian_bench
 BENCH_WEBSITES ?= 1000000
+BENCH_REDIS_DB ?= $(if $(filter beian_bench,$(BENCH_DB)),13,14)
 BENCH_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) \
-	REDIS_URL=redis://127.0.0.1:6379/13
+	REDIS_URL=redis://127.0.0.1:6379/$(BENCH_REDIS_DB)
+BENCH_SCALE ?= var/bench/beian_bench.json var/bench/beian_bench_4m.json
 
 bench: messages
 	CI=true bash scripts/services.sh
@@ -101,6 +106,9 @@ bench: messages
 	$(BENCH_ENV) $(BIN)/python -c "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'beian.settings'); import django; django.setup(); from filings.models import Website; raise SystemExit(0 if Website.objects.exists() else 1)" \
 		|| $(BENCH_ENV) $(BIN)/python -m bench seed --websites $(BENCH_WEBSITES)
 	$(BENCH_ENV) $(BIN)/python -m bench run
+
+bench-scale: install
+	$(BIN)/python -m bench scale $(BENCH_SCALE)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

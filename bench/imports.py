@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def free_mobile_block() -> str:
     """Two digits ``nn`` such that no account has a mobile number starting ``19nn``: each run's
-    clients get ``19nn`` and a seven-digit row number, so runs never collide."""
+    clients get ``19nn`` and a seven-digit row number (counted on over the run's rounds), so
+    runs never collide. The seed's own owners are ``1900…`` up to 10,000,000 sponsors."""
     for n in range(100):
         if not User.objects.filter(
             mobile__gte=f"19{n:02d}0000000", mobile__lte=f"19{n:02d}9999999"
@@ -72,11 +73,15 @@ def row_payload(run: str, i: int, block: str = "00") -> dict:
     }
 
 
-def measure_import(*, provider, rows: int) -> tuple[float, int]:
-    """Rows per second from upload to the job's end, and the worker's peak RSS in KiB."""
+def measure_import(*, provider, rows: int, block: str, first: int = 0) -> tuple[float, int]:
+    """Rows per second from upload to the job's end, and the worker's peak RSS in KiB. The
+    clients' mobiles are ``19`` + ``block`` + row numbers from ``first`` (``first + rows`` at
+    most 10,000,000, else ValueError); raises SystemExit when the job does not create every
+    row."""
+    if first + rows > 10_000_000:
+        raise ValueError("a block of mobile numbers holds 10,000,000 rows")
     run = uuid.uuid4().hex[:6]
-    block = free_mobile_block()
-    payloads = [(i + 2, row_payload(run, i, block)) for i in range(rows)]
+    payloads = [(i - first + 2, row_payload(run, i, block)) for i in range(first, first + rows)]
     # As in production: without DEBUG, which would keep the text of every query in memory.
     env = dict(
         os.environ, CELERY_TASK_ALWAYS_EAGER="false", DEBUG="false", ALLOWED_HOSTS="127.0.0.1"
@@ -85,7 +90,7 @@ def measure_import(*, provider, rows: int) -> tuple[float, int]:
         [sys.executable, "-m", "celery", "-A", "beian", "worker", "-Q", "imports",
          "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-l", "warning", "-n", f"bench-import-{run}@%h"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         time.sleep(3)
