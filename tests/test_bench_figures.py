@@ -94,7 +94,7 @@ def test_in_process_rows_are_held_to_their_own_reference():
             "indexed-read": {"median": 0.2, "p99": 0.4},
             "bare-handler": {"median": 0.5, "p99": 0.9},
             "conflicts": {"median": 3.0, "p99": 6.0},
-            "statistics": {"median": 31.0, "p99": 40.0},
+            "statistics": {"median": 251.0, "p99": 300.0},
         }
     ]
     summary = figures.summarise(rounds)
