@@ -54,17 +54,17 @@ def check_domains(domains: list[str], *, provider_id: int | None = None) -> list
     holding the domain (SPEC §12: a provider may serve only those). One query, two when some
     domains are not published."""
     normals = [domain_for_lookup(asked) if isinstance(asked, str) else None for asked in domains]
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, tuple[str, ...]] = {}
     for normal in normals:
         if normal and normal not in wanted:
-            wanted[normal] = parent_domains(normal) or [normal]
+            wanted[normal] = parent_domains(normal) or (normal,)
     names = {name for chain in wanted.values() for name in chain}
     published: dict[str, tuple[str, str, bool]] = {}
     if names:
         for name, number, status, providers in _published(sorted(names)):
             # Prefer an entry that is currently filed over a stale one.
             if name not in published or (_filed(status) and not _filed(published[name][1])):
-                held = provider_id is not None and provider_id in _ids(providers)
+                held = provider_id is not None and _holds(providers, provider_id)
                 published[name] = (number, status, held)
     revoked = _revoked_numbers(
         [n for n, chain in wanted.items() if not any(c in published for c in chain)]
@@ -88,12 +88,16 @@ def check_domains(domains: list[str], *, provider_id: int | None = None) -> list
     return answers
 
 
-def _ids(providers) -> list:
-    """The provider ids of a published website's ``access_providers`` as the driver gives
-    the JSON column: a list (PostgreSQL), or its text (SQLite)."""
+def _holds(providers, provider_id: int) -> bool:
+    """Whether ``provider_id`` is among a published row's ``access_providers`` as the driver
+    gives the JSON column: its text (read raw, as Django's PostgreSQL backend leaves JSON to
+    the field) or a list. The text is parsed only when the id's digits occur in it, which in
+    a batch of a thousand is the few rows the provider may hold."""
     if isinstance(providers, str):
-        return json.loads(providers or "[]")
-    return providers or []
+        if str(provider_id) not in providers:
+            return False
+        providers = json.loads(providers or "[]")
+    return provider_id in (providers or [])
 
 
 def _published(names: list[str]) -> list[tuple[str, str, str, Any]]:
@@ -114,7 +118,7 @@ def _published(names: list[str]) -> list[tuple[str, str, str, Any]]:
 def _revoked_numbers(normals: list[str]) -> dict[str, str]:
     """For domains no approved filing holds: the website number of a revoked filing that did,
     so a provider can tell "never filed" from "revoked" (one query for the batch)."""
-    names = {name for n in normals for name in (parent_domains(n) or [n])}
+    names = {name for n in normals for name in (parent_domains(n) or (n,))}
     if not names:
         return {}
     found: dict[str, str] = {}

@@ -249,7 +249,7 @@ def _domain_matches(domain: str, limit: int, *, identifier: str | None = None) -
     """What ``_matching`` finds for a domain (and the app identifier or mini-program id
     ``identifier``, a lookup key), as rows of the public fields: the commonest question,
     asked with a statement written once (see ``beian.rawsql``)."""
-    names = parent_domains(domain) or [domain]
+    names = list(parent_domains(domain)) or [domain]
     sql, website = _domain_query(bool(identifier))
     params = [*names, *([identifier] if identifier else []), limit]
     with read_connection(PublishedWebsite).cursor() as cursor:
@@ -277,7 +277,7 @@ def _matching(query: ParsedQuery) -> QuerySet[PublishedWebsite]:
         return websites.filter(website_number=query.value)
     if query.kind == "domain":
         # Any subdomain finds the filing of the domain it belongs to.
-        owning = PublishedDomain.objects.filter(name__in=parent_domains(query.value))
+        owning = PublishedDomain.objects.filter(name__in=list(parent_domains(query.value)))
         match = Q(id__in=owning.values("website_id"))
     else:
         # The names' keys (``value`` is one too); on PostgreSQL both lookups use the trigram

@@ -96,10 +96,12 @@ def url_unicode(url: str | None) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def parent_domains(domain: str) -> list[str]:
-    """The domain and every parent: ``a.b.example.cn`` → itself, ``b.example.cn``, …"""
+@lru_cache(maxsize=65536)
+def parent_domains(domain: str) -> tuple[str, ...]:
+    """The domain and every parent: ``a.b.example.cn`` → itself, ``b.example.cn``, …; empty
+    for a single label."""
     labels = domain.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    return tuple(".".join(labels[i:]) for i in range(len(labels) - 1))
 
 
 @lru_cache(maxsize=1)

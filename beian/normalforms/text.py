@@ -48,7 +48,14 @@ def has_lone_surrogate(value: str) -> bool:
     JSON can carry one (``"\\ud83d"``) although no Unicode text can: such a string cannot be
     encoded as UTF-8 and so can be neither stored nor shown.
     """
-    return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if value.isascii():
+        return False
+    # UTF-8 encodes every code point but the surrogates (in C, without a loop in Python).
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # C0 controls but tab, line feed and carriage return (CR LF is how a form sends a new line).
