@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -87,6 +88,17 @@ def finish_api_answer(request: HttpRequest, response: HttpResponse) -> HttpRespo
     return response
 
 
+def _host_allowed(request: HttpRequest) -> bool:
+    """Whether the request's host is one of ``ALLOWED_HOSTS``, which Django checks when the
+    host is first read (``CommonMiddleware``, after this one): a request for another host
+    takes the ordinary way and gets its ordinary 400."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
+
+
 class HotPathMiddleware:
     """Answer a request from its hot path when one matches and answers (see the module)."""
 
@@ -97,6 +109,8 @@ class HotPathMiddleware:
         path = request.path_info
         for prefix, handler in hot_handlers():
             if path.startswith(prefix):
+                if not _host_allowed(request):
+                    break
                 response = handler(request)
                 if response is not None:
                     return finish_api_answer(request, response)

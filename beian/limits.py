@@ -395,29 +395,60 @@ def count_for_holder(
     return HolderCount(entry.decode().split(), int(found), max(int(left), 0), bool(wrote))
 
 
-def remember_holder(credential_key: str, words: list[str], seconds: int) -> None:
+_REMEMBER_UNLESS = """
+if ARGV[3] ~= '' and redis.call('EXISTS', ARGV[3]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return 1
+"""
+
+_FORGET = """
+for i, key in ipairs(KEYS) do redis.call('DEL', key) end
+for i, mark in ipairs(ARGV) do
+  if i > 1 then redis.call('SET', mark, '1', 'EX', tonumber(ARGV[1])) end
+end
+return 1
+"""
+
+
+def remember_holder(
+    credential_key: str, words: list[str], seconds: int, *, unless: str = ""
+) -> bool:
     """Cache a credential's entry for ``count_for_holder`` for ``seconds`` (plain words, so
-    the script can read them). Nothing happens where Redis is away."""
+    the script can read them), unless the mark at ``unless`` exists (``forget_holders``
+    left it): one atomic step. Whether it was cached; nothing happens where Redis is away."""
     backend = _redis()
     if backend is None or seconds <= 0:
-        return
+        return False
     try:
-        client = backend._cache.get_client(None, write=True)
-        client.set(backend.make_and_validate_key(credential_key), " ".join(words), ex=seconds)
+        done = _script(backend, "remember-unless", _REMEMBER_UNLESS)(
+            keys=[backend.make_and_validate_key(credential_key)],
+            args=[
+                " ".join(words),
+                seconds,
+                backend.make_and_validate_key(unless) if unless else "",
+            ],
+        )
     except UNREACHABLE as exc:
         trip(backend.retry_after, exc)
+        return False
+    return bool(done)
 
 
-def forget_holders(credential_keys: list[str]) -> None:
+def forget_holders(
+    credential_keys: list[str], *, marks: list[str] = (), mark_seconds: int = 60
+) -> None:
     """Delete remembered credentials (a revocation's signal: the next call authenticates
-    the ordinary way), even while this process believes Redis away. Where Redis cannot be
-    reached, what was cached there expires by itself (``remember_holder``'s seconds)."""
+    the ordinary way) and set ``marks`` for ``mark_seconds`` (which ``remember_holder``
+    honours), in one step, even while this process believes Redis away. Where Redis cannot
+    be reached, what was cached there expires by itself (``remember_holder``'s seconds)."""
     backend = caches["default"]
     if not isinstance(backend, ResilientRedisCache) or not credential_keys:
         return
     try:
-        client = backend._cache.get_client(None, write=True)
-        client.delete(*(backend.make_and_validate_key(k) for k in credential_keys))
+        _script(backend, "forget", _FORGET)(
+            keys=[backend.make_and_validate_key(k) for k in credential_keys],
+            args=[mark_seconds, *(backend.make_and_validate_key(m) for m in marks)],
+        )
     except UNREACHABLE as exc:
         trip(backend.retry_after, exc)
 

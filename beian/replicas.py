@@ -28,6 +28,7 @@ import contextvars
 import functools
 import itertools
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -262,6 +263,24 @@ def replica_reads_view(view):
     return wrapped
 
 
+# Tables written as bookkeeping of a request, which nobody reads back from a replica: a
+# token's last use (once a minute, on the call that authenticates it), the session, and the
+# rate counters kept in the database while Redis is away.
+BOOKKEEPING_TABLES = frozenset({"providers_apitoken", "django_session", "beian_ratecounter"})
+_WRITTEN_TABLE = re.compile(
+    r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE
+)
+
+
+def is_data_write(sql: str) -> bool:
+    """Whether ``sql`` writes data whose writer must read it back (``ReadYourWritesMiddleware``):
+    an INSERT, UPDATE or DELETE of a table other than ``BOOKKEEPING_TABLES``."""
+    if sql.lstrip()[:6].upper() not in ("INSERT", "UPDATE", "DELETE"):
+        return False
+    match = _WRITTEN_TABLE.match(sql)
+    return not (match and match.group(1).lower() in BOOKKEEPING_TABLES)
+
+
 class ReadYourWritesMiddleware:
     """With replicas configured: a request that wrote to the primary keeps its person's (or
     token's) reads on the primary for ``READ_YOUR_WRITES_SECONDS`` (``remember_write``).
@@ -277,7 +296,7 @@ class ReadYourWritesMiddleware:
 
         def watch(execute, sql, params, many, context):
             nonlocal wrote
-            if not wrote and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            if not wrote and is_data_write(sql):
                 wrote = True
             return execute(sql, params, many, context)
 

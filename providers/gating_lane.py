@@ -9,11 +9,14 @@ lately, and one indexed read of the published domains; everything else (an unkno
 forgotten token, a refused rate, a database error, a query string, another format) takes the
 ordinary path, which authenticates against the database and remembers the token again.
 
-Revocation: revoking a token, or deactivating its account or its provider, deletes the entry
-when the change commits (``forget_tokens``, wired in ``providers.signals``); the entry is read
-in the same round trip that counts the rate, so the next call authenticates against the
-database and is refused. A change that bypasses the models (a database edit) takes effect
-when the entry expires, within ``PROVIDER_TOKEN_CACHE_SECONDS`` (1 by default).
+Revocation: revoking a token, or changing its account or its provider, deletes the entry when
+the change is made and again when it commits (``forget_tokens``, wired in
+``providers.signals``), and leaves a mark that keeps the token from being remembered again for
+``FORGOTTEN_SECONDS``: a call that read the token before the change committed cannot put it
+back after. The entry is read in the same round trip that counts the rate, so the next call
+authenticates against the database and is refused. A change that bypasses the models (a
+database edit) takes effect when the entry expires, within ``PROVIDER_TOKEN_CACHE_SECONDS``
+(1 by default).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ from .services import hash_key
 
 DOMAIN_PATH = "/api/v1/provider/domains/"
 ENTRY_PREFIX = "gating:token:"
+FORGOTTEN_PREFIX = "gating:forgotten:"
+# How long a forgotten token may not be remembered again: longer than any call that read the
+# token before its revocation committed can take to answer.
+FORGOTTEN_SECONDS = 60
 # DRF's key for the gating throttle of a console token (``providers.api.TokenScopedThrottle``).
 COUNTER_PREFIX = "throttle_gating_providertoken-"
 SCOPE = "gating"
@@ -45,6 +52,11 @@ def entry_key(key_hash: str) -> str:
     """Where a console token with this key hash (``providers.services.hash_key``) is
     remembered."""
     return f"{ENTRY_PREFIX}{key_hash}"
+
+
+def forgotten_key(key_hash: str) -> str:
+    """Where the mark of a token just forgotten is kept."""
+    return f"{FORGOTTEN_PREFIX}{key_hash}"
 
 
 def gating_rate() -> tuple[int | None, int | None]:
@@ -62,12 +74,19 @@ def remember_token(token: ApiToken) -> None:
         entry_key(token.key_hash),
         [str(token.pk), str(token.user_id), str(provider_id)],
         settings.PROVIDER_TOKEN_CACHE_SECONDS,
+        unless=forgotten_key(token.key_hash),
     )
 
 
 def forget_tokens(key_hashes: Iterable[str]) -> None:
-    """Forget these tokens (their next call authenticates against the database)."""
-    limits.forget_holders([entry_key(k) for k in key_hashes])
+    """Forget these tokens (their next call authenticates against the database), and keep
+    them from being remembered again for ``FORGOTTEN_SECONDS``."""
+    hashes = list(key_hashes)
+    limits.forget_holders(
+        [entry_key(k) for k in hashes],
+        marks=[forgotten_key(k) for k in hashes],
+        mark_seconds=max(FORGOTTEN_SECONDS, 2 * settings.PROVIDER_TOKEN_CACHE_SECONDS),
+    )
 
 
 def _asked_domain(request: HttpRequest) -> str | None:
@@ -78,7 +97,8 @@ def _asked_domain(request: HttpRequest) -> str | None:
     if not path.startswith(DOMAIN_PATH) or not path.endswith("/"):
         return None
     domain = path[len(DOMAIN_PATH) : -1]
-    if not domain or domain == "check":
+    # As the route's ``<path:domain>`` matches: anything but a line feed.
+    if not domain or domain == "check" or "\n" in domain:
         return None
     if request.META.get("HTTP_ACCEPT", "*/*") not in ("*/*", "application/json"):
         return None

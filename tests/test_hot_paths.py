@@ -161,17 +161,20 @@ def test_a_deactivated_account_is_refused_at_once(staff, api, filed):
 
 
 def test_the_revocation_signal_runs_again_when_the_change_commits(
-    staff, token, api, filed, django_capture_on_commit_callbacks
+    staff, token, api, filed, django_capture_on_commit_callbacks, monkeypatch
 ):
     key_token, _key = token
     api.get(one("hot.cn"))
+    forgotten = []
+    monkeypatch.setattr(
+        gating_lane.limits, "forget_holders", lambda keys, **kw: forgotten.append(keys)
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         api_token_revoke(token=key_token, by=staff)
-    # A call in between, on rows not yet committed, could have remembered the token again.
-    gating_lane.remember_token(key_token)
+    assert forgotten == [[gating_lane.entry_key(key_token.key_hash)]]
     for callback in callbacks:
         callback()
-    assert api.get(one("hot.cn")).status_code == 401
+    assert len(forgotten) == 2
 
 
 def test_a_change_made_outside_the_models_takes_effect_within_the_cache_seconds(
@@ -227,3 +230,33 @@ def test_the_public_query_asked_again_has_the_ordinary_bytes_and_headers(client,
     assert kept.content == ordinary.content
     assert headers(kept) == headers(ordinary)
     assert kept.json()["results"][0]["domains"] == ["hot.cn"]
+
+
+def test_an_account_leaving_the_provider_role_is_refused_at_once(staff, api, filed):
+    api.get(one("hot.cn"))
+    assert answered_by_hot_path(api, one("hot.cn"))[1]
+    staff.role = User.Role.OWNER
+    staff.save()
+    assert api.get(one("hot.cn")).status_code in (401, 403)
+
+
+def test_a_call_that_read_the_token_before_its_revocation_cannot_remember_it_again(
+    staff, token, api, filed
+):
+    key_token, _key = token
+    api.get(one("hot.cn"))
+    api_token_revoke(token=key_token, by=staff)
+    # What a call in flight during the revocation does once it answers.
+    gating_lane.remember_token(key_token)
+    assert api.get(one("hot.cn")).status_code == 401
+
+
+def test_another_host_and_a_line_feed_take_the_ordinary_path(api, filed, client):
+    api.get(one("hot.cn"))
+    assert api.get(one("hot.cn"), HTTP_HOST="evil.example").status_code == 400
+    assert api.get(one("hot.cn%0A")).status_code == 404
+    assert api.get(one("hot.cn%0Aevil.cn")).status_code == 404
+    path = "/api/v1/public/filings/?q=hot.cn"
+    client.get(path)
+    client.get(path)
+    assert client.get(path, HTTP_HOST="evil.example").status_code == 400

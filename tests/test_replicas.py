@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from beian import replicas
 from filings.models import Filing, PublishedWebsite
+from providers.services import api_token_issue
 from tests import filings_support as fs
 from tests.factories import AccessProviderFactory, UserFactory
 
@@ -177,6 +178,40 @@ def test_the_public_query_gating_and_verification_read_the_replica_and_writes_go
         assert created.post("/api/v1/filings/", {}, format="json").status_code == 201
     assert mine.json()["status"] == "approved"
     assert on_replica_.captured_queries == []
+
+
+def test_a_console_token_gates_on_the_replica_though_its_first_call_records_its_use(replica):
+    filing = approved_filing(domain="token-gating.cn")
+    wait_until_replayed(lambda: published_rows_on_replica(filing.number))
+    staff = UserFactory(role="provider", provider=AccessProviderFactory())
+    _token, key = api_token_issue(user=staff, name="gating server")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica_,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        # The first call authenticates on the primary and records the token's use there (an
+        # UPDATE nobody reads back); the second is answered from the remembered token.
+        answers = [client.get("/api/v1/provider/domains/token-gating.cn/") for _ in range(2)]
+    assert [a.json()["filed"] for a in answers] == [True, True]
+    assert any("UPDATE" in q["sql"] for q in on_primary.captured_queries)
+    assert not replicas.wrote_lately(staff)
+    gated = [q for q in read_tables(on_replica_.captured_queries) if "publisheddomain" in q]
+    assert len(gated) == 2
+    assert "filings_publisheddomain" not in " ".join(read_tables(on_primary.captured_queries))
+
+
+def test_bookkeeping_writes_are_the_tables_the_models_name():
+    from django.contrib.sessions.models import Session
+
+    from beian.models import RateCounter
+    from providers.models import ApiToken
+
+    tables = {ApiToken._meta.db_table, Session._meta.db_table, RateCounter._meta.db_table}
+    assert tables == replicas.BOOKKEEPING_TABLES
+    assert not replicas.is_data_write(f'UPDATE "{ApiToken._meta.db_table}" SET x = 1')
+    assert replicas.is_data_write('UPDATE "filings_filing" SET x = 1')
 
 
 def test_a_just_approved_filing_is_its_owners_at_once_and_the_publics_within_the_lag(replica):
