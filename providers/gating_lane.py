@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from rest_framework.renderers import JSONRenderer
 from rest_framework.throttling import SimpleRateThrottle
 
 from beian import limits, replicas
+from beian.hotpaths import hot_read
 
 from .gating import check_domains
 from .models import ApiToken
@@ -114,19 +114,6 @@ def _token_key(request: HttpRequest) -> str | None:
     return header[1]
 
 
-def _trust_open_connections() -> list[str]:
-    """Skip the check Django makes of a kept connection before its first query of a request
-    (``CONN_HEALTH_CHECKS``: a ``SELECT 1``, a round trip as long as the gating read itself);
-    a connection that fails the read is closed by the caller instead. The aliases trusted."""
-    trusted = []
-    for alias in (replicas.PRIMARY, *replicas.replica_aliases()):
-        connection = connections[alias]
-        if connection.connection is not None and not connection.health_check_done:
-            connection.health_check_done = True
-            trusted.append(alias)
-    return trusted
-
-
 def answer(request: HttpRequest) -> HttpResponse | None:
     """The answer to a gating call with a remembered token, or None (the ordinary path
     answers). Shape: ``providers.gating.GatingAnswer.as_json``, as the view renders it."""
@@ -151,20 +138,9 @@ def answer(request: HttpRequest) -> HttpResponse | None:
         provider_id = int(counted.entry[2])
     except (IndexError, ValueError):
         return None
-    reading = None if counted.wrote else replicas.begin_replica_reads()
-    trusted = _trust_open_connections()
-    try:
-        found = replicas.run_on_primary_if_replica_fails(
-            check_domains, [domain], provider_id=provider_id
-        )
-    except DatabaseError:
-        # A connection that broke since its last use: closed here, and the ordinary path
-        # opens a new one (with its check) and answers, or says the database is away.
-        for alias in trusted:
-            connections[alias].close()
+    found = hot_read(check_domains, [domain], provider_id=provider_id, primary=counted.wrote)
+    if found is None:
         return None
-    finally:
-        replicas.end_replica_reads(reading)
     response = HttpResponse(_renderer.render(found[0].as_json()), content_type="application/json")
     response["Vary"] = "Accept"
     response["Allow"] = "GET, HEAD, OPTIONS"

@@ -18,12 +18,19 @@ from rest_framework.views import APIView
 from beian import limits
 from beian.api_errors import Throttled
 from beian.clientaddress import client_address_or_none
+from beian.hotpaths import hot_read
 from beian.parsers import JSONParser
 from beian.replicas import ReplicaReadsMixin
 from filings import stages
 from filings.models import Identifier, PublishedWebsite, Website
 
-from .answer_cache import ANSWER_PREFIX, answer_suffix, answer_version_for, cache_answer_body
+from .answer_cache import (
+    ANSWER_PREFIX,
+    NUMBER_KINDS,
+    answer_suffix,
+    answer_version_for,
+    cache_answer_body,
+)
 from .selectors import ParsedQuery, QueryInvalid, cached_search, filing_search, parse_query
 
 PUBLIC_QUERY_PATH = "/api/v1/public/filings/"
@@ -127,11 +134,31 @@ class PublicQueryPagination(PageNumberPagination):
     page_size = 50
 
 
+def one_page_body(result) -> bytes:
+    """The JSON of a result that fits on one page, as the paginated view renders its first
+    page (``{"count", "next", "previous", "results"}``): the same bytes for everyone who asks."""
+    rows = result.rows_for(result.ids)
+    # The rows hold the serializer's fields already; only the time needs its text form.
+    return JSONRenderer().render(
+        {
+            "count": result.count,
+            "next": None,
+            "previous": None,
+            "results": [{**row, "approved_at": _time_text(row["approved_at"])} for row in rows],
+        }
+    )
+
+
+# Questions that find a few services at most, which the hot path may search for.
+_FEW_ANSWERS = frozenset({"domain", *NUMBER_KINDS})
+
+
 def kept_answer(request) -> HttpResponse | None:
-    """The public query's hot path (``beian.hotpaths``): a question answered before, on one
-    page, in JSON, answered with the bytes sent then, before the middleware and DRF. The rate
-    limit is counted here, once (the view reads the count if the request goes on); None for
-    anything else, which goes on to the view as usual."""
+    """The public query's hot path (``beian.hotpaths``): a question in JSON whose answer fits
+    on one page, answered before the middleware and DRF: with the bytes kept when it was
+    asked before, else searched (a domain, a filing number; one indexed read) and rendered
+    as the view renders it. The rate limit is counted here, once (the view reads the count if
+    the request goes on); None for anything else, which goes on to the view as usual."""
     if (
         request.method != "GET"
         or request.path_info != PUBLIC_QUERY_PATH
@@ -142,10 +169,21 @@ def kept_answer(request) -> HttpResponse | None:
     throttle = PublicQueryThrottle()
     if throttle.rate is None or not throttle.allow_request(request, None):
         return None
-    query, _version, answer = request.public_query
-    if query is None or not answer or not answer.get("body"):
+    query, version, answer = request.public_query
+    if query is None or version is None:
         return None
-    response = HttpResponse(answer["body"], content_type="application/json")
+    if answer and answer.get("body"):
+        body = answer["body"]
+    elif answer or query.kind in _FEW_ANSWERS:
+        result = hot_read(cached_search, query, version, answer)
+        if result is None or result.count > PublicQueryPagination.page_size:
+            return None
+        body = result.body or one_page_body(result)
+        if result.body is None and not result.fresh:  # asked again: worth keeping
+            cache_answer_body(result, body)
+    else:
+        return None
+    response = HttpResponse(body, content_type="application/json")
     response["Vary"] = "Accept"
     response["Allow"] = "GET, HEAD, OPTIONS"
     return response
@@ -197,17 +235,17 @@ class PublicFilingSearchView(ReplicaReadsMixin, ListAPIView):
             and not request.query_params.get("page")
             and request.accepted_renderer.format == "json"
         )
-        if whole and result.body is not None:
-            return HttpResponse(result.body, content_type="application/json")
+        if whole:
+            body = result.body or one_page_body(result)
+            if result.body is None and not result.fresh:  # asked again: worth keeping
+                cache_answer_body(result, body)
+            return HttpResponse(body, content_type="application/json")
         ids = self.paginate_queryset(result.ids)
         rows = result.rows_for(list(ids))
         # The rows hold the serializer's fields already; only the time needs its text form.
-        response = self.get_paginated_response(
+        return self.get_paginated_response(
             [{**row, "approved_at": _time_text(row["approved_at"])} for row in rows]
         )
-        if whole and not result.fresh:  # asked again: worth keeping
-            cache_answer_body(result, JSONRenderer().render(response.data))
-        return response
 
 
 class VerificationRequestSchema(serializers.Serializer):

@@ -6,6 +6,7 @@ one second (SPEC §6, §7, §12)."""
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -260,3 +261,45 @@ def test_another_host_and_a_line_feed_take_the_ordinary_path(api, filed, client)
     client.get(path)
     client.get(path)
     assert client.get(path, HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_first_ask_of_a_domain_or_number_is_searched_by_the_hot_path(client, filed, settings):
+    asked = [
+        "/api/v1/public/filings/?q=www.hot.cn",
+        f"/api/v1/public/filings/?q={filed.number}",
+        "/api/v1/public/filings/?q=never-filed.cn",
+    ]
+    hot = [client.get(path) for path in asked]
+    assert [hasattr(r, "data") for r in hot] == [False, False, False]
+    cache.clear()
+    hot_paths = list(settings.HOT_PATHS)
+    settings.HOT_PATHS = []
+    ordinary = [client.get(path) for path in asked]
+    settings.HOT_PATHS = hot_paths
+    assert [r.content for r in hot] == [r.content for r in ordinary]
+    assert [headers(r) for r in hot] == [headers(r) for r in ordinary]
+    assert hot[0].json()["count"] == 1 and hot[2].json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_a_name_search_and_a_bad_query_take_the_ordinary_path(client, filed, monkeypatch):
+    from public.api import PublicFilingSearchView
+
+    listed = []
+    original = PublicFilingSearchView.list
+
+    def recording(self, request, *args, **kwargs):
+        listed.append(request.query_params["q"])
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(PublicFilingSearchView, "list", recording)
+    name = client.get("/api/v1/public/filings/", {"q": filed.sponsor_name[:4]})
+    bad = client.get("/api/v1/public/filings/", {"q": ""})
+    domain = client.get("/api/v1/public/filings/", {"q": "hot.cn"})
+    assert name.json()["count"] >= 1 and domain.json()["count"] == 1
+    assert bad.status_code == 400 and "q" in bad.json()
+    assert listed == [filed.sponsor_name[:4], ""]
