@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
+
 from beian import rawsql
 from beian.normalforms.apps import DOUYIN, IOS, WECHAT, identifier_for_lookup
 from beian.replicas import read_connection
@@ -140,7 +142,12 @@ def _revoked_numbers(asked: list[str]) -> dict[str, str]:
         Website.Kind.APP,
         Website.Kind.MINI_PROGRAM,
     ]
-    with read_connection(Identifier).cursor() as cursor:
+    reader = read_connection(Identifier)
+    # A few hundred rows found by index: on 4,000,000 websites PostgreSQL planned this in
+    # parallel, and starting the worker cost 20 ms of a 25 ms call.
+    with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
+        if reader.vendor == "postgresql":
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     found: dict[str, str] = {}
