@@ -28,9 +28,18 @@ def _forget_on_commit(key_hashes: list[str]) -> None:
         transaction.on_commit(lambda: forget_tokens(key_hashes))
 
 
+# A field not loaded (deferred): reading it would load it, and the loaded copy would be
+# initialised in turn, so the fields are read from the instance's own values only.
+_NOT_LOADED = object()
+
+
+def _loaded(instance, fields) -> tuple:
+    return tuple(instance.__dict__.get(f, _NOT_LOADED) for f in fields)
+
+
 def _snapshot(fields):
     def remember_loaded(sender, instance, **kwargs) -> None:
-        instance._gating_fields = tuple(getattr(instance, f, None) for f in fields)
+        instance._gating_fields = _loaded(instance, fields)
 
     return remember_loaded
 
@@ -39,7 +48,7 @@ def _changed(instance, fields, kwargs) -> bool:
     if kwargs.get("created"):
         return False
     before = getattr(instance, "_gating_fields", None)
-    now = tuple(getattr(instance, f, None) for f in fields)
+    now = _loaded(instance, fields)
     instance._gating_fields = now
     return before != now
 

@@ -303,3 +303,14 @@ def test_a_name_search_and_a_bad_query_take_the_ordinary_path(client, filed, mon
     assert name.json()["count"] >= 1 and domain.json()["count"] == 1
     assert bad.status_code == 400 and "q" in bad.json()
     assert listed == [filed.sponsor_name[:4], ""]
+
+
+def test_an_account_loaded_with_deferred_fields_is_watched_without_loading_them(staff, api, filed):
+    api.get(one("hot.cn"))
+    partial = User.objects.only("id", "session_generation").get(pk=staff.pk)
+    partial.session_generation += 1
+    partial.save(update_fields=["session_generation"])
+    assert answered_by_hot_path(api, one("hot.cn"))[1]
+    partial.is_active = False
+    partial.save(update_fields=["is_active"])
+    assert api.get(one("hot.cn")).status_code == 401
