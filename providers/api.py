@@ -14,13 +14,14 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beian.limits import CountingScopedRateThrottle
+from beian.normalforms.text import unreadable_text_message
 from beian.parsers import JSONParser
 from beian.replicas import ReplicaReadsMixin
 from filings.api import ERRORS, STATE, FilingSchema
@@ -98,6 +99,11 @@ class DomainView(ReplicaReadsMixin, _ProviderView):
 
     @extend_schema(responses={200: GatingAnswerSerializer}, operation_id="provider_domain")
     def get(self, request, domain: str):
+        # A control character (a NUL above all) is refused as the batch's JSON parser
+        # refuses it (``beian.parsers``), on the field it concerns.
+        message = unreadable_text_message(domain)
+        if message:
+            raise ValidationError({"domain": [message]})
         answers = check_domains([domain], provider_id=request.user.provider_id)
         if isinstance(request.auth, ApiToken):
             remember_token(request.auth)

@@ -30,6 +30,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from beian import limits, replicas
 from beian.hotpaths import hot_read
+from beian.normalforms.text import unreadable_text_code
 
 from .gating import check_domains
 from .models import ApiToken
@@ -97,8 +98,9 @@ def _asked_domain(request: HttpRequest) -> str | None:
     if not path.startswith(DOMAIN_PATH) or not path.endswith("/"):
         return None
     domain = path[len(DOMAIN_PATH) : -1]
-    # As the route's ``<path:domain>`` matches: anything but a line feed.
-    if not domain or domain == "check" or "\n" in domain:
+    # As the route's ``<path:domain>`` matches (anything but a line feed), and readable text
+    # (the ordinary path refuses a control character with its message).
+    if not domain or domain == "check" or "\n" in domain or unreadable_text_code(domain):
         return None
     if request.META.get("HTTP_ACCEPT", "*/*") not in ("*/*", "application/json"):
         return None

@@ -314,3 +314,13 @@ def test_an_account_loaded_with_deferred_fields_is_watched_without_loading_them(
     partial.is_active = False
     partial.save(update_fields=["is_active"])
     assert api.get(one("hot.cn")).status_code == 401
+
+
+def test_a_control_character_in_the_domain_is_a_400_on_the_field_on_both_paths(api, filed):
+    api.get(one("hot.cn"))
+    assert answered_by_hot_path(api, one("hot.cn"))[1]
+    refused = api.get(one("hot.cn%00"))
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["domain"]
+    assert api.get(one("hot%01.cn")).status_code == 400
+    assert api.get(one("hot.cn")).json()["filed"] is True
