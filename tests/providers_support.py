@@ -16,6 +16,11 @@ from tests.factories import AccessProviderFactory, FilingFactory, UserFactory, W
 _numbers = iter(range(1, 10**6))
 
 
+def gating_path(domain: str) -> str:
+    """The gating call for one domain (SPEC §6)."""
+    return f"/api/v1/provider/domains/{domain}/"
+
+
 def provider_staff(provider=None, **kwargs) -> User:
     provider = provider or AccessProviderFactory()
     return UserFactory(

@@ -16,12 +16,9 @@ from beian import cache as resilient_cache
 from providers import gating_lane
 from providers.services import api_token_issue, api_token_revoke
 from tests.providers_support import approved_filing, provider_staff
+from tests.providers_support import gating_path as one
 
 pytestmark = pytest.mark.django_db
-
-
-def one(domain):
-    return f"/api/v1/provider/domains/{domain}/"
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ from providers.models import ApiToken
 from providers.services import api_token_issue, api_token_revoke
 from tests.factories import UserFactory
 from tests.providers_support import approved_filing, provider_staff, revoke
+from tests.providers_support import gating_path as one
 
 pytestmark = pytest.mark.django_db
 
 CHECK = "/api/v1/provider/domains/check/"
-
-
-def one(domain):
-    return f"/api/v1/provider/domains/{domain}/"
 
 
 @pytest.fixture
